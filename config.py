@@ -1,0 +1,40 @@
+"""One Settings object for the API, the worker and the tools (env prefix HOTLINE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A secret shipped in the repo may serve a laptop demo, never production.
+DEMO_TOKEN_SECRET = "demo-only-secret-change-me-0000000000000000"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=".env", extra="ignore")
+
+    environment: str = Field("local", description="local | test | production")
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "hotline-tickets"
+    database_url: str = "sqlite+aiosqlite:///data/hotline.db"
+    token_secret: str = DEMO_TOKEN_SECRET
+    # How long the API waits for a workflow update/query before answering 503.
+    temporal_rpc_timeout_seconds: float = 10.0
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_ui_port: int = 8233
+    data_dir: str = "data"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> "Settings":
+        if self.environment == "production" and self.token_secret == DEMO_TOKEN_SECRET:
+            raise ValueError("HOTLINE_TOKEN_SECRET must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,290 @@
+"""What callers ask of a ticket: registration and every action, validated at the edge (A20, A14, A24 …)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.vocabulary import (
+    ActorKind,
+    Category,
+    Channel,
+    ContactChannel,
+    DisputeKind,
+    NotAcceptedReason,
+    RefusalGround,
+    ReturnKind,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+TICKET_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$"
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(Command):
+    kind: ActorKind
+    id: ShortText
+    name: ShortText = ""
+    # For unit staff: the unit they act for (A14 "the unit"); the API fills it from the credential.
+    unit_id: UnitId | None = None
+
+
+class Requester(Command):
+    name: ShortText = ""
+    phone: ShortText = ""
+    organisation: ShortText = ""
+    # A32: travels through a dedicated channel, seen only by designated staff.
+    confidential: bool = False
+
+
+class Registration(Command):
+    """A2/A12: one ticket, whatever the channel. `received_at` is when the hotline received the request."""
+
+    ticket_no: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)]
+    channel: Channel
+    category: Category
+    # A17.3/A23: a matter on the emergency list: handled within 2 hours, concluded within 2 WD.
+    emergency: bool = False
+    # A23: emergency lines to link with (110 police, 119 fire, 120 ambulance, 122 traffic).
+    linkage: list[Annotated[str, StringConstraints(pattern=r"^(110|119|120|122)$")]] = Field(
+        default_factory=list, max_length=4)
+    requester: Requester = Requester()
+    content: Text = Field(..., min_length=1)
+    # A20: a closure answers these point by point; default: the content is one point.
+    request_points: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                          max_length=1000)]] = Field(
+        default_factory=list, max_length=30)
+    location: ShortText = ""
+    domain: ShortText = ""
+    attachments: list[Ref] = Field(default_factory=list, max_length=30)
+    received_at: datetime
+    registered_by: Actor
+    rule_set_id: ShortText | None = None  # None: chosen by channel (A17.4/A17.5) or the city's
+    # A18/A10.6: the earlier ticket of the same matter, if the operator knows one.
+    repeat_of: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
+    # Register and dispatch in one step (the common case for operators).
+    dispatch_to: UnitId | None = None
+    co_units: list[UnitId] = Field(default_factory=list, max_length=20)
+
+    def points(self) -> list[str]:
+        return list(self.request_points) or [self.content]
+
+
+class NotAccept(Command):
+    """A13: the hotline tells the requester it is not accepted and why."""
+
+    actor: Actor
+    reason: NotAcceptedReason
+    basis: Text = Field(..., min_length=1)
+
+
+class AnswerAtOnce(Command):
+    """A12: a consultation answered immediately from the knowledge base."""
+
+    actor: Actor
+    answer: Text = Field(..., min_length=1)
+    knowledge_point_id: ShortText = ""
+
+
+class Dispatch(Command):
+    actor: Actor
+    lead_unit: UnitId
+    co_units: list[UnitId] = Field(default_factory=list, max_length=20)
+    note: Text = ""
+
+
+class SignFor(Command):
+    actor: Actor
+
+
+class EmergencyResponse(Command):
+    """A17.3: the emergency was handled (on site / in hand) within 2 hours."""
+
+    actor: Actor
+    note: Text = Field(..., min_length=1)
+
+
+class SignOff(Command):
+    """A15: the unit's leader in charge or an authorised person signs every return."""
+
+    name: ShortText = Field(..., min_length=1)
+    title: ShortText = Field(..., min_length=1)
+
+
+class SurveyStart(Command):
+    """A14.3: the unit organises a site survey within 1 WD of receipt."""
+
+    actor: Actor
+    note: Text = ""
+
+
+class SurveyRecord(Command):
+    record_ref: Ref
+    photo_refs: list[Ref] = Field(..., min_length=1, max_length=30)
+
+
+class ApplyReturn(Command):
+    """A14.1–A14.3. Reason and basis may be empty: such a return is refused automatically (A16.2)."""
+
+    actor: Actor
+    kind: ReturnKind
+    reason: Text = ""
+    basis: Text = ""
+    suggested_unit: UnitId | None = None
+    signed_off_by: SignOff
+    # A14.2 identity withheld: what the requester must supply, listed once.
+    missing_items: list[ShortText] = Field(default_factory=list, max_length=20)
+    # A14.3: the survey record and photos.
+    survey: SurveyRecord | None = None
+
+
+class KnowledgePoint(Command):
+    id: ShortText = Field(..., min_length=1)
+    uploaded_at: datetime
+
+
+class ReviewReturn(Command):
+    actor: Actor
+    return_id: ShortText
+    approve: bool
+    # Approved: the unit the ticket goes to (defaults to the suggested unit).
+    redispatch_to: UnitId | None = None
+    # Refused: one of A16.1–A16.7 with reasons (A16).
+    ground: RefusalGround | None = None
+    reason: Text = ""
+    # A16.6: the knowledge point the refusal relies on.
+    knowledge_point: KnowledgePoint | None = None
+    hotline_could_not_answer_directly: bool = False
+
+
+class RaiseDispute(Command):
+    """A14.5: several units, contested jurisdiction or contested law -> coordination."""
+
+    actor: Actor
+    kind: DisputeKind
+    units: list[UnitId] = Field(..., min_length=1, max_length=20)
+    reason: Text = Field(..., min_length=1)
+
+
+class Designation(Command):
+    """A14.5: the hotline designates the lead; co-handling units must assist."""
+
+    actor: Actor
+    lead_unit: UnitId
+    co_units: list[UnitId] = Field(default_factory=list, max_length=20)
+    note: Text = ""
+
+
+class ApplyExtension(Command):
+    """A17: applied in time, with the reason; the requester is told why and until when."""
+
+    actor: Actor
+    reason: Text = Field(..., min_length=1)
+    requester_told: bool
+
+
+class Review(Command):
+    actor: Actor
+    approve: bool
+    reason: Text = ""
+
+
+class ContactAttempt(Command):
+    """A20: two consecutive days of failed calls count as answered."""
+
+    actor: Actor
+    at: datetime
+    channel: ContactChannel = ContactChannel.PHONE
+    reached: bool
+    note: Text = ""
+
+
+class PointAnswer(Command):
+    point: Text = Field(..., min_length=1)
+    answer: Text = Field(..., min_length=1)
+
+
+class ApplyClosure(Command):
+    """A20: point-by-point answer, when and how handled, the result and its legal/policy basis."""
+
+    actor: Actor
+    answers: list[PointAnswer] = Field(..., min_length=1, max_length=30)
+    handled_at: datetime
+    process: Text = Field(..., min_length=1)
+    result: Text = Field(..., min_length=1)
+    basis: Text = Field(..., min_length=1)
+    # A20(2): a long-running matter states its progress and explains.
+    long_running: bool = False
+    progress: Text = ""
+    written_answer_ref: Ref | None = None
+
+
+class FindNotAcceptable(Command):
+    """A14.4: the unit finds the request not acceptable and tells the requester why."""
+
+    actor: Actor
+    reason: NotAcceptedReason
+    explanation: Text = Field(..., min_length=1)
+    requester_told: bool
+    material_refs: list[Ref] = Field(default_factory=list, max_length=30)
+
+
+class FileTerminationNotice(Command):
+    """A18: a written termination notice for a concluded matter raised again without new facts."""
+
+    actor: Actor
+    notice_ref: Ref
+    prior_ticket_no: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
+    served_at: datetime
+
+
+class Rate(Command):
+    """A24: the requester's answer, raw: several or invalid options are read as basically satisfied."""
+
+    acceptance: list[ShortText] = Field(default_factory=list, max_length=10)
+    handling: list[ShortText] = Field(default_factory=list, max_length=10)
+    via: ShortText = "link"
+
+
+class RecordCallback(Command):
+    """A24: the hotline calls the dissatisfied requester back."""
+
+    actor: Actor
+    channel: ContactChannel
+    reached: bool
+    wants_redo: bool = False
+    note: Text = ""
+
+
+class DecideRedo(Command):
+    actor: Actor
+    approve: bool
+    reason: Text = ""
+
+
+class ApplySupplement(Command):
+    """A21: new progress after closure."""
+
+    actor: Actor
+    reason: Text = Field(..., min_length=1)
+
+
+class ReviewSupplement(Command):
+    actor: Actor
+    supplement_id: ShortText
+    approve: bool
+    reason: Text = ""
+
+
+class SubmitSupplement(Command):
+    actor: Actor
+    supplement_id: ShortText
+    content: Text = Field(..., min_length=1)

@@ -1,0 +1,269 @@
+"""One state model for a ticket: what the workflow keeps, the query returns and the read model projects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.cards import card_at, worst
+from domain.commands import (
+    ApplyClosure,
+    ApplyExtension,
+    ApplyReturn,
+    ContactAttempt,
+    FileTerminationNotice,
+    FindNotAcceptable,
+    KnowledgePoint,
+    RaiseDispute,
+    Registration,
+)
+from domain.deadlines import PlannedDeadline
+from domain.rulesets import Period, RuleSet
+from domain.vocabulary import (
+    Card,
+    ContactChannel,
+    Decision,
+    NotAcceptedReason,
+    Outcome,
+    RatingOption,
+    RefusalGround,
+    Stage,
+    SupplementStatus,
+)
+
+# Clock names: each is a limit with its own card (A22).
+SIGN_FOR = "sign_for"
+HANDLE = "handle"  # A17.3 emergencies: handled within 2 hours
+ANSWER = "answer"  # A17.1–A17.3: handled and answered
+CARD_CLOCKS = (SIGN_FOR, HANDLE, ANSWER)
+
+
+class Clock(BaseModel):
+    name: str
+    period: Period
+    anchor_at: datetime
+    after_limit: bool = False
+    then: list[Period] = Field(default_factory=list)  # an approved extension (A17)
+    due_at: datetime
+    red_at: datetime
+    provisional: bool = False
+    met_at: datetime | None = None
+    card: Card = Card.GREEN
+
+    def replan(self, planned: PlannedDeadline) -> None:
+        self.due_at, self.red_at, self.provisional = planned.due_at, planned.red_at, planned.provisional
+
+    def card_now(self, now: datetime) -> Card:
+        # A met limit keeps the card it had when it was met.
+        return card_at(self.due_at, self.red_at, self.met_at or now)
+
+    def next_boundary(self, now: datetime) -> datetime | None:
+        if self.met_at is not None:
+            return None
+        return next((b for b in (self.due_at, self.red_at) if b > now), None)
+
+
+class Assignment(BaseModel):
+    """One dispatch of the ticket to a lead unit: the receipt its limits count from."""
+
+    lead_unit: str
+    co_units: list[str] = Field(default_factory=list)
+    received_at: datetime
+    signed_for_at: datetime | None = None
+    # A14.1–A14.3 windows, kept as data so a late return is flagged, not lost.
+    return_by: datetime
+    survey_start_by: datetime
+    survey_started_at: datetime | None = None
+    survey_return_by: datetime | None = None
+    # A14.5: a designated lead may not return the ticket.
+    designated: bool = False
+    redo: bool = False
+
+
+class ReturnRecord(BaseModel):
+    id: str
+    unit: str
+    application: ApplyReturn
+    applied_at: datetime
+    overdue: bool
+    rule: str
+    decision: Decision = Decision.PENDING
+    ground: RefusalGround | None = None
+    reason: str = ""
+    knowledge_point: KnowledgePoint | None = None
+    redispatched_to: str | None = None
+    decided_at: datetime | None = None
+    decided_by: str = ""
+    automatic: bool = False
+
+
+class ExtensionRecord(BaseModel):
+    application: ApplyExtension
+    applied_at: datetime
+    decision: Decision = Decision.PENDING
+    reason: str = ""
+    decided_at: datetime | None = None
+    extended_to: datetime | None = None
+
+
+class ClosureRecord(BaseModel):
+    id: str
+    applied_at: datetime
+    closure: ApplyClosure | None = None
+    not_acceptable: FindNotAcceptable | None = None
+    decision: Decision = Decision.PENDING
+    reason: str = ""
+    decided_at: datetime | None = None
+
+
+class Contact(BaseModel):
+    at: datetime
+    channel: ContactChannel
+    reached: bool
+    note: str = ""
+    by: str = ""
+
+    @classmethod
+    def of(cls, c: ContactAttempt) -> Contact:
+        return cls(at=c.at, channel=c.channel, reached=c.reached, note=c.note, by=c.actor.id)
+
+
+class StageRating(BaseModel):
+    option: RatingOption
+    # A24: several options, an invalid option or no answer in time read as basically satisfied.
+    defaulted_because: str | None = None
+
+
+class RatingRound(BaseModel):
+    round: int
+    requested_at: datetime
+    expires_at: datetime
+    acceptance: StageRating | None = None
+    handling: StageRating | None = None
+    rated_at: datetime | None = None
+    final: bool = False
+
+
+class CallbackRecord(BaseModel):
+    at: datetime
+    by: str
+    channel: ContactChannel
+    reached: bool
+    wants_redo: bool
+    note: str = ""
+    redo_decision: Decision = Decision.PENDING
+    redo_reason: str = ""
+
+
+class Supplement(BaseModel):
+    id: str
+    unit: str
+    reason: str
+    applied_at: datetime
+    status: SupplementStatus = SupplementStatus.REQUESTED
+    content: str = ""
+    review_note: str = ""
+    published_at: datetime | None = None
+
+
+class Coordination(BaseModel):
+    workflow_id: str
+    dispute: RaiseDispute
+    raised_at: datetime
+    designated_lead: str | None = None
+    designated_co_units: list[str] = Field(default_factory=list)
+    designated_at: datetime | None = None
+
+
+class TimelineEvent(BaseModel):
+    """One fact in the ticket's life; `id` keys idempotent projection and notices."""
+
+    id: str
+    seq: int
+    at: datetime
+    kind: str
+    actor: str
+    rule: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    # Who is told: "unit:<id>", "requester", "hotline", "linkage:<110|119|120|122>".
+    notify: list[str] = Field(default_factory=list)
+
+
+class TicketState(BaseModel):
+    ticket_no: str
+    registration: Registration
+    rule_set: RuleSet
+    stage: Stage = Stage.REGISTERED
+    outcome: Outcome | None = None
+    not_accepted_reason: NotAcceptedReason | None = None
+    not_accepted_basis: str = ""
+    assignments: list[Assignment] = Field(default_factory=list)
+    # The first receipt by a unit that kept the ticket: a refused return or a sent-back closure
+    # leaves every limit counting from here (A14.1, A20).
+    clocks: dict[str, Clock] = Field(default_factory=dict)
+    returns: list[ReturnRecord] = Field(default_factory=list)
+    extensions: list[ExtensionRecord] = Field(default_factory=list)
+    closures: list[ClosureRecord] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    requester_informed_at: datetime | None = None
+    coordinations: list[Coordination] = Field(default_factory=list)
+    ratings: list[RatingRound] = Field(default_factory=list)
+    callbacks: list[CallbackRecord] = Field(default_factory=list)
+    redo_count: int = 0
+    termination: FileTerminationNotice | None = None
+    supplements: list[Supplement] = Field(default_factory=list)
+    answered_at_once: str | None = None
+    concluded_at: datetime | None = None
+    archive_at: datetime | None = None
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+    revision: int = 0
+
+    # -- derived views ---------------------------------------------------------------------------
+    @property
+    def assignment(self) -> Assignment | None:
+        return self.assignments[-1] if self.assignments else None
+
+    @property
+    def lead_unit(self) -> str | None:
+        return self.assignment.lead_unit if self.assignment else None
+
+    @property
+    def co_units(self) -> list[str]:
+        return list(self.assignment.co_units) if self.assignment else []
+
+    def card(self) -> Card:
+        return worst([c.card for c in self.clocks.values()])
+
+    def answer_due_at(self) -> datetime | None:
+        clock = self.clocks.get(ANSWER)
+        return clock.due_at if clock else None
+
+    def provisional(self) -> bool:
+        return any(c.provisional for c in self.clocks.values())
+
+    def pending_return(self) -> ReturnRecord | None:
+        return next((r for r in self.returns if r.decision == Decision.PENDING), None)
+
+    def pending_closure(self) -> ClosureRecord | None:
+        return next((c for c in self.closures if c.decision == Decision.PENDING), None)
+
+    def pending_extension(self) -> ExtensionRecord | None:
+        return next((e for e in self.extensions if e.decision == Decision.PENDING), None)
+
+    def open_coordination(self) -> Coordination | None:
+        return next((c for c in self.coordinations if c.designated_at is None), None)
+
+    def current_rating(self) -> RatingRound | None:
+        return self.ratings[-1] if self.ratings else None
+
+    def next_boundary(self, now: datetime) -> datetime | None:
+        """The next instant at which a card may change or a window closes."""
+        instants = [b for c in self.clocks.values() if (b := c.next_boundary(now)) is not None]
+        rating = self.current_rating()
+        if self.stage == Stage.RATING and rating and rating.rated_at is None:
+            instants.append(rating.expires_at)
+        if self.stage == Stage.CONCLUDED and self.archive_at is not None:
+            instants.append(self.archive_at)
+        return min(instants, default=None)
