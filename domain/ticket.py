@@ -267,3 +267,26 @@ class TicketState(BaseModel):
         if self.stage == Stage.CONCLUDED and self.archive_at is not None:
             instants.append(self.archive_at)
         return min(instants, default=None)
+
+
+class OpeningFacts(BaseModel):
+    """What the hotline's records say when a ticket opens: the rule set it keeps for life, and a refusal
+    the records alone decide (A18 a terminated matter; A11 a restricted caller)."""
+
+    rule_set: RuleSet
+    refusal: NotAcceptedReason | None = None
+    refusal_basis: str = ""
+
+
+class TicketInput(BaseModel):
+    registration: Registration
+    # Continue-as-new carries the whole state; a new ticket starts with None.
+    carried: TicketState | None = None
+
+
+class ActivityNames:
+    """The workflow calls activities by name so workflow code never imports the database layer."""
+
+    OPEN_TICKET = "open_ticket"
+    PLAN_DEADLINES = "plan_deadlines"
+    PROJECT_TICKET = "project_ticket"

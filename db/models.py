@@ -1,0 +1,211 @@
+"""The SQL read model (STYLE pattern 7): lists come from here, not from Temporal visibility.
+
+Every table is rebuildable from the workflows, except the reference data (calendar years, rule sets) and
+the hotline's own registers (A18 terminated matters, A11 restricted callers) that screen a new ticket.
+Types are portable so the same code runs on PostgreSQL and SQLite; other modules add their tables to the
+same `Base`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.calendar import YearCalendar
+from domain.rulesets import RuleSet
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware instant, stored and returned in UTC on every backend.
+
+    SQLite's DATETIME drops the offset without converting (an Asia/Shanghai 10:00 would be stored as
+    10:00), and returns naive values; PostgreSQL's timestamptz returns aware ones. Normalising here makes
+    both return the same aware UTC datetime and lets SQLite compare stored instants as text.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: a timezone-aware datetime is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    # Stable constraint names, so Alembic migrations generated later name things the same everywhere.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+# Lengths follow domain/commands.py (TICKET_NO_PATTERN ≤ 40, UnitId ≤ 64, ShortText ≤ 200, Ref ≤ 500).
+TICKET_NO = String(40)
+SHORT = String(200)
+CODE = String(64)
+
+
+class TicketRow(Base):
+    """One row per ticket: the list columns, and the whole TicketState for detail views."""
+
+    __tablename__ = "tickets"
+
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, primary_key=True)
+    category: Mapped[str] = mapped_column(CODE)
+    channel: Mapped[str] = mapped_column(CODE)
+    emergency: Mapped[bool] = mapped_column(Boolean)
+    stage: Mapped[str] = mapped_column(CODE, index=True)
+    outcome: Mapped[str | None] = mapped_column(CODE)
+    lead_unit: Mapped[str | None] = mapped_column(CODE, index=True)
+    co_units: Mapped[list[str]] = mapped_column(JSON)
+    card: Mapped[str] = mapped_column(String(16), index=True)
+    sign_for_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    rule_set_key: Mapped[str] = mapped_column(String(80))
+    requester_name: Mapped[str] = mapped_column(SHORT)
+    requester_phone: Mapped[str] = mapped_column(SHORT)
+    # A32: the API shows requester details only to designated staff when this is set.
+    requester_confidential: Mapped[bool] = mapped_column(Boolean)
+    content: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(SHORT)
+    domain: Mapped[str] = mapped_column(SHORT)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)  # registration.received_at
+    concluded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # TicketState.revision: a projection never replaces a higher revision (stale retries).
+    revision: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)  # TicketState.model_dump(mode="json")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when the row was last written
+
+
+class TimelineEventRow(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (UniqueConstraint("ticket_no", "seq"),)
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)  # TimelineEvent.id
+    # Indexed by the unique (ticket_no, seq) constraint, which leads with ticket_no.
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, ForeignKey("tickets.ticket_no"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(CODE)
+    actor: Mapped[str] = mapped_column(SHORT)
+    rule: Mapped[str | None] = mapped_column(CODE)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class NoticeRow(Base):
+    """Outbox: one row per (event, recipient) to tell a unit, the requester, the hotline or a linkage
+    line (A23: 110/119/120/122). A sender marks `delivered_at`; the projection never touches it again."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_pending", "delivered_at", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # f"{event_id}:{recipient}"
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, ForeignKey("tickets.ticket_no"), index=True)
+    event_id: Mapped[str] = mapped_column(String(128), ForeignKey("timeline_events.id"))
+    # "unit:<id>", "requester", "hotline", "linkage:<110|119|120|122>".
+    recipient: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(CODE)  # the event's kind
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the event's time
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @staticmethod
+    def key(event_id: str, recipient: str) -> str:
+        return f"{event_id}:{recipient}"
+
+
+class CalendarYearRow(Base):
+    """One State Council holiday notice per year ("Counting time")."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(JSON)  # ISO dates
+    adjusted_workdays: Mapped[list[str]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(SHORT)
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    @staticmethod
+    def values_of(year: YearCalendar, loaded_at: datetime) -> dict[str, Any]:
+        return {
+            "year": year.year,
+            "holidays": [d.isoformat() for d in year.holidays],
+            "adjusted_workdays": [d.isoformat() for d in year.adjusted_workdays],
+            "source": year.source,
+            "loaded_at": loaded_at,
+        }
+
+    def to_year(self) -> YearCalendar:
+        return YearCalendar(
+            year=self.year,
+            holidays=[date.fromisoformat(d) for d in self.holidays],
+            adjusted_workdays=[date.fromisoformat(d) for d in self.adjusted_workdays],
+            source=self.source,
+        )
+
+
+class RuleSetRow(Base):
+    """A17/A33 rule sets; a version is never rewritten, a change is a new version."""
+
+    __tablename__ = "rule_sets"
+
+    id: Mapped[str] = mapped_column(CODE, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # RuleSet.model_dump(mode="json")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def to_rule_set(self) -> RuleSet:
+        return RuleSet.model_validate(self.body)
+
+
+class TerminatedMatterRow(Base):
+    """A18: a written termination notice; a later ticket on the same matter is not accepted."""
+
+    __tablename__ = "terminated_matters"
+
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, primary_key=True)  # the ticket that filed it
+    prior_ticket_no: Mapped[str | None] = mapped_column(TICKET_NO, index=True)
+    notice_ref: Mapped[str] = mapped_column(String(500))
+    served_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    filed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RestrictedCallerRow(Base):
+    """A11: a caller restricted for a period (rule set `restriction_days`)."""
+
+    __tablename__ = "restricted_callers"
+
+    phone: Mapped[str] = mapped_column(SHORT, primary_key=True)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,78 @@
+"""Reference data: the State Council holiday notices ("Counting time") and the rule sets (A17, A33)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import CalendarYearRow, RuleSetRow, TicketRow
+from db.session import insert_for
+from domain.calendar import YearCalendar, load_seed
+from domain.rulesets import DEFAULT_RULE_SETS, RuleSet
+from domain.vocabulary import OPEN_STAGES, Stage
+
+log = logging.getLogger(__name__)
+
+# Tickets whose deadlines no longer move: not accepted, concluded, archived.
+_SETTLED_STAGES = sorted(frozenset(Stage) - OPEN_STAGES)
+
+
+async def seed_reference_data(session_maker: async_sessionmaker[AsyncSession]) -> None:
+    """Insert the packaged 2004–2026 notices and the default rule sets where absent; safe to repeat.
+
+    A year or rule-set version already in the table is left as it is: the office may have corrected it.
+    """
+    now = datetime.now(UTC)
+    async with session_maker.begin() as session:
+        rows = [CalendarYearRow.values_of(year, now) for year in load_seed()]
+        await session.execute(insert_for(session, CalendarYearRow).values(rows).on_conflict_do_nothing())
+    for rule_set in DEFAULT_RULE_SETS:
+        try:
+            await load_rule_set(session_maker, rule_set)
+        except ValueError as exc:
+            # The code's default changed without a new version; the stored one keeps governing tickets.
+            log.warning("default rule set not seeded: %s", exc)
+
+
+async def load_calendar_year(session_maker: async_sessionmaker[AsyncSession], year: YearCalendar) -> None:
+    """Insert or replace one year's notice (a new year's, or a corrected one)."""
+    values = CalendarYearRow.values_of(year, datetime.now(UTC))
+    async with session_maker.begin() as session:
+        stmt = insert_for(session, CalendarYearRow).values(values)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[CalendarYearRow.year],
+                set_={k: stmt.excluded[k] for k in values if k != "year"},
+            )
+        )
+
+
+async def load_rule_set(session_maker: async_sessionmaker[AsyncSession], rule_set: RuleSet) -> None:
+    """Insert a rule-set version. A version is immutable (tickets keep theirs for life): loading the same
+    (id, version) again with the same content is a no-op, with other content a ValueError."""
+    body = rule_set.model_dump(mode="json")
+    async with session_maker.begin() as session:
+        result = await session.execute(
+            insert_for(session, RuleSetRow)
+            .values(id=rule_set.id, version=rule_set.version, body=body, created_at=datetime.now(UTC))
+            .on_conflict_do_nothing()
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        stored = await session.get(RuleSetRow, (rule_set.id, rule_set.version))
+        if stored is not None and stored.to_rule_set() != rule_set:
+            raise ValueError(f"rule set {rule_set.key} exists with other content; load it as a new version")
+
+
+async def open_ticket_numbers(session_maker: async_sessionmaker[AsyncSession]) -> list[str]:
+    """Tickets still running their limits: signalled to re-plan after a calendar year is loaded."""
+    async with session_maker() as session:
+        result = await session.scalars(
+            select(TicketRow.ticket_no)
+            .where(TicketRow.stage.not_in(_SETTLED_STAGES))
+            .order_by(TicketRow.ticket_no)
+        )
+        return list(result)

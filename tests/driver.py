@@ -1,0 +1,115 @@
+"""A small driver for workflow tests: register tickets, act as operator/unit/requester, move the clock."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.calendar import SHANGHAI
+from domain.commands import Actor, ApplyClosure, ContactAttempt, PointAnswer, Registration, Requester
+from domain.ticket import TicketInput, TicketState
+from domain.vocabulary import ActorKind, Category, Channel
+from workflows.ticket import TicketWorkflow, ticket_workflow_id
+
+OPERATOR = Actor(kind=ActorKind.OPERATOR, id="op-1", name="Operator One")
+_numbers = itertools.count(1)
+
+
+def unit(unit_id: str) -> Actor:
+    return Actor(kind=ActorKind.UNIT, id=f"{unit_id}-clerk", name=f"clerk of {unit_id}", unit_id=unit_id)
+
+
+def local(text: str) -> datetime:
+    """An Asia/Shanghai wall-clock time, e.g. local('2026-12-04 18:00')."""
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+@dataclass
+class Hotline:
+    env: WorkflowEnvironment
+    task_queue: str
+    session_maker: async_sessionmaker[AsyncSession]
+
+    @property
+    def client(self) -> Any:
+        return self.env.client
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def sleep_until(self, at: datetime) -> None:
+        delta = at - await self.now()
+        if delta > timedelta(0):
+            await self.env.sleep(delta)
+
+    def registration(self, category: Category = Category.COMPLAINT, *, dispatch_to: str | None = "U1",
+                     **overrides: Any) -> Registration:
+        ticket_no = overrides.pop("ticket_no", f"T{next(_numbers):04d}{uuid.uuid4().hex[:6]}")
+        data: dict[str, Any] = {
+            "ticket_no": ticket_no, "channel": Channel.PHONE, "category": category,
+            "requester": Requester(name="Li Hua", phone="13800000000"),
+            "content": "Streetlight broken on Jiefang Road", "received_at": overrides.pop("received_at", None),
+            "registered_by": OPERATOR, "dispatch_to": dispatch_to,
+        }
+        data.update(overrides)
+        return Registration.model_validate(data)
+
+    async def register(self, category: Category = Category.COMPLAINT, *, dispatch_to: str | None = "U1",
+                       **overrides: Any) -> WorkflowHandle[TicketWorkflow, TicketState]:
+        if "received_at" not in overrides:
+            overrides["received_at"] = await self.now()
+        reg = self.registration(category, dispatch_to=dispatch_to, **overrides)
+        handle = await self.client.start_workflow(TicketWorkflow.run, TicketInput(registration=reg),
+                                                  id=ticket_workflow_id(reg.ticket_no), task_queue=self.task_queue)
+        await self.until(handle, lambda s: any(e.kind == "registered" for e in s.timeline))
+        return handle
+
+    async def state(self, handle: WorkflowHandle[Any, Any]) -> TicketState:
+        return await handle.query(TicketWorkflow.state)
+
+    async def until(self, handle: WorkflowHandle[Any, Any], predicate: Any, attempts: int = 200) -> TicketState:
+        """Poll the query until the predicate holds (the workflow acts asynchronously after start)."""
+        import asyncio
+
+        for _ in range(attempts):
+            try:
+                state = await self.state(handle)
+                if predicate(state):
+                    return state
+            except Exception:  # noqa: BLE001 - the first workflow task may not have run yet
+                pass
+            await asyncio.sleep(0.05)
+        raise AssertionError("condition never held")
+
+    async def act(self, handle: WorkflowHandle[Any, Any], update: Any, cmd: Any) -> TicketState:
+        return await handle.execute_update(update, cmd)
+
+    async def refused(self, handle: WorkflowHandle[Any, Any], update: Any, cmd: Any) -> ApplicationError:
+        """Run an update that must be rejected; return the ApplicationError (its .type is the code)."""
+        try:
+            await handle.execute_update(update, cmd)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            assert isinstance(cause, ApplicationError), cause
+            return cause
+        raise AssertionError("the update was accepted")
+
+    # -- common steps ------------------------------------------------------------------------------
+    async def inform_requester(self, handle: WorkflowHandle[Any, Any], unit_id: str = "U1") -> TicketState:
+        return await self.act(handle, TicketWorkflow.record_contact,
+                              ContactAttempt(actor=unit(unit_id), at=await self.now(), reached=True))
+
+    def closure(self, state: TicketState, unit_id: str = "U1") -> ApplyClosure:
+        return ApplyClosure(
+            actor=unit(unit_id),
+            answers=[PointAnswer(point=p, answer=f"Done: {p}") for p in state.registration.points()],
+            handled_at=state.registration.received_at, process="Sent a crew on site",
+            result="Repaired", basis="城市照明管理规定 第十条")
