@@ -101,6 +101,16 @@ class Dispatch(Command):
     note: Text = ""
 
 
+class ForwardToSubunit(Command):
+    """A6: a tier-2 unit forwards the ticket to its own tier-3 sub-unit, which handles and reports upward.
+
+    The API checks the sub-unit really is a descendant of the lead (the unit hierarchy lives in SQL)."""
+
+    actor: Actor
+    sub_unit: UnitId
+    note: Text = ""
+
+
 class SignFor(Command):
     actor: Actor
 

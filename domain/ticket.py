@@ -80,6 +80,8 @@ class Assignment(BaseModel):
     # A14.5: a designated lead may not return the ticket.
     designated: bool = False
     redo: bool = False
+    # A6: the tier-3 sub-unit the lead forwarded it to; it acts for the lead, the lead stays responsible.
+    forwarded_to: str | None = None
 
 
 class ReturnRecord(BaseModel):

@@ -22,6 +22,7 @@ from domain.commands import (
     Dispatch,
     FileTerminationNotice,
     FindNotAcceptable,
+    ForwardToSubunit,
     NotAccept,
     RaiseDispute,
     Rate,
@@ -59,9 +60,20 @@ def require_operator(actor: Actor) -> None:
 
 
 def require_lead(state: TicketState, actor: Actor) -> str:
-    if actor.kind != ActorKind.UNIT or actor.unit_id is None or actor.unit_id != state.lead_unit:
+    """The lead unit, or the tier-3 sub-unit it forwarded the ticket to (A6), acts on the ticket."""
+    assignment = state.assignment
+    acting_units = {state.lead_unit, assignment.forwarded_to if assignment else None} - {None}
+    if actor.kind != ActorKind.UNIT or actor.unit_id is None or actor.unit_id not in acting_units:
         raise not_yours("only the lead handling unit may do this")
     return actor.unit_id
+
+
+def check_forward(state: TicketState, cmd: ForwardToSubunit) -> None:
+    if cmd.actor.kind != ActorKind.UNIT or cmd.actor.unit_id != state.lead_unit:
+        raise not_yours("only the lead unit forwards to its sub-unit")
+    require_stage(state, HANDLING_STAGES, "forward to a sub-unit", "A6")
+    if cmd.sub_unit == state.lead_unit:
+        raise invalid("FORWARD_TO_SELF", "forward to a sub-unit, not to the lead itself", "A6")
 
 
 def require_stage(state: TicketState, allowed: frozenset[Stage] | set[Stage], action: str,

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         EmergencyResponse,
         FileTerminationNotice,
         FindNotAcceptable,
+        ForwardToSubunit,
         NotAccept,
         RaiseDispute,
         Rate,
@@ -238,6 +239,18 @@ class TicketWorkflow:
     @sign_for.validator
     def _v_sign_for(self, cmd: SignFor) -> None:
         self._validate(lambda: v.check_sign_for(self._s, cmd))
+
+    @workflow.update
+    async def forward_to_subunit(self, cmd: ForwardToSubunit) -> TicketState:
+        async with self._acting(lambda: v.check_forward(self._s, cmd)):
+            self._assignment().forwarded_to = cmd.sub_unit
+            self._event("forwarded_to_subunit", cmd.actor, "A6", [f"unit:{cmd.sub_unit}"],
+                        sub_unit=cmd.sub_unit, note=cmd.note)
+        return self._s
+
+    @forward_to_subunit.validator
+    def _v_forward_to_subunit(self, cmd: ForwardToSubunit) -> None:
+        self._validate(lambda: v.check_forward(self._s, cmd))
 
     @workflow.update
     async def report_emergency_response(self, cmd: EmergencyResponse) -> TicketState:
