@@ -742,6 +742,7 @@ class TicketWorkflow:
         s.not_accepted_reason = NotAcceptedReason(reason)
         s.not_accepted_basis = basis
         s.concluded_at = workflow.now()
+        self._stop_clocks()
         # A13: the requester is told it is not accepted and on what basis.
         self._event("not_accepted", actor if not automatic else self._system(), reason, ["requester"],
                     reason=reason, basis=basis, automatic=automatic)
@@ -765,8 +766,16 @@ class TicketWorkflow:
         else:
             self._conclude()
 
+    def _stop_clocks(self) -> None:
+        """A concluded ticket's limits stop: their cards freeze as they stand (A22)."""
+        now = workflow.now()
+        for clock in self._s.clocks.values():
+            if clock.met_at is None:
+                clock.met_at = now
+
     def _conclude(self) -> None:
         s, now = self._s, workflow.now()
+        self._stop_clocks()
         s.stage, s.concluded_at = Stage.CONCLUDED, now
         # A21: the ticket stays open for supplementary answers, then is archived.
         s.archive_at = now + timedelta(days=s.rule_set.supplement_window_days)
