@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+import hotline_logging
 from activities.hotline import HotlineActivities
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
@@ -40,7 +41,7 @@ def build_worker(client: Client, session_maker: async_sessionmaker[AsyncSession]
 
 async def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    hotline_logging.configure(settings.log_level)
     client = await connect(settings)
     await ensure_registered(client)
     engine = make_engine(settings.database_url)

@@ -663,6 +663,8 @@ class TicketWorkflow:
                               actor=actor if isinstance(actor, str) else actor_label(actor), rule=rule,
                               data=_jsonable(data), notify=list(notify))
         s.timeline.append(event)
+        # Replay-safe logger; the JSON log formatter adds the ticket number from the workflow id.
+        workflow.logger.info("%s by %s%s", kind, event.actor, f" ({rule})" if rule else "")
         return event
 
     @staticmethod
