@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.vocabulary import (
     ActorKind,
@@ -65,7 +64,7 @@ class Registration(Command):
     location: ShortText = ""
     domain: ShortText = ""
     attachments: list[Ref] = Field(default_factory=list, max_length=30)
-    received_at: datetime
+    received_at: AwareDatetime
     registered_by: Actor
     rule_set_id: ShortText | None = None  # None: chosen by channel (A17.4/A17.5) or the city's
     # A18/A10.6: the earlier ticket of the same matter, if the operator knows one.
@@ -158,7 +157,7 @@ class ApplyReturn(Command):
 
 class KnowledgePoint(Command):
     id: ShortText = Field(..., min_length=1)
-    uploaded_at: datetime
+    uploaded_at: AwareDatetime
 
 
 class ReviewReturn(Command):
@@ -211,7 +210,7 @@ class ContactAttempt(Command):
     """A20: two consecutive days of failed calls count as answered."""
 
     actor: Actor
-    at: datetime
+    at: AwareDatetime
     channel: ContactChannel = ContactChannel.PHONE
     reached: bool
     note: Text = ""
@@ -227,7 +226,7 @@ class ApplyClosure(Command):
 
     actor: Actor
     answers: list[PointAnswer] = Field(..., min_length=1, max_length=30)
-    handled_at: datetime
+    handled_at: AwareDatetime
     process: Text = Field(..., min_length=1)
     result: Text = Field(..., min_length=1)
     basis: Text = Field(..., min_length=1)
@@ -253,7 +252,7 @@ class FileTerminationNotice(Command):
     actor: Actor
     notice_ref: Ref
     prior_ticket_no: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
-    served_at: datetime
+    served_at: AwareDatetime
 
 
 class Rate(Command):
