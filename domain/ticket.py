@@ -266,7 +266,8 @@ class TicketState(BaseModel):
         rating = self.current_rating()
         if self.stage == Stage.RATING and rating and rating.rated_at is None:
             instants.append(rating.expires_at)
-        if self.stage == Stage.CONCLUDED and self.archive_at is not None:
+        # A passed archive date waits for the supplement under way: no boundary, or the loop would spin.
+        if self.stage == Stage.CONCLUDED and self.archive_at is not None and self.archive_at > now:
             instants.append(self.archive_at)
         return min(instants, default=None)
 

@@ -306,13 +306,16 @@ def read_rating(raw: list[str]) -> StageRating:
 
 
 def check_rate(state: TicketState, cmd: Rate, now: datetime) -> None:
-    require_stage(state, {Stage.RATING}, "rate", "A24")
     rating = state.current_rating()
-    assert rating is not None
+    if rating is None:
+        raise conflict("NO_RATING_REQUESTED", "nothing to rate yet", "A24")
+    # The specific reasons first: a given or expired rating has already moved the ticket on.
+    expired_unanswered = rating.rated_at is not None and rating.rated_at >= rating.expires_at
+    if now >= rating.expires_at or expired_unanswered:
+        raise conflict("RATING_WINDOW_CLOSED", "the 24-hour rating window has closed", "A24")
     if rating.rated_at is not None:
         raise conflict("ALREADY_RATED", "this rating was already given", "A24")
-    if now >= rating.expires_at:
-        raise conflict("RATING_WINDOW_CLOSED", "the 24-hour rating window has closed", "A24")
+    require_stage(state, {Stage.RATING}, "rate", "A24")
 
 
 def check_callback(state: TicketState, cmd: RecordCallback) -> None:
@@ -322,17 +325,18 @@ def check_callback(state: TicketState, cmd: RecordCallback) -> None:
 
 def check_redo(state: TicketState, cmd: DecideRedo) -> None:
     require_operator(cmd.actor)
-    require_stage(state, {Stage.CALLBACK}, "decide on a redo", "A24")
     callback = state.callbacks[-1] if state.callbacks else None
     if callback is None:
+        require_stage(state, {Stage.CALLBACK}, "decide on a redo", "A24")
         raise conflict("CALLBACK_FIRST", "call the requester back before deciding on a redo", "A24")
+    if cmd.approve and state.redo_count >= state.rule_set.max_redos:
+        raise conflict("REDO_ALREADY_USED", "a ticket is redone once only", "A24")
+    if cmd.approve and not callback.wants_redo:
+        raise conflict("REQUESTER_DID_NOT_ASK", "a redo follows the requester's request", "A24")
     if callback.redo_decision != Decision.PENDING:
         raise conflict("REDO_ALREADY_DECIDED", "the redo was already decided", "A24")
+    require_stage(state, {Stage.CALLBACK}, "decide on a redo", "A24")
     if cmd.approve:
-        if not callback.wants_redo:
-            raise conflict("REQUESTER_DID_NOT_ASK", "a redo follows the requester's request", "A24")
-        if state.redo_count >= state.rule_set.max_redos:
-            raise conflict("REDO_ALREADY_USED", "a ticket is redone once only", "A24")
         rating = state.current_rating()
         if rating is None or rating.handling is None or rating.handling.option not in DISSATISFIED:
             raise conflict("HANDLING_NOT_DISSATISFIED", "a redo follows a dissatisfied handling rating", "A24")

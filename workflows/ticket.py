@@ -73,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         DISSATISFIED,
         RETURN_RULE,
         ActorKind,
+        Card,
         Decision,
         NotAcceptedReason,
         Outcome,
@@ -151,11 +152,13 @@ class TicketWorkflow:
             if reg.linkage:
                 # A23: matters on the emergency list are linked to 110/119/120/122 at once.
                 self._event("emergency_linkage", reg.registered_by, "A23", [], lines=reg.linkage)
-            self._opened = True
             if facts.refusal is not None:
                 self._not_accepted(reg.registered_by, facts.refusal.value, facts.refusal_basis, automatic=True)
             elif reg.dispatch_to:
                 await self._assign(reg.dispatch_to, reg.co_units, reg.registered_by)
+            # Only now may actions run: a unit signing for a ticket registered with dispatch_to must find
+            # it dispatched, not see a verdict taken halfway through the opening.
+            self._opened = True
             self._publish()
 
     async def _sleep_until_next_boundary(self) -> None:
@@ -432,7 +435,8 @@ class TicketWorkflow:
             self._event("contact_attempted", cmd.actor, "A20", [], at=cmd.at, channel=cmd.channel,
                         reached=cmd.reached)
             if s.requester_informed_at is None:
-                informed = v.requester_deemed_answered(s.contacts)
+                since = self._assignment().received_at
+                informed = v.requester_deemed_answered([c for c in s.contacts if c.at >= since])
                 if informed is not None:
                     s.requester_informed_at = informed
                     self._event("requester_answered", cmd.actor, "A20", ["hotline"],
@@ -656,10 +660,11 @@ class TicketWorkflow:
             raise ApplicationError(violation.message, violation.as_details(), type=violation.code,
                                    non_retryable=True) from None
 
-    def _event(self, kind: str, actor: Actor | str, rule: str | None, notify: Sequence[str],
-               **data: Any) -> TimelineEvent:
+    def _event(self, kind: str, actor: Actor | str, rule: str | None, notify: Sequence[str], /, *,
+               stamped_at: datetime | None = None, **data: Any) -> TimelineEvent:
+        # Positional-only, so event data may carry its own `kind` (a return's or a dispute's kind).
         s = self._s
-        event = TimelineEvent(id=str(workflow.uuid4()), seq=len(s.timeline) + 1, at=workflow.now(), kind=kind,
+        event = TimelineEvent(id=str(workflow.uuid4()), seq=len(s.timeline) + 1, at=stamped_at or workflow.now(), kind=kind,
                               actor=actor if isinstance(actor, str) else actor_label(actor), rule=rule,
                               data=_jsonable(data), notify=list(notify))
         s.timeline.append(event)
@@ -718,6 +723,8 @@ class TicketWorkflow:
                         provisional=p.provisional)
             for name, p in planned.items() if name in CARD_CLOCKS}
         s.stage = Stage.HANDLING if redo else Stage.DISPATCHED
+        # A20: the unit now holding the ticket tells the requester its own result.
+        s.requester_informed_at = None
         notify = [f"unit:{lead}"] + [f"unit:{u}" for u in co_units if u != lead]
         self._event("dispatched", actor, "A14", notify, lead_unit=lead, co_units=list(co_units),
                     designated=designated, redo=redo, note=note,
@@ -819,9 +826,10 @@ class TicketWorkflow:
             card = clock.card_now(now)
             if card != clock.card:
                 before, clock.card = clock.card, card
-                # A22: every stage's card, changed at the exact boundary.
+                # A22: stamped with the boundary the card crossed, however late the worker records it.
+                crossed = {Card.YELLOW: clock.due_at, Card.RED: clock.red_at}.get(card, now)
                 self._event("card_changed", self._system(), "A22",
-                            [f"unit:{s.lead_unit}", "hotline"] if card.value != "green" else [],
+                            [f"unit:{s.lead_unit}", "hotline"] if card != Card.GREEN else [], stamped_at=crossed,
                             clock=clock.name, before=before, after=card, due_at=clock.due_at)
 
     def _publish(self) -> None:
