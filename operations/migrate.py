@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def alembic_config(url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "db" / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
     config.attributes["database_url"] = url
     return config
 

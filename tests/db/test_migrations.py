@@ -1,0 +1,192 @@
+"""Alembic migrations (db/migrations) on SQLite and, when configured, on PostgreSQL.
+
+`upgrade head` must build exactly the schema of the models (db/models.py, db/api_models.py): a model
+changed without a migration fails here. `downgrade base` must undo it all.
+
+PostgreSQL: set HOTLINE_TEST_DATABASE_URL (see tests/db/conftest.py). Each test migrates a fresh schema of
+its own, on a connection whose search_path names it, handed to Alembic as `config.attributes["connection"]`.
+SQLite goes the way `alembic upgrade head` and `make run` go: env.py opens its own engine from the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, MetaData, String, inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import db.api_models  # noqa: F401 - the API's tables are on the same Base
+from db.models import Base
+from db.session import make_engine
+
+PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+ROOT = Path(__file__).resolve().parents[2]
+ALEMBIC_INI = ROOT / "alembic.ini"
+ALEMBIC = Path(sys.prefix) / "bin" / "alembic"
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(PG_URL is None, reason="HOTLINE_TEST_DATABASE_URL not set"),
+            ],
+        ),
+    ]
+)
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database: no tables, not even Alembic's."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'hotline.db'}"
+        engine = make_engine(url)
+        yield Database(engine, url)
+        await engine.dispose()
+        return
+
+    assert PG_URL is not None
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(PG_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        yield Database(engine, PG_URL)
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ALEMBIC_INI))
+    config.attributes["database_url"] = url
+    return config
+
+
+async def alembic(database: Database, run: Callable[..., None], *args: Any) -> None:
+    """Run an Alembic command (command.upgrade, command.downgrade ...) against the test database."""
+    config = alembic_config(database.url)
+    if database.dialect == "sqlite":
+        # env.py runs its own event loop (asyncio.run): off this one, in a thread.
+        await asyncio.to_thread(run, config, *args)
+        return
+
+    def on_connection(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        run(config, *args)
+
+    async with database.engine.begin() as conn:
+        await conn.run_sync(on_connection)
+
+
+async def differences(database: Database, metadata: MetaData = Base.metadata) -> list[Any]:
+    """What autogenerate would put in a new revision: empty when the database matches the models."""
+
+    def compare(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with database.engine.connect() as conn:
+        return await conn.run_sync(compare)
+
+
+async def tables_and_revision(database: Database) -> tuple[set[str], str | None]:
+    def read(connection: Connection) -> tuple[set[str], str | None]:
+        return set(inspect(connection).get_table_names()), MigrationContext.configure(
+            connection
+        ).get_current_revision()
+
+    async with database.engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+def head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def test_upgrade_head_builds_exactly_the_models(database: Database) -> None:
+    await alembic(database, command.upgrade, "head")
+
+    assert await differences(database) == []
+    tables, revision = await tables_and_revision(database)
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    assert revision == head()
+
+
+async def test_downgrade_base_removes_everything_and_upgrade_rebuilds_it(database: Database) -> None:
+    await alembic(database, command.upgrade, "head")
+    await alembic(database, command.downgrade, "base")
+    assert await tables_and_revision(database) == ({"alembic_version"}, None)
+
+    await alembic(database, command.upgrade, "head")
+    assert await differences(database) == []
+
+
+async def test_a_model_change_without_a_migration_is_caught(database: Database) -> None:
+    """The check above can fail: a column the migrations do not create shows up as a difference."""
+    await alembic(database, command.upgrade, "head")
+    changed = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.tables.values():
+        table.to_metadata(changed)
+    changed.tables["tickets"].append_column(Column("district", String(64), nullable=True))
+
+    diff = await differences(database, changed)
+    assert [(d[0], d[2], d[3].name) for d in diff] == [("add_column", "tickets", "district")]
+
+
+def test_the_alembic_command_line_migrates_the_configured_database(tmp_path: Path) -> None:
+    """What the compose `migrate` service runs: `alembic upgrade head`, the URL from HOTLINE_DATABASE_URL;
+    then `alembic check`, the CI-friendly form of the comparison above, with `-x url=`."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh' / 'hotline.db'}"
+    environment = os.environ | {"HOTLINE_DATABASE_URL": url}
+
+    def alembic_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(ALEMBIC), *args],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    upgraded = alembic_cli("upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "fresh" / "hotline.db").exists()
+    checked = alembic_cli("-x", f"url={url}", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "No new upgrade operations detected" in checked.stdout + checked.stderr
+    # Offline: the SQL a DBA would review for PostgreSQL, no database needed.
+    sql = alembic_cli("-x", "url=postgresql+asyncpg://nobody@nowhere/hotline", "upgrade", "head", "--sql")
+    assert sql.returncode == 0, sql.stderr
+    assert "CREATE TABLE tickets" in sql.stdout

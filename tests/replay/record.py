@@ -1,0 +1,250 @@
+"""Record the histories that tests/replay/test_replay.py replays in CI (STYLE pattern 3).
+
+    cd /work/main && .venv/bin/python -m tests.replay.record
+
+Runs three tickets from registration to archive on the time-skipping server with a real worker and a
+SQLite read model, then writes each workflow's history (and the coordination child's) as
+`tests/histories/<workflow id>.json`.
+
+Regenerate only after an INTENTIONAL change to workflow code, and commit the new files with it. Once real
+tickets run in production their histories exist and cannot be regenerated: from then on, change control
+flow behind `workflow.patched("...")` so old histories still replay, and keep the old JSON files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from db.seed import seed_reference_data
+from db.session import create_schema, make_engine, make_session_maker
+from domain.commands import (
+    ApplyExtension,
+    ApplyReturn,
+    DecideRedo,
+    Designation,
+    RaiseDispute,
+    Rate,
+    RecordCallback,
+    Review,
+    ReviewReturn,
+    SignFor,
+    SignOff,
+)
+from domain.ticket import TicketState
+from domain.vocabulary import ContactChannel, DisputeKind, ReturnKind, Stage
+from tests.driver import OPERATOR, Hotline, unit
+from worker import build_worker
+from workflows.coordination import CoordinationWorkflow, coordination_workflow_id
+from workflows.search_attributes import ensure_registered
+from workflows.ticket import TicketWorkflow
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
+# A21: a concluded ticket waits 90 days for supplementary answers, then the workflow ends (archived).
+PAST_SUPPLEMENT_WINDOW = timedelta(days=91)
+SCENARIO_TIMEOUT_SECONDS = 60
+SIGN_OFF = SignOff(name="Wang Wei", title="deputy director")
+
+Handle = WorkflowHandle[Any, Any]
+# A scenario acts on a freshly registered ticket and returns the other workflows it created.
+Scenario = Callable[[Hotline, Handle], Awaitable[list[Handle]]]
+
+
+async def close_and_rate(
+    hotline: Hotline, h: Handle, unit_id: str, *, rating: str = "satisfied"
+) -> TicketState:
+    """The lead tells the requester, applies for closure, the hotline approves, the requester rates (A20, A24)."""
+    await hotline.inform_requester(h, unit_id)
+    await hotline.act(h, TicketWorkflow.apply_closure, hotline.closure(await hotline.state(h), unit_id))
+    await hotline.act(h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
+    return await hotline.act(h, TicketWorkflow.rate, Rate(acceptance=["satisfied"], handling=[rating]))
+
+
+async def returned_and_redispatched(hotline: Hotline, h: Handle) -> list[Handle]:
+    """A14.1: U1 returns a complaint that is not its duty; the hotline approves and re-dispatches to U2."""
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.apply_return,
+        ApplyReturn(
+            actor=unit("U1"),
+            kind=ReturnKind.NOT_OUR_DUTY,
+            reason="Street lighting is the lighting bureau's",
+            basis="城市照明管理规定 第五条",
+            suggested_unit="U2",
+            signed_off_by=SIGN_OFF,
+        ),
+    )
+    await hotline.act(
+        h,
+        TicketWorkflow.review_return,
+        ReviewReturn(actor=OPERATOR, return_id=s.returns[-1].id, approve=True, redispatch_to="U2"),
+    )
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U2")))
+    s = await close_and_rate(hotline, h, "U2")
+    assert s.stage == Stage.CONCLUDED, s.stage
+    return []
+
+
+async def extended_and_redone(hotline: Hotline, h: Handle) -> list[Handle]:
+    """A17 extension approved; A24 dissatisfied handling, callback, redo approved, closed and rated again."""
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    await hotline.act(
+        h,
+        TicketWorkflow.apply_extension,
+        ApplyExtension(actor=unit("U1"), reason="Parts must be ordered", requester_told=True),
+    )
+    await hotline.act(h, TicketWorkflow.review_extension, Review(actor=OPERATOR, approve=True))
+    s = await close_and_rate(hotline, h, "U1", rating="dissatisfied")
+    assert s.stage == Stage.CALLBACK, s.stage
+    await hotline.act(
+        h,
+        TicketWorkflow.record_callback,
+        RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True),
+    )
+    s = await hotline.act(
+        h,
+        TicketWorkflow.decide_redo,
+        DecideRedo(actor=OPERATOR, approve=True, reason="The lamp still flickers"),
+    )
+    assert s.stage == Stage.HANDLING and s.redo_count == 1, s.stage
+    s = await close_and_rate(hotline, h, "U1")
+    assert s.stage == Stage.CONCLUDED, s.stage
+    return []
+
+
+async def coordinated(hotline: Hotline, h: Handle) -> list[Handle]:
+    """A14.5: U1 disputes jurisdiction; the coordination child designates U2 (U3 assisting), which closes it."""
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    await hotline.act(
+        h,
+        TicketWorkflow.raise_dispute,
+        RaiseDispute(
+            actor=unit("U1"),
+            kind=DisputeKind.CONTESTED_JURISDICTION,
+            units=["U1", "U2"],
+            reason="The pavement belongs to the district, the lamp post to the city",
+        ),
+    )
+    child = hotline.client.get_workflow_handle_for(
+        CoordinationWorkflow.run, coordination_workflow_id(h.id, 1)
+    )
+    await child.execute_update(
+        CoordinationWorkflow.designate,
+        Designation(actor=OPERATOR, lead_unit="U2", co_units=["U3"], note="the city owns the lamp post"),
+    )
+    await hotline.until(h, lambda s: s.lead_unit == "U2" and s.stage == Stage.DISPATCHED)
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U2")))
+    s = await close_and_rate(hotline, h, "U2")
+    assert s.stage == Stage.CONCLUDED, s.stage
+    return [child]
+
+
+# Ticket number -> scenario; the ticket's workflow id `ticket-<no>` names its history file.
+SCENARIOS: dict[str, Scenario] = {
+    "REPLAY-RETURN": returned_and_redispatched,
+    "REPLAY-EXTENSION-REDO": extended_and_redone,
+    "REPLAY-COORDINATION": coordinated,
+}
+
+
+@asynccontextmanager
+async def fresh_hotline() -> AsyncIterator[Hotline]:
+    """A time-skipping server, a SQLite read model and a worker of their own.
+
+    One per scenario: a workflow task that fails keeps the server from skipping time, which would stall
+    every other scenario sharing it.
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER),
+        data_converter=pydantic_data_converter,
+        identity="tests.replay.record",  # not the recording machine's pid@host, in committed files
+    )
+    try:
+        await ensure_registered(env.client)
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'hotline.db'}")
+            try:
+                await create_schema(engine)
+                session_maker = make_session_maker(engine)
+                await seed_reference_data(session_maker)
+                task_queue = f"replay-record-{uuid.uuid4()}"
+                async with build_worker(env.client, session_maker, task_queue):
+                    yield Hotline(env, task_queue, session_maker)
+            finally:
+                await engine.dispose()
+    finally:
+        await env.shutdown()
+
+
+async def workflow_task_failure(handle: Handle) -> str | None:
+    """The last failed workflow task's message (an exception other than ApplicationError in workflow code)."""
+    failures = [
+        e.workflow_task_failed_event_attributes.failure.message
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    ]
+    return failures[-1] if failures else None
+
+
+async def record_scenario(ticket_no: str, scenario: Scenario, out: Path) -> list[Path]:
+    """Run one ticket to its archive and write its history and its children's."""
+    async with fresh_hotline() as hotline:
+        h = await hotline.register(ticket_no=ticket_no, dispatch_to="U1")
+        # A failing workflow task retries forever and its update never answers: give up in time.
+        try:
+            async with asyncio.timeout(SCENARIO_TIMEOUT_SECONDS):
+                handles = [h, *await scenario(hotline, h)]
+                await hotline.env.sleep(PAST_SUPPLEMENT_WINDOW)
+                for handle in handles:
+                    await handle.result()  # ran to its end: the ticket archived, the child designated
+        except Exception as exc:
+            failure = await workflow_task_failure(h)
+            if failure is None:
+                raise
+            raise RuntimeError(f"the workflow task fails: {failure}") from exc
+        written = []
+        for handle in handles:
+            path = out / f"{handle.id}.json"
+            path.write_text((await handle.fetch_history()).to_json() + "\n")
+            written.append(path)
+        return written
+
+
+async def record(out: Path = HISTORIES) -> tuple[list[Path], list[str]]:
+    """Record every scenario; return the files written and the scenarios that failed."""
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    failed: list[str] = []
+    for ticket_no, scenario in SCENARIOS.items():
+        try:
+            written += await record_scenario(ticket_no, scenario, out)
+        except Exception as exc:  # noqa: BLE001 - report every scenario, record the others
+            failed.append(f"{ticket_no} ({scenario.__name__}): {type(exc).__name__} {exc}")
+    return written, failed
+
+
+def main() -> int:
+    written, failed = asyncio.run(record())
+    for path in written:
+        print("wrote", path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
+    for failure in failed:
+        print("FAILED", failure, file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

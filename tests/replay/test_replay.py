@@ -1,0 +1,97 @@
+"""Replay the checked-in histories against today's workflow code (STYLE pattern 3).
+
+A change to workflow code that would break a running ticket (a new activity, timer or child before an old
+one, a reordered step) fails here with a NondeterminismError, before it reaches a worker.
+
+After an INTENTIONAL change, regenerate the files with `python -m tests.replay.record` and commit them with
+the change. Once real tickets run in production their histories cannot be regenerated: from then on, put
+control-flow changes behind `workflow.patched("...")` and keep the old files here, so both still replay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
+from worker import WORKFLOWS
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    # The file name is the workflow id (tests/replay/record.py writes `<workflow id>.json`).
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+def workflow_type(history: WorkflowHistory) -> str:
+    return history.events[0].workflow_execution_started_event_attributes.workflow_type.name
+
+
+def updates(history: WorkflowHistory) -> list[str]:
+    """The names of the updates the workflow accepted, in order."""
+    return [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+
+
+def starts_a_child(history: WorkflowHistory) -> bool:
+    return any(
+        e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED for e in history.events
+    )
+
+
+def ticket_histories() -> list[WorkflowHistory]:
+    return [h for h in map(load, HISTORY_FILES) if workflow_type(h) == "TicketWorkflow"]
+
+
+def replayer(workflows: list[type] | None = None) -> Replayer:
+    # The same data converter as the client and the worker (STYLE pattern 4).
+    return Replayer(workflows=workflows or list(WORKFLOWS), data_converter=pydantic_data_converter)
+
+
+@pytest.mark.parametrize("path", HISTORY_FILES, ids=lambda p: p.stem)
+async def test_history_replays_on_todays_code(path: Path) -> None:
+    history = load(path)
+    result = await replayer().replay_workflow(history)
+    assert result.replay_failure is None
+    # Recorded to their end: a replay that stops early would prove little.
+    assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+
+
+def test_at_least_three_ticket_histories() -> None:
+    assert len(ticket_histories()) >= 3
+
+
+def test_a_history_returns_and_redispatches() -> None:
+    """A14.1: a return applied and approved, the ticket re-dispatched to another unit."""
+    assert any({"apply_return", "review_return"} <= set(updates(h)) for h in ticket_histories())
+
+
+def test_a_history_extends_and_redoes() -> None:
+    """A17 extension and A24 redo in one ticket."""
+    assert any(
+        {"apply_extension", "review_extension", "decide_redo"} <= set(updates(h)) for h in ticket_histories()
+    )
+
+
+def test_a_history_escalates_to_coordination() -> None:
+    """A14.5: the ticket starts a CoordinationWorkflow child, whose own history is checked in too."""
+    assert any(starts_a_child(h) for h in ticket_histories())
+    assert any(workflow_type(load(p)) == "CoordinationWorkflow" for p in HISTORY_FILES)
+
+
+# -- the replay test can fail ------------------------------------------------------------------------------
+async def test_replay_reports_a_nondeterministic_change() -> None:
+    history = ticket_histories()[0]
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer([TicketWorkflowWithAnUnpatchedStep]).replay_workflow(history)
