@@ -187,6 +187,13 @@ class TicketWorkflow:
     def state(self) -> TicketState:
         return self._s
 
+    @workflow.update
+    async def opened(self) -> TicketState:
+        """Returns once the ticket has opened (rule set captured, screened, dispatched if asked): the API
+        registers with this, so the operator's response already shows the unit and the deadlines."""
+        await workflow.wait_condition(lambda: self._opened)
+        return self._s
+
     @workflow.signal
     def calendar_changed(self) -> None:
         """A year's holidays were loaded: recompute the deadlines not yet passed."""
