@@ -218,7 +218,7 @@ class HotlineActivities:
         filed_at = state.concluded_at or max((e.at for e in state.timeline), default=notice.served_at)
         values = {
             "ticket_no": state.ticket_no,
-            "prior_ticket_no": notice.prior_ticket_no,
+            "prior_ticket_no": notice.prior_ticket_no or state.registration.repeat_of,
             "notice_ref": notice.notice_ref,
             "served_at": notice.served_at,
             "filed_at": filed_at,
@@ -245,6 +245,7 @@ def _ticket_values(state: TicketState) -> dict[str, Any]:
         "outcome": state.outcome.value if state.outcome else None,
         "lead_unit": state.lead_unit,
         "co_units": state.co_units,
+        "forwarded_to": state.assignment.forwarded_to if state.assignment else None,
         "card": state.card().value,
         "sign_for_due_at": sign_for.due_at if sign_for else None,
         "answer_due_at": state.answer_due_at(),

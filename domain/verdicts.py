@@ -183,7 +183,10 @@ def check_review_return(state: TicketState, cmd: ReviewReturn) -> None:
         target = cmd.redispatch_to or pending.application.suggested_unit
         if not target:
             raise invalid("REDISPATCH_UNIT_REQUIRED", "name the unit the ticket goes to", "A14.1")
-        if target == pending.unit:
+        # "Not ours" returns go elsewhere; an A14.2 return may come back once the requester supplied what
+        # was missing.
+        if target == pending.unit and pending.application.kind in {ReturnKind.NOT_OUR_DUTY,
+                                                                    ReturnKind.SURVEY_NOT_OURS}:
             raise invalid("REDISPATCH_TO_SAME_UNIT", "an approved return goes to another unit", "A14.1")
         return
     if cmd.ground is None or not cmd.reason.strip():
@@ -208,9 +211,9 @@ def check_dispute(state: TicketState, cmd: RaiseDispute) -> None:
         require_lead(state, cmd.actor)
     else:
         require_operator(cmd.actor)
-    require_stage(state, HANDLING_STAGES | {Stage.RETURN_REVIEW}, "raise a dispute", "A14.5")
     if state.open_coordination() is not None:
         raise conflict("COORDINATION_UNDER_WAY", "a coordination is already under way", "A14.5")
+    require_stage(state, HANDLING_STAGES | {Stage.RETURN_REVIEW}, "raise a dispute", "A14.5")
 
 
 def check_extension(state: TicketState, cmd: ApplyExtension, now: datetime) -> None:

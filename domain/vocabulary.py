@@ -114,6 +114,7 @@ class Decision(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REFUSED = "refused"
+    SUPERSEDED = "superseded"  # a pending return settled by a coordination instead (A14.5)
 
 
 class RatingOption(StrEnum):

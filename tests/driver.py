@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import SHANGHAI
@@ -71,6 +72,16 @@ class Hotline:
                                                   id=ticket_workflow_id(reg.ticket_no), task_queue=self.task_queue)
         await self.until(handle, lambda s: any(e.kind == "registered" for e in s.timeline))
         return handle
+
+    async def opened(self, handle: WorkflowHandle[Any, Any]) -> TicketState:
+        """The state once the ticket has opened; a ticket refused at opening (A11, A18) has already ended,
+        and an update cannot reach an ended workflow: the query still can."""
+        try:
+            return await handle.execute_update(TicketWorkflow.opened)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return await self.state(handle)
 
     async def state(self, handle: WorkflowHandle[Any, Any]) -> TicketState:
         return await handle.query(TicketWorkflow.state)

@@ -146,12 +146,12 @@ class TicketWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
         async with self._lock:
             self._s.rule_set = facts.rule_set
-            notify = ["requester"] + [f"linkage:{line}" for line in reg.linkage]
-            self._event("registered", reg.registered_by, "A2", notify, channel=reg.channel,
+            self._event("registered", reg.registered_by, "A2", ["requester"], channel=reg.channel,
                         category=reg.category, emergency=reg.emergency, rule_set=facts.rule_set.key)
             if reg.linkage:
                 # A23: matters on the emergency list are linked to 110/119/120/122 at once.
-                self._event("emergency_linkage", reg.registered_by, "A23", [], lines=reg.linkage)
+                self._event("emergency_linkage", reg.registered_by, "A23",
+                            [f"linkage:{line}" for line in reg.linkage], lines=reg.linkage)
             if facts.refusal is not None:
                 self._not_accepted(reg.registered_by, facts.refusal.value, facts.refusal_basis, automatic=True)
             elif reg.dispatch_to:
@@ -361,6 +361,13 @@ class TicketWorkflow:
             s = self._s
             child_id = coordination_workflow_id(workflow.info().workflow_id, len(s.coordinations) + 1)
             s.coordinations.append(Coordination(workflow_id=child_id, dispute=cmd, raised_at=workflow.now()))
+            pending = s.pending_return()
+            if pending is not None:
+                # A14.5: the designation settles who handles it; the return needs no review any more.
+                pending.decision, pending.decided_at = Decision.SUPERSEDED, workflow.now()
+                pending.decided_by, pending.reason = "system", "settled by coordination"
+                self._event("return_superseded", self._system(), "A14.5", [f"unit:{pending.unit}"],
+                            return_id=pending.id, coordination_workflow_id=child_id)
             s.stage = Stage.COORDINATING
             self._event("dispute_raised", cmd.actor, "A14.5", ["hotline"], kind=cmd.kind, units=cmd.units,
                         reason=cmd.reason, coordination_workflow_id=child_id)
