@@ -88,6 +88,8 @@ class TicketRow(Base):
     outcome: Mapped[str | None] = mapped_column(CODE)
     lead_unit: Mapped[str | None] = mapped_column(CODE, index=True)
     co_units: Mapped[list[str]] = mapped_column(JSON)
+    # A6: the tier-3 sub-unit the lead forwarded the ticket to; it sees the ticket in its queue.
+    forwarded_to: Mapped[str | None] = mapped_column(CODE, index=True)
     card: Mapped[str] = mapped_column(String(16), index=True)
     sign_for_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

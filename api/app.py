@@ -1,0 +1,84 @@
+"""The app factory. `uvicorn api.app:create_app --factory` serves it (make run).
+
+The lifespan holds the Temporal client (pydantic data converter, via worker.connect) and the database
+engine; tests inject a client, a session maker and a clock instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api import errors
+from api.errors import ApiError
+from api.routes import api_router
+from api.runtime import Clock, Runtime, wall_clock
+from api.temporal import TemporalGateway
+from config import Settings, get_settings
+from db.session import make_engine, make_session_maker
+
+log = logging.getLogger("hotline.api")
+
+DESCRIPTION = """
+The 12345 hotline's ticket service (韶关市12345政务服务便民热线). Every ticket is a durable workflow that
+enforces the rules in `rules/RULES.md`; rule ids (A14.1, A17 …) appear in descriptions and in error bodies.
+
+**Who calls what**
+- *Hotline office (operators)*: register, dispatch, review returns, extensions, closures and supplementary
+  answers, designate leads, record callbacks and decide redos, load holiday calendars and rule sets, manage
+  units.
+- *Member units (unit staff)*: their queue (`GET /tickets`), a ticket with its timeline, and the unit actions
+  (sign for, return, survey, extension, contacts, closure …).
+- *Integrators*: register tickets from other platforms.
+- *Requesters* (no account): `/public/tickets/{no}` with the secret given at registration (A19), and rating
+  with the rating code (A24).
+
+**Authentication**: `Authorization: Bearer <token>`; tokens come from `python -m operations issue-credential`.
+
+**Retries**: send an `Idempotency-Key` header on every POST; a retry has exactly one effect.
+
+**Errors**: always `{"code", "message", "rule"?}`. 404 means "no such ticket *for you*" (never 403 for a
+ticket). 409: the ticket's stage does not allow it now. 422: invalid input. 503: retry later.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    client: Client | None = None,
+    session_maker: async_sessionmaker[AsyncSession] | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        sessions = session_maker
+        if sessions is None:
+            engine = make_engine(settings.database_url)
+            sessions = make_session_maker(engine)
+        temporal = TemporalGateway(settings, client)
+        try:
+            await temporal.connect()
+        except ApiError:
+            # Serve anyway: requests needing Temporal answer 503 and reconnect on their own.
+            log.warning("starting without Temporal at %s", settings.temporal_address)
+        app.state.runtime = Runtime(
+            settings=settings, temporal=temporal, session_maker=sessions, clock=clock or wall_clock
+        )
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.dispose()
+
+    app = FastAPI(title="12345 hotline tickets", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    app.include_router(api_router)
+    return app

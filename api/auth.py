@@ -1,0 +1,88 @@
+"""Who is calling: a bearer token looked up by its SHA-256 digest in `credentials`.
+
+The Actor a workflow sees is built here from the credential, never from a request body, so nobody can act
+as another unit by naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fastapi.security import HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.errors import ApiError
+from db.api_models import CredentialRow
+from domain.commands import Actor
+from domain.vocabulary import ActorKind
+from operations.credentials import digest
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # the hotline office (tier 1)
+    UNIT_STAFF = "unit_staff"  # a member unit's staff, bound to one unit
+    INTEGRATOR = "integrator"  # another system registering tickets (a platform, a sub-centre)
+
+
+_ACTOR_KIND = {
+    Role.OPERATOR: ActorKind.OPERATOR,
+    Role.UNIT_STAFF: ActorKind.UNIT,
+    Role.INTEGRATOR: ActorKind.INTEGRATOR,
+}
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,  # a missing token is answered by `authenticate` with our own 401 body
+    scheme_name="bearer",
+    description="A token issued with `python -m operations issue-credential` (shown once).",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    credential_id: int
+    role: Role
+    name: str
+    unit_id: str | None
+    # A32: may see tickets of requesters who asked for confidentiality.
+    confidential_clearance: bool
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            kind=_ACTOR_KIND[self.role],
+            id=f"cred-{self.credential_id}",
+            name=self.name[:200],
+            unit_id=self.unit_id,
+        )
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR
+
+    @property
+    def is_unit(self) -> bool:
+        return self.role == Role.UNIT_STAFF
+
+
+def unauthenticated(message: str) -> ApiError:
+    return ApiError(401, "UNAUTHENTICATED", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def caller_for_token(session_maker: async_sessionmaker[AsyncSession], token: str) -> Caller:
+    async with session_maker() as session:
+        row = await session.scalar(
+            select(CredentialRow).where(
+                CredentialRow.token_hash == digest(token), CredentialRow.revoked_at.is_(None)
+            )
+        )
+    if row is None:
+        raise unauthenticated("unknown or revoked token")
+    return Caller(
+        credential_id=row.id,
+        role=Role(row.role),
+        name=row.name,
+        unit_id=row.unit_id,
+        confidential_clearance=row.confidential_clearance,
+    )

@@ -1,0 +1,114 @@
+"""Typed dependencies (the full-stack-fastapi-template way): `SessionDep`, `CallerDep`, `OperatorDep` …"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Caller, Role, bearer_scheme, caller_for_token, unauthenticated
+from api.errors import forbidden
+from api.runtime import Runtime
+from api.temporal import TemporalGateway
+from domain.commands import TICKET_NO_PATTERN
+from hotline_logging import ticket_context
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.session_maker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_temporal(runtime: RuntimeDep) -> TemporalGateway:
+    return runtime.temporal
+
+
+TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
+
+
+async def get_now(runtime: RuntimeDep) -> datetime:
+    return await runtime.clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+async def get_caller(
+    runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+) -> Caller:
+    if credentials is None or not credentials.credentials:
+        raise unauthenticated("send `Authorization: Bearer <token>`")
+    return await caller_for_token(runtime.session_maker, credentials.credentials)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
+    """A role check that does not depend on any ticket, so its 403 reveals nothing about ids."""
+
+    async def check(caller: CallerDep) -> Caller:
+        if caller.role not in roles:
+            raise forbidden(f"only {' or '.join(r.value for r in roles)} may do this")
+        return caller
+
+    return check
+
+
+OperatorDep = Annotated[Caller, Depends(require_role(Role.OPERATOR))]
+StaffDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF))]
+RegistrarDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.INTEGRATOR))]
+
+
+def ticket_no(
+    no: Annotated[
+        str,
+        Path(
+            pattern=TICKET_NO_PATTERN,
+            description="The ticket number.",
+            examples=["GD12345-20261126-3F9A0C1B"],
+        ),
+    ],
+) -> str:
+    # Every log line of this request names the ticket (hotline_logging).
+    ticket_context.set(no)
+    return no
+
+
+TicketNoDep = Annotated[str, Depends(ticket_no)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (a UUID is best). A retried POST with the same key has exactly one "
+        "effect "
+        "and answers as the first did.",
+        examples=["6f1c2a8e-3b7d-4c55-9d0e-1a2b3c4d5e6f"],
+    ),
+]
+
+
+def update_id(action: str, caller_key: str, key: str | None) -> str:
+    """The workflow update id: the caller's Idempotency-Key (scoped to the caller and the action, so two
+    callers' keys never collide), or a fresh one when the caller sent none."""
+    return f"{action}:{caller_key}:{key or uuid.uuid4()}"

@@ -1,0 +1,118 @@
+"""A32 in one place: who may see a ticket, who sees the requester unmasked, and the audit of those reads.
+
+- A unit sees a ticket where it is the lead, the sub-unit the lead forwarded it to (A6), a co-unit, or an
+  ancestor of one of those; an integrator sees the tickets it registered; operators see every ticket.
+- A requester who asked for confidentiality: the ticket exists only for staff with confidential clearance
+  (everyone else gets 404 and never finds it in a list).
+- The requester's identity is shown unmasked only to those who must contact them: the hotline office and
+  the unit handling the ticket (lead or forwarded-to sub-unit). Co-units, ancestor units, integrators and
+  every list see it masked. Every response that shows it unmasked writes an `identity_reads` row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth import Caller, Role
+from db.api_models import IdentityReadRow
+from domain.commands import Requester
+from domain.ticket import TicketState
+
+
+class Relation(StrEnum):
+    """How the caller stands to a ticket; decides what it sees."""
+
+    OFFICE = "office"  # the hotline office
+    HANDLER = "handler"  # the lead unit, or the sub-unit it forwarded the ticket to (A6)
+    CO_UNIT = "co_unit"
+    ANCESTOR = "ancestor"  # a unit above the lead, the forwarded-to unit or a co-unit (A6)
+    REGISTRAR = "registrar"  # the integrator that registered it
+
+
+UNMASKED = frozenset({Relation.OFFICE, Relation.HANDLER})
+
+
+def relation_of(
+    caller: Caller, state: TicketState, unit_scope: frozenset[str] = frozenset()
+) -> Relation | None:
+    """None: the caller may not know the ticket exists. `unit_scope`: the caller's unit and those below."""
+    if state.registration.requester.confidential and not caller.confidential_clearance:
+        return None
+    if caller.role == Role.OPERATOR:
+        return Relation.OFFICE
+    if caller.role == Role.INTEGRATOR:
+        return Relation.REGISTRAR if state.registration.registered_by.id == caller.actor.id else None
+    assignment = state.assignment
+    if assignment is None:
+        return None  # not dispatched yet: no unit is involved
+    handlers = {assignment.lead_unit, assignment.forwarded_to} - {None}
+    if caller.unit_id in handlers:
+        return Relation.HANDLER
+    if caller.unit_id in assignment.co_units:
+        return Relation.CO_UNIT
+    if unit_scope & (handlers | set(assignment.co_units)):
+        return Relation.ANCESTOR
+    return None
+
+
+class RequesterView(BaseModel):
+    name: str = Field(examples=["李*"])
+    phone: str = Field(examples=["138****00"])
+    organisation: str = ""
+    confidential: bool = False
+    masked: bool = Field(description="True when name, phone and organisation are masked (A32).")
+
+
+def mask_name(name: str) -> str:
+    """First character and an asterisk: enough to address the requester, not to identify them."""
+    return f"{name[0]}*" if name else ""
+
+
+def mask_phone(phone: str) -> str:
+    """The first 3 and last 2 digits, as on a receipt: 13800000000 -> 138****00."""
+    if not phone:
+        return ""
+    return f"{phone[:3]}****{phone[-2:]}" if len(phone) > 5 else "****"
+
+
+def requester_view(requester: Requester, *, unmasked: bool) -> RequesterView:
+    if unmasked:
+        return RequesterView(
+            name=requester.name,
+            phone=requester.phone,
+            organisation=requester.organisation,
+            confidential=requester.confidential,
+            masked=False,
+        )
+    return RequesterView(
+        name=mask_name(requester.name),
+        phone=mask_phone(requester.phone),
+        organisation=mask_name(requester.organisation),
+        confidential=requester.confidential,
+        masked=True,
+    )
+
+
+def reveals_identity(relation: Relation, requester: Requester) -> bool:
+    """Whether a response for this relation shows someone's identity (an anonymous request shows none)."""
+    return relation in UNMASKED and bool(requester.name or requester.phone or requester.organisation)
+
+
+async def record_identity_read(
+    session_maker: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    ticket_no: str,
+    at: datetime,
+    purpose: str,
+) -> None:
+    """A32 audit: who saw which requester's identity, when and why. Written before the response leaves."""
+    async with session_maker.begin() as session:
+        session.add(
+            IdentityReadRow(
+                credential_id=caller.credential_id, ticket_no=ticket_no, at=at, purpose=purpose[:100]
+            )
+        )

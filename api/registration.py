@@ -1,0 +1,180 @@
+"""Registering a ticket (A2, A12): number it, issue the requester's secrets (A19, A24), start its workflow.
+
+Idempotency: with an `Idempotency-Key`, the first request claims (key, caller) in `idempotency_keys` in the
+same transaction that stores the requester's access digests; a retry, sequential or concurrent, finds the
+claim and answers with the same ticket. The claim keeps the Registration, so a retry also starts the
+workflow if the first attempt died before it did (a second start of one ticket id is a no-op).
+
+The requester's secret and rating code are shown once and stored as digests only. To answer a retry with
+the same secret without keeping it, both derive from the server's `token_secret` and a random nonce kept
+in the claim (HMAC-SHA256): the database alone reveals neither.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Caller, Role
+from api.errors import ApiError, invalid
+from api.privacy import relation_of
+from api.runtime import Runtime
+from api.schemas import RegistrationCreated
+from api.tickets import ticket_view
+from api.units import require_units
+from db.api_models import IdempotencyKeyRow, RequesterAccessRow
+from db.models import RuleSetRow
+from db.session import insert_for
+from domain.calendar import SHANGHAI
+from domain.commands import Registration
+from domain.rulesets import DEFAULT_RULE_SETS
+from operations.credentials import digest
+from workflows.ticket import ticket_workflow_id
+
+TICKET_PREFIX = "GD12345"
+# A clock a little ahead on the registering machine is tolerated; a received_at further ahead is a mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+_NUMBER_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Registered:
+    created: RegistrationCreated
+    replayed: bool
+
+
+def new_ticket_no(now: datetime) -> str:
+    """`GD12345-<local date>-<8 hex>`: readable on the phone, unguessable enough not to be enumerated."""
+    return f"{TICKET_PREFIX}-{now.astimezone(SHANGHAI):%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def derived_secret(server_secret: str, purpose: str, ticket_no: str, nonce: str, size: int) -> str:
+    mac = hmac.new(server_secret.encode(), f"{purpose}|{ticket_no}|{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:size]).decode().rstrip("=")
+
+
+def requester_secrets(server_secret: str, ticket_no: str, nonce: str) -> tuple[str, str]:
+    """(access secret, rating code): 144 bits for the progress secret, 72 for a code typed from an SMS."""
+    return (
+        derived_secret(server_secret, "access", ticket_no, nonce, 18),
+        derived_secret(server_secret, "rating", ticket_no, nonce, 9),
+    )
+
+
+async def register(
+    runtime: Runtime, caller: Caller, body: BaseModel, key: str | None, now: datetime
+) -> Registered:
+    fields: dict[str, Any] = dict(body)
+    if caller.role == Role.INTEGRATOR and (fields.get("dispatch_to") or fields.get("co_units")):
+        # A12: the hotline office classifies and dispatches; other systems only register.
+        raise ApiError(403, "FORBIDDEN", "only the hotline office dispatches a ticket", "A12")
+    received_at: datetime = fields.pop("received_at") or now
+    if received_at > now + CLOCK_SKEW:
+        raise invalid("RECEIVED_IN_FUTURE", "received_at lies in the future", "A2")
+    async with runtime.session_maker() as session:
+        await require_units(session, [fields.get("dispatch_to"), *fields.get("co_units", [])])
+        await _require_rule_set(session, fields.get("rule_set_id"))
+
+    request_hash = digest(body.model_dump_json())
+    scope = f"register:cred-{caller.credential_id}"
+    for _ in range(_NUMBER_ATTEMPTS):
+        registration = Registration.model_validate(
+            fields
+            | {"ticket_no": new_ticket_no(now), "received_at": received_at, "registered_by": caller.actor}
+        )
+        nonce = secrets.token_urlsafe(16)
+        try:
+            earlier = await _claim(runtime, registration, nonce, key, scope, request_hash, now)
+            break
+        except IntegrityError:
+            continue  # the random number is taken: draw another
+    else:
+        raise ApiError(503, "UNAVAILABLE", "could not allocate a ticket number; retry")
+
+    replayed = earlier is not None
+    if earlier is not None:
+        if earlier.request_hash != request_hash:
+            raise invalid("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for another registration")
+        registration = Registration.model_validate(earlier.payload["registration"])
+        nonce = earlier.payload["nonce"]
+    await runtime.temporal.start_ticket(registration)
+    created = _created(runtime, registration, nonce)
+    state = await runtime.temporal.opened_state(registration.ticket_no)
+    relation = relation_of(caller, state) if state is not None else None
+    if state is not None and relation is not None:
+        created.ticket = await ticket_view(runtime, caller, state, relation, "register")
+    return Registered(created, replayed)
+
+
+async def _claim(
+    runtime: Runtime,
+    registration: Registration,
+    nonce: str,
+    key: str | None,
+    scope: str,
+    request_hash: str,
+    now: datetime,
+) -> IdempotencyKeyRow | None:
+    """Store the access digests (and the idempotency claim); the earlier claim if the key was used."""
+    access, rating = requester_secrets(runtime.settings.token_secret, registration.ticket_no, nonce)
+    async with runtime.session_maker.begin() as session:
+        if key is not None:
+            # The INSERT comes first, so a concurrent duplicate waits for the first claim and then sees it.
+            claimed = await session.execute(
+                insert_for(session, IdempotencyKeyRow)
+                .values(
+                    key=key,
+                    scope=scope,
+                    request_hash=request_hash,
+                    ticket_no=registration.ticket_no,
+                    payload={"registration": registration.model_dump(mode="json"), "nonce": nonce},
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+            )
+            if claimed.rowcount == 0:  # type: ignore[attr-defined]
+                earlier = await session.get(IdempotencyKeyRow, (key, scope))
+                assert earlier is not None
+                return earlier
+        session.add(
+            RequesterAccessRow(
+                ticket_no=registration.ticket_no,
+                secret_hash=digest(access),
+                rating_code_hash=digest(rating),
+                created_at=now,
+            )
+        )
+        await session.flush()
+    return None
+
+
+def _created(runtime: Runtime, registration: Registration, nonce: str) -> RegistrationCreated:
+    access, rating = requester_secrets(runtime.settings.token_secret, registration.ticket_no, nonce)
+    no = registration.ticket_no
+    return RegistrationCreated(
+        ticket_no=no,
+        workflow_id=ticket_workflow_id(no),
+        received_at=registration.received_at,
+        access_secret=access,
+        rating_code=rating,
+        progress_path=f"/public/tickets/{no}",
+        rating_path=f"/public/tickets/{no}/rating",
+    )
+
+
+async def _require_rule_set(session: AsyncSession, rule_set_id: str | None) -> None:
+    """A17.4/A17.5/A33: a named rule set must exist, or the workflow could not open the ticket."""
+    if rule_set_id is None or rule_set_id in {r.id for r in DEFAULT_RULE_SETS}:
+        return
+    if await session.scalar(select(RuleSetRow.id).where(RuleSetRow.id == rule_set_id).limit(1)) is None:
+        raise invalid("UNKNOWN_RULE_SET", f"no rule set {rule_set_id}", "A33")

@@ -1,0 +1,33 @@
+"""One router per area (the full-stack-fastapi-template layout), gathered here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import (
+    actions,
+    calendar,
+    coordinations,
+    health,
+    knowledge,
+    public,
+    restrictions,
+    rule_sets,
+    tickets,
+    units,
+)
+
+api_router = APIRouter()
+for _module in (
+    health,
+    tickets,
+    actions,
+    coordinations,
+    public,
+    units,
+    knowledge,
+    calendar,
+    rule_sets,
+    restrictions,
+):
+    api_router.include_router(_module.router)

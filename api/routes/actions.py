@@ -1,0 +1,501 @@
+"""Every action on a ticket: `POST /tickets/{no}/<action>`, one workflow update each.
+
+The table `ACTIONS` says, per action, the update it runs, the command it builds, who may call it and what the
+server fills in; one function (`perform`) runs them all, so every action checks the same things in the same
+order: the role (403, independent of any ticket), the ticket is one the caller may see (404), the units
+named exist (422), then the workflow's own verdict (409/422/404, api/errors.py).
+
+The request's `Idempotency-Key` becomes the update id, so a retried POST has exactly one effect.
+
+No `from __future__ import annotations` here: the endpoints are built per action and FastAPI must read their
+body types at definition time.
+"""
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path
+from pydantic import BaseModel, Field
+
+from api.auth import Caller, Role
+from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
+from api.errors import conflict, invalid, responses
+from api.runtime import Runtime
+from api.schemas import TicketView, body_model
+from api.tickets import ticket_view, visible_ticket
+from api.units import require_subunit, require_units
+from db.api_models import KnowledgePointRow
+from domain.commands import (
+    AnswerAtOnce,
+    ApplyClosure,
+    ApplyExtension,
+    ApplyReturn,
+    ApplySupplement,
+    Command,
+    ContactAttempt,
+    DecideRedo,
+    Dispatch,
+    EmergencyResponse,
+    FileTerminationNotice,
+    FindNotAcceptable,
+    ForwardToSubunit,
+    KnowledgePoint,
+    NotAccept,
+    RaiseDispute,
+    RecordCallback,
+    Review,
+    ReviewReturn,
+    ReviewSupplement,
+    SignFor,
+    SubmitSupplement,
+    SurveyStart,
+)
+from domain.vocabulary import Stage
+from workflows.ticket import TicketWorkflow
+
+router = APIRouter(prefix="/tickets", tags=["ticket actions"])
+
+OPERATOR = frozenset({Role.OPERATOR})
+UNIT = frozenset({Role.UNIT_STAFF})
+# The workflow has ended (or is ending) in these stages: no update can reach it.
+ENDED = frozenset({Stage.ARCHIVED, Stage.NOT_ACCEPTED})
+
+Prepare = Callable[[Runtime, Caller, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Action:
+    update: str  # the TicketWorkflow update
+    path: str
+    command: type[Command]
+    body: type[BaseModel]
+    roles: frozenset[Role]
+    summary: str
+    description: str
+    example: dict[str, Any]
+    # A path parameter that fills a command field ("return_id", "supplement_id").
+    item: str | None = None
+    # The unit ids the command names: each must be a registered unit.
+    units: Callable[[dict[str, Any]], Iterable[str | None]] = lambda _: ()
+    # Server-side completion of the command's fields (in place), after the checks above.
+    prepare: Prepare | None = None
+
+
+# -- server-side completions ------------------------------------------------------------------------------
+async def _contact_time(runtime: Runtime, _: Caller, data: dict[str, Any]) -> None:
+    if data.get("at") is None:
+        data["at"] = await runtime.clock()
+
+
+async def _knowledge_point(runtime: Runtime, _: Caller, data: dict[str, Any]) -> None:
+    """A16.6: the refusal relies on a KB point; its upload time comes from the KB, not from the caller."""
+    point_id = data.pop("knowledge_point_id", None)
+    if point_id is None:
+        return
+    async with runtime.session_maker() as session:
+        point = await session.get(KnowledgePointRow, point_id)
+    if point is None:
+        raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", "A16.6")
+    data["knowledge_point"] = KnowledgePoint(id=point.id, uploaded_at=point.uploaded_at)
+
+
+async def _subunit(runtime: Runtime, caller: Caller, data: dict[str, Any]) -> None:
+    assert caller.unit_id is not None
+    async with runtime.session_maker() as session:
+        await require_subunit(session, caller.unit_id, data["sub_unit"])
+
+
+# -- bodies ---------------------------------------------------------------------------------------------
+ReviewBody = body_model(Review, "ReviewBody")
+SupplementReviewBody = body_model(ReviewSupplement, "SupplementReviewBody", drop=("supplement_id",))
+SIGN_OFF = {"name": "王强", "title": "副局长"}
+CLOSURE_EXAMPLE = {
+    "answers": [
+        {"point": "修复解放路路灯", "answer": "已于 11 月 27 日更换灯具，恢复照明。"},
+        {"point": "说明维修时限", "answer": "今后同类故障 48 小时内修复。"},
+    ],
+    "handled_at": "2026-11-27T16:00:00+08:00",
+    "process": "11 月 27 日派维修班组到场，更换损坏灯具及线路。",
+    "result": "路灯已恢复照明，已电话告知诉求人。",
+    "basis": "《城市道路照明设施管理规定》第十条",
+}
+
+ACTIONS: tuple[Action, ...] = (
+    Action(
+        "dispatch",
+        "/dispatch",
+        Dispatch,
+        body_model(Dispatch, "DispatchBody"),
+        OPERATOR,
+        "Dispatch to a lead unit (operator)",
+        "A12/A14: sends a registered ticket to its lead unit and co-units; the unit's limits count from now.",
+        {"lead_unit": "WJ-URBAN", "co_units": ["WJ-POWER"], "note": "路灯属城管局职责"},
+        units=lambda d: [d["lead_unit"], *d["co_units"]],
+    ),
+    Action(
+        "not_accept",
+        "/not-accept",
+        NotAccept,
+        body_model(NotAccept, "NotAcceptBody"),
+        OPERATOR,
+        "Do not accept (operator)",
+        "A10/A13: the requester is told it is not accepted and on what basis.",
+        {"reason": "A10.3", "basis": "该事项已进入信访程序"},
+    ),
+    Action(
+        "answer_at_once",
+        "/answer",
+        AnswerAtOnce,
+        body_model(AnswerAtOnce, "AnswerAtOnceBody"),
+        OPERATOR,
+        "Answer a consultation at once (operator)",
+        "A12: a consultation answered on the spot from the knowledge base; the requester is asked to rate.",
+        {"answer": "社保卡补办请携带身份证到任一社保网点办理。", "knowledge_point_id": "kp-3f9a0c1b2d4e"},
+    ),
+    Action(
+        "sign_for",
+        "/sign-for",
+        SignFor,
+        body_model(SignFor, "SignForBody"),
+        UNIT,
+        "Sign for the ticket (lead unit)",
+        "The lead unit (or its forwarded-to sub-unit) signs for it.",
+        {},
+    ),
+    Action(
+        "forward_to_subunit",
+        "/forward",
+        ForwardToSubunit,
+        body_model(ForwardToSubunit, "ForwardBody"),
+        UNIT,
+        "Forward to a sub-unit (lead unit)",
+        "A6: a tier-2 lead forwards the ticket to one of its own sub-units, which then acts for it; the "
+        "lead stays responsible. A unit that is not below yours is refused (422 `NOT_A_SUBUNIT`).",
+        {"sub_unit": "WJ-URBAN-XH", "note": "请新华街道办理"},
+        prepare=_subunit,
+    ),
+    Action(
+        "report_emergency_response",
+        "/emergency-response",
+        EmergencyResponse,
+        body_model(EmergencyResponse, "EmergencyResponseBody"),
+        UNIT,
+        "Report the emergency handled (lead unit)",
+        "A17.3: an emergency is handled (on site, in hand) within 2 hours.",
+        {"note": "抢修人员已到场处置"},
+    ),
+    Action(
+        "start_survey",
+        "/survey",
+        SurveyStart,
+        body_model(SurveyStart, "SurveyStartBody"),
+        UNIT,
+        "Start a site survey (lead unit)",
+        "A14.3: a unit unsure whether the matter is its own organises a survey within 1 WD of receipt.",
+        {"note": "会同街道现场核查权属"},
+    ),
+    Action(
+        "apply_return",
+        "/returns",
+        ApplyReturn,
+        body_model(ApplyReturn, "ApplyReturnBody"),
+        UNIT,
+        "Apply to return the ticket (lead unit)",
+        "A14.1–A14.3, A15: with reason, basis, suggested unit and the leader's sign-off. Without reason "
+        "or basis (A16.2), or after an extension (A16.7), it is refused at once.",
+        {
+            "kind": "not_our_duty",
+            "reason": "路灯维护不属本局职责",
+            "basis": "《韶关市城市照明管理办法》第五条",
+            "suggested_unit": "WJ-POWER",
+            "signed_off_by": SIGN_OFF,
+        },
+        units=lambda d: [d.get("suggested_unit")],
+    ),
+    Action(
+        "review_return",
+        "/returns/{return_id}/review",
+        ReviewReturn,
+        body_model(
+            ReviewReturn,
+            "ReviewReturnBody",
+            drop=("return_id", "knowledge_point"),
+            add={
+                "knowledge_point_id": (
+                    str | None,
+                    Field(
+                        None,
+                        min_length=1,
+                        max_length=64,
+                        description=(
+                            "A16.6: the knowledge point the refusal relies on; its upload time is taken "
+                            "from the "
+                            "knowledge base."
+                        ),
+                    ),
+                )
+            },
+        ),
+        OPERATOR,
+        "Review a return (operator)",
+        "A14.1/A16: approve (the ticket is re-dispatched and its limits restart) or refuse on an A16 "
+        "ground with reasons (the unit keeps it; limits still count from the first receipt).",
+        {"approve": True, "redispatch_to": "WJ-POWER", "reason": "属供电公司维护范围"},
+        item="return_id",
+        units=lambda d: [d.get("redispatch_to")],
+        prepare=_knowledge_point,
+    ),
+    Action(
+        "raise_dispute",
+        "/disputes",
+        RaiseDispute,
+        body_model(RaiseDispute, "RaiseDisputeBody"),
+        OPERATOR | UNIT,
+        "Raise a dispute (operator, lead unit)",
+        "A14.5: several units, contested jurisdiction or law: a coordination designates the lead "
+        "(`POST /coordinations/{no}/{n}/designate`).",
+        {"kind": "contested_jurisdiction", "units": ["WJ-URBAN", "WJ-POWER"], "reason": "双方均称不属本单位"},
+        units=lambda d: d["units"],
+    ),
+    Action(
+        "apply_extension",
+        "/extension",
+        ApplyExtension,
+        body_model(ApplyExtension, "ApplyExtensionBody"),
+        UNIT,
+        "Apply for an extension (lead unit)",
+        "A17: once, before the limit passes, telling the requester why and until when.",
+        {"reason": "需协调多部门联合整治", "requester_told": True},
+    ),
+    Action(
+        "review_extension",
+        "/extension/review",
+        Review,
+        ReviewBody,
+        OPERATOR,
+        "Review an extension (operator)",
+        "A17: approved, the answer limit grows by the ticket type's own limit, after the original one.",
+        {"approve": True, "reason": "理由充分"},
+    ),
+    Action(
+        "record_contact",
+        "/contacts",
+        ContactAttempt,
+        body_model(ContactAttempt, "ContactAttemptBody", optional=("at",)),
+        UNIT,
+        "Record a contact attempt (lead unit)",
+        "A20: the requester told the result; two consecutive days of failed calls count as answered. "
+        "`at` defaults to now.",
+        {"channel": "phone", "reached": True, "note": "已告知处理结果"},
+        prepare=_contact_time,
+    ),
+    Action(
+        "apply_closure",
+        "/closure",
+        ApplyClosure,
+        body_model(ApplyClosure, "ApplyClosureBody"),
+        UNIT,
+        "Apply to close (lead unit)",
+        "A20: point by point, when and how handled, the result and its basis; the requester told first.",
+        CLOSURE_EXAMPLE,
+    ),
+    Action(
+        "find_not_acceptable",
+        "/not-acceptable",
+        FindNotAcceptable,
+        body_model(FindNotAcceptable, "FindNotAcceptableBody"),
+        UNIT,
+        "Find the request not acceptable (lead unit)",
+        "A14.4: the unit tells the requester why; litigation/petition matters need explanatory material.",
+        {
+            "reason": "A10.2",
+            "explanation": "该纠纷已进入诉讼程序",
+            "requester_told": True,
+            "material_refs": ["att://court-notice-2026-118.pdf"],
+        },
+    ),
+    Action(
+        "review_closure",
+        "/closure/review",
+        Review,
+        ReviewBody,
+        OPERATOR,
+        "Review a closure (operator)",
+        "A20: approve (the requester is asked to rate, A24) or send back with a reason (the limit still "
+        "counts from the first receipt).",
+        {"approve": False, "reason": "未答复维修时限"},
+    ),
+    Action(
+        "file_termination_notice",
+        "/termination",
+        FileTerminationNotice,
+        body_model(FileTerminationNotice, "TerminationNoticeBody"),
+        UNIT,
+        "File a termination notice (lead unit)",
+        "A18: a concluded matter raised again without new facts; the hotline will not accept it again.",
+        {
+            "notice_ref": "韶武城终字〔2026〕12号",
+            "prior_ticket_no": "GD12345-20260910-0A1B2C3D",
+            "served_at": "2026-11-27T10:00:00+08:00",
+        },
+    ),
+    Action(
+        "record_callback",
+        "/callbacks",
+        RecordCallback,
+        body_model(RecordCallback, "CallbackBody"),
+        OPERATOR,
+        "Record a callback (operator)",
+        "A24: the hotline calls a dissatisfied requester back; `wants_redo` asks for a redo decision.",
+        {"channel": "phone", "reached": True, "wants_redo": True, "note": "诉求人要求重办"},
+    ),
+    Action(
+        "decide_redo",
+        "/redo",
+        DecideRedo,
+        body_model(DecideRedo, "DecideRedoBody"),
+        OPERATOR,
+        "Decide on a redo (operator)",
+        "A24: once only, same limit as the original, no extension; the next rating is final.",
+        {"approve": True, "reason": "答复未解决问题"},
+    ),
+    Action(
+        "apply_supplement",
+        "/supplements",
+        ApplySupplement,
+        body_model(ApplySupplement, "ApplySupplementBody"),
+        UNIT,
+        "Apply for a supplementary answer (lead unit)",
+        "A21: new progress after closure.",
+        {"reason": "路灯改造工程已立项"},
+    ),
+    Action(
+        "review_supplement_permission",
+        "/supplements/{supplement_id}/permission",
+        ReviewSupplement,
+        SupplementReviewBody,
+        OPERATOR,
+        "Permit a supplementary answer (operator)",
+        "A21: the hotline permits the unit to write it.",
+        {"approve": True},
+        item="supplement_id",
+    ),
+    Action(
+        "submit_supplement",
+        "/supplements/{supplement_id}/content",
+        SubmitSupplement,
+        body_model(SubmitSupplement, "SubmitSupplementBody", drop=("supplement_id",)),
+        UNIT,
+        "Write the supplementary answer (lead unit)",
+        "A21: reviewed by the hotline before it is published.",
+        {"content": "解放路路灯改造工程将于 12 月完工。"},
+        item="supplement_id",
+    ),
+    Action(
+        "review_supplement_content",
+        "/supplements/{supplement_id}/review",
+        ReviewSupplement,
+        SupplementReviewBody,
+        OPERATOR,
+        "Review the supplementary answer (operator)",
+        "A21: approved, it is published to the requester.",
+        {"approve": True},
+        item="supplement_id",
+    ),
+)
+assert all(hasattr(TicketWorkflow, a.update) for a in ACTIONS)
+
+
+async def perform(
+    action: Action,
+    runtime: Runtime,
+    caller: Caller,
+    ticket_no: str,
+    body: BaseModel,
+    item: str | None,
+    idempotency_key: str | None,
+) -> TicketView:
+    state, relation = await visible_ticket(runtime, caller, ticket_no)
+    if state.stage in ENDED:
+        raise conflict("STAGE_FORBIDS_ACTION", f"the ticket is {state.stage.value}; it takes no more actions")
+    data: dict[str, Any] = dict(body) | {"actor": caller.actor}
+    if action.item is not None:
+        data[action.item] = item
+    async with runtime.session_maker() as session:
+        await require_units(session, action.units(data))
+    if action.prepare is not None:
+        await action.prepare(runtime, caller, data)
+    command = action.command.model_validate(data)
+    updated = await runtime.temporal.update_ticket(
+        ticket_no,
+        action.update,
+        command,
+        update_id(action.update, f"cred-{caller.credential_id}", idempotency_key),
+    )
+    return await ticket_view(runtime, caller, updated, relation, f"action:{action.update}")
+
+
+_ITEM_EXAMPLES = {"return_id": "R1", "supplement_id": "S1"}
+
+
+def _add_route(action: Action) -> None:
+    body_type = action.body
+    allowed = Depends(require_role(*action.roles))
+    examples = {"example": {"summary": action.summary, "value": action.example}}
+    # Annotated with runtime values (one body type per action): checkers cannot follow, FastAPI can.
+    body_param = Annotated[body_type, Body(openapi_examples=examples)]  # type: ignore[valid-type]
+
+    if action.item is None:
+
+        async def on_ticket(
+            no: TicketNoDep,
+            body: body_param,
+            runtime: RuntimeDep,
+            caller: Annotated[Caller, allowed],
+            idempotency_key: IdempotencyKey = None,
+        ) -> TicketView:
+            return await perform(action, runtime, caller, no, body, None, idempotency_key)
+
+        endpoint: Callable[..., Awaitable[TicketView]] = on_ticket
+    else:
+        item_param = Annotated[
+            str,
+            Path(
+                alias=action.item,
+                min_length=1,
+                max_length=64,
+                description=f"The {action.item.replace('_', ' ')}.",
+                examples=[_ITEM_EXAMPLES[action.item]],
+            ),
+        ]
+
+        async def on_item(
+            no: TicketNoDep,
+            item: item_param,
+            body: body_param,
+            runtime: RuntimeDep,
+            caller: Annotated[Caller, allowed],
+            idempotency_key: IdempotencyKey = None,
+        ) -> TicketView:
+            return await perform(action, runtime, caller, no, body, item, idempotency_key)
+
+        endpoint = on_item
+
+    roles = ", ".join(sorted(r.value for r in action.roles))
+    router.add_api_route(
+        "/{no}" + action.path,
+        endpoint,
+        methods=["POST"],
+        response_model=TicketView,
+        name=action.update,
+        operation_id=action.update,
+        summary=action.summary,
+        description=f"{action.description}\n\nRoles: {roles}. Answers with the ticket after the action. "
+        "Send an `Idempotency-Key` so a retry has exactly one effect.",
+        responses=responses(401, 403, 404, 409, 422, 503),
+    )
+
+
+for _action in ACTIONS:
+    _add_route(_action)

@@ -1,0 +1,98 @@
+"""Loading a year's State Council holiday notice ("Counting time"): stored, then open tickets replan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.errors import responses
+from db.models import CalendarYearRow
+from domain.calendar import YearCalendar
+from operations.calendar import load_year_and_replan
+
+router = APIRouter(prefix="/calendar", tags=["calendar"])
+
+
+class CalendarNotice(BaseModel):
+    """One year's notice; validated as a YearCalendar (dates inside the year, 调休 only on weekends)."""
+
+    year: int = Field(ge=2000, le=2100, examples=[2027])
+    holidays: list[date] = Field(max_length=366, description="Every statutory day off.")
+    adjusted_workdays: list[date] = Field(max_length=366, description="Weekend days declared working days.")
+    source: str = Field("", max_length=200, description="The notice, e.g. 国办发明电〔2026〕X号.")
+
+
+class CalendarYearLoaded(BaseModel):
+    year: int
+    holidays: list[date]
+    adjusted_workdays: list[date]
+    source: str
+    tickets_replanned: int = Field(description="Open tickets told to recompute the deadlines not yet passed.")
+
+
+class CalendarYearOut(BaseModel):
+    year: int
+    holidays: list[date]
+    adjusted_workdays: list[date]
+    source: str
+    loaded_at: datetime
+
+
+NOTICE_EXAMPLE = {
+    "year": 2027,
+    "holidays": [
+        "2027-01-01",
+        "2027-02-06",
+        "2027-02-07",
+        "2027-02-08",
+        "2027-02-09",
+        "2027-02-10",
+        "2027-02-11",
+        "2027-02-12",
+    ],
+    "adjusted_workdays": ["2027-02-14", "2027-02-20"],
+    "source": "国办发明电〔2026〕X号",
+}
+
+
+@router.post(
+    "/years",
+    status_code=201,
+    response_model=CalendarYearLoaded,
+    responses=responses(401, 403, 422, 503),
+    summary="Load a year's holiday notice (operator)",
+    description=(
+        "The State Council notice for one year: statutory holidays and the weekend days declared working "
+        "days (调休). Replaces a year already loaded. Deadlines that counted days of that year were "
+        "provisional (weekends only); every open ticket recomputes the ones it has not yet passed (A17, A22)."
+    ),
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": NOTICE_EXAMPLE}}}},
+)
+async def load_year(body: CalendarNotice, caller: OperatorDep, runtime: RuntimeDep) -> CalendarYearLoaded:
+    notice = YearCalendar.model_validate(body.model_dump())
+    client = await runtime.temporal.connect()  # first: a year loaded without replanning is worse than none
+    told = await load_year_and_replan(runtime.session_maker, client, notice)
+    return CalendarYearLoaded(
+        year=notice.year,
+        holidays=notice.holidays,
+        adjusted_workdays=notice.adjusted_workdays,
+        source=notice.source,
+        tickets_replanned=told,
+    )
+
+
+@router.get(
+    "/years",
+    response_model=list[CalendarYearOut],
+    responses=responses(401, 403, 503),
+    summary="The loaded holiday notices (staff)",
+    description="Every year the working-day calendar knows; a year missing here is counted Monday–Friday "
+    "and its deadlines are provisional.",
+)
+async def list_years(caller: StaffDep, session: SessionDep) -> list[CalendarYearOut]:
+    rows = await session.scalars(select(CalendarYearRow).order_by(CalendarYearRow.year))
+    return [CalendarYearOut(**row.to_year().model_dump(), loaded_at=row.loaded_at) for row in rows]

@@ -1,0 +1,105 @@
+"""The requester's side, without an account: progress by ticket number and secret (A19), rating (A24)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header
+
+from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, update_id
+from api.errors import not_found, responses
+from api.runtime import Runtime
+from api.schemas import PublicTicketView, body_model
+from db.api_models import RequesterAccessRow
+from domain.commands import Rate
+from domain.ticket import TicketState
+from operations.credentials import digest
+
+router = APIRouter(prefix="/public/tickets", tags=["requester"])
+
+AccessSecret = Annotated[
+    str,
+    Header(
+        alias="X-Access-Secret",
+        min_length=1,
+        max_length=200,
+        description="The access secret given at registration (A19).",
+    ),
+]
+RatingCode = Annotated[
+    str,
+    Header(
+        alias="X-Rating-Code",
+        min_length=1,
+        max_length=200,
+        description="The rating code given at registration (A24).",
+    ),
+]
+RatingBody = body_model(Rate, "RatingBody", drop=("via",))
+RATING_EXAMPLES = {
+    "satisfied": {
+        "summary": "One option per stage",
+        "value": {"acceptance": ["satisfied"], "handling": ["satisfied"]},
+    },
+    "dissatisfied": {
+        "summary": "Dissatisfied with the handling: the hotline calls back (A24)",
+        "value": {"acceptance": ["satisfied"], "handling": ["dissatisfied"]},
+    },
+}
+
+
+async def _verified_state(runtime: Runtime, ticket_no: str, secret: str, *, rating: bool) -> TicketState:
+    """The ticket, if the secret (or rating code) is its own; 404 alike for a wrong secret and no ticket."""
+    async with runtime.session_maker() as session:
+        access = await session.get(RequesterAccessRow, ticket_no)
+    expected = (access.rating_code_hash if rating else access.secret_hash) if access else None
+    if expected is None or not hmac.compare_digest(expected, digest(secret)):
+        raise not_found()
+    state = await runtime.ticket_state(ticket_no)
+    if state is None:
+        raise not_found()
+    return state
+
+
+@router.get(
+    "/{no}",
+    response_model=PublicTicketView,
+    responses=responses(404, 422, 503),
+    summary="Follow my ticket (requester)",
+    description=(
+        "A19: the stage, the answer deadline, an approved extension with its reason (A17), the answer once "
+        "approved (A20), published supplementary answers (A21) and the rating window (A24). No unit-internal "
+        "data. A wrong secret answers 404, like an unknown ticket."
+    ),
+)
+async def progress(no: TicketNoDep, secret: AccessSecret, runtime: RuntimeDep) -> PublicTicketView:
+    return PublicTicketView.of(await _verified_state(runtime, no, secret, rating=False))
+
+
+@router.post(
+    "/{no}/rating",
+    response_model=PublicTicketView,
+    responses=responses(404, 409, 422, 503),
+    summary="Rate the handling (requester)",
+    description=(
+        "A24: pick ONE option per stage (`very_satisfied`, `satisfied`, `basically_satisfied`, "
+        "`dissatisfied`, "
+        "`very_dissatisfied`) within 24 hours of the request; several or an invalid option count as "
+        "basically satisfied. Dissatisfied: the hotline calls back and may order one redo; the second "
+        "rating is final. A round is rated once (409 `ALREADY_RATED`)."
+    ),
+)
+async def rate(
+    no: TicketNoDep,
+    code: RatingCode,
+    body: Annotated[RatingBody, Body(openapi_examples=RATING_EXAMPLES)],  # type: ignore[valid-type]
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> PublicTicketView:
+    await _verified_state(runtime, no, code, rating=True)
+    command = Rate.model_validate(dict(body) | {"via": "code"})
+    state = await runtime.temporal.update_ticket(
+        no, "rate", command, update_id("rate", "requester", idempotency_key)
+    )
+    return PublicTicketView.of(state)

@@ -1,0 +1,61 @@
+"""A11: a caller who disrupts the hotline is restricted for the rule set's `restriction_days`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import NowDep, OperatorDep, RuntimeDep
+from api.errors import responses
+from api.routes.rule_sets import current_rule_set
+from db.models import RestrictedCallerRow
+from db.session import insert_for
+from domain.commands import ShortText, Text
+
+router = APIRouter(prefix="/restrictions", tags=["restrictions"])
+
+
+class RestrictionIn(BaseModel):
+    phone: ShortText = Field(min_length=3, examples=["13900000000"])
+    reason: Text = Field(min_length=1, examples=["多次辱骂话务员"])
+    rule_set_id: ShortText = Field("city", description="Whose `restriction_days` apply (A33).")
+
+
+class RestrictionOut(BaseModel):
+    phone: str
+    until: datetime
+    reason: str
+    rule: str = "A11"
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RestrictionOut,
+    responses=responses(401, 403, 422, 503),
+    summary="Restrict a caller (operator)",
+    description="A11: harassment, insults or threats: the caller's new requests are not accepted for "
+    "the rule set's `restriction_days` (30 natural days in the city's rules), counted "
+    "from now. Restricting the same phone again restarts the period.",
+)
+async def restrict(
+    restriction: RestrictionIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep
+) -> RestrictionOut:
+    async with runtime.session_maker.begin() as session:
+        rule_set = await current_rule_set(session, restriction.rule_set_id)
+        values = {
+            "phone": restriction.phone,
+            "until": now + timedelta(days=rule_set.restriction_days),
+            "reason": restriction.reason,
+            "created_at": now,
+        }
+        stmt = insert_for(session, RestrictedCallerRow).values(values)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[RestrictedCallerRow.phone],
+                set_={k: stmt.excluded[k] for k in values if k != "phone"},
+            )
+        )
+    return RestrictionOut(phone=restriction.phone, until=values["until"], reason=restriction.reason)

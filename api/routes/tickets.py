@@ -1,0 +1,208 @@
+"""Registering tickets, the queue (from SQL) and one ticket with its timeline (from the workflow)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime, BeforeValidator
+from sqlalchemy import ColumnElement, Select, Text, cast, false, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from api.auth import Role
+from api.deps import (
+    CallerDep,
+    IdempotencyKey,
+    NowDep,
+    RegistrarDep,
+    RuntimeDep,
+    SessionDep,
+    StaffDep,
+    TicketNoDep,
+)
+from api.errors import responses
+from api.privacy import requester_view
+from api.registration import register
+from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, body_model
+from api.tickets import ticket_view, visible_ticket
+from api.units import unit_scope
+from db.models import TicketRow
+from domain.commands import Registration, Requester
+from domain.vocabulary import Card, Category, Stage
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+
+def _rfc3339_only(value: object) -> object:
+    # pydantic would read "0.5" as a Unix time; the schema promises a date-time such as 2026-12-01T00:00+08:00.
+    if isinstance(value, str) and "T" not in value.upper():
+        raise ValueError("an RFC 3339 date-time with its offset, e.g. 2026-12-01T00:00:00+08:00")
+    return value
+
+
+REGISTRATION_EXAMPLE = {
+    "channel": "phone",
+    "category": "complaint",
+    "requester": {"name": "李华", "phone": "13800000000"},
+    "content": "解放路路灯连续一周不亮，夜间行人摔倒。",
+    "request_points": ["修复解放路路灯", "说明维修时限"],
+    "location": "武江区解放路 88 号",
+    "domain": "城市照明",
+    "dispatch_to": "WJ-URBAN",
+    "co_units": ["WJ-POWER"],
+}
+
+RegistrationBody = body_model(
+    Registration,
+    "RegistrationBody",
+    drop=("ticket_no", "registered_by"),
+    optional=("received_at",),
+    example=REGISTRATION_EXAMPLE,
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RegistrationCreated,
+    responses=responses(401, 403, 422, 503),
+    summary="Register a ticket (operator, integrator)",
+    description=(
+        "A2/A12: one ticket, whatever the channel. The server numbers it, starts its workflow and answers "
+        "with the requester's access secret (A19) and rating code (A24), **shown once**. `received_at` "
+        "defaults to now. With `dispatch_to` (operators only) the ticket is dispatched at once.\n\n"
+        "Send an `Idempotency-Key`: a retried request answers with the same ticket and secrets "
+        "(header `Idempotent-Replayed: true`), and concurrent duplicates make one ticket."
+    ),
+)
+async def register_ticket(
+    body: RegistrationBody,  # type: ignore[valid-type]
+    caller: RegistrarDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> RegistrationCreated:
+    registered = await register(runtime, caller, body, idempotency_key, now)
+    response.headers["Location"] = f"/tickets/{registered.created.ticket_no}"
+    if registered.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return registered.created
+
+
+@router.get(
+    "",
+    response_model=TicketPage,
+    responses=responses(401, 403, 422, 503),
+    summary="List tickets: the office's list or a unit's queue",
+    description=(
+        "From the SQL read model, newest first. An operator sees every ticket; unit staff see their unit's "
+        "queue: tickets where the unit, or a unit below it (A6), is the lead, the forwarded-to sub-unit or a "
+        "co-unit. The requester is always masked here, and a confidential requester's ticket is listed "
+        "only for staff with clearance (A32)."
+    ),
+)
+async def list_tickets(
+    caller: StaffDep,
+    session: SessionDep,
+    stage: Stage | None = None,
+    card: Card | None = None,
+    category: Category | None = None,
+    role: Annotated[
+        Literal["lead", "co"] | None,
+        Query(description="Units: `lead` (lead or forwarded-to) or `co` (co-unit) tickets only."),
+    ] = None,
+    unit: Annotated[str | None, Query(max_length=64, description="Operators: one unit's tickets.")] = None,
+    due_before: Annotated[
+        AwareDatetime | None,
+        BeforeValidator(_rfc3339_only),
+        Query(description="Only tickets whose answer is due before this instant (A17)."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> TicketPage:
+    query = select(TicketRow)
+    if not caller.confidential_clearance:
+        query = query.where(TicketRow.requester_confidential.is_(False))
+    if caller.role == Role.UNIT_STAFF:
+        assert caller.unit_id is not None
+        query = _involving(query, await unit_scope(session, caller.unit_id), role)
+    elif unit is not None:
+        query = _involving(query, frozenset({unit}), role)
+    query = query.where(
+        *(
+            c
+            for c in (
+                TicketRow.stage == stage.value if stage else None,
+                TicketRow.card == card.value if card else None,
+                TicketRow.category == category.value if category else None,
+                TicketRow.answer_due_at < due_before if due_before else None,
+            )
+            if c is not None
+        )
+    )
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.order_by(TicketRow.registered_at.desc(), TicketRow.ticket_no).limit(limit).offset(offset)
+    )
+    return TicketPage(total=total, limit=limit, offset=offset, items=[_summary(r) for r in rows])
+
+
+@router.get(
+    "/{no}",
+    response_model=TicketView,
+    responses=responses(401, 404, 422, 503),
+    summary="One ticket with its deadlines, cards and timeline",
+    description=(
+        "From the ticket's workflow (authoritative, never stale). Operators see every ticket; a unit the "
+        "tickets it is lead, forwarded-to, co-unit or an ancestor of one of those for (A6); an integrator "
+        "the tickets it registered. The requester is unmasked only for the office and the handling unit; "
+        "every such read is audited (A32). Anything else is 404, as for a ticket that does not exist."
+    ),
+)
+async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -> TicketView:
+    state, relation = await visible_ticket(runtime, caller, no)
+    return await ticket_view(runtime, caller, state, relation, "read")
+
+
+# -- queue helpers ----------------------------------------------------------------------------------------
+def _json_list_contains(column: InstrumentedAttribute[list[str]], value: str) -> ColumnElement[bool]:
+    """`value` is an element of a JSON list column, on PostgreSQL and SQLite alike: the list's JSON text
+    contains the quoted value (unit ids are plain: operations.credentials.UNIT_ID_PATTERN)."""
+    needle = json.dumps(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, Text).like(f"%{needle}%", escape="\\")
+
+
+def _involving(query: Select[Any], units: frozenset[str], role: Literal["lead", "co"] | None) -> Select[Any]:
+    if not units:
+        return query.where(false())
+    handling = or_(TicketRow.lead_unit.in_(units), TicketRow.forwarded_to.in_(units))
+    assisting = or_(*(_json_list_contains(TicketRow.co_units, u) for u in sorted(units)))
+    return query.where({"lead": handling, "co": assisting, None: or_(handling, assisting)}[role])
+
+
+def _summary(row: TicketRow) -> TicketSummary:
+    requester = Requester(
+        name=row.requester_name, phone=row.requester_phone, confidential=row.requester_confidential
+    )
+    return TicketSummary(
+        ticket_no=row.ticket_no,
+        category=Category(row.category),
+        channel=row.channel,
+        emergency=row.emergency,
+        stage=Stage(row.stage),
+        outcome=row.outcome,
+        card=Card(row.card),
+        lead_unit=row.lead_unit,
+        co_units=list(row.co_units),
+        forwarded_to=row.forwarded_to,
+        sign_for_due_at=row.sign_for_due_at,
+        answer_due_at=row.answer_due_at,
+        provisional=row.provisional,
+        registered_at=row.registered_at,
+        concluded_at=row.concluded_at,
+        requester=requester_view(requester, unmasked=False),
+        location=row.location,
+        content=row.content,
+    )

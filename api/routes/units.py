@@ -1,0 +1,84 @@
+"""Member units in three tiers (A4–A6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.errors import ApiError, responses
+from db.api_models import UnitRow
+from operations.credentials import UNIT_ID_PATTERN, UnitError, UnitKind, create_unit
+
+router = APIRouter(prefix="/units", tags=["units"])
+
+
+class UnitIn(BaseModel):
+    id: str = Field(pattern=UNIT_ID_PATTERN, examples=["WJ-URBAN-XH"])
+    name: str = Field(min_length=1, max_length=200, examples=["新华街道办事处"])
+    tier: int = Field(ge=1, le=3, description="A6: 1 city-level, 2 a member unit, 3 its sub-units.")
+    parent_id: str | None = Field(
+        None, max_length=64, examples=["WJ-URBAN"], description="The unit above (a lower tier number)."
+    )
+    kind: UnitKind = "other"
+
+
+class UnitOut(UnitIn):
+    created_at: datetime
+
+
+def _out(row: UnitRow) -> UnitOut:
+    return UnitOut(
+        id=row.id,
+        name=row.name,
+        tier=row.tier,
+        parent_id=row.parent_id,
+        kind=row.kind,
+        created_at=row.created_at,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UnitOut,
+    responses=responses(401, 403, 409, 422, 503),
+    summary="Register a unit (operator)",
+    description="A6: a unit sits below a unit of a higher tier; a tier-2 unit forwards tickets to its "
+    "tier-3 sub-units and sees their tickets. Credentials for its staff are issued with "
+    "`python -m operations issue-credential`.",
+)
+async def add_unit(unit: UnitIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep) -> UnitOut:
+    try:
+        row = await create_unit(
+            runtime.session_maker,
+            unit_id=unit.id,
+            name=unit.name,
+            tier=unit.tier,
+            kind=unit.kind,
+            parent_id=unit.parent_id,
+            now=now,
+        )
+    except UnitError as err:
+        raise ApiError(409 if err.code == "UNIT_EXISTS" else 422, err.code, err.message, "A6") from None
+    return _out(row)
+
+
+@router.get(
+    "",
+    response_model=list[UnitOut],
+    responses=responses(401, 403, 422, 503),
+    summary="The units (staff)",
+    description="Every unit, by tier; `parent_id` lists one unit's sub-units.",
+)
+async def list_units(
+    caller: StaffDep, session: SessionDep, parent_id: Annotated[str | None, Query(max_length=64)] = None
+) -> list[UnitOut]:
+    query = select(UnitRow).order_by(UnitRow.tier, UnitRow.id)
+    if parent_id is not None:
+        query = query.where(UnitRow.parent_id == parent_id)
+    return [_out(row) for row in await session.scalars(query)]

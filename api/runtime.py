@@ -1,0 +1,41 @@
+"""What the lifespan holds for every request: settings, the Temporal gateway, the session maker, a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.temporal import TemporalGateway
+from config import Settings
+from db.models import TicketRow
+from domain.ticket import TicketState
+
+# The API's "now": the wall clock in production; tests inject the time-skipping server's clock so that
+# received_at, upload times and restrictions line up with the workflows' time.
+Clock = Callable[[], Awaitable[datetime]]
+
+
+async def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    temporal: TemporalGateway
+    session_maker: async_sessionmaker[AsyncSession]
+    clock: Clock = wall_clock
+
+    async def ticket_state(self, ticket_no: str) -> TicketState | None:
+        """The workflow's own state (authoritative); for a ticket whose history Temporal no longer keeps
+        (archived past retention) the last projection in the read model."""
+        state = await self.temporal.ticket_state(ticket_no)
+        if state is not None:
+            return state
+        async with self.session_maker() as session:
+            stored = await session.scalar(select(TicketRow.state).where(TicketRow.ticket_no == ticket_no))
+        return TicketState.model_validate(stored) if stored is not None else None

@@ -1,0 +1,168 @@
+"""The API's door to Temporal: start a ticket, query its state, run an update, designate a lead.
+
+Every call carries `rpc_timeout` (settings.temporal_rpc_timeout_seconds) so a missing worker or server
+becomes a 503 (api/errors.py) instead of a hanging request. The client is connected at start-up when
+possible and otherwise on first use, so the API starts (and answers 503) while Temporal is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import temporal_unavailable
+from config import Settings
+from domain.commands import Command, Designation, Registration
+from domain.ticket import TicketInput, TicketState
+from domain.vocabulary import Stage
+from workflows import search_attributes as sa
+from workflows.coordination import CoordinationState, CoordinationWorkflow, coordination_workflow_id
+from workflows.ticket import TicketWorkflow, ticket_workflow_id
+
+log = logging.getLogger("hotline.api.temporal")
+
+# A query sent before the workflow's first task completes is refused (FAILED_PRECONDITION); right after a
+# registration that is a matter of milliseconds, so wait a little instead of answering 503.
+_FIRST_TASK_RETRIES = 40
+_FIRST_TASK_PAUSE = 0.05
+
+
+class TemporalGateway:
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+        self._settings = settings
+        self._client = client
+        self._lock = asyncio.Lock()
+        self.rpc_timeout = timedelta(seconds=settings.temporal_rpc_timeout_seconds)
+
+    async def connect(self) -> Client:
+        """The client, connecting first if start-up could not (pydantic data converter: worker.connect)."""
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                from worker import connect  # the worker module is the one place that knows how to connect
+
+                try:
+                    self._client = await asyncio.wait_for(
+                        connect(self._settings), self.rpc_timeout.total_seconds()
+                    )
+                except (RuntimeError, OSError, TimeoutError, RPCError) as err:
+                    log.warning("cannot connect to Temporal at %s: %r", self._settings.temporal_address, err)
+                    raise temporal_unavailable() from None
+        return self._client
+
+    # -- tickets ---------------------------------------------------------------------------------------
+    async def start_ticket(self, registration: Registration) -> None:
+        """Start the ticket's workflow; a second start of the same ticket (a replayed registration) is a
+        no-op: the id is the ticket's, an existing run is kept and a closed one is never restarted."""
+        client = await self.connect()
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.STAGE, Stage.REGISTERED.value),
+                SearchAttributePair(sa.CATEGORY, registration.category.value),
+                SearchAttributePair(sa.CHANNEL, registration.channel.value),
+            ]
+        )
+        try:
+            async with self._in_time():
+                await client.start_workflow(
+                    TicketWorkflow.run,
+                    TicketInput(registration=registration),
+                    id=ticket_workflow_id(registration.ticket_no),
+                    task_queue=self._settings.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    search_attributes=attributes,
+                    rpc_timeout=self.rpc_timeout,
+                )
+        except WorkflowAlreadyStartedError:
+            log.info("ticket %s already started", registration.ticket_no)
+
+    async def ticket_state(self, ticket_no: str) -> TicketState | None:
+        """The authoritative state from the workflow query; None when Temporal knows no such ticket."""
+        handle = (await self.connect()).get_workflow_handle(ticket_workflow_id(ticket_no))
+        for _ in range(_FIRST_TASK_RETRIES):
+            try:
+                async with self._in_time():
+                    state: TicketState = await handle.query(
+                        TicketWorkflow.state, rpc_timeout=self.rpc_timeout
+                    )
+                return state
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    return None
+                if err.status != RPCStatusCode.FAILED_PRECONDITION:
+                    raise
+            await asyncio.sleep(_FIRST_TASK_PAUSE)
+        raise temporal_unavailable("the ticket has not started yet; retry")
+
+    async def opened_state(self, ticket_no: str) -> TicketState | None:
+        """The ticket as the workflow opened it (rule set captured, A11/A18 screening done, dispatched if
+        asked), through the workflow's `opened` update, so the registration answers with what a read would
+        show. One fixed update id: a replayed registration gets the same state back. None if the workflow
+        has not opened it in time: the ticket exists all the same and opens when a worker gets to it."""
+        handle = (await self.connect()).get_workflow_handle(ticket_workflow_id(ticket_no))
+        try:
+            async with self._in_time():
+                state: TicketState = await handle.execute_update(
+                    TicketWorkflow.opened, id="opened", rpc_timeout=self.rpc_timeout
+                )
+            return state
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:  # ended already, e.g. a restricted caller's (A11)
+                return await self.ticket_state(ticket_no)
+            log.warning("ticket %s: no opened state: %r", ticket_no, err)
+        except (TimeoutError, RPCTimeoutOrCancelledError) as err:
+            log.warning("ticket %s not opened within %s: %r", ticket_no, self.rpc_timeout, err)
+        return None
+
+    async def update_ticket(
+        self, ticket_no: str, update: str, command: Command, update_id: str
+    ) -> TicketState:
+        """Run an update and wait for its result. `update_id` makes a retried POST one effect: Temporal
+        answers a second update with the same id with the first one's outcome."""
+        handle = (await self.connect()).get_workflow_handle(ticket_workflow_id(ticket_no))
+        async with self._in_time():
+            state: TicketState = await handle.execute_update(
+                update, command, id=update_id, result_type=TicketState, rpc_timeout=self.rpc_timeout
+            )
+        return state
+
+    async def designate(
+        self, ticket_no: str, n: int, command: Designation, update_id: str
+    ) -> CoordinationState:
+        """A14.5: designate the lead in the ticket's n-th coordination (a child workflow)."""
+        child_id = coordination_workflow_id(ticket_workflow_id(ticket_no), n)
+        handle = (await self.connect()).get_workflow_handle(child_id)
+        async with self._in_time():
+            result: CoordinationState = await handle.execute_update(
+                CoordinationWorkflow.designate, command, id=update_id, rpc_timeout=self.rpc_timeout
+            )
+        return result
+
+    def _in_time(self) -> asyncio.Timeout:
+        """The whole call within the timeout: the SDK repeats an update's RPC while the server says "not yet"
+        (a stuck workflow task, no worker), so `rpc_timeout` alone does not bound it. TimeoutError -> 503;
+        the update itself is not cancelled, and a retry with the same Idempotency-Key finds its outcome."""
+        return asyncio.timeout(self.rpc_timeout.total_seconds())
+
+    async def healthy(self) -> bool:
+        try:
+            client = await self.connect()
+            await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=self.rpc_timeout)
+        except Exception as err:  # noqa: BLE001 - any failure means "not healthy", reported as such
+            log.warning("Temporal health check failed: %r", err)
+            return False
+        return True

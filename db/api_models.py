@@ -1,0 +1,122 @@
+"""The API's own tables, on the shared `db.models.Base` so `create_schema` and Alembic see them.
+
+Unlike the read model these are not rebuildable from the workflows: they are the hotline's registers of
+units (A4–A6), credentials, requester access (A19/A24), idempotency records, the A32 audit log of who read
+a requester's identity, and the knowledge base points units upload (A16.6, A28, A29).
+No secret is stored in the clear: tokens, access secrets and rating codes are kept as SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models import CODE, SHORT, TICKET_NO, Base, UtcDateTime
+
+# A hex SHA-256 digest.
+DIGEST = String(64)
+
+UNIT_KINDS = ("county", "department", "town", "utility", "sub_centre", "other")
+ROLES = ("operator", "unit_staff", "integrator")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UnitRow(Base):
+    """A member unit (A4–A6): tier 1 city-level, tier 2 a member unit's platform, tier 3 its sub-units."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint("tier IN (1, 2, 3)", name="tier"),
+        CheckConstraint(_one_of("kind", UNIT_KINDS), name="kind"),
+    )
+
+    id: Mapped[str] = mapped_column(CODE, primary_key=True)
+    name: Mapped[str] = mapped_column(SHORT)
+    tier: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[str | None] = mapped_column(CODE, ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(CODE)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CredentialRow(Base):
+    """A bearer token for an operator, a unit's staff member (bound to one unit) or an integrator."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", ROLES), name="role"),
+        # Unit staff act for exactly one unit; the other roles for none.
+        CheckConstraint("(role = 'unit_staff') = (unit_id IS NOT NULL)", name="unit_staff_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(DIGEST, unique=True)
+    role: Mapped[str] = mapped_column(CODE)
+    unit_id: Mapped[str | None] = mapped_column(CODE, ForeignKey("units.id"), index=True)
+    name: Mapped[str] = mapped_column(SHORT)
+    # A32: only staff marked for confidential requests see a confidential requester's ticket.
+    confidential_clearance: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKeyRow(Base):
+    """The first outcome of a POST carrying an `Idempotency-Key`, so a retry replays it.
+
+    `scope` names the caller and the operation (a key is the caller's own); `request_hash` refuses the same
+    key on a different body; `payload` holds what a replay needs (for a registration: the Registration, to
+    start its workflow if the first attempt died before it did, and the nonce its secrets derive from).
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(DIGEST)
+    ticket_no: Mapped[str | None] = mapped_column(TICKET_NO)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RequesterAccessRow(Base):
+    """A19/A24: the requester's progress secret and rating code, as digests (shown once, at registration).
+
+    No foreign key to `tickets`: the read-model row appears only when the workflow first projects."""
+
+    __tablename__ = "requester_access"
+
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(DIGEST)
+    rating_code_hash: Mapped[str] = mapped_column(DIGEST)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdentityReadRow(Base):
+    """A32 audit log: one row per response that showed a requester's identity unmasked."""
+
+    __tablename__ = "identity_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    credential_id: Mapped[int] = mapped_column(Integer, ForeignKey("credentials.id"), index=True)
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # What the response was, e.g. "read" or "action:sign_for".
+    purpose: Mapped[str] = mapped_column(String(100))
+
+
+class KnowledgePointRow(Base):
+    """A28/A29: a knowledge-base point a unit keeps current; A16.6 weighs its upload time."""
+
+    __tablename__ = "knowledge_points"
+
+    id: Mapped[str] = mapped_column(CODE, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(CODE, ForeignKey("units.id"), index=True)
+    title: Mapped[str] = mapped_column(SHORT)
+    body: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    uploaded_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("credentials.id"))

@@ -1,0 +1,132 @@
+"""Units (A4–A6) and bearer credentials: created here, by the CLI and by the API alike.
+
+A token is random (`secrets.token_urlsafe`), shown once to whoever issues it, and stored only as its
+SHA-256 digest: a random 256-bit token needs no salt or slow hash, and a leaked table reveals no token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.api_models import UNIT_KINDS, CredentialRow, UnitRow
+
+Role = Literal["operator", "unit_staff", "integrator"]
+UnitKind = Literal["county", "department", "town", "utility", "sub_centre", "other"]
+assert set(UnitKind.__args__) == set(UNIT_KINDS)  # type: ignore[attr-defined]
+
+# Unit ids appear in timeline labels ("unit:<id>") and are matched inside JSON lists: keep them plain.
+UNIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class UnitError(ValueError):
+    """A unit that cannot be created as asked; `code` is the API's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    id: int
+    token: str  # shown once; only its digest is stored
+
+
+def digest(secret: str) -> str:
+    """The stored form of a token, access secret or rating code."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def create_unit(
+    session_maker: async_sessionmaker[AsyncSession],
+    *,
+    unit_id: str,
+    name: str,
+    tier: int,
+    kind: UnitKind = "other",
+    parent_id: str | None = None,
+    now: datetime | None = None,
+) -> UnitRow:
+    """A6: a unit sits below a unit of a higher tier (a smaller number): tier 3 under tier 2, and so on."""
+    if not re.fullmatch(UNIT_ID_PATTERN, unit_id):
+        raise UnitError("INVALID_UNIT_ID", f"unit id must match {UNIT_ID_PATTERN}")
+    if tier not in (1, 2, 3):
+        raise UnitError("INVALID_TIER", "tier is 1, 2 or 3")
+    async with session_maker.begin() as session:
+        if parent_id is not None:
+            parent = await session.get(UnitRow, parent_id)
+            if parent is None:
+                raise UnitError("UNKNOWN_UNIT", f"no parent unit {parent_id}")
+            if parent.tier >= tier:
+                raise UnitError(
+                    "PARENT_TIER", f"a tier-{tier} unit cannot sit below a tier-{parent.tier} unit"
+                )
+        if await session.get(UnitRow, unit_id) is not None:
+            raise UnitError("UNIT_EXISTS", f"unit {unit_id} already exists")
+        row = UnitRow(
+            id=unit_id,
+            name=name,
+            tier=tier,
+            parent_id=parent_id,
+            kind=kind,
+            created_at=now or datetime.now(UTC),
+        )
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError:  # created concurrently between the check and the insert
+            raise UnitError("UNIT_EXISTS", f"unit {unit_id} already exists") from None
+    return row
+
+
+async def issue_credential(
+    session_maker: async_sessionmaker[AsyncSession],
+    *,
+    role: Role,
+    name: str,
+    unit_id: str | None = None,
+    confidential_clearance: bool = False,
+    now: datetime | None = None,
+) -> IssuedCredential:
+    if (role == "unit_staff") != (unit_id is not None):
+        raise UnitError("UNIT_REQUIRED", "unit staff are bound to exactly one unit; other roles to none")
+    token = new_token()
+    async with session_maker.begin() as session:
+        if unit_id is not None and await session.get(UnitRow, unit_id) is None:
+            raise UnitError("UNKNOWN_UNIT", f"no unit {unit_id}")
+        row = CredentialRow(
+            token_hash=digest(token),
+            role=role,
+            unit_id=unit_id,
+            name=name,
+            confidential_clearance=confidential_clearance,
+            created_at=now or datetime.now(UTC),
+        )
+        session.add(row)
+        await session.flush()
+        return IssuedCredential(id=row.id, token=token)
+
+
+async def revoke_credential(
+    session_maker: async_sessionmaker[AsyncSession], credential_id: int, now: datetime | None = None
+) -> bool:
+    async with session_maker.begin() as session:
+        row = await session.scalar(select(CredentialRow).where(CredentialRow.id == credential_id))
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = now or datetime.now(UTC)
+        return True

@@ -1,0 +1,290 @@
+"""The API through HTTP: the real app (lifespan and all), a real worker on the time-skipping server, SQLite.
+
+`api` gives an `Api` driver: units in three tiers (A6) and one credential per kind of caller, requests as any
+of them, and the server's clock (the app's clock is the time-skipping server's, so received_at, upload
+times and deadlines agree). Every response is checked: never a 5xx other than a 503 with a known code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from config import Settings
+from db.seed import load_calendar_year
+from domain.calendar import SHANGHAI, WorkingCalendar, YearCalendar
+from operations.credentials import create_unit, issue_credential
+from tests.conftest import TEST_SERVER
+from worker import build_worker
+from workflows.search_attributes import ensure_registered
+
+# (id, name, tier, kind, parent): a county (tier 1), two of its member units (tier 2), a town under the
+# urban-management bureau (tier 3), and an unrelated unit of another county.
+UNITS = [
+    ("WJ", "武江区人民政府", 1, "county", None),
+    ("WJ-URBAN", "武江区城市管理和综合执法局", 2, "department", "WJ"),
+    ("WJ-POWER", "武江供电局", 2, "utility", "WJ"),
+    ("WJ-URBAN-XH", "新华街道办事处", 3, "town", "WJ-URBAN"),
+    ("ZJ-HOUSING", "浈江区住房和城乡建设局", 2, "department", None),
+]
+# caller name -> (role, unit, confidential clearance)
+CALLERS: dict[str, tuple[str, str | None, bool]] = {
+    "operator": ("operator", None, True),
+    "operator_uncleared": ("operator", None, False),
+    "urban": ("unit_staff", "WJ-URBAN", False),
+    "urban_cleared": ("unit_staff", "WJ-URBAN", True),
+    "xinhua": ("unit_staff", "WJ-URBAN-XH", False),
+    "power": ("unit_staff", "WJ-POWER", False),
+    "county": ("unit_staff", "WJ", False),
+    "zhenjiang": ("unit_staff", "ZJ-HOUSING", False),
+    "integrator": ("integrator", None, False),
+}
+# 503 codes that mean "a dependency did not answer": anything else on a 5xx is a bug.
+EXPECTED_503 = {"TEMPORAL_UNAVAILABLE", "DATABASE_UNAVAILABLE"}
+
+
+def registration_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "phone",
+        "category": "complaint",
+        "requester": {"name": "李华", "phone": "13800000000"},
+        "content": "解放路路灯连续一周不亮",
+        "request_points": ["修复解放路路灯", "说明维修时限"],
+        "location": "武江区解放路 88 号",
+        "dispatch_to": "WJ-URBAN",
+    }
+    return body | overrides
+
+
+def closure_body(points: list[str], handled_at: datetime) -> dict[str, Any]:
+    return {
+        "answers": [{"point": p, "answer": f"已办理：{p}"} for p in points],
+        "handled_at": handled_at.isoformat(),
+        "process": "派维修班组到场更换灯具",
+        "result": "路灯已恢复照明",
+        "basis": "《城市道路照明设施管理规定》第十条",
+    }
+
+
+def end_of(d: date) -> datetime:
+    """24:00 Asia/Shanghai of a day: where a working-day limit ends ("Counting time")."""
+    return WorkingCalendar.end_of_day(d)
+
+
+def at(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    env: WorkflowEnvironment
+    session_maker: async_sessionmaker[AsyncSession]
+    app: FastAPI
+    tokens: dict[str, str] = field(default_factory=dict)
+    credential_ids: dict[str, int] = field(default_factory=dict)
+    allow_unavailable: bool = False
+
+    def auth(self, caller: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[caller]}"} if caller else {}
+
+    async def get(self, path: str, as_: str | None = "operator", **kwargs: Any) -> httpx.Response:
+        headers = self.auth(as_) | kwargs.pop("headers", {})
+        return await self.http.get(path, headers=headers, **kwargs)
+
+    async def post(
+        self,
+        path: str,
+        body: Any = None,
+        as_: str | None = "operator",
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        headers = self.auth(as_) | ({"Idempotency-Key": key} if key else {}) | (headers or {})
+        return await self.http.post(path, json=body if body is not None else {}, headers=headers)
+
+    async def register(self, as_: str = "operator", **overrides: Any) -> dict[str, Any]:
+        response = await self.post("/tickets", registration_body(**overrides), as_=as_)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def ticket(self, ticket_no: str, as_: str = "operator") -> dict[str, Any]:
+        response = await self.get(f"/tickets/{ticket_no}", as_=as_)
+        assert response.status_code == 200, response.text
+        view: dict[str, Any] = response.json()
+        return view
+
+    async def act(
+        self,
+        ticket_no: str,
+        action: str,
+        body: dict[str, Any] | None = None,
+        as_: str = "operator",
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        response = await self.post(f"/tickets/{ticket_no}/{action}", body, as_=as_, key=key)
+        assert response.status_code == 200, f"{action}: {response.status_code} {response.text}"
+        view: dict[str, Any] = response.json()
+        return view
+
+    async def refused(
+        self, ticket_no: str, action: str, body: dict[str, Any] | None = None, as_: str = "operator"
+    ) -> httpx.Response:
+        response = await self.post(f"/tickets/{ticket_no}/{action}", body, as_=as_)
+        assert response.status_code in (404, 409, 422), f"{action}: {response.status_code} {response.text}"
+        return response
+
+    async def until(
+        self,
+        ticket_no: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        as_: str = "operator",
+        attempts: int = 200,
+    ) -> dict[str, Any]:
+        for _ in range(attempts):
+            response = await self.get(f"/tickets/{ticket_no}", as_=as_)
+            if response.status_code == 200 and predicate(view := response.json()):
+                return view
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"ticket {ticket_no} never reached the expected state")
+
+    async def listed(
+        self, ticket_no: str, revision: int, as_: str = "operator", **params: Any
+    ) -> dict[str, Any]:
+        """The ticket's line in a list, once the read model has projected `revision` (it lags a little)."""
+        for _ in range(200):
+            response = await self.get("/tickets", as_=as_, params=params | {"limit": 200})
+            assert response.status_code == 200, response.text
+            line = next((t for t in response.json()["items"] if t["ticket_no"] == ticket_no), None)
+            if line is not None:
+                state = await self.ticket(ticket_no)
+                if state["revision"] >= revision and line["stage"] == state["stage"]:
+                    return line
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"ticket {ticket_no} never listed at revision {revision}")
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def sleep_until(self, moment: datetime) -> None:
+        delta = moment - await self.now()
+        if delta > timedelta(0):
+            await self.env.sleep(delta)
+
+    async def next_monday(self, hour: int = 9) -> datetime:
+        """09:00 Asia/Shanghai of the coming Monday: a week whose days the test controls."""
+        today = (await self.now()).astimezone(SHANGHAI).date()
+        monday = today + timedelta(days=7 - today.weekday())
+        return datetime.combine(monday, time(hour), tzinfo=SHANGHAI)
+
+    async def weekends_only(self) -> None:
+        """Load this year's and next year's notices with no holidays: working days are Monday–Friday."""
+        year = (await self.now()).astimezone(SHANGHAI).year
+        for y in (year, year + 1):
+            await load_calendar_year(
+                self.session_maker,
+                YearCalendar(year=y, holidays=[], adjusted_workdays=[], source="test: weekends only"),
+            )
+
+
+async def _no_server_errors(api: Api, response: httpx.Response) -> None:
+    if response.status_code < 500:
+        return
+    await response.aread()
+    code = response.json().get("code") if response.headers.get("content-type") == "application/json" else None
+    assert response.status_code == 503, f"{response.request.url}: {response.status_code} {response.text}"
+    assert code in EXPECTED_503 or api.allow_unavailable, f"{response.request.url}: {response.text}"
+
+
+def api_settings(task_queue: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "task_queue": task_queue,
+        "database_url": "sqlite+aiosqlite:///unused-the-session-maker-is-injected.db",
+        "temporal_rpc_timeout_seconds": 10.0,
+    }
+    return Settings(**(values | overrides))
+
+
+async def seed_callers(api: Api, now: datetime) -> None:
+    for unit_id, name, tier, kind, parent in UNITS:
+        await create_unit(
+            api.session_maker,
+            unit_id=unit_id,
+            name=name,
+            tier=tier,
+            kind=kind,  # type: ignore[arg-type]
+            parent_id=parent,
+            now=now,
+        )
+    for caller, (role, unit, cleared) in CALLERS.items():
+        issued = await issue_credential(
+            api.session_maker,
+            role=role,
+            name=caller,
+            unit_id=unit,  # type: ignore[arg-type]
+            confidential_clearance=cleared,
+            now=now,
+        )
+        api.tokens[caller], api.credential_ids[caller] = issued.token, issued.id
+
+
+@asynccontextmanager
+async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server for one test that moves the clock by days.
+
+    On the session server, tickets outlive their tests; when a leftover's timer fires, the workflow task
+    nobody polls holds the server's time-skipping lock, and a later `env.sleep` times out. (The same
+    helper stands in tests/workflows/test_limits_and_cards.py; it belongs in tests/conftest.py.)
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
+    try:
+        await ensure_registered(env.client)
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def api(
+    ts_env: WorkflowEnvironment, session_maker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Api]:
+    task_queue = f"api-{uuid.uuid4()}"
+    app = create_app(
+        api_settings(task_queue),
+        client=ts_env.client,
+        session_maker=session_maker,
+        clock=ts_env.get_current_time,
+    )
+    async with build_worker(ts_env.client, session_maker, task_queue), LifespanManager(app):
+        holder: list[Api] = []
+
+        async def check(response: httpx.Response) -> None:
+            await _no_server_errors(holder[0], response)
+
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://hotline.test",
+            event_hooks={"response": [check]},
+        ) as http:
+            driver = Api(http=http, env=ts_env, session_maker=session_maker, app=app)
+            holder.append(driver)
+            await seed_callers(driver, await ts_env.get_current_time())
+            yield driver

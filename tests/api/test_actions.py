@@ -1,0 +1,144 @@
+"""The other actions through HTTP: acceptance (A12, A13), emergencies (A17.3, A23), survey (A14.3),
+termination (A18), supplementary answers (A21), refusals citing the knowledge base (A16.6) and disputes
+settled by designation (A14.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import Api, closure_body
+
+
+async def concluded_ticket(api: Api) -> dict[str, Any]:
+    """A complaint handled, approved and rated satisfied by its requester (A20, A24)."""
+    created = await api.register(dispatch_to="WJ-URBAN")
+    no = created["ticket_no"]
+    await api.act(no, "sign-for", as_="urban")
+    await api.act(no, "contacts", {"reached": True}, as_="urban")
+    t = await api.act(
+        no, "closure", closure_body(["修复解放路路灯", "说明维修时限"], await api.now()), as_="urban"
+    )
+    await api.act(no, "closure/review", {"approve": True})
+    rated = await api.post(
+        f"/public/tickets/{no}/rating",
+        {"acceptance": ["satisfied"], "handling": ["very_satisfied"]},
+        as_=None,
+        headers={"X-Rating-Code": created["rating_code"]},
+    )
+    assert rated.json()["stage"] == "concluded", t
+    return created
+
+
+async def test_a13_not_accepted_the_requester_is_told_why(api: Api) -> None:
+    created = await api.register(dispatch_to=None)
+    no = created["ticket_no"]
+    t = await api.act(no, "not-accept", {"reason": "A10.3", "basis": "该事项已进入信访程序"})
+    assert (t["stage"], t["outcome"], t["not_accepted_reason"]) == ("not_accepted", "not_accepted", "A10.3")
+    public = (
+        await api.get(
+            f"/public/tickets/{no}", as_=None, headers={"X-Access-Secret": created["access_secret"]}
+        )
+    ).json()
+    assert (public["not_accepted_reason"], public["not_accepted_basis"]) == ("A10.3", "该事项已进入信访程序")
+
+
+async def test_a12_a_consultation_answered_at_once_is_rated(api: Api) -> None:
+    point = (
+        await api.post("/knowledge-points", {"title": "社保卡补办", "body": "到社保网点办理"}, as_="power")
+    ).json()
+    no = (await api.register(category="consultation", dispatch_to=None))["ticket_no"]
+    t = await api.act(no, "answer", {"answer": "到任一社保网点办理", "knowledge_point_id": point["id"]})
+    assert (t["stage"], t["outcome"], t["answered_at_once"]) == (
+        "rating",
+        "answered_at_once",
+        "到任一社保网点办理",
+    )
+
+
+async def test_a17_3_an_emergency_is_linked_and_handled(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-POWER", emergency=True, linkage=["119"]))["ticket_no"]
+    t = await api.ticket(no, as_="power")
+    assert set(t["clocks"]) == {"sign_for", "handle", "answer"} and t["linkage"] == ["119"]
+    assert any(e["kind"] == "emergency_linkage" and e["rule"] == "A23" for e in t["timeline"])
+    t = await api.act(no, "emergency-response", {"note": "抢修人员已到场"}, as_="power")
+    assert t["clocks"]["handle"]["met_at"] is not None
+    again = await api.refused(no, "emergency-response", {"note": "again"}, as_="power")
+    assert (again.status_code, again.json()["code"]) == (409, "ALREADY_REPORTED")
+    ordinary = (await api.register(dispatch_to="WJ-POWER"))["ticket_no"]
+    refused = await api.refused(ordinary, "emergency-response", {"note": "n"}, as_="power")
+    assert (refused.json()["code"], refused.json()["rule"]) == ("NOT_AN_EMERGENCY", "A17.3")
+
+
+async def test_a14_3_a_survey_starts_once(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    t = await api.act(no, "survey", {"note": "会同街道现场核查"}, as_="urban")
+    assert t["assignments"][-1]["survey_started_at"] is not None
+    again = await api.refused(no, "survey", {}, as_="urban")
+    assert (again.json()["code"], again.json()["rule"]) == ("SURVEY_ALREADY_STARTED", "A14.3")
+
+
+async def test_a18_a_termination_notice_concludes_the_matter(api: Api) -> None:
+    prior = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    no = (await api.register(dispatch_to="WJ-URBAN", repeat_of=prior))["ticket_no"]
+    notice = {"notice_ref": "韶武城终字〔2026〕12号", "served_at": (await api.now()).isoformat()}
+    t = await api.act(no, "termination", notice, as_="urban")
+    assert (t["stage"], t["outcome"]) == ("concluded", "terminated")
+
+
+async def test_a21_a_supplementary_answer_is_reviewed_then_published(api: Api) -> None:
+    created = await concluded_ticket(api)
+    no = created["ticket_no"]
+    t = await api.act(no, "supplements", {"reason": "路灯改造工程已立项"}, as_="urban")
+    supplement = t["supplements"][0]["id"]
+    early = await api.refused(no, f"supplements/{supplement}/content", {"content": "x"}, as_="urban")
+    assert (early.json()["code"], early.json()["rule"]) == ("NO_SUCH_SUPPLEMENT", "A21")
+    await api.act(no, f"supplements/{supplement}/permission", {"approve": True})
+    await api.act(no, f"supplements/{supplement}/content", {"content": "改造工程将于 12 月完工"}, as_="urban")
+    secret = {"X-Access-Secret": created["access_secret"]}
+    hidden = (await api.get(f"/public/tickets/{no}", as_=None, headers=secret)).json()
+    assert hidden["supplements"] == []  # not before the hotline reviewed it (A21)
+    await api.act(no, f"supplements/{supplement}/review", {"approve": True})
+    public = (await api.get(f"/public/tickets/{no}", as_=None, headers=secret)).json()
+    assert [s["content"] for s in public["supplements"]] == ["改造工程将于 12 月完工"]
+
+
+async def test_a16_6_a_refusal_cites_a_knowledge_point_uploaded_after_registration(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    point = (await api.post("/knowledge-points", {"title": "路灯", "body": "城管局负责"}, as_="urban")).json()
+    body = {
+        "kind": "not_our_duty",
+        "reason": "r",
+        "basis": "b",
+        "signed_off_by": {"name": "王强", "title": "副局长"},
+    }
+    await api.act(no, "returns", body, as_="urban")
+    t = await api.act(
+        no,
+        "returns/R1/review",
+        {
+            "approve": False,
+            "ground": "A16.6",
+            "reason": "知识库已有答复口径",
+            "knowledge_point_id": point["id"],
+        },
+    )
+    assert t["stage"] == "dispatched"
+    assert t["returns"][0]["knowledge_point"]["id"] == point["id"]
+
+
+async def test_a14_5_a_dispute_is_settled_by_designating_the_lead(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    dispute = {
+        "kind": "contested_jurisdiction",
+        "units": ["WJ-URBAN", "WJ-POWER"],
+        "reason": "双方均称不属本单位",
+    }
+    t = await api.act(no, "disputes", dispute, as_="urban")
+    assert t["stage"] == "coordinating"
+    designated = await api.post(f"/coordinations/{no}/1/designate", {"lead_unit": "WJ-POWER"})
+    assert designated.status_code == 200 and designated.json()["designation"]["lead_unit"] == "WJ-POWER"
+    t = await api.until(no, lambda t: t["lead_unit"] == "WJ-POWER")
+    assert t["assignments"][-1]["designated"] is True
+    again = await api.post(f"/coordinations/{no}/1/designate", {"lead_unit": "WJ-URBAN"})
+    assert (again.status_code, again.json()["code"]) == (409, "ALREADY_DESIGNATED")
+    assert (await api.post(f"/coordinations/{no}/2/designate", {"lead_unit": "WJ-URBAN"})).status_code == 404

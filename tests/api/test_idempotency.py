@@ -1,0 +1,103 @@
+"""Issue 3, must-show 6: duplicate POSTs with one Idempotency-Key make one ticket and have one effect."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+
+from db.api_models import IdempotencyKeyRow, RequesterAccessRow
+from tests.api.conftest import Api, registration_body
+
+
+async def count(api: Api, model: type[Any]) -> int:
+    async with api.session_maker() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def kinds(view: dict[str, Any], kind: str) -> int:
+    return sum(1 for e in view["timeline"] if e["kind"] == kind)
+
+
+async def test_a_retried_registration_answers_with_the_same_ticket_and_secrets(api: Api) -> None:
+    body = registration_body()
+    first = await api.post("/tickets", body, key="reg-1")
+    again = await api.post("/tickets", body, key="reg-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()  # the same number, access secret and rating code (A19, A24)
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    # The answer shows the ticket as opened: dispatched, with its deadlines.
+    opened = first.json()["ticket"]
+    assert (opened["stage"], opened["lead_unit"]) == ("dispatched", "WJ-URBAN") and opened["answer_due_at"]
+    assert (await count(api, RequesterAccessRow), await count(api, IdempotencyKeyRow)) == (1, 1)
+    no = first.json()["ticket_no"]
+    # The answer comes once the workflow has opened the ticket: a read right after sees it dispatched.
+    assert (await api.ticket(no))["stage"] == "dispatched"
+    # The replayed secret is the real one: only its digest is stored, yet it opens the ticket.
+    progress = await api.get(
+        f"/public/tickets/{no}", as_=None, headers={"X-Access-Secret": again.json()["access_secret"]}
+    )
+    assert progress.status_code == 200
+
+
+async def test_concurrent_duplicate_registrations_make_one_ticket(api: Api) -> None:
+    body = registration_body()
+    answers = await asyncio.gather(*(api.post("/tickets", body, key="reg-concurrent") for _ in range(5)))
+
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["ticket_no"] for a in answers}) == 1
+    assert len({a.json()["access_secret"] for a in answers}) == 1
+    assert await count(api, RequesterAccessRow) == 1
+    ticket = await api.ticket(answers[0].json()["ticket_no"])
+    assert kinds(ticket, "registered") == 1 and kinds(ticket, "dispatched") == 1
+
+
+async def test_a_key_is_the_callers_own_and_bound_to_its_body(api: Api) -> None:
+    first = await api.post("/tickets", registration_body(), key="reg-2")
+    other_body = await api.post("/tickets", registration_body(content="另一件事"), key="reg-2")
+    assert (other_body.status_code, other_body.json()["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+    # Another caller's identical key is another request.
+    other_caller = await api.post(
+        "/tickets", registration_body(dispatch_to=None, co_units=[]), as_="integrator", key="reg-2"
+    )
+    assert other_caller.status_code == 201
+    assert other_caller.json()["ticket_no"] != first.json()["ticket_no"]
+
+
+async def test_a_retried_action_has_one_effect(api: Api) -> None:
+    no = (await api.register(dispatch_to=None))["ticket_no"]
+
+    first = await api.act(no, "dispatch", {"lead_unit": "WJ-URBAN"}, key="dispatch-1")
+    again = await api.act(no, "dispatch", {"lead_unit": "WJ-URBAN"}, key="dispatch-1")
+    assert again == first
+    assert kinds(await api.ticket(no), "dispatched") == 1
+
+    signed = await asyncio.gather(
+        *(api.post(f"/tickets/{no}/sign-for", as_="urban", key="sign-1") for _ in range(5))
+    )
+    assert {s.status_code for s in signed} == {200}
+    ticket = await api.ticket(no)
+    assert ticket["stage"] == "handling" and kinds(ticket, "signed_for") == 1
+    # Without the key a repeat is a new request, which the rules refuse now.
+    repeat = await api.post(f"/tickets/{no}/sign-for", as_="urban")
+    assert (repeat.status_code, repeat.json()["code"]) == (409, "STAGE_FORBIDS_ACTION")
+
+
+async def test_a_retried_rating_counts_once(api: Api) -> None:
+    created = await api.register(category="consultation", dispatch_to=None)
+    no = created["ticket_no"]
+    await api.act(no, "answer", {"answer": "社保卡补办请携带身份证到社保网点办理。"})
+    code = {"X-Rating-Code": created["rating_code"]}
+    body = {"acceptance": ["satisfied"], "handling": ["satisfied"]}
+    rated = await asyncio.gather(
+        *(
+            api.post(f"/public/tickets/{no}/rating", body, as_=None, key="rate-1", headers=code)
+            for _ in range(3)
+        )
+    )
+
+    assert {r.status_code for r in rated} == {200}
+    assert {r.json()["stage"] for r in rated} == {"concluded"}
+    assert kinds(await api.ticket(no), "rated") == 1  # A24: one rating

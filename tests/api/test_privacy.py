@@ -1,0 +1,179 @@
+"""Issue 3, must-show 3 (A32, A6): who sees a ticket, who sees the requester, and the audit of it.
+
+Units (conftest.UNITS): WJ (tier 1) > WJ-URBAN, WJ-POWER (tier 2); WJ-URBAN > WJ-URBAN-XH (tier 3);
+ZJ-HOUSING is unrelated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from db.api_models import IdentityReadRow
+from tests.api.conftest import Api, registration_body
+
+UNMASKED = {
+    "name": "李华",
+    "phone": "13800000000",
+    "organisation": "",
+    "confidential": False,
+    "masked": False,
+}
+MASKED = {"name": "李*", "phone": "138****00", "organisation": "", "confidential": False, "masked": True}
+
+
+async def identity_reads(api: Api, ticket_no: str) -> list[tuple[int, str]]:
+    async with api.session_maker() as session:
+        rows = await session.scalars(
+            select(IdentityReadRow).where(IdentityReadRow.ticket_no == ticket_no).order_by(IdentityReadRow.id)
+        )
+        return [(r.credential_id, r.purpose) for r in rows]
+
+
+def listed(page: dict[str, Any], ticket_no: str) -> dict[str, Any] | None:
+    return next((t for t in page["items"] if t["ticket_no"] == ticket_no), None)
+
+
+async def test_the_handling_unit_sees_the_requester_a_co_unit_sees_it_masked(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"]))["ticket_no"]
+    before = await identity_reads(api, no)  # the operator's polling reads while it opened
+
+    lead = await api.ticket(no, as_="urban")
+    assert (lead["relation"], lead["requester"]) == ("handler", UNMASKED)
+    co = await api.ticket(no, as_="power")
+    assert (co["relation"], co["requester"]) == ("co_unit", MASKED)
+
+    # A32 audit: the lead's read is logged, the co-unit's masked read is not.
+    assert (await identity_reads(api, no))[len(before) :] == [(api.credential_ids["urban"], "read")]
+    # An action's answer shows the ticket too: logged with its purpose.
+    await api.act(no, "sign-for", as_="urban")
+    assert (await identity_reads(api, no))[-1] == (api.credential_ids["urban"], "action:sign_for")
+
+
+async def test_lists_always_mask_the_requester(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"]))["ticket_no"]
+    revision = (await api.ticket(no))["revision"]
+
+    for caller, params in (("operator", {}), ("urban", {"role": "lead"}), ("power", {"role": "co"})):
+        line = await api.listed(no, revision, as_=caller, **params)
+        assert line["requester"] == {k: MASKED[k] for k in MASKED}, caller
+    # A co-unit's ticket is not among its `lead` tickets, nor the lead's among its `co` ones.
+    assert listed((await api.get("/tickets", as_="power", params={"role": "lead"})).json(), no) is None
+    assert listed((await api.get("/tickets", as_="urban", params={"role": "co"})).json(), no) is None
+
+
+async def test_a_unit_sees_its_own_its_sub_units_and_nothing_else(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    revision = (await api.ticket(no))["revision"]
+
+    # A6: the county above the lead sees it, masked; an unrelated unit and a sub-unit not yet involved do not.
+    county = await api.ticket(no, as_="county")
+    assert (county["relation"], county["requester"]["masked"]) == ("ancestor", True)
+    assert (await api.listed(no, revision, as_="county"))["ticket_no"] == no
+    for outsider in ("zhenjiang", "xinhua"):
+        response = await api.get(f"/tickets/{no}", as_=outsider)
+        assert (response.status_code, response.json()["code"]) == (404, "TICKET_NOT_FOUND"), outsider
+        assert listed((await api.get("/tickets", as_=outsider)).json(), no) is None
+        # Acting is as impossible as reading, and just as silent.
+        assert (await api.post(f"/tickets/{no}/sign-for", as_=outsider)).status_code == 404
+
+    # A6: the lead forwards to its own sub-unit, which then sees and handles the ticket.
+    sideways = await api.post(f"/tickets/{no}/forward", {"sub_unit": "WJ-POWER"}, as_="urban")
+    assert (sideways.status_code, sideways.json()["code"], sideways.json()["rule"]) == (
+        422,
+        "NOT_A_SUBUNIT",
+        "A6",
+    )
+    forwarded = await api.act(no, "forward", {"sub_unit": "WJ-URBAN-XH"}, as_="urban")
+    assert forwarded["forwarded_to"] == "WJ-URBAN-XH"
+    town = await api.ticket(no, as_="xinhua")
+    assert (town["relation"], town["requester"]) == ("handler", UNMASKED)
+    assert (await api.listed(no, forwarded["revision"], as_="xinhua", role="lead"))[
+        "forwarded_to"
+    ] == "WJ-URBAN-XH"
+    assert (await api.act(no, "sign-for", as_="xinhua"))["stage"] == "handling"
+
+
+async def test_a_confidential_requester_is_seen_only_by_cleared_staff(api: Api) -> None:
+    created = await api.register(
+        dispatch_to="WJ-URBAN", requester={"name": "张三", "phone": "13911112222", "confidential": True}
+    )
+    no = created["ticket_no"]
+    revision = (await api.ticket(no))["revision"]
+
+    for uncleared in ("operator_uncleared", "urban", "county"):
+        assert (await api.get(f"/tickets/{no}", as_=uncleared)).status_code == 404, uncleared
+        assert listed((await api.get("/tickets", as_=uncleared, params={"limit": 200})).json(), no) is None
+    assert (await api.post(f"/tickets/{no}/sign-for", as_="urban")).status_code == 404
+
+    # Registering one is allowed; seeing it afterwards, even in the registration's answer, is not.
+    blind = await api.post(
+        "/tickets",
+        registration_body(requester={"name": "赵六", "confidential": True}),
+        as_="operator_uncleared",
+    )
+    assert blind.status_code == 201 and blind.json()["ticket"] is None
+
+    cleared = await api.ticket(no, as_="urban_cleared")
+    assert cleared["requester"] == {
+        "name": "张三",
+        "phone": "13911112222",
+        "organisation": "",
+        "confidential": True,
+        "masked": False,
+    }
+    assert (await identity_reads(api, no))[-1] == (api.credential_ids["urban_cleared"], "read")
+    line = await api.listed(no, revision, as_="operator")  # cleared, but a list still masks
+    assert (line["requester"]["name"], line["requester"]["phone"]) == ("张*", "139****22")
+
+
+async def test_the_requester_sees_progress_but_no_identity_or_unit_internals(api: Api) -> None:
+    created = await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"])
+    no = created["ticket_no"]
+
+    response = await api.get(
+        f"/public/tickets/{no}", as_=None, headers={"X-Access-Secret": created["access_secret"]}
+    )
+    assert response.status_code == 200
+    assert response.json()["stage"] == "dispatched" and response.json()["answer_due_at"]
+    for internal in ("13800000000", "李华", "WJ-URBAN", "WJ-POWER", "cred-"):
+        assert internal not in response.text, internal
+    # A wrong secret, the rating code, or another ticket's secret: all alike "no such ticket" (A19).
+    other = await api.register(dispatch_to="WJ-URBAN")
+    for secret, ticket in (
+        (created["access_secret"] + "x", no),
+        (created["rating_code"], no),
+        (other["access_secret"], no),
+        (created["access_secret"], "GD12345-20260101-00000000"),
+    ):
+        wrong = await api.get(f"/public/tickets/{ticket}", as_=None, headers={"X-Access-Secret": secret})
+        assert (wrong.status_code, wrong.json()["code"]) == (404, "TICKET_NOT_FOUND")
+
+
+async def test_an_integrator_sees_only_what_it_registered_masked(api: Api) -> None:
+    mine = (await api.register(as_="integrator", dispatch_to=None, co_units=[]))["ticket_no"]
+    theirs = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+
+    registered = await api.post(
+        "/tickets",
+        {"channel": "app", "category": "help", "content": "求助", "requester": {"name": "王芳"}},
+        as_="integrator",
+    )
+    assert registered.json()["ticket"]["requester"] == {
+        "name": "王*",
+        "phone": "",
+        "organisation": "",
+        "confidential": False,
+        "masked": True,
+    }
+    view = await api.ticket(mine, as_="integrator")
+    assert (view["relation"], view["requester"]["masked"]) == ("registrar", True)
+    assert (await api.get(f"/tickets/{theirs}", as_="integrator")).status_code == 404
+    # A12: integrators register; the hotline office dispatches.
+    dispatching = await api.post(
+        "/tickets",
+        {"channel": "provincial_platform", "category": "help", "content": "求助", "dispatch_to": "WJ-URBAN"},
+        as_="integrator",
+    )
+    assert (dispatching.status_code, dispatching.json()["rule"]) == (403, "A12")
