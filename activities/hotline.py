@@ -260,7 +260,8 @@ def _ticket_values(state: TicketState) -> dict[str, Any]:
         "registered_at": reg.received_at,
         "concluded_at": state.concluded_at,
         "revision": state.revision,
-        "state": state.model_dump(mode="json"),
+        # The timeline lives in timeline_events; the workflow sends only events not yet projected.
+        "state": state.model_dump(mode="json", exclude={"timeline"}),
         "updated_at": datetime.now(UTC),
     }
 

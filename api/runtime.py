@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.temporal import TemporalGateway
 from config import Settings
-from db.models import TicketRow
-from domain.ticket import TicketState
+from db.models import TicketRow, TimelineEventRow
+from domain.ticket import TicketState, TimelineEvent
 
 # The API's "now": the wall clock in production; tests inject the time-skipping server's clock so that
 # received_at, upload times and restrictions line up with the workflows' time.
@@ -38,4 +38,11 @@ class Runtime:
             return state
         async with self.session_maker() as session:
             stored = await session.scalar(select(TicketRow.state).where(TicketRow.ticket_no == ticket_no))
-        return TicketState.model_validate(stored) if stored is not None else None
+            if stored is None:
+                return None
+            # The projected state keeps no timeline: it is reassembled from its own table.
+            events = (await session.scalars(select(TimelineEventRow).where(
+                TimelineEventRow.ticket_no == ticket_no).order_by(TimelineEventRow.seq))).all()
+        timeline = [TimelineEvent(id=e.id, seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, rule=e.rule,
+                                  data=e.data) for e in events]
+        return TicketState.model_validate(stored).model_copy(update={"timeline": timeline})

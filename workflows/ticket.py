@@ -868,12 +868,16 @@ class TicketWorkflow:
 
     async def _project_forever(self) -> None:
         """Project each new revision into the SQL read model (lists come from SQL, not visibility)."""
+        projected_seq = 0
         while True:
             await workflow.wait_condition(lambda: self._projected_revision < self._s.revision)
-            revision = self._s.revision
-            await workflow.execute_activity(ActivityNames.PROJECT_TICKET, self._s,
+            revision, timeline = self._s.revision, self._s.timeline
+            # Only events not yet projected travel: history stays linear in the number of events.
+            delta = self._s.model_copy(update={"timeline": [e for e in timeline if e.seq > projected_seq]})
+            await workflow.execute_activity(ActivityNames.PROJECT_TICKET, delta,
                                             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
             self._projected_revision = revision
+            projected_seq = max((e.seq for e in delta.timeline), default=projected_seq)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
