@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.errors import ApiError
-from api.routes import api_router
+from api.routes import api_router, reports
 from api.runtime import Clock, Runtime, wall_clock
 from api.temporal import TemporalGateway
 from config import Settings, get_settings
@@ -81,4 +81,5 @@ def create_app(
     app = FastAPI(title="12345 hotline tickets", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     app.include_router(api_router)
+    app.include_router(reports.router)
     return app
