@@ -13,10 +13,10 @@ from datetime import datetime
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.privacy import Relation, RequesterView, requester_view
-from domain.commands import ApplyClosure, Command, FileTerminationNotice, PointAnswer
+from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer
 from domain.ticket import (
     ANSWER,
     SIGN_FOR,
@@ -48,10 +48,11 @@ BODY_CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 
 def _aware(annotation: Any) -> Any:
+    # The commands' own instant type: aware and plausible (domain/commands.py).
     if annotation is datetime:
-        return AwareDatetime
+        return Instant
     if get_origin(annotation) in (UnionType, Union) and datetime in get_args(annotation):
-        return AwareDatetime | None
+        return Instant | None
     return annotation
 
 

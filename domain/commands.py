@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.vocabulary import (
     ActorKind,
@@ -21,6 +22,22 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+def _plausible(value: datetime) -> datetime:
+    # An instant the calendar can place in Asia/Shanghai: a year 9999 with a negative offset would
+    # overflow in every deadline computation and make an activity retry for ever.
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 2000 <= year <= 2200:
+        raise ValueError("an instant between the years 2000 and 2200, with its offset")
+    return value
+
+
+# Every instant a caller gives: timezone-aware (a naive time cannot be placed in Asia/Shanghai) and plausible.
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
 TICKET_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$"
 
 
@@ -64,7 +81,7 @@ class Registration(Command):
     location: ShortText = ""
     domain: ShortText = ""
     attachments: list[Ref] = Field(default_factory=list, max_length=30)
-    received_at: AwareDatetime
+    received_at: Instant
     registered_by: Actor
     rule_set_id: ShortText | None = None  # None: chosen by channel (A17.4/A17.5) or the city's
     # A18/A10.6: the earlier ticket of the same matter, if the operator knows one.
@@ -157,7 +174,7 @@ class ApplyReturn(Command):
 
 class KnowledgePoint(Command):
     id: ShortText = Field(..., min_length=1)
-    uploaded_at: AwareDatetime
+    uploaded_at: Instant
 
 
 class ReviewReturn(Command):
@@ -210,7 +227,7 @@ class ContactAttempt(Command):
     """A20: two consecutive days of failed calls count as answered."""
 
     actor: Actor
-    at: AwareDatetime
+    at: Instant
     channel: ContactChannel = ContactChannel.PHONE
     reached: bool
     note: Text = ""
@@ -226,7 +243,7 @@ class ApplyClosure(Command):
 
     actor: Actor
     answers: list[PointAnswer] = Field(..., min_length=1, max_length=30)
-    handled_at: AwareDatetime
+    handled_at: Instant
     process: Text = Field(..., min_length=1)
     result: Text = Field(..., min_length=1)
     basis: Text = Field(..., min_length=1)
@@ -252,7 +269,7 @@ class FileTerminationNotice(Command):
     actor: Actor
     notice_ref: Ref
     prior_ticket_no: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
-    served_at: AwareDatetime
+    served_at: Instant
 
 
 class Rate(Command):

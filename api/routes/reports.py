@@ -12,10 +12,11 @@ from api import reports
 from api.deps import OperatorDep, SessionDep, StaffDep
 from api.errors import forbidden, invalid, responses
 from api.routes.tickets import _rfc3339_only
+from domain import commands
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
+Instant = Annotated[commands.Instant, BeforeValidator(_rfc3339_only)]
 PERIOD = (
     "The period is half-open, `[from, to)`, RFC 3339 instants with their offset "
     "(e.g. `2026-11-01T00:00:00+08:00`)."

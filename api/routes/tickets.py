@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import BeforeValidator
 from sqlalchemy import ColumnElement, Select, Text, cast, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -28,7 +28,7 @@ from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketVi
 from api.tickets import ticket_view, visible_ticket
 from api.units import unit_scope
 from db.models import TicketRow
-from domain.commands import Registration, Requester
+from domain.commands import Instant, Registration, Requester
 from domain.vocabulary import Card, Category, Stage
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -115,7 +115,7 @@ async def list_tickets(
     ] = None,
     unit: Annotated[str | None, Query(max_length=64, description="Operators: one unit's tickets.")] = None,
     due_before: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         BeforeValidator(_rfc3339_only),
         Query(description="Only tickets whose answer is due before this instant (A17)."),
     ] = None,
