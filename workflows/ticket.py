@@ -114,6 +114,9 @@ class TicketWorkflow:
         self._projected_revision = -1 if inp.carried is None else inp.carried.revision - 1
         self._published_attributes: dict[str, Any] = {}
         self._designations: set[asyncio.Task[None]] = set()
+        self._alarms: set[datetime] = set()
+        self._alarm_tasks: set[asyncio.Task[None]] = set()
+        self._rang = False
 
     # ---------------------------------------------------------------------------------------- run
     @workflow.run
@@ -162,17 +165,26 @@ class TicketWorkflow:
             self._publish()
 
     async def _sleep_until_next_boundary(self) -> None:
+        """Sleep until the next card boundary or window, or until an action or a calendar change.
+
+        Timers are never cancelled: an alarm set for a boundary that moved simply rings and the loop
+        re-reads the boundaries. (A cancelled timer next to an activity completion trips a replay bug in
+        the SDK core, sdk-rust#1146; and an alarm that rings for nothing costs one idle workflow task.)
+        """
         now = workflow.now()
         boundary = self._s.next_boundary(now)
         if boundary is not None and boundary <= now:
             return
-        timeout = (boundary - now) if boundary is not None else None
-        try:
-            await workflow.wait_condition(lambda: self._wake or self._calendar_changed, timeout=timeout,
-                                          timeout_summary="next card boundary or window")
-        except TimeoutError:
-            pass  # a limit, a rating window or the archive date has come: _on_time_passing acts
-        self._wake = False
+        if boundary is not None and not any(alarm <= boundary for alarm in self._alarms):
+            self._alarms.add(boundary)
+            self._alarm_tasks.add(asyncio.create_task(self._ring_at(boundary)))
+        await workflow.wait_condition(lambda: self._wake or self._calendar_changed or self._rang)
+        self._wake = self._rang = False
+
+    async def _ring_at(self, at: datetime) -> None:
+        await workflow.sleep(at - workflow.now(), summary="next card boundary or window")
+        self._alarms.discard(at)
+        self._rang = True
 
     def _should_continue_as_new(self) -> bool:
         return (workflow.info().is_continue_as_new_suggested() and self._s.open_coordination() is None
@@ -810,14 +822,17 @@ class TicketWorkflow:
         if s.stage == Stage.RATING and rating is not None and rating.rated_at is None and now >= rating.expires_at:
             # A24: no answer within 24 hours reads as basically satisfied.
             rating.acceptance = rating.handling = v.read_rating([])
-            rating.rated_at = now
-            self._event("rating_defaulted", self._system(), "A24", ["hotline"], round=rating.round)
+            # Stamped with the end of the window, however late the worker got to it.
+            rating.rated_at = rating.expires_at
+            self._event("rating_defaulted", self._system(), "A24", ["hotline"], stamped_at=rating.expires_at,
+                        round=rating.round)
             self._after_rating(rating)
         busy = any(x.status in {SupplementStatus.REQUESTED, SupplementStatus.PERMITTED, SupplementStatus.SUBMITTED}
                    for x in s.supplements)
         if s.stage == Stage.CONCLUDED and s.archive_at is not None and now >= s.archive_at and not busy:
             s.stage = Stage.ARCHIVED
-            self._event("archived", self._system(), "A21", [])
+            # At the archive date, unless a supplementary answer kept the ticket open past it.
+            self._event("archived", self._system(), "A21", [], stamped_at=now if s.supplements else s.archive_at)
 
     async def _replan_unpassed_deadlines(self) -> None:
         s, now = self._s, workflow.now()

@@ -25,7 +25,6 @@ from tests.workflows.test_returns import (
     only_event,
     refusal,
     sign_for,
-    ts_env,  # noqa: F401 - a time-skipping server of its own per test
 )
 from workflows.coordination import CoordinationState, CoordinationWorkflow
 from workflows.ticket import TicketWorkflow

@@ -10,7 +10,7 @@ The helpers here are shared with test_acceptance.py and test_coordination.py.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import ValidationError
 from temporalio.client import WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import SHANGHAI, WorkingCalendar, YearCalendar, load_seed
 from domain.commands import (
@@ -39,7 +38,6 @@ from tests.driver import OPERATOR, Hotline, unit
 from tests.workflows.test_limits_and_cards import (
     events,
     load_test_calendar,
-    own_time_skipping_server,
     register,
 )
 from workflows.ticket import TicketWorkflow
@@ -48,12 +46,6 @@ T = TypeVar("T")
 ONE_DAY = timedelta(days=1)
 # An update completes in well under a second; one that hangs (a failing workflow task) fails the test.
 UPDATE_TIMEOUT = 5.0
-
-
-@pytest.fixture
-async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with own_time_skipping_server() as env:
-        yield env
 
 
 # ==================================================================================== shared helpers
