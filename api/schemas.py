@@ -11,7 +11,7 @@ from __future__ import annotations
 from copy import copy
 from datetime import datetime
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -74,6 +74,10 @@ def body_model(
         info = copy(info)
         annotation = _aware(info.annotation)
         if field_name in optional:
+            # The field's constraints and validators (e.g. Instant's plausibility check) hold for a value,
+            # not for the None that asks the server to fill it in.
+            if info.metadata:
+                annotation, info.metadata = Annotated[(annotation, *info.metadata)], []
             annotation, info.default, info.default_factory = annotation | None, None, None
         fields[field_name] = (annotation, info)
     fields.update(add or {})

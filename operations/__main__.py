@@ -4,10 +4,12 @@
     python -m operations issue-credential --role unit_staff --unit U1 --name "clerk" [--confidential]
     python -m operations revoke-credential --id 7
     python -m operations load-calendar notice-2027.json
+    python -m operations rebuild-read-model [--all-task-queues]
 
 A credential's token is printed once and never stored: keep it. A calendar file holds one State Council
 notice ({"year", "holidays", "adjusted_workdays", "source"}, ISO dates) or a list of them; loading tells
-every open ticket to recompute the deadlines it has not yet passed.
+every open ticket to recompute the deadlines it has not yet passed. `rebuild-read-model` projects every
+ticket workflow into the read model again (a worker must be running: it answers the queries).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
 from domain.calendar import YearCalendar
 from operations.credentials import Role, UnitError, UnitKind, create_unit, issue_credential, revoke_credential
+
+
+class CommandFailed(Exception):
+    """The command ran but did not finish its work; the message says what is left."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
 
     calendar = commands.add_parser("load-calendar", help="load State Council holiday notice(s) and replan")
     calendar.add_argument("file", type=Path)
+
+    rebuild = commands.add_parser(
+        "rebuild-read-model", help="project every ticket workflow into the read model again"
+    )
+    rebuild.add_argument(
+        "--all-task-queues",
+        action="store_true",
+        help="every ticket workflow, not only those of HOTLINE_TASK_QUEUE (their workers must be running)",
+    )
     return parser
 
 
@@ -104,6 +119,19 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                     f"year {notice.year} loaded ({notice.source or 'no source'}); {told} tickets replan"
                 )
             return "\n".join(lines)
+        if args.command == "rebuild-read-model":
+            from operations.rebuild import RebuildIncomplete, rebuild_read_model, ticket_workflows
+            from worker import connect
+
+            try:
+                client = await connect(settings)
+            except RuntimeError as err:
+                raise OSError(f"cannot connect to Temporal at {settings.temporal_address}: {err}") from None
+            query = ticket_workflows(None if args.all_task_queues else settings.task_queue)
+            try:
+                return f"{await rebuild_read_model(client, sessions, query=query)} tickets projected"
+            except RebuildIncomplete as err:
+                raise CommandFailed(f"incomplete: {err}") from None
         raise AssertionError(args.command)
     finally:
         await engine.dispose()
@@ -116,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnitError as err:
         print(f"{err.code}: {err.message}", file=sys.stderr)
         return 2
+    except CommandFailed as err:
+        print(err, file=sys.stderr)
+        return 1
     except (OSError, ValidationError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,17 +21,16 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config import Settings
-from db.seed import load_calendar_year
+from db.seed import load_calendar_year, seed_reference_data
+from db.session import create_schema, make_engine, make_session_maker
 from domain.calendar import SHANGHAI, WorkingCalendar, YearCalendar
 from operations.credentials import create_unit, issue_credential
-from tests.conftest import TEST_SERVER
+from tests.driver import own_time_skipping_server
 from worker import build_worker
-from workflows.search_attributes import ensure_registered
 
 # (id, name, tier, kind, parent): a county (tier 1), two of its member units (tier 2), a town under the
 # urban-management bureau (tier 3), and an unrelated unit of another county.
@@ -211,6 +211,105 @@ async def _no_server_errors(api: Api, response: httpx.Response) -> None:
     assert code in EXPECTED_503 or api.allow_unavailable, f"{response.request.url}: {response.text}"
 
 
+# -- tickets in a given stage, through the API (the authorization matrix and the schemathesis run) ---------
+LEAD, CO_UNIT = "WJ-URBAN", "WJ-POWER"
+POINTS = ["修复解放路路灯", "说明维修时限"]
+RETURN = {
+    "kind": "not_our_duty",
+    "reason": "路灯由供电局维护",
+    "basis": "《韶关市城市照明管理办法》第五条",
+    "suggested_unit": CO_UNIT,
+    "signed_off_by": {"name": "王强", "title": "副局长"},
+}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    no: str
+    access_secret: str
+    rating_code: str
+
+
+Step = Callable[[Api, Ticket], Awaitable[Any]]
+
+
+async def _register(api: Api, **overrides: Any) -> Ticket:
+    created = await api.register(**overrides)
+    return Ticket(created["ticket_no"], created["access_secret"], created["rating_code"])
+
+
+async def _rate(api: Api, t: Ticket, handling: str) -> None:
+    rated = await api.post(
+        f"/public/tickets/{t.no}/rating",
+        {"acceptance": ["satisfied"], "handling": [handling]},
+        as_=None,
+        headers={"X-Rating-Code": t.rating_code},
+    )
+    assert rated.status_code == 200, rated.text
+
+
+async def _closure(api: Api, t: Ticket) -> None:
+    await api.act(t.no, "closure", closure_body(POINTS, await api.now()), as_="urban")
+
+
+def _act(action: str, body: dict[str, Any] | None = None, as_: str = "operator") -> Step:
+    async def step(api: Api, t: Ticket) -> None:
+        await api.act(t.no, action, body, as_=as_)
+
+    return step
+
+
+# stage -> (the stage it follows, the step that gets there); roots are registrations.
+STAGES: dict[str, tuple[str, Step]] = {
+    "handling": ("dispatched", _act("sign-for", as_="urban")),
+    "informed": ("handling", _act("contacts", {"channel": "phone", "reached": True}, as_="urban")),
+    "return_review": ("dispatched", _act("returns", RETURN, as_="urban")),
+    "extension_review": (
+        "handling",
+        _act("extension", {"reason": "需协调多部门", "requester_told": True}, as_="urban"),
+    ),
+    "closure_review": ("informed", _closure),
+    "rating": ("closure_review", _act("closure/review", {"approve": True})),
+    "callback": ("rating", lambda api, t: _rate(api, t, "dissatisfied")),
+    "redo_asked": (
+        "callback",
+        _act("callbacks", {"channel": "phone", "reached": True, "wants_redo": True}),
+    ),
+    "concluded": ("rating", lambda api, t: _rate(api, t, "satisfied")),
+    "supplement_requested": ("concluded", _act("supplements", {"reason": "改造已立项"}, as_="urban")),
+    "supplement_permitted": ("supplement_requested", _act("supplements/S1/permission", {"approve": True})),
+    "supplement_submitted": (
+        "supplement_permitted",
+        _act("supplements/S1/content", {"content": "12 月完工"}, as_="urban"),
+    ),
+    "coordinating": (
+        "dispatched",
+        _act(
+            "disputes",
+            {"kind": "contested_jurisdiction", "units": [LEAD, CO_UNIT], "reason": "双方均称不属本单位"},
+            as_="urban",
+        ),
+    ),
+}
+ROOTS: dict[str, Callable[[Api], Awaitable[Ticket]]] = {
+    # A consultation: it may be dispatched, not accepted or answered at once (A12, A13).
+    "registered": lambda api: _register(api, category="consultation", dispatch_to=None),
+    "dispatched": lambda api: _register(api, dispatch_to=LEAD, co_units=[CO_UNIT]),
+    "emergency": lambda api: _register(api, dispatch_to=LEAD, co_units=[CO_UNIT], emergency=True),
+}
+
+
+async def ticket_in(api: Api, stage: str) -> Ticket:
+    """A new ticket, registered by the operator (lead WJ-URBAN, co-unit WJ-POWER) and walked to `stage`
+    through the API."""
+    if stage in ROOTS:
+        return await ROOTS[stage](api)
+    before, step = STAGES[stage]
+    ticket = await ticket_in(api, before)
+    await step(api, ticket)
+    return ticket
+
+
 def api_settings(task_queue: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "test",
@@ -245,35 +344,18 @@ async def seed_callers(api: Api, now: datetime) -> None:
 
 
 @asynccontextmanager
-async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server for one test that moves the clock by days.
-
-    On the session server, tickets outlive their tests; when a leftover's timer fires, the workflow task
-    nobody polls holds the server's time-skipping lock, and a later `env.sleep` times out. (The same
-    helper stands in tests/workflows/test_limits_and_cards.py; it belongs in tests/conftest.py.)
-    """
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
-    try:
-        await ensure_registered(env.client)
-        yield env
-    finally:
-        await env.shutdown()
-
-
-@pytest.fixture
-async def api(
-    ts_env: WorkflowEnvironment, session_maker: async_sessionmaker[AsyncSession]
+async def serving(
+    env: WorkflowEnvironment, session_maker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[Api]:
+    """The real app (lifespan and all) with a real worker on a fresh task queue, callers seeded."""
     task_queue = f"api-{uuid.uuid4()}"
     app = create_app(
         api_settings(task_queue),
-        client=ts_env.client,
+        client=env.client,
         session_maker=session_maker,
-        clock=ts_env.get_current_time,
+        clock=env.get_current_time,
     )
-    async with build_worker(ts_env.client, session_maker, task_queue), LifespanManager(app):
+    async with build_worker(env.client, session_maker, task_queue), LifespanManager(app):
         holder: list[Api] = []
 
         async def check(response: httpx.Response) -> None:
@@ -284,7 +366,45 @@ async def api(
             base_url="http://hotline.test",
             event_hooks={"response": [check]},
         ) as http:
-            driver = Api(http=http, env=ts_env, session_maker=session_maker, app=app)
+            driver = Api(http=http, env=env, session_maker=session_maker, app=app)
             holder.append(driver)
-            await seed_callers(driver, await ts_env.get_current_time())
+            await seed_callers(driver, await env.get_current_time())
             yield driver
+
+
+@pytest.fixture
+async def api(
+    ts_env: WorkflowEnvironment, session_maker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Api]:
+    async with serving(ts_env, session_maker) as driver:
+        yield driver
+
+
+@asynccontextmanager
+async def seeded_sqlite(path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A SQLite read model at `path` with the schema and the reference data (calendars, rule sets)."""
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await create_schema(engine)
+        maker = make_session_maker(engine)
+        await seed_reference_data(maker)
+        yield maker
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def module_session_maker(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A read model shared by one module's tests (for fixture worlds built once)."""
+    async with seeded_sqlite(tmp_path_factory.mktemp("api") / "hotline.db") as maker:
+        yield maker
+
+
+@pytest.fixture(scope="module")
+async def module_api(module_session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Api]:
+    """`api`, once per module (with a time-skipping server of its own): for tests that share a world of
+    tickets and only read it or are refused."""
+    async with own_time_skipping_server() as env, serving(env, module_session_maker) as driver:
+        yield driver

@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,7 +32,7 @@ from domain.commands import ApplyExtension, FileTerminationNotice, NotAccept, Ra
 from domain.ticket import TicketState
 from domain.vocabulary import Category, NotAcceptedReason
 from operations.__main__ import main as operations_cli
-from operations.rebuild import rebuild_read_model, ticket_workflows
+from operations.rebuild import RebuildIncomplete, rebuild_read_model, ticket_workflows
 from tests.conftest import DEV_SERVER
 from tests.db.test_read_model import snapshot
 from tests.driver import OPERATOR, Hotline, unit
@@ -139,9 +140,10 @@ async def test_the_rebuild_restores_a_deleted_read_model_exactly(
             "concluded",
             "concluded",
         ]
+        # The not-accepted ticket's workflow has ended: its state comes from its history, replayed.
+        assert (await handles[3].describe()).status == WorkflowExecutionStatus.COMPLETED
         for state in states:
             await eventually(lambda s=state: projected(sessions, s), f"{state.ticket_no} never projected")
-        # The closed workflow too: rebuilt from its history, replayed by the worker.
         await eventually(lambda: _count(dev_env, query, len(handles)), "visibility never listed every ticket")
         before = await snapshot(sessions)
         assert len(before["terminated"]) == 1 and before["notices"], "the world lacks rows to rebuild"
@@ -160,6 +162,11 @@ async def test_the_rebuild_restores_a_deleted_read_model_exactly(
             await delete_read_model(sessions)
             assert await _cli(dev_env, sessions, task_queue) == 0
             assert await snapshot(sessions) == before
+
+    # No worker answers the queries now: the rebuild says which tickets it could not restore.
+    with pytest.raises(RebuildIncomplete) as incomplete:
+        await rebuild_read_model(dev_env.client, sessions, query=query, query_timeout=timedelta(seconds=1))
+    assert (incomplete.value.projected, len(incomplete.value.failed)) == (0, len(handles))
 
 
 async def _count(env: WorkflowEnvironment, query: str, expected: int) -> bool:

@@ -1,0 +1,363 @@
+"""Issue 3, must-show 2: every endpoint × every kind of caller, with the status each must get (A6, A32).
+
+Callers (conftest.UNITS): the hotline office; the lead unit WJ-URBAN; its co-unit WJ-POWER; the county WJ
+above the lead (an ancestor, A6); an unrelated unit of another county; WJ-URBAN-XH, a tier-3 sub-unit of the
+lead the ticket was not forwarded to; an integrator; the requester (no account: the access secret and the
+rating code of the ticket, A19/A24); and an anonymous caller.
+
+The endpoints come from the OpenAPI document: one missing from `ENDPOINTS` fails
+`test_every_endpoint_has_a_row`, so a new endpoint cannot ship without its row.
+
+Each cell uses a ticket in the stage where the action is allowed for the right caller, so a refusal is the
+caller's, not the stage's. Refused writes go to a ticket shared by the module and must leave its timeline
+(and, off tickets, the table they would write) exactly as it was: no cross-unit read or write succeeds.
+A cell whose request must succeed takes a ticket of its own, so no cell depends on another.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from api.app import create_app
+from db.api_models import KnowledgePointRow, RequesterAccessRow, UnitRow
+from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
+from tests.api.conftest import (
+    CO_UNIT,
+    LEAD,
+    POINTS,
+    RETURN,
+    Api,
+    Ticket,
+    api_settings,
+    closure_body,
+    registration_body,
+    ticket_in,
+)
+from workflows.ticket import TicketWorkflow, ticket_workflow_id
+
+# Matrix column -> conftest.CALLERS credential (None: no bearer token).
+CALLERS: dict[str, str | None] = {
+    "operator": "operator",
+    "lead": "urban",
+    "co_unit": "power",
+    "ancestor": "county",
+    "unrelated": "zhenjiang",
+    "sub_unit": "xinhua",
+    "integrator": "integrator",
+    "requester": None,
+    "anonymous": None,
+}
+SUB_UNIT = "WJ-URBAN-XH"
+
+
+# -- the expectation table ---------------------------------------------------------------------------------
+def row(default: int, **cells: int) -> dict[str, int]:
+    assert set(cells) <= set(CALLERS), cells
+    return {caller: cells.get(caller, default) for caller in CALLERS}
+
+
+NO_ACCOUNT = {"requester": 401, "anonymous": 401}
+# Every open door: the health check.
+ANYONE = row(200)
+# Staff (operators, unit staff) only; integrators register tickets and nothing else.
+STAFF = row(200, integrator=403, **NO_ACCOUNT)
+# Reading the ticket: the office, the lead, its co-unit and the units above them (A6, A32).
+INVOLVED = row(404, operator=200, lead=200, co_unit=200, ancestor=200, **NO_ACCOUNT)
+# The role check comes first and reveals nothing about the ticket: 403.
+OPERATOR = row(403, operator=200, **NO_ACCOUNT)
+OPERATOR_CREATES = row(403, operator=201, **NO_ACCOUNT)
+# A unit action: any other unit gets 404 (the API for units not involved, the workflow for co-units and
+# ancestors, A32: never 403 for a ticket); other roles 403.
+LEAD_ONLY = row(404, lead=200, operator=403, integrator=403, **NO_ACCOUNT)
+# The requester's own door: staff have no secret to send (the header is required: 422).
+REQUESTER = row(422, requester=200)
+
+# A report period that holds every ticket of the run.
+EVER = {"from": "2001-01-01T00:00:00+08:00", "to": "2199-01-01T00:00:00+08:00"}
+Body = dict[str, Any] | Callable[[Api], Awaitable[dict[str, Any]]] | None
+_unique = itertools.count(1)
+
+
+async def _unit(api: Api) -> dict[str, Any]:
+    return {"id": f"WJ-M{next(_unique)}", "name": "矩阵测试单位", "tier": 3, "parent_id": LEAD}
+
+
+async def _rule_set(api: Api) -> dict[str, Any]:
+    city: dict[str, Any] = (await api.get("/rule-sets")).json()[0]["rule_set"]
+    return city | {"id": f"matrix-{next(_unique)}", "version": 1, "title": "矩阵测试细则"}
+
+
+async def _closure_now(api: Api) -> dict[str, Any]:
+    return closure_body(POINTS, await api.now())
+
+
+async def _termination(api: Api) -> dict[str, Any]:
+    return {
+        "notice_ref": "韶武城终字〔2026〕12号",
+        "prior_ticket_no": "GD12345-20260910-0A1B2C3D",
+        "served_at": (await api.now()).isoformat(),
+    }
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # as in the OpenAPI document
+    expected: Mapping[str, int]
+    stage: str | None = None  # the ticket it is about
+    body: Body = None
+    # Off tickets: the table a refused write must leave as it was.
+    table: type[Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def writes(self) -> bool:
+        return self.method == "POST"
+
+    def url(self, ticket: Ticket | None) -> str:
+        no = ticket.no if ticket else "-"
+        return self.path.format(no=no, return_id="R1", supplement_id="S1", n=1)
+
+
+def _post(path: str, expected: Mapping[str, int], stage: str | None, body: Body = None) -> Endpoint:
+    return Endpoint("POST", path, expected, stage, body if body is not None else {})
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/healthz", ANYONE),
+    # -- tickets
+    Endpoint(
+        "POST",
+        "/tickets",
+        row(403, operator=201, integrator=201, **NO_ACCOUNT),
+        body=registration_body(dispatch_to=None),
+        table=RequesterAccessRow,
+    ),
+    Endpoint("GET", "/tickets", STAFF, stage="dispatched", params={"limit": 200}),
+    Endpoint("GET", "/tickets/{no}", INVOLVED, stage="dispatched"),
+    # -- the hotline office's actions
+    _post("/tickets/{no}/dispatch", OPERATOR, "registered", {"lead_unit": LEAD, "co_units": [CO_UNIT]}),
+    _post("/tickets/{no}/not-accept", OPERATOR, "registered", {"reason": "A10.3", "basis": "已进入信访程序"}),
+    _post("/tickets/{no}/answer", OPERATOR, "registered", {"answer": "到任一社保网点办理"}),
+    _post(
+        "/tickets/{no}/returns/{return_id}/review",
+        OPERATOR,
+        "return_review",
+        {"approve": True, "redispatch_to": CO_UNIT, "reason": "属供电局职责"},
+    ),
+    _post("/tickets/{no}/extension/review", OPERATOR, "extension_review", {"approve": True}),
+    _post("/tickets/{no}/closure/review", OPERATOR, "closure_review", {"approve": True}),
+    _post(
+        "/tickets/{no}/callbacks",
+        OPERATOR,
+        "callback",
+        {"channel": "phone", "reached": True, "wants_redo": True},
+    ),
+    _post("/tickets/{no}/redo", OPERATOR, "redo_asked", {"approve": True, "reason": "问题未解决"}),
+    _post(
+        "/tickets/{no}/supplements/{supplement_id}/permission",
+        OPERATOR,
+        "supplement_requested",
+        {"approve": True},
+    ),
+    _post(
+        "/tickets/{no}/supplements/{supplement_id}/review",
+        OPERATOR,
+        "supplement_submitted",
+        {"approve": True},
+    ),
+    _post("/coordinations/{no}/{n}/designate", OPERATOR, "coordinating", {"lead_unit": CO_UNIT}),
+    # -- the lead unit's actions
+    _post("/tickets/{no}/sign-for", LEAD_ONLY, "dispatched"),
+    # The API checks "a sub-unit of yours" (A6) before the workflow's "only the lead forwards": the co-unit
+    # hears 422 NOT_A_SUBUNIT, the county above (XH is below it) the workflow's 404. Refused all the same.
+    _post("/tickets/{no}/forward", {**LEAD_ONLY, "co_unit": 422}, "dispatched", {"sub_unit": SUB_UNIT}),
+    _post("/tickets/{no}/emergency-response", LEAD_ONLY, "emergency", {"note": "抢修人员已到场"}),
+    _post("/tickets/{no}/survey", LEAD_ONLY, "dispatched", {"note": "现场核查权属"}),
+    _post("/tickets/{no}/returns", LEAD_ONLY, "dispatched", RETURN),
+    _post("/tickets/{no}/extension", LEAD_ONLY, "handling", {"reason": "需协调", "requester_told": True}),
+    _post("/tickets/{no}/contacts", LEAD_ONLY, "handling", {"channel": "phone", "reached": True}),
+    _post("/tickets/{no}/closure", LEAD_ONLY, "informed", _closure_now),
+    _post(
+        "/tickets/{no}/not-acceptable",
+        LEAD_ONLY,
+        "handling",
+        {
+            "reason": "A10.2",
+            "explanation": "已进入诉讼程序",
+            "requester_told": True,
+            "material_refs": ["att://x"],
+        },
+    ),
+    _post("/tickets/{no}/termination", LEAD_ONLY, "handling", _termination),
+    _post("/tickets/{no}/supplements", LEAD_ONLY, "concluded", {"reason": "改造已立项"}),
+    _post(
+        "/tickets/{no}/supplements/{supplement_id}/content",
+        LEAD_ONLY,
+        "supplement_permitted",
+        {"content": "12 月完工"},
+    ),
+    # A14.5: the office or the lead raises a dispute.
+    _post(
+        "/tickets/{no}/disputes",
+        row(404, operator=200, lead=200, integrator=403, **NO_ACCOUNT),
+        "dispatched",
+        {"kind": "contested_jurisdiction", "units": [LEAD, CO_UNIT], "reason": "双方均称不属本单位"},
+    ),
+    # -- the requester (A19, A24)
+    Endpoint("GET", "/public/tickets/{no}", REQUESTER, stage="dispatched"),
+    _post(
+        "/public/tickets/{no}/rating",
+        REQUESTER,
+        "rating",
+        {"acceptance": ["satisfied"], "handling": ["satisfied"]},
+    ),
+    # -- reference data
+    Endpoint("POST", "/units", OPERATOR_CREATES, body=_unit, table=UnitRow),
+    Endpoint("GET", "/units", STAFF),
+    # A29: unit staff upload for their own unit only; this point is the lead's.
+    Endpoint(
+        "POST",
+        "/knowledge-points",
+        row(422, operator=201, lead=201, integrator=403, **NO_ACCOUNT),
+        body={"title": "路灯报修", "body": "城管局负责", "unit_id": LEAD},
+        table=KnowledgePointRow,
+    ),
+    Endpoint("GET", "/knowledge-points", STAFF),
+    Endpoint("GET", "/calendar/years", STAFF),
+    # A year no deadline reaches: the replan it triggers changes no open ticket.
+    Endpoint(
+        "POST",
+        "/calendar/years",
+        OPERATOR_CREATES,
+        body={"year": 2099, "holidays": [], "adjusted_workdays": [], "source": "矩阵测试"},
+        table=CalendarYearRow,
+    ),
+    Endpoint("GET", "/rule-sets", STAFF),
+    Endpoint("POST", "/rule-sets", OPERATOR_CREATES, body=_rule_set, table=RuleSetRow),
+    # -- reports (A25–A27): a unit's bulletin is for that unit (and the office) only.
+    Endpoint(
+        "GET",
+        "/reports/bulletin",
+        row(403, operator=200, lead=200, **NO_ACCOUNT),
+        params=EVER | {"unit": LEAD},
+    ),
+    Endpoint("GET", "/reports/assessment", OPERATOR, params=EVER),
+    Endpoint("GET", "/reports/supervision", OPERATOR, params=EVER),
+    Endpoint(
+        "POST",
+        "/restrictions",
+        OPERATOR_CREATES,
+        body={"phone": "13912340000", "reason": "矩阵测试"},
+        table=RestrictedCallerRow,
+    ),
+)
+
+
+# -- the world -----------------------------------------------------------------------------------------------
+@dataclass
+class World:
+    api: Api
+    shared: dict[str, Ticket] = field(default_factory=dict)
+
+    async def ticket(self, stage: str, *, own: bool) -> Ticket:
+        """A ticket of its own for a request that changes it; else the module's one in that stage."""
+        if own:
+            return await ticket_in(self.api, stage)
+        if stage not in self.shared:
+            self.shared[stage] = await ticket_in(self.api, stage)
+        return self.shared[stage]
+
+    async def timeline(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """The authoritative timeline, from the workflow (the read model lags)."""
+        handle = self.api.env.client.get_workflow_handle(ticket_workflow_id(ticket.no))
+        state = await handle.query(TicketWorkflow.state)
+        return [event.model_dump(mode="json") for event in state.timeline]
+
+    async def rows(self, table: type[Any]) -> int:
+        async with self.api.session_maker() as session:
+            return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+    async def call(self, endpoint: Endpoint, caller: str, ticket: Ticket | None) -> httpx.Response:
+        credential = CALLERS[caller]
+        headers: dict[str, str] = {}
+        if caller == "requester":
+            secrets = ticket or await self.ticket("dispatched", own=False)
+            headers = {"X-Access-Secret": secrets.access_secret, "X-Rating-Code": secrets.rating_code}
+        body = endpoint.body
+        if callable(body):
+            body = await body(self.api)
+        if endpoint.method == "GET":
+            return await self.api.get(
+                endpoint.url(ticket), as_=credential, headers=headers, params=endpoint.params
+            )
+        return await self.api.post(endpoint.url(ticket), body, as_=credential, headers=headers)
+
+
+@pytest.fixture(scope="module")
+async def world(module_api: Api) -> World:
+    world = World(module_api)
+    dispatched = await world.ticket("dispatched", own=False)
+    # Lists come from the read model: wait until it holds the ticket the list cells look for.
+    await module_api.listed(dispatched.no, (await module_api.ticket(dispatched.no))["revision"])
+    return world
+
+
+# -- the tests -----------------------------------------------------------------------------------------------
+def test_every_endpoint_has_a_row() -> None:
+    """The OpenAPI document's operations are exactly the table's, and every status the table expects is
+    one the document promises for that operation."""
+    document = create_app(api_settings("matrix")).openapi()
+    served = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    tabled = [(e.method, e.path) for e in ENDPOINTS]
+    assert len(tabled) == len(set(tabled)), "an endpoint has two rows"
+    assert served - set(tabled) == set(), "endpoints without a row in the authorization matrix"
+    assert set(tabled) - served == set(), "rows for endpoints that do not exist"
+    for endpoint in ENDPOINTS:
+        documented = set(document["paths"][endpoint.path][endpoint.method.lower()]["responses"])
+        statuses = {str(s) for s in endpoint.expected.values()}
+        # 401 is documented wherever a bearer token is required; 200/201 is the success answer.
+        assert statuses <= documented, f"{endpoint}: {sorted(statuses - documented)} not documented"
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+async def test_authorization_matrix(world: World, endpoint: Endpoint, caller: str) -> None:
+    expected = endpoint.expected[caller]
+    succeeds = expected < 300
+    ticket = await world.ticket(endpoint.stage, own=succeeds and endpoint.writes) if endpoint.stage else None
+    refused_write = endpoint.writes and not succeeds
+    before_timeline = await world.timeline(ticket) if ticket and refused_write else None
+    before_rows = await world.rows(endpoint.table) if endpoint.table and refused_write else None
+
+    response = await world.call(endpoint, caller, ticket)
+
+    assert response.status_code == expected, f"{endpoint} as {caller}: {response.text}"
+    if not succeeds:
+        assert set(response.json()) >= {"code", "message"}, response.text
+    # No refused write leaves a trace: not on the ticket, not in the table it would write.
+    if before_timeline is not None and ticket is not None:
+        assert await world.timeline(ticket) == before_timeline, f"{endpoint} as {caller} changed the ticket"
+    if before_rows is not None and endpoint.table is not None:
+        assert await world.rows(endpoint.table) == before_rows, f"{endpoint} as {caller} wrote a row"
+    # No cross-unit read: a list shows the ticket only to whom may read it, and masked (A32).
+    if str(endpoint) == "GET /tickets" and succeeds:
+        assert ticket is not None
+        page = response.json()
+        assert page["total"] <= page["limit"], "the list outgrew one page: raise the limit"
+        line = next((t for t in page["items"] if t["ticket_no"] == ticket.no), None)
+        assert (line is not None) == (INVOLVED[caller] == 200), f"{caller} lists it: {line is not None}"
+        assert line is None or line["requester"]["masked"] is True
+    if str(endpoint) == "GET /tickets/{no}" and succeeds:
+        unmasked = caller in ("operator", "lead")  # the office and the handling unit (A32)
+        assert response.json()["requester"]["masked"] is not unmasked, caller
