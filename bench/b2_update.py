@@ -1,0 +1,201 @@
+"""B2: a unit's update through the API (sign-for) vs a bare Temporal update, p50/p99 at one concurrency.
+
+    .venv/bin/python -m bench.b2_update [--concurrency 16] [--requests 500] [--rounds 5] [--no-profile]
+                                        [--profile-requests 200] [--no-bytecode-cache] [--keep]
+
+One run, one dev server (bench/api_support.py `service_stack`): the real worker, the API under uvicorn,
+SQLite app database. Set-up (not measured): tickets registered through the API and dispatched to unit U1,
+and as many bare workflows (BareTicket) started and opened. Measured, each at the same concurrency from this
+one client process, one call per workflow:
+
+* bare: `execute_update(BareTicket.sign_for)`: an update whose handler mutates the workflow's state;
+* api: `POST /tickets/{no}/sign-for` as U1's staff with an Idempotency-Key (the update id);
+* profile, on other tickets: the API's own Temporal calls without HTTP, auth or SQL: the state query the
+  API makes first (TemporalGateway.ticket_state) and the sign-for update alone (update_ticket).
+
+The phases alternate in `--rounds` slices (the machine may be shared). Goal (issue 4): api p99 <= 1.3 x
+bare p99. The profile reports CPU time per call of each process and splits median latencies by the
+server's history (call sent -> update accepted -> completed -> answer received).
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from bench.api_support import (
+    UNIT,
+    Phase,
+    Run,
+    Service,
+    api_bench_stack,
+    bare_sign_for,
+    bare_start_opened,
+    bench_main,
+    bench_parser,
+    cpu_rows,
+    drive,
+    header_rows,
+    history_marks,
+    http_error,
+    interleaved,
+    median_ms,
+    registration_body,
+    report,
+    stamp,
+    ticket_workflow_id,
+)
+from bench.common import progress
+
+GOAL = 1.3
+
+
+async def register_tickets(svc: Service, count: int, concurrency: int) -> list[str]:
+    """Tickets registered and dispatched to U1 through the API (set-up, not measured)."""
+    numbers: list[str] = []
+    async with svc.http(concurrency) as http:
+
+        async def register(item: str) -> str | None:
+            headers = svc.auth("operator") | {"Idempotency-Key": item}
+            response = await http.post("/tickets", json=registration_body(), headers=headers)
+            if (error := http_error(response, 201)) is not None:
+                return error
+            created = response.json()
+            if (created.get("ticket") or {}).get("stage") != "dispatched":
+                return f"not dispatched: {created.get('ticket')}"
+            numbers.append(created["ticket_no"])
+            return None
+
+        run = await drive("set-up", [f"s-{uuid.uuid4().hex}" for _ in range(count)], register, concurrency)
+    if run.errors:
+        raise RuntimeError(f"{len(run.errors)} registrations failed, e.g. {run.errors[0].error}")
+    return numbers
+
+
+async def breakdown(
+    svc: Service, run: Run, ids: dict[str, tuple[str, str]], size: int
+) -> list[tuple[str, str]]:
+    """Median split of a sample of calls by the workflow's history: ids maps item -> (workflow, update)."""
+    before, inside, after = [], [], []
+    for sample in run.ok[:: max(1, len(run.ok) // size)][:size]:
+        workflow_id, update_id = ids[sample.item]
+        accepted, completed = (await history_marks(svc.client, workflow_id)).updates.get(
+            update_id, (None, None)
+        )
+        if accepted is None or completed is None:
+            continue
+        before.append(accepted - sample.sent)
+        inside.append(completed - accepted)
+        after.append(sample.done - completed)
+    return [
+        ("  call sent -> update accepted", median_ms(before)),
+        ("  accepted -> completed", median_ms(inside)),
+        ("  completed -> answer received", median_ms(after)),
+    ]
+
+
+def gateway_calls(
+    svc: Service, ids: dict[str, tuple[str, str]]
+) -> tuple[Callable[[str], Awaitable[str | None]], Callable[[str], Awaitable[str | None]]]:
+    """The API's two Temporal calls for an action, from this process: the query, and the update alone."""
+    from api.temporal import TemporalGateway
+    from config import Settings
+    from domain.commands import Actor, SignFor
+    from domain.vocabulary import ActorKind
+
+    gateway = TemporalGateway(
+        Settings(temporal_address=svc.server.address, task_queue=svc.task_queue), svc.client
+    )
+    clerk = Actor(
+        kind=ActorKind.UNIT, id=f"cred-{svc.credential_id('unit')}", name="bench clerk", unit_id=UNIT
+    )
+
+    async def query(ticket_no: str) -> str | None:
+        state = await gateway.ticket_state(ticket_no)
+        return None if state is not None else "no state"
+
+    async def update(ticket_no: str) -> str | None:
+        update_id = f"direct-{uuid.uuid4().hex}"
+        ids[ticket_no] = (ticket_workflow_id(ticket_no), update_id)
+        state = await gateway.update_ticket(ticket_no, "sign_for", SignFor(actor=clerk), update_id)
+        return None if state.stage.value == "handling" else f"stage {state.stage.value}"
+
+    return query, update
+
+
+async def run(args: argparse.Namespace) -> None:
+    n, c, warm = args.requests, args.concurrency, args.warmup
+    async with api_bench_stack("b2", args) as bench:
+        svc = bench.svc
+        extra = args.profile_requests if args.profile else 0
+        progress(f"set-up: {n + extra + warm} tickets through the API, {n + warm} bare workflows")
+        tickets = await register_tickets(svc, n + extra + warm, c)
+        bare_ids = [f"b-{uuid.uuid4().hex[:6]}-{i}" for i in range(n + warm)]
+        await drive("set-up", bare_ids, lambda wid: bare_opened(svc, bench.bare_queue, wid), c)
+        ids: dict[str, tuple[str, str]] = {}
+
+        async with svc.http(c) as http:
+
+            async def sign_for(ticket_no: str) -> str | None:
+                key = f"sign-{uuid.uuid4().hex}"
+                update_id = f"sign_for:cred-{svc.credential_id('unit')}:{key}"
+                ids[ticket_no] = (ticket_workflow_id(ticket_no), update_id)
+                headers = svc.auth("unit") | {"Idempotency-Key": key}
+                response = await http.post(f"/tickets/{ticket_no}/sign-for", json={}, headers=headers)
+                if (error := http_error(response, 200)) is not None:
+                    return error
+                stage = response.json().get("stage")
+                return None if stage == "handling" else f"stage {stage}"
+
+            async def bare(workflow_id: str) -> str | None:
+                update_id = f"sign-{uuid.uuid4().hex}"
+                ids[workflow_id] = (workflow_id, update_id)
+                await bare_sign_for(svc.client, workflow_id, update_id)
+                return None
+
+            warm_tickets, tickets = tickets[:warm], tickets[warm:]
+            progress(f"warm-up: {warm} of each")
+            await drive("warm-up", warm_tickets, sign_for, c)
+            await drive("warm-up", bare_ids[:warm], bare, c)
+            phases = [Phase("bare", bare_ids[warm:], bare), Phase("api", tickets[:n], sign_for)]
+            if args.profile:
+                query, update = gateway_calls(svc, ids)
+                phases.append(Phase("query alone", tickets[n:], query))
+                phases.append(Phase("update alone", tickets[n:], update))
+            results = await interleaved(phases, bench.pids, c, args.rounds)
+
+        bare_run, api_run = results["bare"].run, results["api"].run
+        rows = header_rows(args, "one per workflow")
+        rows.append(("bare update (sign_for)", bare_run.line()))
+        rows.append(("API POST sign-for", api_run.line()))
+        if args.profile:
+            rows.append(("  its state query alone (no HTTP)", results["query alone"].run.line()))
+            rows.append(("  its update alone (no HTTP)", results["update alone"].run.line()))
+        ratio = api_run.ms(99) / bare_run.ms(99)
+        verdict = "met" if ratio <= GOAL else f"MISSED: {ratio / GOAL - 1:.0%} over the goal"
+        rows.append(("p99 ratio api/bare", f"{ratio:.2f}x (goal <= {GOAL}x: {verdict})"))
+        rows.append(("p50 ratio api/bare", f"{api_run.ms(50) / bare_run.ms(50):.2f}x"))
+        if args.profile:
+            rows += cpu_rows(results)
+            for label in ("bare", "api", "update alone"):
+                r = results[label].run
+                rows.append((f"median split, {label} ({min(args.sample, len(r.ok))} calls)", ""))
+                rows += await breakdown(svc, r, ids, args.sample)
+        report(f"B2 update ({datetime.now(UTC):%Y-%m-%d} {stamp()} UTC)", rows)
+
+
+async def bare_opened(svc: Service, bare_queue: str, workflow_id: str) -> str | None:
+    await bare_start_opened(svc.client, bare_queue, workflow_id)
+    return None  # a call `drive` counts as done
+
+
+def main() -> None:
+    parser = bench_parser("python -m bench.b2_update", __doc__)
+    parser.add_argument("--profile-requests", type=int, default=200, help="calls per profile phase")
+    bench_main(parser, run)
+
+
+if __name__ == "__main__":
+    main()

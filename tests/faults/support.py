@@ -1,0 +1,224 @@
+"""Driving many tickets on a real dev server from outside the worker, and comparing the read model with them.
+
+The worker runs as its own OS process (bench/common.py `WorkerProcess`), so these helpers talk to the
+workflows only through the Temporal client (start, update, query, describe) and to SQL through their own
+engine, as the API would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import Client, WorkflowHandle
+
+from bench.common import registration, start_ticket, unit_actor, until
+from db.models import NoticeRow, TicketRow, TimelineEventRow
+from domain.commands import ApplyClosure, ContactAttempt, PointAnswer, Rate, Review, SignFor
+from domain.ticket import TicketState
+from domain.vocabulary import Stage
+from tests.driver import OPERATOR
+from workflows.ticket import TicketWorkflow
+
+UNIT = "U1"
+# The closure path of A20/A24, one event each: any repeat is an action or a projection applied twice.
+CLOSURE_PATH = [
+    "registered",
+    "dispatched",
+    "signed_for",
+    "contact_attempted",
+    "requester_answered",
+    "closure_applied",
+    "closure_approved",
+    "rating_requested",
+    "rated",
+    "concluded",
+]
+
+
+@dataclass
+class Tickets:
+    """Tickets on one task queue, their handles by ticket number, and the read model's sessions."""
+
+    client: Client
+    task_queue: str
+    sessions: async_sessionmaker[AsyncSession]
+    prefix: str
+    handles: dict[str, WorkflowHandle[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def numbers(self) -> list[str]:
+        return list(self.handles)
+
+    # -- starting and acting ---------------------------------------------------------------------
+    async def start(self, count: int, *, rule_set_id: str | None = None) -> list[str]:
+        """Start tickets registered and dispatched to U1 in one step; return without waiting for them."""
+        first = len(self.handles)
+        numbers = [f"{self.prefix}-{i:04d}" for i in range(first, first + count)]
+        handles = await asyncio.gather(
+            *(
+                start_ticket(
+                    self.client, self.task_queue, registration(no, dispatch_to=UNIT, rule_set_id=rule_set_id)
+                )
+                for no in numbers
+            )
+        )
+        self.handles.update(zip(numbers, handles, strict=True))
+        return numbers
+
+    async def register(self, count: int, *, rule_set_id: str | None = None, timeout: float = 30) -> list[str]:
+        """Start tickets and wait until the read model shows every one dispatched (its limits running).
+
+        Waiting on SQL rather than on queries keeps the worker free for the tickets themselves.
+        """
+        numbers = await self.start(count, rule_set_id=rule_set_id)
+
+        async def all_dispatched() -> bool:
+            async with self.sessions() as session:
+                shown = await session.scalar(
+                    select(func.count())
+                    .select_from(TicketRow)
+                    .where(TicketRow.ticket_no.in_(numbers), TicketRow.stage == Stage.DISPATCHED.value)
+                )
+            return shown == len(numbers)
+
+        await until(all_dispatched, timeout=timeout, interval=0.2, what=f"{count} tickets dispatched")
+        return numbers
+
+    async def state(self, ticket_no: str) -> TicketState:
+        state: TicketState = await self.handles[ticket_no].query(TicketWorkflow.state)
+        return state
+
+    async def states(self, numbers: list[str] | None = None) -> dict[str, TicketState]:
+        numbers = self.numbers if numbers is None else numbers
+        states = await asyncio.gather(*(self.state(no) for no in numbers))
+        return dict(zip(numbers, states, strict=True))
+
+    async def wait_all(self, numbers: list[str], predicate: Any, *, timeout: float, what: str) -> None:
+        async def one(no: str) -> None:
+            await until(
+                lambda: self._holds(no, predicate), timeout=timeout, interval=0.3, what=f"{no} {what}"
+            )
+
+        await asyncio.gather(*(one(no) for no in numbers))
+
+    async def _holds(self, ticket_no: str, predicate: Any) -> bool:
+        return bool(predicate(await self.state(ticket_no)))
+
+    async def act(self, ticket_no: str, update: Any, cmd: Any) -> TicketState:
+        state: TicketState = await self.handles[ticket_no].execute_update(update, cmd)
+        return state
+
+    async def sign_for(self, ticket_no: str) -> TicketState:
+        return await self.act(ticket_no, TicketWorkflow.sign_for, SignFor(actor=unit_actor(UNIT)))
+
+    async def close(self, ticket_no: str) -> TicketState:
+        """From handling to concluded: the requester told, closure applied and approved, rated (A20, A24)."""
+        unit = unit_actor(UNIT)
+        state = await self.act(
+            ticket_no,
+            TicketWorkflow.record_contact,
+            ContactAttempt(actor=unit, at=datetime.now(UTC), reached=True),
+        )
+        answers = [PointAnswer(point=p, answer=f"Done: {p}") for p in state.registration.points()]
+        await self.act(
+            ticket_no,
+            TicketWorkflow.apply_closure,
+            ApplyClosure(
+                actor=unit,
+                answers=answers,
+                handled_at=state.registration.received_at,
+                process="Sent a crew on site",
+                result="Repaired",
+                basis="城市照明管理规定 第十条",
+            ),
+        )
+        await self.act(ticket_no, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
+        return await self.act(
+            ticket_no, TicketWorkflow.rate, Rate(acceptance=["satisfied"], handling=["satisfied"])
+        )
+
+    # -- what is in flight -----------------------------------------------------------------------
+    async def in_flight(self) -> Counter[str]:
+        """Pending workflow tasks and activities (by state and attempt) across the tickets, from describe."""
+        counts: Counter[str] = Counter()
+        descriptions = await asyncio.gather(*(h.describe() for h in self.handles.values()))
+        for d in descriptions:
+            raw = d.raw_description
+            if raw.HasField("pending_workflow_task"):
+                counts["workflow_task"] += 1
+            for activity in raw.pending_activities:
+                counts[f"{activity.activity_type.name}:{PendingActivityState.Name(activity.state)}"] += 1
+                if activity.attempt > 1 or activity.HasField("last_failure"):
+                    counts["activity_retrying"] += 1
+        return counts
+
+    # -- the read model against the workflows -----------------------------------------------------
+    async def divergences(self, numbers: list[str] | None = None) -> list[str]:
+        """Where the read model differs from the workflows' own state; empty when it has converged.
+
+        Per ticket: the row's revision, stage and card equal the queried state's; the timeline rows are
+        exactly the workflow's events (same ids, seq 1..n, each once); one notice per event and recipient.
+        """
+        states = await self.states(numbers)
+        async with self.sessions() as session:
+            rows = {
+                r.ticket_no: r
+                for r in await session.scalars(select(TicketRow).where(TicketRow.ticket_no.in_(states)))
+            }
+            events = (
+                await session.execute(
+                    select(TimelineEventRow.ticket_no, TimelineEventRow.id, TimelineEventRow.seq).where(
+                        TimelineEventRow.ticket_no.in_(states)
+                    )
+                )
+            ).all()
+            notices = Counter(
+                (
+                    await session.scalars(select(NoticeRow.ticket_no).where(NoticeRow.ticket_no.in_(states)))
+                ).all()
+            )
+        by_ticket: dict[str, list[tuple[str, int]]] = {}
+        for ticket_no, event_id, seq in events:
+            by_ticket.setdefault(ticket_no, []).append((event_id, seq))
+        problems: list[str] = []
+        for no, s in states.items():
+            row = rows.get(no)
+            if row is None:
+                problems.append(f"{no}: no row")
+                continue
+            wanted = (s.revision, s.stage.value, s.card().value)
+            if (row.revision, row.stage, row.card) != wanted:
+                problems.append(f"{no}: row {(row.revision, row.stage, row.card)} != workflow {wanted}")
+            recorded = by_ticket.get(no, [])
+            ids = [event_id for event_id, _ in recorded]
+            if len(ids) != len(set(ids)) or sorted(seq for _, seq in recorded) != list(
+                range(1, len(recorded) + 1)
+            ):
+                problems.append(f"{no}: timeline rows repeat an id or a seq: {sorted(recorded)}")
+            if sorted(ids) != sorted(e.id for e in s.timeline):
+                problems.append(f"{no}: {len(ids)} timeline rows != {len(s.timeline)} workflow events")
+            expected_notices = sum(len(dict.fromkeys(e.notify)) for e in s.timeline)
+            if notices[no] != expected_notices:
+                problems.append(f"{no}: {notices[no]} notices != {expected_notices}")
+        return problems
+
+    async def converge(self, numbers: list[str] | None = None, *, timeout: float) -> None:
+        """Wait until the read model matches every workflow; fail with what still differs."""
+        last: list[str] = []
+
+        async def converged() -> bool:
+            nonlocal last
+            last = await self.divergences(numbers)
+            return not last
+
+        try:
+            await until(converged, timeout=timeout, interval=0.5, what="read model convergence")
+        except TimeoutError as err:
+            raise AssertionError(f"read model never converged: {last[:10]} ({len(last)} tickets)") from err
