@@ -27,7 +27,8 @@ COPY workflows/ ./workflows/
 COPY activities/ ./activities/
 COPY api/ ./api/
 COPY db/ ./db/
-COPY worker.py config.py alembic.ini ./
+COPY operations/ ./operations/
+COPY worker.py config.py hotline_logging.py alembic.ini ./
 
 # Installs the project itself (dependencies are already satisfied). The
 # processes still run from /app, which also holds alembic.ini, db/migrations
@@ -36,6 +37,9 @@ RUN pip install --no-cache-dir . \
     && rm -rf build ./*.egg-info \
     && mkdir -p /app/data \
     && chown hotline:hotline /app/data
+
+# The workflow sandbox re-imports workflow modules for every new ticket: ship their bytecode.
+RUN python -m compileall -q /app
 
 USER hotline
 

@@ -117,6 +117,7 @@ class TicketWorkflow:
         self._alarms: set[datetime] = set()
         self._alarm_tasks: set[asyncio.Task[None]] = set()
         self._rang = False
+        self._published_events = -1
 
     # ---------------------------------------------------------------------------------------- run
     @workflow.run
@@ -879,7 +880,10 @@ class TicketWorkflow:
                 self._published_attributes[key.name] = value
         if updates:
             workflow.upsert_search_attributes(updates)
-        s.revision += 1
+        # Every change records a timeline event; a wake-up that changed nothing projects nothing.
+        if len(s.timeline) != self._published_events or updates:
+            self._published_events = len(s.timeline)
+            s.revision += 1
 
     async def _project_forever(self) -> None:
         """Project each new revision into the SQL read model (lists come from SQL, not visibility)."""
