@@ -22,6 +22,16 @@ ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 
 
+def _die_with_parent() -> None:
+    """Children stop when `make run` itself dies, even by SIGKILL (Linux; elsewhere Ctrl-C still works)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _wait_for_port(host: str, port: int, seconds: float, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -42,7 +52,8 @@ def _start_temporal(data: Path, host: str, port: int, ui_port: int, log: Path) -
     flags = [] if db_file.exists() else cli_flags()
     cmd = [str(BIN / "temporal"), "server", "start-dev", "--ip", host, "--port", str(port),
            "--ui-port", str(ui_port), "--db-filename", str(db_file), "--ui-disable-news-fetch", "--log-level", "warn", *flags]
-    return subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads yet
 
 
 async def _prepare_database() -> list[str]:
@@ -81,11 +92,12 @@ def main() -> None:
         children.append(temporal)
         _wait_for_port(host, int(port), 60, temporal)
         credentials = asyncio.run(_prepare_database())
-        worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT)
+        worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT,
+                                  preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads yet
         children.append(worker)
         api = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
                                 "--host", settings.api_host, "--port", str(settings.api_port),
-                                "--log-level", "warning"], env=env, cwd=ROOT)
+                                "--log-level", "warning"], env=env, cwd=ROOT, preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads yet
         children.append(api)
         _wait_for_port(settings.api_host, settings.api_port, 60, api)
     except BaseException:

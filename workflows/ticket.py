@@ -89,7 +89,8 @@ SURVEY_RETURN_WINDOW = "survey_return_window"
 FINAL_STAGES = frozenset({Stage.NOT_ACCEPTED, Stage.ARCHIVED})
 # Database outages must not fail a ticket: activities retry until the database answers.
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Short, so a worker killed mid-activity delays the retry by seconds, not half a minute.
+ACTIVITY_TIMEOUT = timedelta(seconds=10)
 
 
 def ticket_workflow_id(ticket_no: str) -> str:
