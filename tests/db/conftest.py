@@ -29,20 +29,20 @@ from domain.vocabulary import ActorKind, Category, Channel, Stage
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 OPERATOR = Actor(kind=ActorKind.OPERATOR, id="op-1", name="Operator One")
 RECEIVED = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)  # Wed 10:00 Asia/Shanghai
+# Every database test runs on SQLite, and on PostgreSQL when HOTLINE_TEST_DATABASE_URL is set.
+BOTH_DATABASES = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(PG_URL is None, reason="HOTLINE_TEST_DATABASE_URL not set"),
+        ],
+    ),
+]
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(PG_URL is None, reason="HOTLINE_TEST_DATABASE_URL not set"),
-            ],
-        ),
-    ]
-)
+@pytest.fixture(params=BOTH_DATABASES)
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     if request.param == "sqlite":
         # A nested folder also checks that make_engine creates it.

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import db.api_models  # noqa: F401 - the API's tables are on the same Base
 from db.models import Base
 from db.session import make_engine
+from tests.db.conftest import BOTH_DATABASES
 
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,18 +51,7 @@ class Database:
         return self.engine.dialect.name
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(PG_URL is None, reason="HOTLINE_TEST_DATABASE_URL not set"),
-            ],
-        ),
-    ]
-)
+@pytest.fixture(params=BOTH_DATABASES)
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """An empty database: no tables, not even Alembic's."""
     if request.param == "sqlite":
