@@ -721,9 +721,10 @@ class TicketWorkflow:
 
     async def _plan(self, items: list[PlanItem]) -> dict[str, PlannedDeadline]:
         request = PlanRequest(items=items, red_after_working_days=self._s.rule_set.red_after_working_days)
-        return await workflow.execute_activity(
+        planned: dict[str, PlannedDeadline] = await workflow.execute_activity(
             ActivityNames.PLAN_DEADLINES, request, result_type=dict[str, PlannedDeadline],
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
+        return planned
 
     async def _assign(self, lead: str, co_units: Sequence[str], actor: Actor, *, designated: bool = False,
                       redo: bool = False, note: str = "") -> None:
