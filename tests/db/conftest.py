@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,14 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         await eng.dispose()
         return
 
+    async with isolated_postgres_engine() as eng:
+        await create_schema(eng)
+        yield eng
+
+
+@asynccontextmanager
+async def isolated_postgres_engine() -> AsyncIterator[AsyncEngine]:
+    """An engine on a schema of its own, dropped afterwards: test runs never see each other's rows."""
     assert PG_URL is not None
     schema = f"test_{uuid.uuid4().hex[:16]}"
     admin = make_engine(PG_URL)
@@ -59,7 +68,6 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     eng = make_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
     try:
-        await create_schema(eng)
         yield eng
     finally:
         await eng.dispose()

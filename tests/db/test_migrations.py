@@ -14,7 +14,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +25,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, MetaData, String, inspect, text
+from sqlalchemy import Column, MetaData, String, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import db.api_models  # noqa: F401 - the API's tables are on the same Base
 from db.models import Base
 from db.session import make_engine
-from tests.db.conftest import BOTH_DATABASES
+from tests.db.conftest import BOTH_DATABASES, isolated_postgres_engine
 
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,19 +60,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         await engine.dispose()
         return
 
-    assert PG_URL is not None
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(PG_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        yield Database(engine, PG_URL)
-    finally:
-        await engine.dispose()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+    async with isolated_postgres_engine() as engine:
+        yield Database(engine, PG_URL or "")
 
 
 def alembic_config(url: str) -> Config:
