@@ -27,9 +27,15 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     data_dir: str = "data"
     log_level: str = "INFO"
+    # Tickets the worker keeps in memory: a cached ticket wakes without replaying its history. Each costs
+    # about 0.4 MiB (bench/README.md, B3); size it to the tickets whose limits fall together (B4).
+    worker_max_cached_workflows: int = Field(1000, ge=0)
+    # The worker imports the workflow modules once (worker.py workflow_runner); true: afresh for every
+    # workflow, as the SDK does by default and the test tier always does. Slower, for diagnosis.
+    worker_strict_sandbox: bool = False
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> "Settings":
+    def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.token_secret == DEMO_TOKEN_SECRET:
             raise ValueError("HOTLINE_TOKEN_SECRET must be set in production")
         return self

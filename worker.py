@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import hotline_logging
 from activities.hotline import HotlineActivities
@@ -31,11 +32,31 @@ async def connect(settings: Settings) -> Client:
                                 data_converter=pydantic_data_converter)
 
 
-def build_worker(client: Client, session_maker: async_sessionmaker[AsyncSession], task_queue: str,
-                 **options: object) -> Worker:
+def workflow_runner(*, strict_sandbox: bool) -> SandboxedWorkflowRunner:
+    """The sandbox, strict or with the workflow modules passed through.
+
+    Strict (the SDK's default), the sandbox imports `workflows/ticket.py` afresh for every workflow it
+    creates: a new ticket, and every ticket woken after eviction from the cache, which replays its history.
+    That import (26 update definitions checked, the class built) was a fifth of the worker's CPU during
+    intake (bench B1, py-spy) and most of a cached ticket's memory (B3). Passed through, the module is
+    imported once, like `domain/` and pydantic already are; the sandbox still isolates each workflow's state
+    and still restricts what the passed-through code cannot reach by itself (a workflow's own `open()`,
+    `datetime.now()` via a restricted module imported inside it). What it no longer checks is a forbidden
+    call written in the workflow module itself: the test tier runs the strict sandbox (tests/conftest.py)
+    so that such a call fails the tests before it reaches a worker."""
+    if strict_sandbox:
+        return SandboxedWorkflowRunner()
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+    )
+
+
+def build_worker(client: Client, session_maker: async_sessionmaker[AsyncSession], task_queue: str, *,
+                 strict_sandbox: bool = True, **options: object) -> Worker:
     activities = HotlineActivities(session_maker)
     return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
                   activities=[activities.open_ticket, activities.plan_deadlines, activities.project_ticket],
+                  workflow_runner=workflow_runner(strict_sandbox=strict_sandbox),
                   **options)  # type: ignore[arg-type]
 
 
@@ -45,7 +66,9 @@ async def main() -> None:
     client = await connect(settings)
     await ensure_registered(client)
     engine = make_engine(settings.database_url)
-    worker = build_worker(client, make_session_maker(engine), settings.task_queue)
+    worker = build_worker(client, make_session_maker(engine), settings.task_queue,
+                          strict_sandbox=settings.worker_strict_sandbox,
+                          max_cached_workflows=settings.worker_max_cached_workflows)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

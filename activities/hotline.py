@@ -7,6 +7,8 @@ as it is, and Temporal retries.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +49,14 @@ _CHUNK = 500
 class HotlineActivities:
     def __init__(self, session_maker: async_sessionmaker[AsyncSession]) -> None:
         self._session_maker = session_maker
+        # SQLite has one writer: concurrent write transactions from this process would meet in its busy
+        # handler, which sleeps up to 100 ms per retry, and a burst of projections (a timer storm, 100
+        # actions at once) would crawl. Queued here instead, they run back to back. PostgreSQL: no queue.
+        bind = session_maker.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._one_writer: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if sqlite else contextlib.nullcontext()
+        )
         # (row count, latest loaded_at) of calendar_years -> the calendar built from them.
         self._calendar: tuple[tuple[int, datetime | None], WorkingCalendar] | None = None
 
@@ -149,7 +159,7 @@ class HotlineActivities:
         register are inserted by key with ON CONFLICT DO NOTHING, so a duplicate cannot exist and a
         racing duplicate is absorbed instead of raised.
         """
-        async with self._session_maker.begin() as session:
+        async with self._one_writer, self._session_maker.begin() as session:
             # The upsert comes first: on PostgreSQL it locks the ticket row, so concurrent projections of
             # one ticket run one after another; on SQLite it takes the write lock before any read.
             written = await self._upsert_ticket(session, state)

@@ -40,21 +40,41 @@ def relation_of(
     caller: Caller, state: TicketState, unit_scope: frozenset[str] = frozenset()
 ) -> Relation | None:
     """None: the caller may not know the ticket exists. `unit_scope`: the caller's unit and those below."""
-    if state.registration.requester.confidential and not caller.confidential_clearance:
+    assignment = state.assignment
+    return relation_to(
+        caller,
+        confidential=state.registration.requester.confidential,
+        registered_by=state.registration.registered_by.id,
+        handlers={assignment.lead_unit, assignment.forwarded_to} - {None} if assignment else set(),
+        co_units=set(assignment.co_units) if assignment else set(),
+        unit_scope=unit_scope,
+    )
+
+
+def relation_to(
+    caller: Caller,
+    *,
+    confidential: bool,
+    registered_by: str | None,
+    handlers: set[str | None],
+    co_units: set[str],
+    unit_scope: frozenset[str] = frozenset(),
+) -> Relation | None:
+    """The same decision from the facts it needs, so the read model's columns can answer it too.
+    `registered_by` None: not known here (the read model keeps no registrar), no REGISTRAR relation."""
+    if confidential and not caller.confidential_clearance:
         return None
     if caller.role == Role.OPERATOR:
         return Relation.OFFICE
     if caller.role == Role.INTEGRATOR:
-        return Relation.REGISTRAR if state.registration.registered_by.id == caller.actor.id else None
-    assignment = state.assignment
-    if assignment is None:
+        return Relation.REGISTRAR if registered_by == caller.actor.id else None
+    if not handlers:
         return None  # not dispatched yet: no unit is involved
-    handlers = {assignment.lead_unit, assignment.forwarded_to} - {None}
     if caller.unit_id in handlers:
         return Relation.HANDLER
-    if caller.unit_id in assignment.co_units:
+    if caller.unit_id in co_units:
         return Relation.CO_UNIT
-    if unit_scope & (handlers | set(assignment.co_units)):
+    if unit_scope & (handlers | co_units):
         return Relation.ANCESTOR
     return None
 

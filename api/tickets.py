@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from api.auth import Caller
-from api.errors import not_found
-from api.privacy import UNMASKED, Relation, record_identity_read, relation_of, reveals_identity
+from api.errors import conflict, not_found
+from api.privacy import (
+    UNMASKED,
+    Relation,
+    record_identity_read,
+    relation_of,
+    relation_to,
+    reveals_identity,
+)
 from api.runtime import Runtime
 from api.schemas import TicketView
 from api.units import unit_scope
+from db.models import TicketRow
 from domain.ticket import TicketState
+from domain.vocabulary import Stage
+
+# The workflow has ended (or is ending) in these stages: no update can reach it.
+ENDED = frozenset({Stage.ARCHIVED, Stage.NOT_ACCEPTED})
 
 
 async def caller_scope(runtime: Runtime, caller: Caller) -> frozenset[str]:
@@ -19,15 +33,65 @@ async def caller_scope(runtime: Runtime, caller: Caller) -> frozenset[str]:
         return await unit_scope(session, caller.unit_id)
 
 
+async def relation_in(runtime: Runtime, caller: Caller, state: TicketState) -> Relation | None:
+    """relation_of, reading the caller's sub-units only when no direct relation decides it."""
+    relation = relation_of(caller, state)
+    if relation is None and caller.unit_id is not None:
+        relation = relation_of(caller, state, await caller_scope(runtime, caller))
+    return relation
+
+
 async def visible_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> tuple[TicketState, Relation]:
     """The ticket and the caller's relation to it; 404 alike for "no such ticket" and "not yours"."""
     state = await runtime.ticket_state(ticket_no)
     if state is None:
         raise not_found()
-    relation = relation_of(caller, state, await caller_scope(runtime, caller))
+    relation = await relation_in(runtime, caller, state)
     if relation is None:
         raise not_found()
     return state, relation
+
+
+async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> Relation:
+    """Before an action: 404 unless the caller may see the ticket, 409 once it has ended.
+
+    Answered from the read model when its row already shows the caller's relation, so an action costs one
+    workflow round trip (the update), not two (a query first). The row may lag the workflow by a projection;
+    a lagging row can only show a relation the caller has just lost (a ticket re-dispatched a moment ago),
+    and then the update's own verdict refuses the action as not the caller's (404, domain/errors.py
+    not_yours). Whatever the row does not show (no row yet, no relation, an integrator's registrations) is
+    decided from the workflow's state, which is authoritative."""
+    async with runtime.session_maker() as session:
+        row = (
+            await session.execute(
+                select(
+                    TicketRow.stage,
+                    TicketRow.lead_unit,
+                    TicketRow.forwarded_to,
+                    TicketRow.co_units,
+                    TicketRow.requester_confidential,
+                ).where(TicketRow.ticket_no == ticket_no)
+            )
+        ).one_or_none()
+    if row is not None:
+        relation = relation_to(
+            caller,
+            confidential=row.requester_confidential,
+            registered_by=None,
+            handlers={row.lead_unit, row.forwarded_to} - {None},
+            co_units=set(row.co_units or ()),
+        )
+        if relation is not None:
+            _refuse_if_ended(Stage(row.stage))  # an ended ticket never reopens: the row cannot lag here
+            return relation
+    state, relation = await visible_ticket(runtime, caller, ticket_no)
+    _refuse_if_ended(state.stage)
+    return relation
+
+
+def _refuse_if_ended(stage: Stage) -> None:
+    if stage in ENDED:
+        raise conflict("STAGE_FORBIDS_ACTION", f"the ticket is {stage.value}; it takes no more actions")
 
 
 async def ticket_view(

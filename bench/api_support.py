@@ -400,25 +400,45 @@ async def drive(
     items: Sequence[str],
     call: Callable[[str], Awaitable[str | None]],
     concurrency: int,
+    rate: float | None = None,
 ) -> Run:
-    """`concurrency` callers, each taking the next item as soon as its last call returned (closed loop).
+    """`concurrency` callers, each taking the next item as soon as its last call returned (closed loop);
+    with `rate`, one call every 1/rate seconds whatever the earlier ones are doing (open loop: the load a
+    thousand independent clerks put on the service), at most `concurrency` in flight.
     `call` returns None on success, or a short description of what went wrong."""
+    samples: list[Sample] = []
+
+    async def one(item: str) -> None:
+        sent, t0 = time.time(), time.perf_counter()
+        try:
+            error = await call(item)
+        except Exception as err:  # noqa: BLE001 - a failed call is a data point, not a crash
+            error = repr(err)[:300]
+        samples.append(Sample(item, sent, time.perf_counter() - t0, error))
+
+    t0 = time.perf_counter()
+    if rate is not None:
+        slots = asyncio.Semaphore(concurrency)
+
+        async def paced(item: str) -> None:
+            async with slots:
+                await one(item)
+
+        tasks = []
+        for n, item in enumerate(items):
+            await asyncio.sleep(max(0.0, t0 + n / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(paced(item)))
+        await asyncio.gather(*tasks)
+        return Run(label, concurrency, time.perf_counter() - t0, samples)
+
     queue: asyncio.Queue[str] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
-    samples: list[Sample] = []
 
     async def caller() -> None:
         while not queue.empty():
-            item = queue.get_nowait()
-            sent, t0 = time.time(), time.perf_counter()
-            try:
-                error = await call(item)
-            except Exception as err:  # noqa: BLE001 - a failed call is a data point, not a crash
-                error = repr(err)[:300]
-            samples.append(Sample(item, sent, time.perf_counter() - t0, error))
+            await one(queue.get_nowait())
 
-    t0 = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
     return Run(label, concurrency, time.perf_counter() - t0, samples)
 
@@ -451,7 +471,12 @@ async def history_marks(client: Client, workflow_id: str) -> Marks:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             started = _seconds(event)
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED and activity_done is None:
+        elif (
+            kind in (EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, EventType.EVENT_TYPE_MARKER_RECORDED)
+            and activity_done is None
+        ):
+            # A ticket's activities are local: their results come back as markers (a patch marker too,
+            # recorded in the same workflow task as the first activity's).
             activity_done = _seconds(event)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             update_id = (
@@ -502,7 +527,7 @@ def _cpu(pids: dict[str, int]) -> dict[str, float]:
 
 
 async def interleaved(
-    phases: Sequence[Phase], pids: dict[str, int], concurrency: int, rounds: int
+    phases: Sequence[Phase], pids: dict[str, int], concurrency: int, rounds: int, rate: float | None = None
 ) -> dict[str, Measured]:
     """Each phase's items in `rounds` slices, phases alternating slice by slice (bare, api, bare, api …),
     so that a change in the machine's load (it is shared) weighs on every phase alike. Before each slice
@@ -517,7 +542,7 @@ async def interleaved(
                 continue
             await wait_quiet(list(pids.values()))
             before = _cpu(pids)
-            run = await drive(phase.label, chunk, phase.call, concurrency)
+            run = await drive(phase.label, chunk, phase.call, concurrency, rate)
             await wait_quiet(list(pids.values()))
             used = {name: seconds - before[name] for name, seconds in _cpu(pids).items()}
             progress(f"round {r + 1}/{rounds} {phase.label}: {run.line()}")
@@ -556,6 +581,13 @@ def bench_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", "-c", type=int, default=16)
     parser.add_argument("--requests", "-n", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=32)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="open loop: offer this many calls per second (at most --concurrency in flight); default: "
+        "closed loop, --concurrency callers back to back",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="alternate the phases in this many slices")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profile")
     parser.add_argument("--sample", type=int, default=60, help="calls per history split")
@@ -612,8 +644,13 @@ def header_rows(args: argparse.Namespace, calls: str) -> list[tuple[str, str]]:
         (
             "calls, concurrency",
             (
-                f"{args.requests} of each ({calls}), {args.concurrency} in flight, "
-                f"in {args.rounds} alternating rounds, after {args.warmup} warm-up"
+                f"{args.requests} of each ({calls}), "
+                + (
+                    f"open loop: {args.rate:g} calls/s offered (at most {args.concurrency} in flight), "
+                    if getattr(args, "rate", None)
+                    else f"closed loop: {args.concurrency} in flight, "
+                )
+                + f"in {args.rounds} alternating rounds, after {args.warmup} warm-up"
             ),
         ),
         ("bytecode cache", "on" if args.bytecode_cache else "off (PYTHONDONTWRITEBYTECODE as set)"),

@@ -1,6 +1,6 @@
 """B2: a unit's update through the API (sign-for) vs a bare Temporal update, p50/p99 at one concurrency.
 
-    .venv/bin/python -m bench.b2_update [--concurrency 16] [--requests 500] [--rounds 5] [--no-profile]
+    .venv/bin/python -m bench.b2_update [--concurrency 16] [--rate R] [--requests 500] [--rounds 5] [--no-profile]
                                         [--profile-requests 200] [--no-bytecode-cache] [--keep]
 
 One run, one dev server (bench/api_support.py `service_stack`): the real worker, the API under uvicorn,
@@ -164,7 +164,7 @@ async def run(args: argparse.Namespace) -> None:
                 query, update = gateway_calls(svc, ids)
                 phases.append(Phase("query alone", tickets[n:], query))
                 phases.append(Phase("update alone", tickets[n:], update))
-            results = await interleaved(phases, bench.pids, c, args.rounds)
+            results = await interleaved(phases, bench.pids, c, args.rounds, args.rate)
 
         bare_run, api_run = results["bare"].run, results["api"].run
         rows = header_rows(args, "one per workflow")

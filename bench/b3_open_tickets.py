@@ -37,13 +37,14 @@ from bench.common import (
     wait_dispatched,
     wait_idle,
 )
+from config import Settings
 from db.models import TicketRow, TimelineEventRow
 from domain.ticket import ANSWER, SIGN_FOR, TicketState
 from domain.vocabulary import Card, Stage
 from workflows.ticket import TicketWorkflow
 
-# The Python SDK's default `max_cached_workflows`, which worker.py keeps.
-WORKER_CACHE = 1000
+# Both workers' `max_cached_workflows` (HOTLINE_WORKER_MAX_CACHED_WORKFLOWS; 1,000, the SDK's default).
+WORKER_CACHE = Settings().worker_max_cached_workflows
 
 
 def ratio(ticket: float, bare: float) -> str:

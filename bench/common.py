@@ -142,9 +142,12 @@ def machine_summary() -> str:
     )
     temporal = subprocess.run([str(TEMPORAL), "--version"], check=False, capture_output=True, text=True)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    from config import Settings
+
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} x {model}; {mib(mem)} RAM; "
-        f"load average {load}; Python {platform.python_version()}; {temporal.stdout.strip()}"
+        f"load average {load}; Python {platform.python_version()}; {temporal.stdout.strip()}; "
+        f"workers cache {Settings().worker_max_cached_workflows:,} workflows"
     )
 
 
@@ -542,8 +545,12 @@ async def _bare_worker(address: str, task_queue: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # The same defaults as the ticket worker (sandbox, 1,000 cached workflows), no activities.
-    async with Worker(client, task_queue=task_queue, workflows=[BareTimerWorkflow]):
+    # The same settings as the ticket worker (sandbox; the cache from HOTLINE_WORKER_MAX_CACHED_WORKFLOWS,
+    # 1,000 unless set), no activities.
+    from config import Settings
+
+    cache = Settings().worker_max_cached_workflows
+    async with Worker(client, task_queue=task_queue, workflows=[BareTimerWorkflow], max_cached_workflows=cache):
         await stop.wait()
 
 

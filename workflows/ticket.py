@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import verdicts as v
@@ -91,6 +91,18 @@ FINAL_STAGES = frozenset({Stage.NOT_ACCEPTED, Stage.ARCHIVED})
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # Short, so a worker killed mid-activity delays the retry by seconds, not half a minute.
 ACTIVITY_TIMEOUT = timedelta(seconds=10)
+# The activities are short SQL reads and one idempotent write, so they run as local activities: inside the
+# workflow task that needs them, without a round trip through the server (an activity task, a poll, a
+# completion and a second workflow task). A registration opens in one workflow task, an action or a card
+# change is decided and projected in one. Histories recorded before this change hold ordinary activities
+# and replay on the old branch (tests/histories/v1).
+LOCAL_ACTIVITIES = "local-activities"
+# A workflow task waits for its local activities, and an update's answer with it. One try at projecting
+# locally, bounded; if the database is away or slow the projection becomes an ordinary activity retried
+# until it answers, and the action is answered then (F3: tickets keep acting while the database is away).
+# Long enough for a burst of projections queued on SQLite's single writer and a busy worker (F1: 100
+# at once), short enough for the API's 10 s timeout.
+LOCAL_PROJECTION_TIMEOUT = timedelta(seconds=5)
 
 
 def ticket_workflow_id(ticket_no: str) -> str:
@@ -146,9 +158,7 @@ class TicketWorkflow:
 
     async def _open(self, inp: TicketInput) -> None:
         reg = inp.registration
-        facts = await workflow.execute_activity(
-            ActivityNames.OPEN_TICKET, reg, result_type=OpeningFacts,
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
+        facts = await self._activity(ActivityNames.OPEN_TICKET, reg, OpeningFacts)
         async with self._lock:
             self._s.rule_set = facts.rule_set
             self._event("registered", reg.registered_by, "A2", ["requester"], channel=reg.channel,
@@ -721,10 +731,34 @@ class TicketWorkflow:
 
     async def _plan(self, items: list[PlanItem]) -> dict[str, PlannedDeadline]:
         request = PlanRequest(items=items, red_after_working_days=self._s.rule_set.red_after_working_days)
-        planned: dict[str, PlannedDeadline] = await workflow.execute_activity(
-            ActivityNames.PLAN_DEADLINES, request, result_type=dict[str, PlannedDeadline],
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
+        planned: dict[str, PlannedDeadline] = await self._activity(
+            ActivityNames.PLAN_DEADLINES, request, dict[str, PlannedDeadline])
         return planned
+
+    @staticmethod
+    async def _activity(name: str, arg: Any, result_type: Any = None) -> Any:
+        """An activity, local where the history allows it (LOCAL_ACTIVITIES), ordinary otherwise. A local
+        activity that keeps failing (the database down) retries inside the worker, then on timers."""
+        if workflow.patched(LOCAL_ACTIVITIES):
+            return await workflow.execute_local_activity(
+                name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY)
+        return await workflow.execute_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY)
+
+    @staticmethod
+    async def _project(delta: TicketState) -> None:
+        if workflow.patched(LOCAL_ACTIVITIES):
+            try:
+                await workflow.execute_local_activity(
+                    ActivityNames.PROJECT_TICKET, delta, schedule_to_close_timeout=LOCAL_PROJECTION_TIMEOUT,
+                    retry_policy=RetryPolicy(maximum_attempts=1))
+                return
+            except FailureError:  # the activity's own error, or its timeout
+                workflow.logger.warning("projection handed to an ordinary activity: the database did not answer")
+        await workflow.execute_activity(ActivityNames.PROJECT_TICKET, delta, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                                        retry_policy=ACTIVITY_RETRY)
 
     async def _assign(self, lead: str, co_units: Sequence[str], actor: Actor, *, designated: bool = False,
                       redo: bool = False, note: str = "") -> None:
@@ -895,8 +929,7 @@ class TicketWorkflow:
             revision, timeline = self._s.revision, self._s.timeline
             # Only events not yet projected travel: history stays linear in the number of events.
             delta = self._s.model_copy(update={"timeline": [e for e in timeline if e.seq > projected_seq]})
-            await workflow.execute_activity(ActivityNames.PROJECT_TICKET, delta,
-                                            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
+            await self._project(delta)
             self._projected_revision = revision
             projected_seq = max((e.seq for e in delta.timeline), default=projected_seq)
 

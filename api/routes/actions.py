@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 
 from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
-from api.errors import conflict, invalid, responses
+from api.errors import invalid, responses
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
-from api.tickets import ticket_view, visible_ticket
+from api.tickets import actionable_ticket, relation_in, ticket_view
 from api.units import require_subunit, require_units
 from db.api_models import KnowledgePointRow
 from domain.commands import (
@@ -51,15 +51,12 @@ from domain.commands import (
     SubmitSupplement,
     SurveyStart,
 )
-from domain.vocabulary import Stage
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["ticket actions"])
 
 OPERATOR = frozenset({Role.OPERATOR})
 UNIT = frozenset({Role.UNIT_STAFF})
-# The workflow has ended (or is ending) in these stages: no update can reach it.
-ENDED = frozenset({Stage.ARCHIVED, Stage.NOT_ACCEPTED})
 
 Prepare = Callable[[Runtime, Caller, dict[str, Any]], Awaitable[None]]
 
@@ -416,9 +413,7 @@ async def perform(
     item: str | None,
     idempotency_key: str | None,
 ) -> TicketView:
-    state, relation = await visible_ticket(runtime, caller, ticket_no)
-    if state.stage in ENDED:
-        raise conflict("STAGE_FORBIDS_ACTION", f"the ticket is {state.stage.value}; it takes no more actions")
+    relation = await actionable_ticket(runtime, caller, ticket_no)
     data: dict[str, Any] = dict(body) | {"actor": caller.actor}
     if action.item is not None:
         data[action.item] = item
@@ -433,6 +428,8 @@ async def perform(
         command,
         update_id(action.update, f"cred-{caller.credential_id}", idempotency_key),
     )
+    # Shown as the caller now stands to the ticket (the action may have changed it), as before if not at all.
+    relation = await relation_in(runtime, caller, updated) or relation
     return await ticket_view(runtime, caller, updated, relation, f"action:{action.update}")
 
 

@@ -23,7 +23,10 @@ from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
-HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
+# Today's histories at the top; each older generation in its own folder (v1: before the activities became
+# local, workflows/ticket.py LOCAL_ACTIVITIES). Every generation must keep replaying.
+HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
+CURRENT_FILES = sorted(HISTORIES.glob("*.json"))
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -51,7 +54,8 @@ def starts_a_child(history: WorkflowHistory) -> bool:
 
 
 def ticket_histories() -> list[WorkflowHistory]:
-    return [h for h in map(load, HISTORY_FILES) if workflow_type(h) == "TicketWorkflow"]
+    """Today's ticket histories: the scenarios below must be covered by the current generation."""
+    return [h for h in map(load, CURRENT_FILES) if workflow_type(h) == "TicketWorkflow"]
 
 
 def replayer(workflows: list[type] | None = None) -> Replayer:
@@ -59,7 +63,7 @@ def replayer(workflows: list[type] | None = None) -> Replayer:
     return Replayer(workflows=workflows or list(WORKFLOWS), data_converter=pydantic_data_converter)
 
 
-@pytest.mark.parametrize("path", HISTORY_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORY_FILES, ids=lambda p: str(p.relative_to(HISTORIES).with_suffix("")))
 async def test_history_replays_on_todays_code(path: Path) -> None:
     history = load(path)
     result = await replayer().replay_workflow(history)
@@ -87,7 +91,7 @@ def test_a_history_extends_and_redoes() -> None:
 def test_a_history_escalates_to_coordination() -> None:
     """A14.5: the ticket starts a CoordinationWorkflow child, whose own history is checked in too."""
     assert any(starts_a_child(h) for h in ticket_histories())
-    assert any(workflow_type(load(p)) == "CoordinationWorkflow" for p in HISTORY_FILES)
+    assert any(workflow_type(load(p)) == "CoordinationWorkflow" for p in CURRENT_FILES)
 
 
 # -- the replay test can fail ------------------------------------------------------------------------------
@@ -95,3 +99,20 @@ async def test_replay_reports_a_nondeterministic_change() -> None:
     history = ticket_histories()[0]
     with pytest.raises(workflow.NondeterminismError):
         await replayer([TicketWorkflowWithAnUnpatchedStep]).replay_workflow(history)
+
+
+def test_current_histories_use_local_activities_and_v1_ordinary_ones() -> None:
+    """Both branches of LOCAL_ACTIVITIES are covered: today's histories run the activities locally (markers,
+    no activity tasks); the v1 histories, recorded before, hold ordinary activity tasks and still replay."""
+
+    def kinds(history: WorkflowHistory) -> set[int]:
+        return {e.event_type for e in history.events}
+
+    current = ticket_histories()
+    old = [h for h in map(load, sorted((HISTORIES / "v1").glob("*.json"))) if workflow_type(h) == "TicketWorkflow"]
+    assert current and old
+    for history in current:
+        assert EventType.EVENT_TYPE_MARKER_RECORDED in kinds(history)
+        assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in kinds(history)
+    for history in old:
+        assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED in kinds(history)

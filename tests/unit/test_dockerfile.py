@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _copied() -> set[str]:
     text = (ROOT / "Dockerfile").read_text()
     names: set[str] = set()
-    for line in re.findall(r"^COPY (.+)$", text, flags=re.M):
+    for line in re.findall(r"^COPY (.+)$", text, flags=re.MULTILINE):
         sources = line.split()[:-1]
         names.update(s.rstrip("/") for s in sources if not s.startswith("--"))
     return names

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
@@ -30,10 +31,16 @@ async def _one_ticket(hotline: Hotline) -> str:
     return h.id
 
 
-async def test_updates_interleaved_with_projection_replay_cleanly_without_a_cache(hotline: Hotline) -> None:
+@pytest.mark.parametrize("strict_sandbox", [True, False], ids=["strict sandbox", "production sandbox"])
+async def test_updates_interleaved_with_projection_replay_cleanly_without_a_cache(
+    hotline: Hotline, strict_sandbox: bool
+) -> None:
+    """Both sandboxes: the strict one the tests use, and the production worker's, which imports the workflow
+    modules once (worker.py workflow_runner): every workflow task here builds a fresh instance from it."""
     queue = f"no-cache-{uuid.uuid4()}"
     no_cache = Hotline(hotline.env, queue, hotline.session_maker)
-    async with build_worker(hotline.client, hotline.session_maker, queue, max_cached_workflows=0):
+    async with build_worker(hotline.client, hotline.session_maker, queue, max_cached_workflows=0,
+                            strict_sandbox=strict_sandbox):
         ids = await asyncio.wait_for(asyncio.gather(*(_one_ticket(no_cache) for _ in range(8))), timeout=120)
     replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
     for workflow_id in ids:
