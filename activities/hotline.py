@@ -183,7 +183,6 @@ class HotlineActivities:
 
     @staticmethod
     async def _insert_events(session: AsyncSession, state: TicketState) -> None:
-        present = await _present_ids(session, TimelineEventRow, state.ticket_no)
         rows = [
             {
                 "id": e.id,
@@ -197,13 +196,11 @@ class HotlineActivities:
                 "data": e.model_dump(mode="json", include={"data"})["data"],
             }
             for e in state.timeline
-            if e.id not in present
         ]
         await _insert_absent(session, TimelineEventRow, rows)
 
     @staticmethod
     async def _insert_notices(session: AsyncSession, state: TicketState) -> None:
-        present = await _present_ids(session, NoticeRow, state.ticket_no)
         rows = [
             {
                 "id": NoticeRow.key(e.id, recipient),
@@ -216,7 +213,6 @@ class HotlineActivities:
             }
             for e in state.timeline
             for recipient in dict.fromkeys(e.notify)  # one notice per recipient, in order
-            if NoticeRow.key(e.id, recipient) not in present
         ]
         await _insert_absent(session, NoticeRow, rows)
 
@@ -276,17 +272,12 @@ def _ticket_values(state: TicketState) -> dict[str, Any]:
     }
 
 
-async def _present_ids(
-    session: AsyncSession, model: type[TimelineEventRow | NoticeRow], ticket_no: str
-) -> set[str]:
-    return set(await session.scalars(select(model.id).where(model.ticket_no == ticket_no)))
-
-
 async def _insert_absent(
     session: AsyncSession, model: type[TimelineEventRow | NoticeRow], rows: Sequence[dict[str, Any]]
 ) -> None:
-    # The read above saves rewriting a long timeline on every projection; ON CONFLICT DO NOTHING is what
-    # makes a concurrent duplicate harmless.
+    # The workflow sends only the events it has not projected yet (the whole timeline only on its first
+    # projection after a continue-as-new or a rebuild), so no read first: ON CONFLICT DO NOTHING absorbs a
+    # retried or concurrent duplicate, and a projection is three statements.
     for chunk in _chunks(rows, _CHUNK):
         await session.execute(insert_for(session, model).values(chunk).on_conflict_do_nothing())
 
