@@ -743,6 +743,10 @@ class TicketWorkflow:
             return await workflow.execute_local_activity(
                 name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY)
+        return await TicketWorkflow._ordinary_activity(name, arg, result_type)
+
+    @staticmethod
+    async def _ordinary_activity(name: str, arg: Any, result_type: Any = None) -> Any:
         return await workflow.execute_activity(
             name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY)
@@ -757,8 +761,7 @@ class TicketWorkflow:
                 return
             except FailureError:  # the activity's own error, or its timeout
                 workflow.logger.warning("projection handed to an ordinary activity: the database did not answer")
-        await workflow.execute_activity(ActivityNames.PROJECT_TICKET, delta, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                        retry_policy=ACTIVITY_RETRY)
+        await TicketWorkflow._ordinary_activity(ActivityNames.PROJECT_TICKET, delta)
 
     async def _assign(self, lead: str, co_units: Sequence[str], actor: Actor, *, designated: bool = False,
                       redo: bool = False, note: str = "") -> None:

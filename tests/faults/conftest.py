@@ -11,7 +11,6 @@ teardown, so a failing test shows them.
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -35,9 +34,9 @@ from bench.common import (
     tiny_rule_set,
 )
 from db.session import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_session_maker
+from tests.db.conftest import BOTH_DATABASES, PG_URL
 from tests.faults.support import Tickets
 
-PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 # F2: a sign-for limit of seconds, so the card turns yellow while the server is down (A22).
 TINY = tiny_rule_set("tiny", sign_for_seconds=20)
 
@@ -148,18 +147,7 @@ async def _postgres_db() -> AsyncIterator[AppDatabase]:
         await admin.dispose()
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(PG_URL is None, reason="HOTLINE_TEST_DATABASE_URL not set"),
-            ],
-        ),
-    ]
-)
+@pytest.fixture(params=BOTH_DATABASES)
 async def app_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AppDatabase]:
     """F3 runs on both backends; F1 and F2 use `sqlite_db`."""
     async with _sqlite_db(tmp_path) if request.param == "sqlite" else _postgres_db() as db:
