@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -18,21 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.projection import write_projection
 from db.models import (
     CalendarYearRow,
-    NoticeRow,
     RestrictedCallerRow,
     RuleSetRow,
     TerminatedMatterRow,
-    TicketRow,
-    TimelineEventRow,
 )
-from db.session import insert_for
 from domain.calendar import SHANGHAI, WorkingCalendar
 from domain.commands import Registration
 from domain.deadlines import PlannedDeadline, PlanRequest, plan
 from domain.rulesets import DEFAULT_RULE_SETS, RuleSet
-from domain.ticket import SIGN_FOR, ActivityNames, OpeningFacts, TicketState
+from domain.ticket import ActivityNames, OpeningFacts, TicketState
 from domain.vocabulary import Channel, NotAcceptedReason
 
 UNKNOWN_RULE_SET = "UNKNOWN_RULE_SET"
@@ -41,9 +37,6 @@ UNKNOWN_RULE_SET = "UNKNOWN_RULE_SET"
 RULE_SET_BY_CHANNEL = {Channel.PROVINCIAL_PLATFORM: "provincial", Channel.NATIONAL_PLATFORM: "national"}
 CITY_RULE_SET = "city"
 _DEFAULTS = {r.id: r for r in DEFAULT_RULE_SETS}
-
-# Rows per multi-row INSERT: well under SQLite's bound-parameter limit for an 8-column table.
-_CHUNK = 500
 
 
 class HotlineActivities:
@@ -160,130 +153,7 @@ class HotlineActivities:
         racing duplicate is absorbed instead of raised.
         """
         async with self._one_writer, self._session_maker.begin() as session:
-            # The upsert comes first: on PostgreSQL it locks the ticket row, so concurrent projections of
-            # one ticket run one after another; on SQLite it takes the write lock before any read.
-            written = await self._upsert_ticket(session, state)
-            await self._insert_events(session, state)
-            await self._insert_notices(session, state)
-            if written and state.termination is not None:
-                await self._file_termination(session, state)
-
-    @staticmethod
-    async def _upsert_ticket(session: AsyncSession, state: TicketState) -> bool:
-        """True when the row now holds this state (a stale revision leaves the newer one in place)."""
-        values = _ticket_values(state)
-        stmt = insert_for(session, TicketRow).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[TicketRow.ticket_no],
-            set_={k: stmt.excluded[k] for k in values if k != "ticket_no"},
-            where=TicketRow.revision <= stmt.excluded.revision,
-        )
-        result = await session.execute(stmt)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    @staticmethod
-    async def _insert_events(session: AsyncSession, state: TicketState) -> None:
-        rows = [
-            {
-                "id": e.id,
-                "ticket_no": state.ticket_no,
-                "seq": e.seq,
-                "at": e.at,
-                "kind": e.kind,
-                "actor": e.actor,
-                "rule": e.rule,
-                # JSON mode: a datetime or enum inside `data` becomes its JSON form on every backend.
-                "data": e.model_dump(mode="json", include={"data"})["data"],
-            }
-            for e in state.timeline
-        ]
-        await _insert_absent(session, TimelineEventRow, rows)
-
-    @staticmethod
-    async def _insert_notices(session: AsyncSession, state: TicketState) -> None:
-        rows = [
-            {
-                "id": NoticeRow.key(e.id, recipient),
-                "ticket_no": state.ticket_no,
-                "event_id": e.id,
-                "recipient": recipient,
-                "kind": e.kind,
-                "created_at": e.at,
-                "delivered_at": None,
-            }
-            for e in state.timeline
-            for recipient in dict.fromkeys(e.notify)  # one notice per recipient, in order
-        ]
-        await _insert_absent(session, NoticeRow, rows)
-
-    @staticmethod
-    async def _file_termination(session: AsyncSession, state: TicketState) -> None:
-        """A18: register the notice so a later ticket on the same matter is screened out."""
-        notice = state.termination
-        assert notice is not None
-        filed_at = state.concluded_at or max((e.at for e in state.timeline), default=notice.served_at)
-        values = {
-            "ticket_no": state.ticket_no,
-            "prior_ticket_no": notice.prior_ticket_no or state.registration.repeat_of,
-            "notice_ref": notice.notice_ref,
-            "served_at": notice.served_at,
-            "filed_at": filed_at,
-        }
-        stmt = insert_for(session, TerminatedMatterRow).values(values)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[TerminatedMatterRow.ticket_no],
-                # filed_at stays as first recorded.
-                set_={k: stmt.excluded[k] for k in ("prior_ticket_no", "notice_ref", "served_at")},
-            )
-        )
-
-
-def _ticket_values(state: TicketState) -> dict[str, Any]:
-    reg = state.registration
-    sign_for = state.clocks.get(SIGN_FOR)
-    return {
-        "ticket_no": state.ticket_no,
-        "category": reg.category.value,
-        "channel": reg.channel.value,
-        "emergency": reg.emergency,
-        "stage": state.stage.value,
-        "outcome": state.outcome.value if state.outcome else None,
-        "lead_unit": state.lead_unit,
-        "co_units": state.co_units,
-        "forwarded_to": state.assignment.forwarded_to if state.assignment else None,
-        "card": state.card().value,
-        "sign_for_due_at": sign_for.due_at if sign_for else None,
-        "answer_due_at": state.answer_due_at(),
-        "provisional": state.provisional(),
-        "rule_set_key": state.rule_set.key,
-        "requester_name": reg.requester.name,
-        "requester_phone": reg.requester.phone,
-        "requester_confidential": reg.requester.confidential,
-        "content": reg.content,
-        "location": reg.location,
-        "domain": reg.domain,
-        "registered_at": reg.received_at,
-        "concluded_at": state.concluded_at,
-        "revision": state.revision,
-        # The timeline lives in timeline_events; the workflow sends only events not yet projected.
-        "state": state.model_dump(mode="json", exclude={"timeline"}),
-        "updated_at": datetime.now(UTC),
-    }
-
-
-async def _insert_absent(
-    session: AsyncSession, model: type[TimelineEventRow | NoticeRow], rows: Sequence[dict[str, Any]]
-) -> None:
-    # The workflow sends only the events it has not projected yet (the whole timeline only on its first
-    # projection after a continue-as-new or a rebuild), so no read first: ON CONFLICT DO NOTHING absorbs a
-    # retried or concurrent duplicate, and a projection is three statements.
-    for chunk in _chunks(rows, _CHUNK):
-        await session.execute(insert_for(session, model).values(chunk).on_conflict_do_nothing())
-
-
-def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterable[Sequence[dict[str, Any]]]:
-    return (rows[i : i + size] for i in range(0, len(rows), size))
+            await write_projection(await session.connection(), state)
 
 
 def _local_day(at: datetime) -> str:

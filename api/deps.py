@@ -19,7 +19,10 @@ from domain.commands import TICKET_NO_PATTERN
 from hotline_logging import ticket_context
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are `async def` even where they do not await: FastAPI runs a plain `def` dependency in its
+# thread pool, a thread hop per dependency per request, and a context variable set there (ticket_no's)
+# would not reach the endpoint.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -35,7 +38,7 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_temporal(runtime: RuntimeDep) -> TemporalGateway:
+async def get_temporal(runtime: RuntimeDep) -> TemporalGateway:
     return runtime.temporal
 
 
@@ -76,7 +79,7 @@ StaffDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF
 RegistrarDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.INTEGRATOR))]
 
 
-def ticket_no(
+async def ticket_no(
     no: Annotated[
         str,
         Path(
