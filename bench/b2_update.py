@@ -1,7 +1,7 @@
 """B2: a unit's update through the API (sign-for) vs a bare Temporal update, p50/p99 at one concurrency.
 
     .venv/bin/python -m bench.b2_update [--concurrency 16] [--rate R] [--requests 500] [--rounds 5] [--no-profile]
-                                        [--profile-requests 200] [--no-bytecode-cache] [--keep]
+                                        [--profile-requests 200] [--slowest 5] [--no-bytecode-cache] [--keep]
 
 One run, one dev server (bench/api_support.py `service_stack`): the real worker, the API under uvicorn,
 SQLite app database. Set-up (not measured): tickets registered through the API and dispatched to unit U1,
@@ -10,12 +10,14 @@ one client process, one call per workflow:
 
 * bare: `execute_update(BareTicket.sign_for)`: an update whose handler mutates the workflow's state;
 * api: `POST /tickets/{no}/sign-for` as U1's staff with an Idempotency-Key (the update id);
-* profile, on other tickets: the API's own Temporal calls without HTTP, auth or SQL: the state query the
-  API makes first (TemporalGateway.ticket_state) and the sign-for update alone (update_ticket).
+* profile, on other tickets: the API's own Temporal calls without HTTP, auth or SQL: the state query
+  (TemporalGateway.ticket_state, which an action makes only when the read model's row does not show the
+  caller's relation) and the sign-for update alone (update_ticket).
 
 The phases alternate in `--rounds` slices (the machine may be shared). Goal (issue 4): api p99 <= 1.3 x
 bare p99. The profile reports CPU time per call of each process and splits median latencies by the
-server's history (call sent -> update accepted -> completed -> answer received).
+server's history (call sent -> update accepted -> completed -> answer received), and splits the `--slowest`
+calls of each kind the same way: where the tail that the p99 reads is spent.
 """
 
 from __future__ import annotations
@@ -94,6 +96,26 @@ async def breakdown(
         ("  accepted -> completed", median_ms(inside)),
         ("  completed -> answer received", median_ms(after)),
     ]
+
+
+async def slowest(
+    svc: Service, run: Run, ids: dict[str, tuple[str, str]], count: int
+) -> list[tuple[str, str]]:
+    """Where the slowest calls spent their time (the tail the p99 reads), each split like `breakdown`."""
+    rows = []
+    for sample in sorted(run.ok, key=lambda s: s.seconds, reverse=True)[:count]:
+        workflow_id, update_id = ids[sample.item]
+        accepted, completed = (await history_marks(svc.client, workflow_id)).updates.get(
+            update_id, (None, None)
+        )
+        if accepted is None or completed is None:
+            continue
+        split = (
+            f"before {(accepted - sample.sent) * 1000:.1f}, inside {(completed - accepted) * 1000:.1f}, "
+            f"after {(sample.done - completed) * 1000:.1f} ms"
+        )
+        rows.append((f"  {sample.seconds * 1000:.1f} ms", split))
+    return rows
 
 
 def gateway_calls(
@@ -183,6 +205,11 @@ async def run(args: argparse.Namespace) -> None:
                 r = results[label].run
                 rows.append((f"median split, {label} ({min(args.sample, len(r.ok))} calls)", ""))
                 rows += await breakdown(svc, r, ids, args.sample)
+            for label in ("bare", "api"):
+                rows.append(
+                    (f"slowest {args.slowest}, {label} (accepted/completed as the server stamped them)", "")
+                )
+                rows += await slowest(svc, results[label].run, ids, args.slowest)
         report(f"B2 update ({datetime.now(UTC):%Y-%m-%d} {stamp()} UTC)", rows)
 
 
@@ -194,6 +221,7 @@ async def bare_opened(svc: Service, bare_queue: str, workflow_id: str) -> str | 
 def main() -> None:
     parser = bench_parser("python -m bench.b2_update", __doc__)
     parser.add_argument("--profile-requests", type=int, default=200, help="calls per profile phase")
+    parser.add_argument("--slowest", type=int, default=5, help="split this many of the slowest calls")
     bench_main(parser, run)
 
 
