@@ -28,11 +28,13 @@ class Settings(BaseSettings):
     data_dir: str = "data"
     log_level: str = "INFO"
     # Tickets the worker keeps in memory: a cached ticket wakes without replaying its history. Each costs
-    # about 0.4 MiB (bench/README.md, B3); size it to the tickets whose limits fall together (B4).
+    # about 0.2 MiB (bench/README.md, B3); size it to the tickets whose limits fall together (B4).
     worker_max_cached_workflows: int = Field(1000, ge=0)
     # The worker imports the workflow modules once (worker.py workflow_runner); true: afresh for every
     # workflow, as the SDK does by default and the test tier always does. Slower, for diagnosis.
     worker_strict_sandbox: bool = False
+    # How long a POST's Idempotency-Key is honoured; older keys are purged (operations/idempotency.py).
+    idempotency_retention_hours: float = Field(168.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -6,9 +6,12 @@ engine; tests inject a client, a session maker and a clock instead.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +24,7 @@ from api.runtime import Clock, Runtime, wall_clock
 from api.temporal import TemporalGateway
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
+from operations.idempotency import purge_forever
 
 log = logging.getLogger("hotline.api")
 
@@ -69,12 +73,18 @@ def create_app(
         except ApiError:
             # Serve anyway: requests needing Temporal answer 503 and reconnect on their own.
             log.warning("starting without Temporal at %s", settings.temporal_address)
-        app.state.runtime = Runtime(
+        runtime = Runtime(
             settings=settings, temporal=temporal, session_maker=sessions, clock=clock or wall_clock
         )
+        app.state.runtime = runtime
+        retention = timedelta(hours=settings.idempotency_retention_hours)
+        purge = asyncio.create_task(purge_forever(sessions, retention, runtime.clock))
         try:
             yield
         finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
             if engine is not None:
                 await engine.dispose()
 

@@ -104,8 +104,8 @@ IdempotencyKey = Annotated[
         max_length=200,
         pattern=r"^[\x21-\x7e]+$",
         description="Any unique string (a UUID is best). A retried POST with the same key has exactly one "
-        "effect "
-        "and answers as the first did.",
+        "effect and answers as the first did, for 7 days (HOTLINE_IDEMPOTENCY_RETENTION_HOURS); after that "
+        "the key is forgotten.",
         examples=["6f1c2a8e-3b7d-4c55-9d0e-1a2b3c4d5e6f"],
     ),
 ]

@@ -8,10 +8,10 @@ No secret is stored in the clear: tokens, access secrets and rating codes are ke
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models import CODE, SHORT, TICKET_NO, Base, UtcDateTime
@@ -80,7 +80,8 @@ class IdempotencyKeyRow(Base):
     request_hash: Mapped[str] = mapped_column(DIGEST)
     ticket_no: Mapped[str | None] = mapped_column(TICKET_NO)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Indexed for the retention purge (operations/idempotency.py).
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class RequesterAccessRow(Base):
@@ -120,3 +121,27 @@ class KnowledgePointRow(Base):
     body: Mapped[str] = mapped_column(Text)
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     uploaded_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("credentials.id"))
+    # A28.1 duty (the default), A28.2 policy, A28.3 event script (domain/knowledge.py PointKind).
+    kind: Mapped[str] = mapped_column(CODE, server_default="duty")
+    # A28.2: a policy's publication day, and how many working days ahead it was reported.
+    publishes_on: Mapped[date | None] = mapped_column(Date)
+    report_lead_working_days: Mapped[int | None] = mapped_column(Integer)
+    report_timing: Mapped[str | None] = mapped_column(CODE)
+    # The last correction by the owning unit (A29 keeps it current; A28 error notices close with it).
+    corrected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class KnowledgeErrorRow(Base):
+    """A28: an error the hotline found in a point, and whether the owning unit fixed it in time."""
+
+    __tablename__ = "knowledge_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    point_id: Mapped[str] = mapped_column(CODE, ForeignKey("knowledge_points.id"), index=True)
+    severity: Mapped[str] = mapped_column(CODE)  # domain/knowledge.py ErrorSeverity
+    note: Mapped[str] = mapped_column(Text)
+    noticed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    noticed_by: Mapped[int] = mapped_column(Integer, ForeignKey("credentials.id"))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    corrected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

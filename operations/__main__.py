@@ -5,6 +5,7 @@
     python -m operations revoke-credential --id 7
     python -m operations load-calendar notice-2027.json
     python -m operations rebuild-read-model [--all-task-queues]
+    python -m operations purge-idempotency-keys [--older-than-hours 168]
 
 A credential's token is printed once and never stored: keep it. A calendar file holds one State Council
 notice ({"year", "holidays", "adjusted_workdays", "source"}, ISO dates) or a list of them; loading tells
@@ -19,6 +20,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import get_args
 
@@ -68,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         "--all-task-queues",
         action="store_true",
         help="every ticket workflow, not only those of HOTLINE_TASK_QUEUE (their workers must be running)",
+    )
+    purge = commands.add_parser(
+        "purge-idempotency-keys",
+        help="forget Idempotency-Keys older than the retention (the API also does this every hour)",
+    )
+    purge.add_argument(
+        "--older-than-hours", type=float, default=None, help="default: HOTLINE_IDEMPOTENCY_RETENTION_HOURS"
     )
     return parser
 
@@ -132,6 +141,18 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 return f"{await rebuild_read_model(client, sessions, query=query)} tickets projected"
             except RebuildIncomplete as err:
                 raise CommandFailed(f"incomplete: {err}") from None
+        if args.command == "purge-idempotency-keys":
+            from operations.idempotency import purge_idempotency_keys
+
+            hours = (
+                settings.idempotency_retention_hours
+                if args.older_than_hours is None
+                else args.older_than_hours
+            )
+            if hours <= 0:
+                raise ValueError("--older-than-hours must be positive")
+            purged = await purge_idempotency_keys(sessions, datetime.now(UTC) - timedelta(hours=hours))
+            return f"{purged} Idempotency-Keys older than {hours:g} hours forgotten"
         raise AssertionError(args.command)
     finally:
         await engine.dispose()

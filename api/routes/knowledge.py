@@ -1,20 +1,38 @@
-"""The knowledge base (A28, A29): units keep their points current; A16.6 weighs when a point was uploaded."""
+"""The knowledge base (A28, A29): units keep their points current; A16.6 weighs when a point was uploaded.
+
+A28's own limits: a policy is reported 3–10 working days before it is published (the point records how
+many it was, and whether that was on time, late or early); an error the hotline finds is fixed by the
+owning unit within 2 working days, or 24 hours when it touches a major or sudden event (an error notice
+with its due time, closed by the unit's correction, listed for supervision while open or overdue).
+"""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Role
-from api.deps import NowDep, RuntimeDep, SessionDep, StaffDep
-from api.errors import invalid, responses
+from api.auth import Caller, Role
+from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.errors import ApiError, invalid, responses
 from api.units import require_units
-from db.api_models import KnowledgePointRow
+from db.api_models import KnowledgeErrorRow, KnowledgePointRow
+from db.models import CalendarYearRow
+from domain.calendar import WorkingCalendar
+from domain.knowledge import (
+    ErrorSeverity,
+    PointKind,
+    ReportTiming,
+    correction_due,
+    policy_lead,
+    policy_report_timing,
+)
 from operations.credentials import UNIT_ID_PATTERN
 
 router = APIRouter(prefix="/knowledge-points", tags=["knowledge base"])
@@ -28,6 +46,14 @@ class KnowledgePointIn(BaseModel):
         pattern=UNIT_ID_PATTERN,
         description="Operators name the unit; unit staff upload for their own unit only (A29).",
     )
+    kind: PointKind = Field(
+        PointKind.DUTY,
+        description="A28.1 `duty` (duties, power lists, service items, contacts, hours), A28.2 `policy` "
+        "(reported 3–10 working days before publication), A28.3 `event_script` (major or sudden events).",
+    )
+    publishes_on: date | None = Field(
+        None, description="A28.2: the policy's publication day (Asia/Shanghai); required for a policy only."
+    )
 
 
 class KnowledgePointOut(BaseModel):
@@ -36,6 +62,50 @@ class KnowledgePointOut(BaseModel):
     title: str
     body: str
     uploaded_at: datetime
+    kind: PointKind
+    publishes_on: date | None
+    report_lead_working_days: int | None = Field(
+        description="A28.2: working days from the report to the publication (a limit's way of counting)."
+    )
+    report_timing: ReportTiming | None = Field(description="A28.2: on time is 3–10 working days ahead.")
+    corrected_at: datetime | None
+
+
+class KnowledgeCorrection(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class ErrorNoticeIn(BaseModel):
+    severity: ErrorSeverity = Field(
+        description="`general`: fixed within 2 working days; `major` (a major or sudden event): 24 hours."
+    )
+    note: str = Field(min_length=1, max_length=2_000, examples=["停水公告的联系电话已变更"])
+
+
+class ErrorState(StrEnum):
+    OPEN = "open"
+    OVERDUE = "overdue"
+    CORRECTED_ON_TIME = "corrected_on_time"
+    CORRECTED_LATE = "corrected_late"
+
+
+class ErrorNoticeOut(BaseModel):
+    id: int
+    point_id: str
+    unit_id: str
+    severity: ErrorSeverity
+    note: str
+    noticed_at: datetime
+    due_at: datetime
+    provisional: bool = Field(description="The due time rests on a year whose holiday notice is not loaded.")
+    corrected_at: datetime | None
+    state: ErrorState
+
+
+class ErrorNoticePage(BaseModel):
+    total: int
+    items: list[ErrorNoticeOut]
 
 
 class KnowledgePointPage(BaseModel):
@@ -47,8 +117,50 @@ class KnowledgePointPage(BaseModel):
 
 def _out(row: KnowledgePointRow) -> KnowledgePointOut:
     return KnowledgePointOut(
-        id=row.id, unit_id=row.unit_id, title=row.title, body=row.body, uploaded_at=row.uploaded_at
+        id=row.id,
+        unit_id=row.unit_id,
+        title=row.title,
+        body=row.body,
+        uploaded_at=row.uploaded_at,
+        kind=PointKind(row.kind),
+        publishes_on=row.publishes_on,
+        report_lead_working_days=row.report_lead_working_days,
+        report_timing=ReportTiming(row.report_timing) if row.report_timing else None,
+        corrected_at=row.corrected_at,
     )
+
+
+def _notice_out(row: KnowledgeErrorRow, unit_id: str, now: datetime) -> ErrorNoticeOut:
+    if row.corrected_at is not None:
+        state = ErrorState.CORRECTED_ON_TIME if row.corrected_at <= row.due_at else ErrorState.CORRECTED_LATE
+    else:
+        state = ErrorState.OVERDUE if now > row.due_at else ErrorState.OPEN
+    return ErrorNoticeOut(
+        id=row.id,
+        point_id=row.point_id,
+        unit_id=unit_id,
+        severity=ErrorSeverity(row.severity),
+        note=row.note,
+        noticed_at=row.noticed_at,
+        due_at=row.due_at,
+        provisional=row.provisional,
+        corrected_at=row.corrected_at,
+        state=state,
+    )
+
+
+async def _working_calendar(session: AsyncSession) -> WorkingCalendar:
+    return WorkingCalendar(row.to_year() for row in await session.scalars(select(CalendarYearRow)))
+
+
+async def _point(session: AsyncSession, point_id: str) -> KnowledgePointRow:
+    row = await session.get(KnowledgePointRow, point_id)
+    if row is None:
+        raise ApiError(404, "KNOWLEDGE_POINT_NOT_FOUND", f"no knowledge point {point_id}")
+    return row
+
+
+PointId = Annotated[str, Path(min_length=1, max_length=64, examples=["kp-3f9a0c1b2d4e"])]
 
 
 @router.post(
@@ -71,6 +183,12 @@ async def upload(
         unit_id = point.unit_id
     if unit_id is None:
         raise invalid("UNIT_REQUIRED", "name the unit the knowledge point belongs to", "A29")
+    if (point.kind == PointKind.POLICY) != (point.publishes_on is not None):
+        if point.kind == PointKind.POLICY:
+            raise invalid(
+                "PUBLICATION_DAY_REQUIRED", "a policy is reported with its publication day", "A28.2"
+            )
+        raise invalid("PUBLICATION_DAY_ONLY_FOR_POLICY", "only a policy has a publication day", "A28.2")
     async with runtime.session_maker.begin() as session:
         await require_units(session, [unit_id])
         row = KnowledgePointRow(
@@ -80,9 +198,119 @@ async def upload(
             body=point.body,
             uploaded_at=now,
             uploaded_by=caller.credential_id,
+            kind=point.kind.value,
+            publishes_on=point.publishes_on,
         )
+        if point.publishes_on is not None:
+            # A28.2: reported late or early is recorded (for assessment, A27), not refused: a late report
+            # is still better than none.
+            lead = policy_lead(await _working_calendar(session), now, point.publishes_on)
+            row.report_lead_working_days, row.report_timing = lead, policy_report_timing(lead).value
         session.add(row)
     return _out(row)
+
+
+@router.put(
+    "/{point_id}",
+    response_model=KnowledgePointOut,
+    responses=responses(401, 403, 404, 422, 503),
+    summary="Correct a knowledge point (its unit's staff, operator)",
+    description="A29: the owning unit keeps its points current. A28: a correction closes the error notices "
+    "open on the point, on time or late against their due time.",
+)
+async def correct(
+    point_id: PointId, correction: KnowledgeCorrection, caller: StaffDep, runtime: RuntimeDep, now: NowDep
+) -> KnowledgePointOut:
+    async with runtime.session_maker.begin() as session:
+        row = await _point(session, point_id)
+        if caller.role == Role.UNIT_STAFF and row.unit_id != caller.unit_id:
+            raise ApiError(403, "NOT_YOUR_UNIT", "a unit corrects its own knowledge points", "A29")
+        row.title, row.body, row.corrected_at = correction.title, correction.body, now
+        open_notices = await session.scalars(
+            select(KnowledgeErrorRow).where(
+                KnowledgeErrorRow.point_id == point_id, KnowledgeErrorRow.corrected_at.is_(None)
+            )
+        )
+        for notice in open_notices:
+            notice.corrected_at = now
+    return _out(row)
+
+
+@router.post(
+    "/{point_id}/errors",
+    status_code=201,
+    response_model=ErrorNoticeOut,
+    responses=responses(401, 403, 404, 422, 503),
+    summary="Tell a unit of an error in its knowledge point (operator)",
+    description="A28: the owning unit fixes a general error within 2 working days of the notice, an error "
+    "touching a major or sudden event within 24 hours. The notice carries its due time.",
+)
+async def notice_error(
+    point_id: PointId, notice: ErrorNoticeIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep
+) -> ErrorNoticeOut:
+    async with runtime.session_maker.begin() as session:
+        point = await _point(session, point_id)
+        due = correction_due(await _working_calendar(session), now, notice.severity)
+        row = KnowledgeErrorRow(
+            point_id=point_id,
+            severity=notice.severity.value,
+            note=notice.note,
+            noticed_at=now,
+            noticed_by=caller.credential_id,
+            due_at=due.due_at,
+            provisional=due.provisional,
+        )
+        session.add(row)
+        await session.flush()
+        return _notice_out(row, point.unit_id, now)
+
+
+@router.get(
+    "/errors",
+    response_model=ErrorNoticePage,
+    responses=responses(401, 403, 422, 503),
+    summary="Error notices (staff): what is open or overdue, and what was fixed late",
+    description="A28 supervision. Unit staff see their own unit's notices; operators every unit's, or one. "
+    "Newest first.",
+)
+async def list_errors(
+    caller: StaffDep,
+    session: SessionDep,
+    now: NowDep,
+    unit_id: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[ErrorState | None, Query(description="only notices in this state")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ErrorNoticePage:
+    units = _visible_unit(caller, unit_id)
+    query = select(KnowledgeErrorRow, KnowledgePointRow.unit_id).join(
+        KnowledgePointRow, KnowledgePointRow.id == KnowledgeErrorRow.point_id
+    )
+    if units is not None:
+        query = query.where(KnowledgePointRow.unit_id == units)
+    if state in (ErrorState.OPEN, ErrorState.OVERDUE):
+        query = query.where(KnowledgeErrorRow.corrected_at.is_(None))
+        query = query.where(
+            KnowledgeErrorRow.due_at < now if state == ErrorState.OVERDUE else KnowledgeErrorRow.due_at >= now
+        )
+    elif state is not None:
+        on_time = KnowledgeErrorRow.corrected_at <= KnowledgeErrorRow.due_at
+        query = query.where(KnowledgeErrorRow.corrected_at.is_not(None)).where(
+            on_time if state == ErrorState.CORRECTED_ON_TIME else ~on_time
+        )
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.execute(
+        query.order_by(KnowledgeErrorRow.noticed_at.desc(), KnowledgeErrorRow.id.desc()).limit(limit)
+    )
+    return ErrorNoticePage(total=total, items=[_notice_out(row, unit, now) for row, unit in rows])
+
+
+def _visible_unit(caller: Caller, unit_id: str | None) -> str | None:
+    """The unit whose notices the caller asks for: unit staff only their own."""
+    if caller.role == Role.UNIT_STAFF:
+        if unit_id not in (None, caller.unit_id):
+            raise ApiError(403, "NOT_YOUR_UNIT", "unit staff see their own unit's error notices", "A29")
+        return caller.unit_id
+    return unit_id
 
 
 @router.get(

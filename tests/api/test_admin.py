@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from config import get_settings
-from db.api_models import CredentialRow, UnitRow
+from db.api_models import CredentialRow, IdempotencyKeyRow, UnitRow
 from db.models import CalendarYearRow
 from db.session import create_schema, make_engine, make_session_maker
 from operations.__main__ import main as operations_cli
@@ -177,6 +177,26 @@ async def test_the_operations_cli(
         # Only the digest is stored; the token printed once is the one that matches it.
         assert credential is not None and credential.token_hash == digest(token) != token
         assert credential.unit_id == "SG-WATER-N"
+
+        # Idempotency-Keys past the retention are forgotten; a key of the last hour is kept.
+        async with sessions.begin() as session:
+            for key, age in (("old", timedelta(days=8)), ("new", timedelta(minutes=5))):
+                session.add(
+                    IdempotencyKeyRow(
+                        key=key,
+                        scope="register:1",
+                        request_hash="0" * 64,
+                        ticket_no=None,
+                        payload={},
+                        created_at=datetime.now(UTC) - age,
+                    )
+                )
+        capsys.readouterr()
+        assert await run("purge-idempotency-keys") == 0
+        assert capsys.readouterr().out.startswith("1 Idempotency-Keys older than 168 hours forgotten")
+        assert await run("purge-idempotency-keys", "--older-than-hours", "0") == 1
+        async with sessions() as session:
+            assert list(await session.scalars(select(IdempotencyKeyRow.key))) == ["new"]
     finally:
         get_settings.cache_clear()
         await engine.dispose()

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.app import create_app
-from db.api_models import KnowledgePointRow, RequesterAccessRow, UnitRow
+from db.api_models import KnowledgeErrorRow, KnowledgePointRow, RequesterAccessRow, UnitRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from tests.api.conftest import (
     CO_UNIT,
@@ -55,6 +55,8 @@ CALLERS: dict[str, str | None] = {
     "anonymous": None,
 }
 SUB_UNIT = "WJ-URBAN-XH"
+# A knowledge point of the lead's (A29: only its unit corrects it), put in place by the `world` fixture.
+LEADS_POINT = "kp-matrix-lead"
 
 
 # -- the expectation table ---------------------------------------------------------------------------------
@@ -122,11 +124,11 @@ class Endpoint:
 
     @property
     def writes(self) -> bool:
-        return self.method == "POST"
+        return self.method in ("POST", "PUT")
 
     def url(self, ticket: Ticket | None) -> str:
         no = ticket.no if ticket else "-"
-        return self.path.format(no=no, return_id="R1", supplement_id="S1", n=1)
+        return self.path.format(no=no, return_id="R1", supplement_id="S1", n=1, point_id=LEADS_POINT)
 
 
 def _post(path: str, expected: Mapping[str, int], stage: str | None, body: Body = None) -> Endpoint:
@@ -234,6 +236,24 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         table=KnowledgePointRow,
     ),
     Endpoint("GET", "/knowledge-points", STAFF),
+    # A29: the owning unit (and the office) correct a point; every other unit is refused, openly (the
+    # knowledge base is shared, so the point's existence is no secret).
+    Endpoint(
+        "PUT",
+        "/knowledge-points/{point_id}",
+        row(403, operator=200, lead=200, **NO_ACCOUNT),
+        body={"title": "路灯报修", "body": "城管局负责，电话 12319"},
+        table=KnowledgePointRow,
+    ),
+    # A28: only the hotline gives error notices; any staff reads them (unit staff their own unit's).
+    Endpoint(
+        "POST",
+        "/knowledge-points/{point_id}/errors",
+        OPERATOR_CREATES,
+        body={"severity": "general", "note": "电话有误"},
+        table=KnowledgeErrorRow,
+    ),
+    Endpoint("GET", "/knowledge-points/errors", STAFF),
     Endpoint("GET", "/calendar/years", STAFF),
     # A year no deadline reaches: the replan it triggers changes no open ticket.
     Endpoint(
@@ -301,12 +321,25 @@ class World:
             return await self.api.get(
                 endpoint.url(ticket), as_=credential, headers=headers, params=endpoint.params
             )
+        if endpoint.method == "PUT":
+            headers |= self.api.auth(credential)
+            return await self.api.http.put(endpoint.url(ticket), json=body, headers=headers)
         return await self.api.post(endpoint.url(ticket), body, as_=credential, headers=headers)
 
 
 @pytest.fixture(scope="module")
 async def world(module_api: Api) -> World:
     world = World(module_api)
+    async with module_api.session_maker.begin() as session:
+        session.add(
+            KnowledgePointRow(
+                id=LEADS_POINT,
+                unit_id=LEAD,
+                title="路灯报修",
+                body="城管局负责",
+                uploaded_at=await module_api.now(),
+            )
+        )
     dispatched = await world.ticket("dispatched", own=False)
     # Lists come from the read model: wait until it holds the ticket the list cells look for.
     await module_api.listed(dispatched.no, (await module_api.ticket(dispatched.no))["revision"])

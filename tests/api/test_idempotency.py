@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
+from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
+from api.app import create_app
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
-from tests.api.conftest import Api, registration_body
+from operations.idempotency import purge_idempotency_keys
+from tests.api.conftest import Api, api_settings, registration_body
 
 
 async def count(api: Api, model: type[Any]) -> int:
@@ -101,3 +105,47 @@ async def test_a_retried_rating_counts_once(api: Api) -> None:
     assert {r.status_code for r in rated} == {200}
     assert {r.json()["stage"] for r in rated} == {"concluded"}
     assert kinds(await api.ticket(no), "rated") == 1  # A24: one rating
+
+
+async def test_keys_are_forgotten_after_the_retention(api: Api) -> None:
+    """A registration's key row holds the requester's details (A32): it is kept for the retention only.
+    Within it a retry replays; once purged, the same key is a new request."""
+    body = registration_body()
+    first = await api.post("/tickets", body, key="reg-old")
+    await api.env.sleep(timedelta(hours=2))
+    recent = await api.post("/tickets", registration_body(content="另一件事"), key="reg-recent")
+    assert (first.status_code, recent.status_code) == (201, 201)
+
+    now = await api.env.get_current_time()
+    assert await purge_idempotency_keys(api.session_maker, now - timedelta(hours=1)) == 1
+    async with api.session_maker() as session:
+        assert set(await session.scalars(select(IdempotencyKeyRow.key))) == {"reg-recent"}
+
+    kept = await api.post("/tickets", registration_body(content="另一件事"), key="reg-recent")
+    assert kept.json()["ticket_no"] == recent.json()["ticket_no"]
+    forgotten = await api.post("/tickets", body, key="reg-old")
+    assert forgotten.status_code == 201 and "Idempotent-Replayed" not in forgotten.headers
+    assert forgotten.json()["ticket_no"] != first.json()["ticket_no"]
+
+
+async def test_the_api_purges_old_keys_when_it_starts(api: Api) -> None:
+    """The lifespan's purge (HOTLINE_IDEMPOTENCY_RETENTION_HOURS, 7 days by default) runs at start-up and
+    then every hour: a key older than the retention is gone once an API process starts."""
+    await api.post("/tickets", registration_body(), key="reg-week-old")
+    await api.env.sleep(timedelta(days=7, hours=1))
+    await api.post("/tickets", registration_body(content="另一件事"), key="reg-fresh")
+
+    app = create_app(
+        api_settings("purge-only"),
+        client=api.env.client,
+        session_maker=api.session_maker,
+        clock=api.env.get_current_time,
+    )
+    async with LifespanManager(app):
+        for _ in range(100):  # the purge is a task the lifespan starts; give it its turn
+            async with api.session_maker() as session:
+                keys = set(await session.scalars(select(IdempotencyKeyRow.key)))
+            if "reg-week-old" not in keys:
+                break
+            await asyncio.sleep(0.02)
+    assert keys == {"reg-fresh"}
