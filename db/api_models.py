@@ -2,7 +2,8 @@
 
 Unlike the read model these are not rebuildable from the workflows: they are the hotline's registers of
 units (A4–A6), credentials, requester access (A19/A24), idempotency records, the A32 audit log of who read
-a requester's identity, and the knowledge base points units upload (A16.6, A28, A29).
+a requester's identity, the knowledge base points units upload (A16.6, A28, A29) with the hotline's error
+notices on them, and the roster of leaders answering the hotline in person (A7).
 No secret is stored in the clear: tokens, access secrets and rating codes are kept as SHA-256 digests.
 """
 
@@ -145,3 +146,19 @@ class KnowledgeErrorRow(Base):
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     provisional: Mapped[bool] = mapped_column(Boolean)
     corrected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LeaderSessionRow(Base):
+    """A7: a leader of the city, a county or a department answering the hotline in person, on the roster
+    the hotline office keeps."""
+
+    __tablename__ = "leader_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    leader_name: Mapped[str] = mapped_column(SHORT)
+    title: Mapped[str] = mapped_column(SHORT)
+    unit_id: Mapped[str] = mapped_column(CODE, ForeignKey("units.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[int] = mapped_column(Integer, ForeignKey("credentials.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,5 +1,9 @@
 """The knowledge base (A28, A29): units keep their points current; A16.6 weighs when a point was uploaded.
 
+A30: the content is the hotline's and the units'. Staff credentials read it; integrators (other systems)
+and anonymous callers do not. A31: a sub-centre is a unit (kind `sub_centre`) whose staff upload like any
+unit's, so its points are in 12345's base the moment they are written.
+
 A28's own limits: a policy is reported 3–10 working days before it is published (the point records how
 many it was, and whether that was on time, late or early); an error the hotline finds is fixed by the
 owning unit within 2 working days, or 24 hours when it touches a major or sudden event (an error notice
@@ -318,7 +322,8 @@ def _visible_unit(caller: Caller, unit_id: str | None) -> str | None:
     response_model=KnowledgePointPage,
     responses=responses(401, 403, 422, 503),
     summary="Search the knowledge base (staff)",
-    description="A28: shared by the hotline and every unit.",
+    description="A28/A31: shared by the hotline, every unit and the sub-centres. A30: not open to other "
+    "systems (integrators) or the public.",
 )
 async def list_points(
     caller: StaffDep,

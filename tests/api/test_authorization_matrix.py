@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.app import create_app
-from db.api_models import KnowledgeErrorRow, KnowledgePointRow, RequesterAccessRow, UnitRow
+from db.api_models import KnowledgeErrorRow, KnowledgePointRow, LeaderSessionRow, RequesterAccessRow, UnitRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from tests.api.conftest import (
     CO_UNIT,
@@ -94,6 +95,17 @@ async def _unit(api: Api) -> dict[str, Any]:
 async def _rule_set(api: Api) -> dict[str, Any]:
     city: dict[str, Any] = (await api.get("/rule-sets")).json()[0]["rule_set"]
     return city | {"id": f"matrix-{next(_unique)}", "version": 1, "title": "矩阵测试细则"}
+
+
+async def _leader_session(api: Api) -> dict[str, Any]:
+    start = await api.now() + timedelta(days=next(_unique))  # one leader, never twice at once
+    return {
+        "leader_name": "王伟",
+        "title": "区长",
+        "unit_id": "WJ",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+    }
 
 
 async def _closure_now(api: Api) -> dict[str, Any]:
@@ -254,6 +266,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         table=KnowledgeErrorRow,
     ),
     Endpoint("GET", "/knowledge-points/errors", STAFF),
+    # A7: the office keeps the roster of leaders on the line; staff read it.
+    Endpoint("POST", "/leader-sessions", OPERATOR_CREATES, body=_leader_session, table=LeaderSessionRow),
+    Endpoint("GET", "/leader-sessions", STAFF),
     Endpoint("GET", "/calendar/years", STAFF),
     # A year no deadline reaches: the replan it triggers changes no open ticket.
     Endpoint(

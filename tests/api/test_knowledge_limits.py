@@ -1,5 +1,6 @@
-"""A28 through the API: a policy's report lead, error notices with their due times, and the unit's
-correction closing them (api/routes/knowledge.py; the counting itself in tests/unit/test_knowledge_limits.py)."""
+"""The knowledge base through the API. A28: a policy's report lead, and error notices with their due
+times, closed by the unit's correction; the counting itself is in tests/unit/test_knowledge_limits.py.
+A29: a unit corrects its own points. A30/A31: shared with sub-centres, closed to other systems."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from db.models import CalendarYearRow
 from domain.calendar import WorkingCalendar
 from domain.knowledge import ErrorSeverity, correction_due
+from operations.credentials import issue_credential
 from tests.api.conftest import Api, at
 
 
@@ -143,3 +145,26 @@ async def test_only_the_hotline_gives_error_notices(api: Api) -> None:
     bad = await api.post(f"/knowledge-points/{point['id']}/errors", {"severity": "minor", "note": "x"})
     assert bad.status_code == 422
     assert isinstance(datetime.fromisoformat(point["uploaded_at"]), datetime)
+
+
+async def test_the_knowledge_base_is_shared_with_sub_centres_and_closed_to_other_systems(api: Api) -> None:
+    """A31: a sub-centre's points join 12345's knowledge base the moment they are uploaded, for the hotline
+    and every unit. A30: the content is the hotline's and the units'; another system (an integrator's
+    credential) or anyone without a credential cannot read it."""
+    created = await api.post(
+        "/units", {"id": "SC-12328", "name": "交通运输服务监督分中心", "tier": 2, "kind": "sub_centre"}
+    )
+    assert created.status_code == 201, created.text
+    issued = await issue_credential(
+        api.session_maker, role="unit_staff", name="分中心坐席", unit_id="SC-12328"
+    )
+    api.tokens["sub_centre"] = issued.token
+
+    point = await upload(api, as_="sub_centre", title="出租车投诉受理", body="出租车服务投诉由12328受理")
+    assert point.status_code == 201, point.text
+    for reader in ("operator", "urban", "sub_centre"):
+        page = (await api.get("/knowledge-points", as_=reader, params={"unit_id": "SC-12328"})).json()
+        assert [p["id"] for p in page["items"]] == [point.json()["id"]], reader
+
+    assert (await api.get("/knowledge-points", as_="integrator")).status_code == 403
+    assert (await api.get("/knowledge-points", as_=None)).status_code == 401
