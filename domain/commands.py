@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -288,6 +288,15 @@ class RecordCallback(Command):
     reached: bool
     wants_redo: bool = False
     note: Text = ""
+
+
+class RecordConsultation(Command):
+    """A9: a consultation meeting decided this major or difficult matter; the decision joins the ticket."""
+
+    actor: Actor
+    meeting: ShortText = Field(min_length=1, description="The meeting, e.g. its minutes' reference.")
+    held_on: date
+    decision: Text = Field(min_length=1)
 
 
 class DecideRedo(Command):

@@ -27,6 +27,7 @@ from domain.commands import (
     RaiseDispute,
     Rate,
     RecordCallback,
+    RecordConsultation,
     Review,
     ReviewReturn,
     ReviewSupplement,
@@ -324,6 +325,14 @@ def check_rate(state: TicketState, cmd: Rate, now: datetime) -> None:
 def check_callback(state: TicketState, cmd: RecordCallback) -> None:
     require_operator(cmd.actor)
     require_stage(state, {Stage.CALLBACK}, "record a callback", "A24")
+
+
+def check_consultation(state: TicketState, cmd: RecordConsultation) -> None:
+    """A9: the office records a consultation meeting's decision on a ticket it has registered and not yet
+    archived (a concluded ticket may still be the matter a meeting decides: A21 supplementary answers)."""
+    require_operator(cmd.actor)
+    require_stage(state, frozenset(Stage) - {Stage.REGISTERED, Stage.NOT_ACCEPTED, Stage.ARCHIVED},
+                  "record a consultation", "A9")
 
 
 def check_redo(state: TicketState, cmd: DecideRedo) -> None:

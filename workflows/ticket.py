@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         RaiseDispute,
         Rate,
         RecordCallback,
+        RecordConsultation,
         Review,
         ReviewReturn,
         ReviewSupplement,
@@ -589,6 +590,18 @@ class TicketWorkflow:
     @record_callback.validator
     def _v_record_callback(self, cmd: RecordCallback) -> None:
         self._validate(lambda: v.check_callback(self._s, cmd))
+
+    @workflow.update
+    async def record_consultation(self, cmd: RecordConsultation) -> TicketState:
+        async with self._acting(lambda: v.check_consultation(self._s, cmd)):
+            notify = [f"unit:{u}" for u in (self._s.lead_unit, *self._s.co_units) if u]
+            self._event("consultation_decided", cmd.actor, "A9", [*notify, "hotline"], meeting=cmd.meeting,
+                        held_on=cmd.held_on.isoformat(), decision=cmd.decision)
+        return self._s
+
+    @record_consultation.validator
+    def _v_record_consultation(self, cmd: RecordConsultation) -> None:
+        self._validate(lambda: v.check_consultation(self._s, cmd))
 
     @workflow.update
     async def decide_redo(self, cmd: DecideRedo) -> TicketState:

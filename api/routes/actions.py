@@ -44,6 +44,7 @@ from domain.commands import (
     NotAccept,
     RaiseDispute,
     RecordCallback,
+    RecordConsultation,
     Review,
     ReviewReturn,
     ReviewSupplement,
@@ -346,6 +347,21 @@ ACTIONS: tuple[Action, ...] = (
         "Record a callback (operator)",
         "A24: the hotline calls a dissatisfied requester back; `wants_redo` asks for a redo decision.",
         {"channel": "phone", "reached": True, "wants_redo": True, "note": "诉求人要求重办"},
+    ),
+    Action(
+        "record_consultation",
+        "/consultations",
+        RecordConsultation,
+        body_model(RecordConsultation, "ConsultationBody"),
+        OPERATOR,
+        "Record a consultation meeting's decision (operator)",
+        "A9: periodic consultation meetings decide major and difficult matters; the decision joins the "
+        "ticket's timeline and its units are told.",
+        {
+            "meeting": "2026年第12次热线会商会议纪要",
+            "held_on": "2026-11-20",
+            "decision": "由武江区城管局牵头，12月底前完成整改",
+        },
     ),
     Action(
         "decide_redo",

@@ -179,6 +179,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     _post("/tickets/{no}/redo", OPERATOR, "redo_asked", {"approve": True, "reason": "问题未解决"}),
     _post(
+        "/tickets/{no}/consultations",
+        OPERATOR,
+        "handling",
+        {"meeting": "会商纪要第12号", "held_on": "2026-11-20", "decision": "城管局牵头"},
+    ),
+    _post(
         "/tickets/{no}/supplements/{supplement_id}/permission",
         OPERATOR,
         "supplement_requested",

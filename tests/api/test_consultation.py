@@ -1,0 +1,53 @@
+"""A9: a consultation meeting's decision on a major or difficult matter joins the ticket's timeline, and
+its units are told (workflows/ticket.py record_consultation, domain/verdicts.py check_consultation)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import NoticeRow
+from tests.api.conftest import Api
+
+DECISION = {
+    "meeting": "2026年第12次热线会商会议纪要",
+    "held_on": "2026-11-20",
+    "decision": "由城管局牵头，月底前整改",
+}
+
+
+async def test_a_meetings_decision_joins_the_ticket_and_its_units_are_told(api: Api) -> None:
+    no = (await api.register(co_units=["WJ-POWER"]))["ticket_no"]
+    response = await api.post(f"/tickets/{no}/consultations", DECISION)
+    assert response.status_code == 200, response.text
+    [event] = [e for e in response.json()["timeline"] if e["kind"] == "consultation_decided"]
+    assert event["rule"] == "A9"
+    assert (event["data"]["meeting"], event["data"]["held_on"], event["data"]["decision"]) == (
+        DECISION["meeting"],
+        "2026-11-20",
+        DECISION["decision"],
+    )
+    # The lead, the co-unit and the office are told (the outbox the senders read).
+    revision = (await api.ticket(no))["revision"]
+    await api.listed(no, revision)
+    async with api.session_maker() as session:
+        told = set(
+            await session.scalars(select(NoticeRow.recipient).where(NoticeRow.event_id == event["id"]))
+        )
+    assert told == {"unit:WJ-URBAN", "unit:WJ-POWER", "hotline"}
+    # The lead sees the decision in its own view of the ticket.
+    assert "consultation_decided" in [e["kind"] for e in (await api.ticket(no, as_="urban"))["timeline"]]
+
+
+async def test_a_decision_needs_a_dispatched_ticket_and_the_office(api: Api) -> None:
+    registered = (await api.register(dispatch_to=None, co_units=[]))["ticket_no"]
+    early = await api.post(f"/tickets/{registered}/consultations", DECISION)
+    assert (early.status_code, early.json()["code"], early.json()["rule"]) == (
+        409,
+        "STAGE_FORBIDS_ACTION",
+        "A9",
+    )
+    no = (await api.register())["ticket_no"]
+    assert (await api.post(f"/tickets/{no}/consultations", DECISION, as_="urban")).status_code == 403
+    blank = await api.post(f"/tickets/{no}/consultations", DECISION | {"decision": "  "})
+    assert (blank.status_code, blank.json()["code"]) == (422, "INVALID_INPUT")
+    assert [e["kind"] for e in (await api.ticket(no))["timeline"]].count("consultation_decided") == 0
