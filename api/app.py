@@ -34,10 +34,11 @@ enforces the rules in `rules/RULES.md`; rule ids (A14.1, A17 …) appear in desc
 
 **Who calls what**
 - *Hotline office (operators)*: register, dispatch, review returns, extensions, closures and supplementary
-  answers, designate leads, record callbacks and decide redos, load holiday calendars and rule sets, manage
-  units.
-- *Member units (unit staff)*: their queue (`GET /tickets`), a ticket with its timeline, and the unit actions
-  (sign for, return, survey, extension, contacts, closure …).
+  answers, designate leads, record callbacks, decide redos and record consultation decisions (A9), load
+  holiday calendars and rule sets, manage units, keep the roster of leaders on the line (A7), and tell
+  units of errors in their knowledge points (A28).
+- *Member units (unit staff)*: their queue (`GET /tickets`), a ticket with its timeline, the unit actions
+  (sign for, return, survey, extension, contacts, closure …), and their knowledge points (A28, A29).
 - *Integrators*: register tickets from other platforms.
 - *Requesters* (no account): `/public/tickets/{no}` with the secret given at registration (A19), and rating
   with the rating code (A24).
