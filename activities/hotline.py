@@ -1,18 +1,20 @@
 """The ticket workflow's activities (STYLE patterns 6 and 7): the only code that reads or writes SQL for it.
 
 One session per call; every write is keyed by ticket number or event id, so a retry or a duplicate
-delivery changes nothing. Business errors are non-retryable `ApplicationError`s; a database outage raises
-as it is, and Temporal retries.
+delivery changes nothing. Business errors are non-retryable `ApplicationError`s; a database outage is a
+retryable one (`DATABASE_UNAVAILABLE`, `database_answers`), and Temporal retries until the database answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -32,11 +34,27 @@ from domain.ticket import ActivityNames, OpeningFacts, TicketState
 from domain.vocabulary import Channel, NotAcceptedReason
 
 UNKNOWN_RULE_SET = "UNKNOWN_RULE_SET"
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
 # A17.4 / A17.5: platform tickets follow the platform's rules; every other channel the city's.
 RULE_SET_BY_CHANNEL = {Channel.PROVINCIAL_PLATFORM: "provincial", Channel.NATIONAL_PLATFORM: "national"}
 CITY_RULE_SET = "city"
 _DEFAULTS = {r.id: r for r in DEFAULT_RULE_SETS}
+
+
+@contextlib.asynccontextmanager
+async def database_answers() -> AsyncIterator[None]:
+    """A database that does not answer becomes one retryable DATABASE_UNAVAILABLE failure with a one-line
+    message: what Temporal UI shows on the pending activity, and what the worker logs on every retry of an
+    outage, instead of forty frames of driver traceback each time."""
+    try:
+        yield
+    except (OSError, OperationalError, InterfaceError) as err:
+        first_line = (str(err).splitlines() or [""])[0][:300]
+        raise ApplicationError(
+            f"the application database does not answer: {type(err).__name__}: {first_line}",
+            type=DATABASE_UNAVAILABLE,
+        ) from None
 
 
 class HotlineActivities:
@@ -57,7 +75,7 @@ class HotlineActivities:
     @activity.defn(name=ActivityNames.OPEN_TICKET)
     async def open_ticket(self, registration: Registration) -> OpeningFacts:
         """The rule set the ticket keeps for life, and a refusal the records alone decide (A18, A11)."""
-        async with self._session_maker() as session:
+        async with database_answers(), self._session_maker() as session:
             rule_set = await self._rule_set(session, registration)
             terminated = await self._terminated_matter(session, registration.repeat_of)
             if terminated is not None:
@@ -130,7 +148,7 @@ class HotlineActivities:
 
     async def _working_calendar(self) -> WorkingCalendar:
         """The calendar from `calendar_years`, rebuilt only when a year was added or reloaded."""
-        async with self._session_maker() as session:
+        async with database_answers(), self._session_maker() as session:
             count, latest = (
                 await session.execute(select(func.count(), func.max(CalendarYearRow.loaded_at)))
             ).one()
@@ -152,7 +170,7 @@ class HotlineActivities:
         register are inserted by key with ON CONFLICT DO NOTHING, so a duplicate cannot exist and a
         racing duplicate is absorbed instead of raised.
         """
-        async with self._one_writer, self._session_maker.begin() as session:
+        async with database_answers(), self._one_writer, self._session_maker.begin() as session:
             await write_projection(await session.connection(), state)
 
 

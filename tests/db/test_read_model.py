@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from db.seed import (
     open_ticket_numbers,
     seed_reference_data,
 )
+from db.session import make_engine, make_session_maker
 from domain.calendar import SHANGHAI, YearCalendar
 from domain.commands import FileTerminationNotice
 from domain.deadlines import PlanItem, PlanRequest
@@ -373,3 +375,33 @@ async def test_instants_round_trip_as_utc(sessions: Sessions, acts: HotlineActiv
         )
     assert row is not None and row.registered_at == RECEIVED and row.registered_at.utcoffset() == timedelta(0)
     assert earlier == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",  # nothing listens on port 1
+        "sqlite+aiosqlite:///{tmp_path}",  # a folder where the database file should be: cannot be opened
+    ],
+    ids=["postgresql", "sqlite"],
+)
+async def test_a_database_that_does_not_answer_is_one_retryable_failure(url: str, tmp_path: Path) -> None:
+    """What Temporal UI shows on the pending activity and the worker logs on each retry: a typed, retryable
+    DATABASE_UNAVAILABLE with one line of message, not the driver's traceback (activities/hotline.py
+    database_answers). Business errors keep their own types and stay non-retryable."""
+    engine = make_engine(url.format(tmp_path=tmp_path))
+    try:
+        acts = HotlineActivities(make_session_maker(engine))
+        for call, arg in (
+            (acts.project_ticket, ticket_state()),
+            (acts.open_ticket, registration()),
+            (acts.plan_deadlines, PlanRequest(items=[], red_after_working_days=2)),
+        ):
+            with pytest.raises(ApplicationError) as raised:
+                await run(call, arg)
+            failure = raised.value
+            assert (failure.type, failure.non_retryable) == ("DATABASE_UNAVAILABLE", False), call
+            assert failure.message.startswith("the application database does not answer: ")
+            assert "\n" not in failure.message and failure.__cause__ is None and failure.__suppress_context__
+    finally:
+        await engine.dispose()
