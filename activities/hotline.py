@@ -26,6 +26,7 @@ from db.models import (
     RuleSetRow,
     TerminatedMatterRow,
 )
+from db.seed import read_working_calendar
 from domain.calendar import SHANGHAI, WorkingCalendar
 from domain.commands import Registration
 from domain.deadlines import PlannedDeadline, PlanRequest, plan
@@ -155,8 +156,7 @@ class HotlineActivities:
             version = (count, latest)
             if self._calendar is not None and self._calendar[0] == version:
                 return self._calendar[1]
-            rows = await session.scalars(select(CalendarYearRow))
-            calendar = WorkingCalendar(row.to_year() for row in rows)
+            calendar = await read_working_calendar(session)
         self._calendar = (version, calendar)
         return calendar
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TimelineEventRow
+from db.session import dialect_insert
 from domain.ticket import SIGN_FOR, TicketState
 
 _TICKETS = cast(Table, TicketRow.__table__)
@@ -40,16 +41,8 @@ class _Statements:
 @cache
 def _statements(dialect: str) -> _Statements:
     """ON CONFLICT is spelled the same on both backends, but each has its own Insert class."""
-
-    def insert(table: Table) -> _Insert:
-        if dialect == "postgresql":
-            return postgresql.insert(table)
-        if dialect == "sqlite":
-            return sqlite.insert(table)
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-
-    ticket = insert(_TICKETS)
-    termination = insert(_TERMINATED)
+    ticket = dialect_insert(dialect, _TICKETS)
+    termination = dialect_insert(dialect, _TERMINATED)
     return _Statements(
         # A ticket row is replaced only by an equal or higher revision: a stale retry leaves it alone.
         upsert_ticket=ticket.on_conflict_do_update(
@@ -57,8 +50,8 @@ def _statements(dialect: str) -> _Statements:
             set_={c.name: ticket.excluded[c.name] for c in _TICKETS.c if c.name != "ticket_no"},
             where=_TICKETS.c.revision <= ticket.excluded.revision,
         ),
-        insert_events=insert(_EVENTS).on_conflict_do_nothing(),
-        insert_notices=insert(_NOTICES).on_conflict_do_nothing(),
+        insert_events=dialect_insert(dialect, _EVENTS).on_conflict_do_nothing(),
+        insert_notices=dialect_insert(dialect, _NOTICES).on_conflict_do_nothing(),
         file_termination=termination.on_conflict_do_update(
             index_elements=[_TERMINATED.c.ticket_no],
             # filed_at stays as first recorded.

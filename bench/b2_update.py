@@ -31,6 +31,7 @@ from bench.api_support import (
     UNIT,
     Phase,
     Run,
+    Sample,
     Service,
     api_bench_stack,
     bare_sign_for,
@@ -76,25 +77,28 @@ async def register_tickets(svc: Service, count: int, concurrency: int) -> list[s
     return numbers
 
 
+async def split(
+    svc: Service, sample: Sample, ids: dict[str, tuple[str, str]]
+) -> tuple[float, float, float] | None:
+    """A call's seconds by the server's history: sent -> update accepted -> completed -> answer received."""
+    workflow_id, update_id = ids[sample.item]
+    accepted, completed = (await history_marks(svc.client, workflow_id)).updates.get(update_id, (None, None))
+    if accepted is None or completed is None:
+        return None
+    return accepted - sample.sent, completed - accepted, sample.done - completed
+
+
 async def breakdown(
     svc: Service, run: Run, ids: dict[str, tuple[str, str]], size: int
 ) -> list[tuple[str, str]]:
     """Median split of a sample of calls by the workflow's history: ids maps item -> (workflow, update)."""
-    before, inside, after = [], [], []
-    for sample in run.ok[:: max(1, len(run.ok) // size)][:size]:
-        workflow_id, update_id = ids[sample.item]
-        accepted, completed = (await history_marks(svc.client, workflow_id)).updates.get(
-            update_id, (None, None)
-        )
-        if accepted is None or completed is None:
-            continue
-        before.append(accepted - sample.sent)
-        inside.append(completed - accepted)
-        after.append(sample.done - completed)
+    splits = [await split(svc, sample, ids) for sample in run.ok[:: max(1, len(run.ok) // size)][:size]]
+    found = [s for s in splits if s is not None]
     return [
-        ("  call sent -> update accepted", median_ms(before)),
-        ("  accepted -> completed", median_ms(inside)),
-        ("  completed -> answer received", median_ms(after)),
+        (f"  {label}", median_ms([parts[i] for parts in found]))
+        for i, label in enumerate(
+            ("call sent -> update accepted", "accepted -> completed", "completed -> answer received")
+        )
     ]
 
 
@@ -104,17 +108,10 @@ async def slowest(
     """Where the slowest calls spent their time (the tail the p99 reads), each split like `breakdown`."""
     rows = []
     for sample in sorted(run.ok, key=lambda s: s.seconds, reverse=True)[:count]:
-        workflow_id, update_id = ids[sample.item]
-        accepted, completed = (await history_marks(svc.client, workflow_id)).updates.get(
-            update_id, (None, None)
-        )
-        if accepted is None or completed is None:
-            continue
-        split = (
-            f"before {(accepted - sample.sent) * 1000:.1f}, inside {(completed - accepted) * 1000:.1f}, "
-            f"after {(sample.done - completed) * 1000:.1f} ms"
-        )
-        rows.append((f"  {sample.seconds * 1000:.1f} ms", split))
+        if (parts := await split(svc, sample, ids)) is not None:
+            before, inside, after = (part * 1000 for part in parts)
+            text = f"before {before:.1f}, inside {inside:.1f}, after {after:.1f} ms"
+            rows.append((f"  {sample.seconds * 1000:.1f} ms", text))
     return rows
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import CalendarYearRow, RuleSetRow, TicketRow
 from db.session import insert_for
-from domain.calendar import YearCalendar, load_seed
+from domain.calendar import WorkingCalendar, YearCalendar, load_seed
 from domain.rulesets import DEFAULT_RULE_SETS, RuleSet
 from domain.vocabulary import OPEN_STAGES, Stage
 
@@ -48,6 +48,11 @@ async def load_calendar_year(session_maker: async_sessionmaker[AsyncSession], ye
                 set_={k: stmt.excluded[k] for k in values if k != "year"},
             )
         )
+
+
+async def read_working_calendar(session: AsyncSession) -> WorkingCalendar:
+    """The working calendar from every loaded State Council notice (`calendar_years`)."""
+    return WorkingCalendar(row.to_year() for row in await session.scalars(select(CalendarYearRow)))
 
 
 async def load_rule_set(session_maker: async_sessionmaker[AsyncSession], rule_set: RuleSet) -> None:

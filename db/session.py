@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -63,9 +63,13 @@ async def create_schema(engine: AsyncEngine) -> None:
 def insert_for(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that accepts ON CONFLICT clauses on both backends (their APIs are the same), so a write
     keyed by a primary key is idempotent and a concurrent duplicate is absorbed by the database."""
-    dialect = session.get_bind().dialect.name
+    return dialect_insert(session.get_bind().dialect.name, model)
+
+
+def dialect_insert(dialect: str, target: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:
+    """insert_for by dialect name, for statements built once per dialect (activities/projection.py)."""
     if dialect == "postgresql":
-        return postgresql.insert(model)
+        return postgresql.insert(target)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        return sqlite.insert(target)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")

@@ -19,7 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
@@ -27,8 +27,7 @@ from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import ApiError, invalid, responses
 from api.units import require_units
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow
-from db.models import CalendarYearRow
-from domain.calendar import WorkingCalendar
+from db.seed import read_working_calendar
 from domain.knowledge import (
     ErrorSeverity,
     PointKind,
@@ -153,10 +152,6 @@ def _notice_out(row: KnowledgeErrorRow, unit_id: str, now: datetime) -> ErrorNot
     )
 
 
-async def _working_calendar(session: AsyncSession) -> WorkingCalendar:
-    return WorkingCalendar(row.to_year() for row in await session.scalars(select(CalendarYearRow)))
-
-
 async def _point(session: AsyncSession, point_id: str) -> KnowledgePointRow:
     row = await session.get(KnowledgePointRow, point_id)
     if row is None:
@@ -208,7 +203,7 @@ async def upload(
         if point.publishes_on is not None:
             # A28.2: reported late or early is recorded (for assessment, A27), not refused: a late report
             # is still better than none.
-            lead = policy_lead(await _working_calendar(session), now, point.publishes_on)
+            lead = policy_lead(await read_working_calendar(session), now, point.publishes_on)
             row.report_lead_working_days, row.report_timing = lead, policy_report_timing(lead).value
         session.add(row)
     return _out(row)
@@ -230,13 +225,11 @@ async def correct(
         if caller.role == Role.UNIT_STAFF and row.unit_id != caller.unit_id:
             raise ApiError(403, "NOT_YOUR_UNIT", "a unit corrects its own knowledge points", "A29")
         row.title, row.body, row.corrected_at = correction.title, correction.body, now
-        open_notices = await session.scalars(
-            select(KnowledgeErrorRow).where(
-                KnowledgeErrorRow.point_id == point_id, KnowledgeErrorRow.corrected_at.is_(None)
-            )
+        await session.execute(
+            update(KnowledgeErrorRow)
+            .where(KnowledgeErrorRow.point_id == point_id, KnowledgeErrorRow.corrected_at.is_(None))
+            .values(corrected_at=now)
         )
-        for notice in open_notices:
-            notice.corrected_at = now
     return _out(row)
 
 
@@ -254,7 +247,7 @@ async def notice_error(
 ) -> ErrorNoticeOut:
     async with runtime.session_maker.begin() as session:
         point = await _point(session, point_id)
-        due = correction_due(await _working_calendar(session), now, notice.severity)
+        due = correction_due(await read_working_calendar(session), now, notice.severity)
         row = KnowledgeErrorRow(
             point_id=point_id,
             severity=notice.severity.value,

@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from db.models import CalendarYearRow
+from db.seed import read_working_calendar
 from domain.calendar import WorkingCalendar
 from domain.knowledge import ErrorSeverity, correction_due
 from operations.credentials import issue_credential
@@ -19,7 +18,7 @@ from tests.api.conftest import Api, at
 
 async def calendar(api: Api) -> WorkingCalendar:
     async with api.session_maker() as session:
-        return WorkingCalendar(row.to_year() for row in await session.scalars(select(CalendarYearRow)))
+        return await read_working_calendar(session)
 
 
 async def put(api: Api, path: str, body: dict[str, Any], as_: str) -> httpx.Response:
