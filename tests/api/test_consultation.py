@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import NoticeRow
-from tests.api.conftest import Api
+from tests.api.conftest import Api, ticket_in
 
 DECISION = {
     "meeting": "2026年第12次热线会商会议纪要",
@@ -51,3 +51,13 @@ async def test_a_decision_needs_a_dispatched_ticket_and_the_office(api: Api) -> 
     blank = await api.post(f"/tickets/{no}/consultations", DECISION | {"decision": "  "})
     assert (blank.status_code, blank.json()["code"]) == (422, "INVALID_INPUT")
     assert [e["kind"] for e in (await api.ticket(no))["timeline"]].count("consultation_decided") == 0
+
+
+async def test_a_concluded_matter_may_still_be_decided_on(api: Api) -> None:
+    """A9 with A21: a concluded ticket can still take supplementary answers, so a meeting may decide on it
+    (domain/verdicts.py check_consultation refuses only registered, not-accepted and archived tickets)."""
+    concluded = await ticket_in(api, "concluded")
+    response = await api.post(f"/tickets/{concluded.no}/consultations", DECISION)
+    assert response.status_code == 200, response.text
+    assert response.json()["stage"] == "concluded"
+    assert [e["kind"] for e in response.json()["timeline"]].count("consultation_decided") == 1
