@@ -153,6 +153,7 @@ class ApiProcess:
     env: dict[str, str]
     log_file: Path
     workers: int = 1
+    app: str = "api.app:create_app"  # an app factory; B2's floor serves bench.bare_http's
     port: int = field(default_factory=free_port)
     process: WorkerProcess | None = None
 
@@ -166,7 +167,7 @@ class ApiProcess:
         return self.process.pid
 
     def argv(self) -> list[str]:
-        argv = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+        argv = [sys.executable, "-m", "uvicorn", self.app, "--factory"]
         argv += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", "--no-access-log"]
         return argv + (["--workers", str(self.workers)] if self.workers > 1 else [])
 

@@ -10,6 +10,8 @@ one client process, one call per workflow:
 
 * bare: `execute_update(BareTicket.sign_for)`: an update whose handler mutates the workflow's state;
 * api: `POST /tickets/{no}/sign-for` as U1's staff with an Idempotency-Key (the update id);
+* floor: the bare update behind the thinnest HTTP API (bench/bare_http.py, its own uvicorn process): what
+  the HTTP hop alone costs, the least any design that answers a clerk over HTTP can add to a bare update;
 * profile, on other tickets: the API's own Temporal calls without HTTP, auth or SQL: the state query
   (TemporalGateway.ticket_state, which an action makes only when the read model's row does not show the
   caller's relation) and the sign-for update alone (update_ticket).
@@ -27,8 +29,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import httpx
+
 from bench.api_support import (
     UNIT,
+    ApiProcess,
     Phase,
     Run,
     Sample,
@@ -152,10 +157,22 @@ async def run(args: argparse.Namespace) -> None:
         progress(f"set-up: {n + extra + warm} tickets through the API, {n + warm} bare workflows")
         tickets = await register_tickets(svc, n + extra + warm, c)
         bare_ids = [f"b-{uuid.uuid4().hex[:6]}-{i}" for i in range(n + warm)]
-        await drive("set-up", bare_ids, lambda wid: bare_opened(svc, bench.bare_queue, wid), c)
+        floor_ids = [f"f-{uuid.uuid4().hex[:6]}-{i}" for i in range(n + warm)]
+        await drive("set-up", bare_ids + floor_ids, lambda wid: bare_opened(svc, bench.bare_queue, wid), c)
         ids: dict[str, tuple[str, str]] = {}
+        floor = ApiProcess(
+            env={"BARE_TEMPORAL_ADDRESS": svc.server.address} | svc.python_env,
+            log_file=svc.folder / "bare-http.log",
+            app="bench.bare_http:create_app",
+        )
+        await floor.start()
+        bench.pids["bare http"] = floor.pid
+        limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
 
-        async with svc.http(c) as http:
+        async with (
+            svc.http(c) as http,
+            httpx.AsyncClient(base_url=floor.base_url, timeout=60.0, limits=limits) as floor_http,
+        ):
 
             async def sign_for(ticket_no: str) -> str | None:
                 key = f"sign-{uuid.uuid4().hex}"
@@ -174,20 +191,37 @@ async def run(args: argparse.Namespace) -> None:
                 await bare_sign_for(svc.client, workflow_id, update_id)
                 return None
 
+            async def bare_over_http(workflow_id: str) -> str | None:
+                key = f"sign-{uuid.uuid4().hex}"
+                ids[workflow_id] = (workflow_id, key)
+                response = await floor_http.post(
+                    f"/bare/{workflow_id}/sign-for", headers={"Idempotency-Key": key}
+                )
+                return http_error(response, 200)
+
             warm_tickets, tickets = tickets[:warm], tickets[warm:]
             progress(f"warm-up: {warm} of each")
             await drive("warm-up", warm_tickets, sign_for, c)
             await drive("warm-up", bare_ids[:warm], bare, c)
-            phases = [Phase("bare", bare_ids[warm:], bare), Phase("api", tickets[:n], sign_for)]
+            await drive("warm-up", floor_ids[:warm], bare_over_http, c)
+            phases = [
+                Phase("bare", bare_ids[warm:], bare),
+                Phase("floor", floor_ids[warm:], bare_over_http),
+                Phase("api", tickets[:n], sign_for),
+            ]
             if args.profile:
                 query, update = gateway_calls(svc, ids)
                 phases.append(Phase("query alone", tickets[n:], query))
                 phases.append(Phase("update alone", tickets[n:], update))
-            results = await interleaved(phases, bench.pids, c, args.rounds, args.rate)
+            try:
+                results = await interleaved(phases, bench.pids, c, args.rounds, args.rate)
+            finally:
+                floor.stop()
 
-        bare_run, api_run = results["bare"].run, results["api"].run
+        bare_run, floor_run, api_run = results["bare"].run, results["floor"].run, results["api"].run
         rows = header_rows(args, "one per workflow")
         rows.append(("bare update (sign_for)", bare_run.line()))
+        rows.append(("floor: bare update over HTTP", floor_run.line()))
         rows.append(("API POST sign-for", api_run.line()))
         if args.profile:
             rows.append(("  its state query alone (no HTTP)", results["query alone"].run.line()))
@@ -196,13 +230,21 @@ async def run(args: argparse.Namespace) -> None:
         verdict = "met" if ratio <= GOAL else f"MISSED: {ratio / GOAL - 1:.0%} over the goal"
         rows.append(("p99 ratio api/bare", f"{ratio:.2f}x (goal <= {GOAL}x: {verdict})"))
         rows.append(("p50 ratio api/bare", f"{api_run.ms(50) / bare_run.ms(50):.2f}x"))
+        floor_ratios = f"{floor_run.ms(99) / bare_run.ms(99):.2f}x, {floor_run.ms(50) / bare_run.ms(50):.2f}x"
+        rows.append(("floor/bare: p99, p50", f"{floor_ratios} (the HTTP hop alone)"))
+        rows.append(
+            (
+                "api/floor: p99, p50",
+                f"{api_run.ms(99) / floor_run.ms(99):.2f}x, {api_run.ms(50) / floor_run.ms(50):.2f}x",
+            )
+        )
         if args.profile:
             rows += cpu_rows(results)
-            for label in ("bare", "api", "update alone"):
+            for label in ("bare", "floor", "api", "update alone"):
                 r = results[label].run
                 rows.append((f"median split, {label} ({min(args.sample, len(r.ok))} calls)", ""))
                 rows += await breakdown(svc, r, ids, args.sample)
-            for label in ("bare", "api"):
+            for label in ("bare", "floor", "api"):
                 rows.append(
                     (f"slowest {args.slowest}, {label} (accepted/completed as the server stamped them)", "")
                 )

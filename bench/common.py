@@ -550,7 +550,9 @@ async def _bare_worker(address: str, task_queue: str) -> None:
     from config import Settings
 
     cache = Settings().worker_max_cached_workflows
-    async with Worker(client, task_queue=task_queue, workflows=[BareTimerWorkflow], max_cached_workflows=cache):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[BareTimerWorkflow], max_cached_workflows=cache
+    ):
         await stop.wait()
 
 
