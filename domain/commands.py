@@ -175,6 +175,14 @@ class ApplyReturn(Command):
 class KnowledgePoint(Command):
     id: ShortText = Field(..., min_length=1)
     uploaded_at: Instant
+    # A29 corrections rewrite a point in place: the version a refusal relies on dates from the last one.
+    corrected_at: Instant | None = None
+
+    def applicable_since(self) -> datetime:
+        """A16.6 "适用知识点上传时间": when the point's current text entered the KB (its upload, or its
+        last correction if later). A correction after registration means the hotline could not have
+        answered with this text when the ticket came in."""
+        return max(self.uploaded_at, self.corrected_at or self.uploaded_at)
 
 
 class ReviewReturn(Command):

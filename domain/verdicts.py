@@ -197,9 +197,9 @@ def check_review_return(state: TicketState, cmd: ReviewReturn) -> None:
         if kp is None:
             raise invalid("KNOWLEDGE_POINT_REQUIRED", "name the knowledge point and its upload time",
                           "A16.6")
-        # A16.6: the KB point counts against the unit only if it was uploaded after registration or
-        # the hotline could not answer with it directly.
-        if kp.uploaded_at <= state.registration.received_at and not cmd.hotline_could_not_answer_directly:
+        # A16.6: the KB point counts against the unit only if its applicable text was uploaded (or
+        # corrected) after registration, or the hotline could not answer with it directly.
+        if kp.applicable_since() <= state.registration.received_at and not cmd.hotline_could_not_answer_directly:
             raise conflict("KNOWLEDGE_POINT_PREDATES_REGISTRATION",
                            "the point existed at registration and the hotline could have answered with it",
                            "A16.6")

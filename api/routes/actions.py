@@ -95,7 +95,9 @@ async def _knowledge_point(runtime: Runtime, _: Caller, data: dict[str, Any]) ->
         point = await session.get(KnowledgePointRow, point_id)
     if point is None:
         raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", "A16.6")
-    data["knowledge_point"] = KnowledgePoint(id=point.id, uploaded_at=point.uploaded_at)
+    data["knowledge_point"] = KnowledgePoint(
+        id=point.id, uploaded_at=point.uploaded_at, corrected_at=point.corrected_at
+    )
 
 
 async def _subunit(runtime: Runtime, caller: Caller, data: dict[str, Any]) -> None:
@@ -227,9 +229,8 @@ ACTIONS: tuple[Action, ...] = (
                         min_length=1,
                         max_length=64,
                         description=(
-                            "A16.6: the knowledge point the refusal relies on; its upload time is taken "
-                            "from the "
-                            "knowledge base."
+                            "A16.6: the knowledge point the refusal relies on; its upload time (and "
+                            "its last correction's, A29) is taken from the knowledge base."
                         ),
                     ),
                 )

@@ -4,9 +4,10 @@ settled by designation (A14.5)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from tests.api.conftest import Api, closure_body
+from tests.api.conftest import Api, at, closure_body
 
 
 async def concluded_ticket(api: Api) -> dict[str, Any]:
@@ -124,6 +125,46 @@ async def test_a16_6_a_refusal_cites_a_knowledge_point_uploaded_after_registrati
     )
     assert t["stage"] == "dispatched"
     assert t["returns"][0]["knowledge_point"]["id"] == point["id"]
+
+
+async def test_a16_6_a_point_corrected_after_registration_grounds_a_refusal(api: Api) -> None:
+    """A16.6 weighs the applicable point's time: a point uploaded before the ticket was registered cannot
+    ground a refusal (the hotline could have answered with it), but once the unit corrects it after
+    registration (A29) the text the refusal relies on is newer than the ticket, and the refusal stands."""
+    point = (await api.post("/knowledge-points", {"title": "路灯", "body": "城管局负责"}, as_="urban")).json()
+    await api.env.sleep(timedelta(minutes=5))
+    no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    body = {
+        "kind": "not_our_duty",
+        "reason": "r",
+        "basis": "b",
+        "signed_off_by": {"name": "王强", "title": "副局长"},
+    }
+    await api.act(no, "returns", body, as_="urban")
+    refusal = {
+        "approve": False,
+        "ground": "A16.6",
+        "reason": "知识库已有答复口径",
+        "knowledge_point_id": point["id"],
+    }
+    early = await api.post(f"/tickets/{no}/returns/R1/review", refusal)
+    assert (early.status_code, early.json()["code"], early.json()["rule"]) == (
+        409,
+        "KNOWLEDGE_POINT_PREDATES_REGISTRATION",
+        "A16.6",
+    )
+
+    await api.env.sleep(timedelta(minutes=5))
+    corrected = await api.http.put(
+        f"/knowledge-points/{point['id']}",
+        json={"title": "路灯", "body": "路灯由城管局负责维护，报修电话 12319"},
+        headers=api.auth("urban"),
+    )
+    assert corrected.status_code == 200, corrected.text
+    t = await api.act(no, "returns/R1/review", refusal)
+    assert (t["stage"], t["returns"][0]["decision"]) == ("dispatched", "refused")
+    kp = t["returns"][0]["knowledge_point"]
+    assert (kp["id"], at(kp["corrected_at"])) == (point["id"], at(corrected.json()["corrected_at"]))
 
 
 async def test_a14_5_a_dispute_is_settled_by_designating_the_lead(api: Api) -> None:

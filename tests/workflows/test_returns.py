@@ -331,6 +331,22 @@ async def test_a16_6_a_knowledge_point_uploaded_after_registration_grounds_a_ref
     assert only_event(s, "return_refused").rule == "A16.6"
 
 
+async def test_a16_6_a_point_corrected_after_registration_grounds_a_refusal(hotline: Hotline) -> None:
+    """A16.6 "适用知识点上传时间": a point uploaded before registration but corrected after it (A29) was not
+    there to answer with when the ticket came in, in the text the refusal relies on."""
+    h = await register(hotline)
+    s = await act(hotline, h, TicketWorkflow.apply_return, a_return())
+    registered = s.registration.received_at
+    stale = KnowledgePoint(id="KB-7", uploaded_at=registered - ONE_DAY, corrected_at=registered - timedelta(hours=1))
+    assert await refusal(hotline, h, TicketWorkflow.review_return, review(
+        False, ground=RefusalGround.KNOWLEDGE_POINT, reason="KB", knowledge_point=stale)) == (
+        "KNOWLEDGE_POINT_PREDATES_REGISTRATION", "A16.6", "conflict")
+    fresh = stale.model_copy(update={"corrected_at": registered + timedelta(minutes=1)})
+    s = await act(hotline, h, TicketWorkflow.review_return, review(
+        False, ground=RefusalGround.KNOWLEDGE_POINT, reason="KB", knowledge_point=fresh))
+    assert (s.returns[0].decision, s.returns[0].knowledge_point) == (Decision.REFUSED, fresh)
+
+
 # ============================================================================================ A14.2
 async def test_a14_2_registration_blocks_handling_return(hotline: Hotline) -> None:
     """A14.2: the registration itself blocks handling -> a return with a note, reviewed (refused: A16.3)."""
