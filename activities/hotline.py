@@ -132,9 +132,12 @@ class HotlineActivities:
 
     @staticmethod
     async def _restriction(session: AsyncSession, registration: Registration) -> RestrictedCallerRow | None:
-        """A11: the caller is restricted at the moment the request was received."""
+        """A11: the caller is restricted at the moment the request was received.
+
+        A11 restricts "占用12345电话资源", the phone line: the same person writing through the website, the
+        app or the mini-program is not refused, and an emergency (A17.3, A23) is never refused for it."""
         phone = registration.requester.phone
-        if not phone:
+        if not phone or registration.channel != Channel.PHONE or registration.emergency:
             return None
         return await session.scalar(
             select(RestrictedCallerRow).where(

@@ -142,6 +142,9 @@ def check_return(state: TicketState, cmd: ApplyReturn) -> None:
         raise conflict("REDO_CANNOT_RETURN", "a ticket sent back for a redo is handled, not returned",
                        "A24")
     require_stage(state, HANDLING_STAGES, "return the ticket", "A14.1")
+    if cmd.kind == ReturnKind.NOT_OUR_DUTY and not cmd.suggested_unit:
+        # A14.1 "提出转交相关单位处理的建议": a unit that says "not ours" says whose it is.
+        raise invalid("SUGGESTED_UNIT_REQUIRED", "suggest the unit the ticket should go to", "A14.1")
     if cmd.kind == ReturnKind.SURVEY_NOT_OURS:
         if assignment.survey_started_at is None:
             raise conflict("NO_SURVEY_STARTED", "a survey-based return needs a site survey first", "A14.3")
@@ -165,9 +168,14 @@ def automatic_refusal(state: TicketState, cmd: ApplyReturn) -> RefusalGround | N
 
 
 def return_is_overdue(state: TicketState, cmd: ApplyReturn, now: datetime) -> bool:
-    """A14.2/A14.3: later than the window is an overdue return — recorded and flagged, never lost."""
+    """A14.1–A14.3: later than the window is an overdue return — recorded and flagged, never lost.
+
+    A14.2 sets the 1-WD window for a requester who hid personal information only: a registration error
+    found while contacting the requester may come to light at any time and is never overdue."""
     assignment = state.assignment
     assert assignment is not None
+    if cmd.kind == ReturnKind.REGISTRATION_BLOCKS_HANDLING:
+        return False
     if cmd.kind == ReturnKind.SURVEY_NOT_OURS:
         late_start = (assignment.survey_started_at or now) > assignment.survey_start_by
         return late_start or now > (assignment.survey_return_by or assignment.return_by)

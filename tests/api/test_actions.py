@@ -110,6 +110,7 @@ async def test_a16_6_a_refusal_cites_a_knowledge_point_uploaded_after_registrati
         "kind": "not_our_duty",
         "reason": "r",
         "basis": "b",
+        "suggested_unit": "WJ-POWER",
         "signed_off_by": {"name": "王强", "title": "副局长"},
     }
     await api.act(no, "returns", body, as_="urban")
@@ -138,6 +139,7 @@ async def test_a16_6_a_point_corrected_after_registration_grounds_a_refusal(api:
         "kind": "not_our_duty",
         "reason": "r",
         "basis": "b",
+        "suggested_unit": "WJ-POWER",
         "signed_off_by": {"name": "王强", "title": "副局长"},
     }
     await api.act(no, "returns", body, as_="urban")

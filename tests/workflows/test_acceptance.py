@@ -15,7 +15,7 @@ from db.models import NoticeRow, RestrictedCallerRow, TerminatedMatterRow
 from domain.calendar import SHANGHAI
 from domain.commands import AnswerAtOnce, Dispatch, FileTerminationNotice, NotAccept, Requester
 from domain.ticket import TicketState
-from domain.vocabulary import Card, Category, NotAcceptedReason, Outcome, Stage
+from domain.vocabulary import Card, Category, Channel, NotAcceptedReason, Outcome, Stage
 from tests.driver import OPERATOR, Hotline, unit
 from tests.workflows.test_limits_and_cards import register
 from tests.workflows.test_returns import (
@@ -242,6 +242,24 @@ async def test_a11_an_expired_restriction_is_accepted(hotline: Hotline, ended: t
     s = await hotline.state(h)
     assert (s.stage, s.outcome, s.lead_unit) == (Stage.DISPATCHED, None, "U1")
     assert [e.kind for e in s.timeline] == ["registered", "dispatched"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"channel": Channel.WECHAT}, {"channel": Channel.WEB}, {"emergency": True, "category": Category.HELP}],
+    ids=["mini-program", "website", "an emergency by phone"],
+)
+async def test_a11_the_restriction_covers_the_phone_line_only_and_never_an_emergency(
+        hotline: Hotline, overrides: dict[str, Any]) -> None:
+    """A11 restricts "占用12345电话资源": a restricted person writing through another channel, or calling
+    about an emergency (A17.3, A23), is accepted and dispatched."""
+    now = await hotline.now()
+    await restrict(hotline, "13900000013", now + timedelta(days=10))
+    category = overrides.pop("category", Category.COMPLAINT)
+    h = await register(hotline, category, received_at=now, requester=Requester(name="Zhao", phone="13900000013"),
+                       **overrides)
+    s = await hotline.state(h)
+    assert (s.stage, s.outcome, s.lead_unit) == (Stage.DISPATCHED, None, "U1")
 
 
 # ============================================================================================= A23

@@ -394,6 +394,36 @@ async def test_a14_2_identity_withheld_lists_the_missing_items_once(hotline: Hot
     assert len((await hotline.state(h)).returns) == 1
 
 
+async def test_a14_1_a_not_our_duty_return_suggests_whose_it_is(hotline: Hotline) -> None:
+    """A14.1 "提出转交相关单位处理的建议": no suggested unit -> SUGGESTED_UNIT_REQUIRED, nothing recorded."""
+    h = await register(hotline)
+    assert await refusal(hotline, h, TicketWorkflow.apply_return, a_return(suggested_unit=None)) == (
+        "SUGGESTED_UNIT_REQUIRED", "A14.1", "invalid")
+    assert (await hotline.state(h)).returns == []
+
+
+async def test_a14_2_a_registration_error_return_has_no_window(hotline: Hotline) -> None:
+    """A14.2: the 1-WD window and "逾期退回" belong to the identity-withheld return. A registration error
+    found while contacting the requester, days after receipt, is an on-time return; a withheld identity
+    reported after the window is overdue."""
+    cal = await load_known_calendar(hotline)
+    h = await register(hotline)
+    s = await hotline.state(h)
+    await hotline.sleep_until(cal.due(s.assignments[0].received_at, 3))
+    s = await act(hotline, h, TicketWorkflow.apply_return, a_return(
+        ReturnKind.REGISTRATION_BLOCKS_HANDLING, suggested_unit=None,
+        reason="the address registered is in another county", basis="登记地址与实际不符"))
+    assert (s.returns[0].overdue, s.stage) == (False, Stage.RETURN_REVIEW)
+    assert events(s, "overdue_return") == []
+
+    h = await register(hotline)
+    s = await hotline.state(h)
+    await hotline.sleep_until(cal.due(s.assignments[0].received_at, 1) + timedelta(minutes=1))
+    s = await act(hotline, h, TicketWorkflow.apply_return, a_return(
+        ReturnKind.IDENTITY_WITHHELD, suggested_unit=None, missing_items=["联系电话"]))
+    assert (s.returns[0].overdue, only_event(s, "overdue_return").rule) == (True, "A14.2")
+
+
 # ======================================================================================= overdue
 async def test_a14_1_a14_2_a_return_after_the_1_wd_window_is_overdue_not_lost(hotline: Hotline) -> None:
     """A14.1/A14.2: a return later than 1 WD after receipt is recorded, flagged overdue, and still reviewed."""
