@@ -12,6 +12,7 @@ from domain.vocabulary import (
     Category,
     Channel,
     ContactChannel,
+    ContactPurpose,
     DisputeKind,
     NotAcceptedReason,
     RefusalGround,
@@ -232,11 +233,13 @@ class Review(Command):
 
 
 class ContactAttempt(Command):
-    """A20: two consecutive days of failed calls count as answered."""
+    """A20: the requester told the result, or two consecutive days of failed phone calls to tell it."""
 
     actor: Actor
     at: Instant
     channel: ContactChannel = ContactChannel.PHONE
+    # A20 counts contacts made to tell the result; the A14 first contact that asks for details does not.
+    purpose: ContactPurpose = ContactPurpose.RESULT
     reached: bool
     note: Text = ""
 

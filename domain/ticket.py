@@ -24,6 +24,7 @@ from domain.rulesets import Period, RuleSet
 from domain.vocabulary import (
     Card,
     ContactChannel,
+    ContactPurpose,
     Decision,
     NotAcceptedReason,
     Outcome,
@@ -126,10 +127,11 @@ class Contact(BaseModel):
     reached: bool
     note: str = ""
     by: str = ""
+    purpose: ContactPurpose = ContactPurpose.RESULT  # before it was recorded, every contact told the result
 
     @classmethod
     def of(cls, c: ContactAttempt) -> Contact:
-        return cls(at=c.at, channel=c.channel, reached=c.reached, note=c.note, by=c.actor.id)
+        return cls(at=c.at, channel=c.channel, reached=c.reached, note=c.note, by=c.actor.id, purpose=c.purpose)
 
 
 class StageRating(BaseModel):

@@ -42,6 +42,8 @@ from domain.vocabulary import (
     NEEDS_EXPLANATORY_MATERIAL,
     ActorKind,
     Category,
+    ContactChannel,
+    ContactPurpose,
     Decision,
     RatingOption,
     RefusalGround,
@@ -254,11 +256,18 @@ def check_contact(state: TicketState, cmd: ContactAttempt, now: datetime) -> Non
 
 
 def requester_deemed_answered(contacts: list[Contact]) -> datetime | None:
-    """A20: reached once, or failed calls on two consecutive days with no success between."""
+    """A20: told the result once, or failed calls to tell it on two consecutive days with no success between.
+
+    "连续 2 天拨打诉求人联系电话（手机）均未果": only phone calls count as failed attempts; an unanswered SMS,
+    web message, letter or visit does not. A contact made to ask for details (A14) tells no result."""
     failed_days: list[datetime] = []
     for c in sorted(contacts, key=lambda c: c.at):
+        if c.purpose != ContactPurpose.RESULT:
+            continue
         if c.reached:
             return c.at
+        if c.channel != ContactChannel.PHONE:
+            continue
         failed_days.append(c.at)
         days = sorted({WorkingCalendar.local_date(a) for a in failed_days})
         if any((b - a).days == 1 for a, b in itertools.pairwise(days)):

@@ -138,6 +138,11 @@ class DisputeKind(StrEnum):
     CONTESTED_LAW = "contested_law"
 
 
+class ContactPurpose(StrEnum):
+    RESULT = "result"  # A20 反馈办理结果: telling the requester the result
+    ENQUIRY = "enquiry"  # A14 进一步了解情况 / A14.2 补充材料: asking, not answering
+
+
 class ContactChannel(StrEnum):
     PHONE = "phone"
     SMS = "sms"

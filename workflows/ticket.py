@@ -472,7 +472,7 @@ class TicketWorkflow:
             s = self._s
             s.contacts.append(Contact.of(cmd))
             self._event("contact_attempted", cmd.actor, "A20", [], at=cmd.at, channel=cmd.channel,
-                        reached=cmd.reached)
+                        reached=cmd.reached, purpose=cmd.purpose)
             if s.requester_informed_at is None:
                 since = self._assignment().received_at
                 informed = v.requester_deemed_answered([c for c in s.contacts if c.at >= since])

@@ -284,9 +284,10 @@ ACTIONS: tuple[Action, ...] = (
         body_model(ContactAttempt, "ContactAttemptBody", optional=("at",)),
         UNIT,
         "Record a contact attempt (lead unit)",
-        "A20: the requester told the result; two consecutive days of failed calls count as answered. "
-        "`at` defaults to now.",
-        {"channel": "phone", "reached": True, "note": "已告知处理结果"},
+        "A20: `purpose` `result` (the default) tells the requester the result; two consecutive days of failed "
+        "phone calls to tell it count as answered. `enquiry` records an A14 contact asking for details, "
+        "which tells no result. `at` defaults to now.",
+        {"channel": "phone", "purpose": "result", "reached": True, "note": "已告知处理结果"},
         prepare=_contact_time,
     ),
     Action(

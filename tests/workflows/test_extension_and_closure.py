@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.commands import ApplyExtension, ContactAttempt, PointAnswer, Review, SignFor
-from domain.vocabulary import Card, Category, Decision, Stage
+from domain.vocabulary import Card, Category, ContactChannel, ContactPurpose, Decision, Stage
 from tests.driver import OPERATOR, Hotline, unit
 from tests.workflows.test_limits_and_cards import (
     FRIDAY,
@@ -182,6 +182,34 @@ async def test_a20_two_failed_calls_on_one_shanghai_day_do_not_count(hotline: Ho
     assert s.requester_informed_at is None and not events(s, "requester_answered")
     err = await hotline.refused(h, TicketWorkflow.apply_closure, hotline.closure(s))
     assert verdict(err) == ("REQUESTER_NOT_INFORMED", "A20")
+
+
+async def test_a20_only_phone_calls_to_tell_the_result_count(hotline: Hotline) -> None:
+    """A20 "连续 2 天拨打诉求人联系电话（手机）均未果的，视为已答复": unanswered SMS on two consecutive days
+    are not deemed an answer, and reaching the requester to ask for details (A14) is not telling the
+    result. Failed calls on two days are; so is reaching them to tell the result."""
+    monday = next_weekday(await hotline.now(), MONDAY)
+    h = await ticket_at(hotline, at_local(monday, 9), Category.COMPLAINT, sign=True)
+    asked = ContactAttempt(actor=U1, at=at_local(monday, 10), reached=True, purpose=ContactPurpose.ENQUIRY,
+                           note="asked where the lamp is")
+    await hotline.sleep_until(asked.at)
+    s = await hotline.act(h, TicketWorkflow.record_contact, asked)
+    assert [e.data["purpose"] for e in events(s, "contact_attempted")] == ["enquiry"]
+    for day in (1, 2):
+        sms = ContactAttempt(actor=U1, at=at_local(monday + timedelta(days=day), 10), reached=False,
+                             channel=ContactChannel.SMS)
+        await hotline.sleep_until(sms.at)
+        s = await hotline.act(h, TicketWorkflow.record_contact, sms)
+    assert s.requester_informed_at is None and not events(s, "requester_answered")
+    assert verdict(await hotline.refused(h, TicketWorkflow.apply_closure, hotline.closure(s))) == (
+        "REQUESTER_NOT_INFORMED", "A20")
+
+    for day in (3, 4):  # Thursday and Friday: failed calls to tell the result
+        call = at_local(monday + timedelta(days=day), 10)
+        await hotline.sleep_until(call)
+        s = await hotline.act(h, TicketWorkflow.record_contact, failed_call(call))
+    assert s.requester_informed_at == at_local(monday + timedelta(days=4), 10)
+    assert [e.data["deemed"] for e in events(s, "requester_answered")] == [True]
 
 
 # -- A20: what a closure application holds -------------------------------------------------------------------
