@@ -314,6 +314,9 @@ class DecideRedo(Command):
     actor: Actor
     approve: bool
     reason: Text = ""
+    # A12 + A24: a consultation the hotline answered itself has no unit to send the redo back to; an
+    # approved redo of it names the unit that handles it. Otherwise the redo goes back to the lead.
+    lead_unit: UnitId | None = None
 
 
 class ApplySupplement(Command):

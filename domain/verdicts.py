@@ -369,6 +369,12 @@ def check_redo(state: TicketState, cmd: DecideRedo) -> None:
         rating = state.current_rating()
         if rating is None or rating.handling is None or rating.handling.option not in DISSATISFIED:
             raise conflict("HANDLING_NOT_DISSATISFIED", "a redo follows a dissatisfied handling rating", "A24")
+        if state.lead_unit is None and not cmd.lead_unit:
+            # A12: the hotline answered it on the spot; what it could not answer goes to a unit.
+            raise invalid("REDO_UNIT_REQUIRED", "the hotline answered this itself: name the unit for the redo",
+                          "A24")
+        if state.lead_unit is not None and cmd.lead_unit and cmd.lead_unit != state.lead_unit:
+            raise invalid("REDO_GOES_BACK_TO_THE_UNIT", f"a redo goes back to {state.lead_unit}", "A24")
 
 
 # -- supplementary answers (A21) --------------------------------------------------------------------------

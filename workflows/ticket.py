@@ -613,9 +613,11 @@ class TicketWorkflow:
                 callback.redo_decision = Decision.APPROVED
                 s.redo_count += 1
                 s.outcome = None
-                self._event("redo_ordered", cmd.actor, "A24", [f"unit:{s.lead_unit}"], reason=cmd.reason)
+                # A24: back to the lead unit; a consultation answered on the spot (A12) to the unit named.
+                unit = s.lead_unit or cmd.lead_unit or ""
+                self._event("redo_ordered", cmd.actor, "A24", [f"unit:{unit}"], reason=cmd.reason)
                 # A24: the same limit as the original, once, and no extension.
-                await self._assign(s.lead_unit or "", s.co_units, cmd.actor, redo=True, note="redo")
+                await self._assign(unit, s.co_units, cmd.actor, redo=True, note="redo")
             else:
                 callback.redo_decision = Decision.REFUSED
                 self._event("redo_refused", cmd.actor, "A24", ["requester"], reason=cmd.reason)

@@ -372,8 +372,10 @@ ACTIONS: tuple[Action, ...] = (
         body_model(DecideRedo, "DecideRedoBody"),
         OPERATOR,
         "Decide on a redo (operator)",
-        "A24: once only, same limit as the original, no extension; the next rating is final.",
+        "A24: once only, same limit as the original, no extension; the next rating is final. The redo goes "
+        "back to the lead unit; a consultation the hotline answered on the spot (A12) names `lead_unit`.",
         {"approve": True, "reason": "答复未解决问题"},
+        units=lambda d: [d.get("lead_unit")],
     ),
     Action(
         "apply_supplement",

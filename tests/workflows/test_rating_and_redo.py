@@ -11,6 +11,7 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from domain.commands import (
+    AnswerAtOnce,
     ApplyExtension,
     ApplyReturn,
     ContactAttempt,
@@ -242,3 +243,32 @@ async def test_a24_default_rating_is_stamped_with_the_end_of_the_window(hotline:
     s = await hotline.until(h, lambda s: s.stage == Stage.CONCLUDED)
     assert s.ratings[0].rated_at == expires
     assert events(s, "rating_defaulted")[0].at == expires
+
+
+async def test_a24_a12_a_redo_of_a_consultation_answered_on_the_spot_goes_to_the_unit_named(hotline: Hotline) -> None:
+    """A12 + A24: the hotline answered a consultation itself and the requester is dissatisfied and asks for
+    a redo. There is no unit to send it back to: the approval names one (REDO_UNIT_REQUIRED without it),
+    which receives it with the consultation's own limit and no extension."""
+    h = await register(hotline, Category.CONSULTATION, dispatch_to=None)
+    await hotline.act(h, TicketWorkflow.answer_at_once, AnswerAtOnce(actor=OPERATOR, answer="See the KB"))
+    await hotline.act(h, TicketWorkflow.rate, DISSATISFIED)
+    await hotline.act(h, TicketWorkflow.record_callback, RecordCallback(
+        actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True))
+    assert verdict(await hotline.refused(h, TicketWorkflow.decide_redo, APPROVE_REDO)) == ("REDO_UNIT_REQUIRED",
+                                                                                         "A24")
+    s = await hotline.act(h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, lead_unit="U2"))
+    assert (s.lead_unit, s.stage, s.redo_count, s.assignments[-1].redo) == ("U2", Stage.HANDLING, 1, True)
+    assert events(s, "redo_ordered")[0].notify == ["unit:U2"]
+    assert s.clocks["answer"].period.working_days == 2  # A17.1, the consultation's own limit
+    no_extension = await hotline.refused(h, TicketWorkflow.apply_extension,
+                                         ApplyExtension(actor=unit("U2"), reason="More time", requester_told=True))
+    assert verdict(no_extension) == ("NO_EXTENSION_IN_REDO", "A24")
+
+
+async def test_a24_a_redo_goes_back_to_its_unit_not_another(hotline: Hotline) -> None:
+    h, _ = await dissatisfied_callback(hotline, wants_redo=True)
+    elsewhere = DecideRedo(actor=OPERATOR, approve=True, lead_unit="U2")
+    assert verdict(await hotline.refused(h, TicketWorkflow.decide_redo, elsewhere)) == (
+        "REDO_GOES_BACK_TO_THE_UNIT", "A24")
+    s = await hotline.act(h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, lead_unit="U1"))
+    assert (s.lead_unit, s.redo_count) == ("U1", 1)
