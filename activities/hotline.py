@@ -85,7 +85,9 @@ class HotlineActivities:
                     refusal=NotAcceptedReason.TERMINATED_MATTER,
                     refusal_basis=(
                         f"A18: the matter was terminated by written notice {terminated.notice_ref} "
-                        f"served {_local_day(terminated.served_at)} (ticket {terminated.ticket_no})"
+                        f"served {_local_day(terminated.served_at)} (ticket {terminated.ticket_no}); "
+                        # A18: the requester is pointed to the remedies the law gives.
+                        "the requester may apply for administrative review or bring an administrative lawsuit"
                     ),
                 )
             restriction = await self._restriction(session, registration)

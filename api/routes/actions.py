@@ -17,15 +17,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
-from api.errors import invalid, responses
+from api.errors import conflict, invalid, responses
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
 from api.tickets import actionable_ticket, relation_in, ticket_view
 from api.units import require_subunit, require_units
 from db.api_models import KnowledgePointRow
+from db.models import TicketRow
 from domain.commands import (
     AnswerAtOnce,
     ApplyClosure,
@@ -52,6 +54,7 @@ from domain.commands import (
     SubmitSupplement,
     SurveyStart,
 )
+from domain.vocabulary import Outcome
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["ticket actions"])
@@ -59,7 +62,8 @@ router = APIRouter(prefix="/tickets", tags=["ticket actions"])
 OPERATOR = frozenset({Role.OPERATOR})
 UNIT = frozenset({Role.UNIT_STAFF})
 
-Prepare = Callable[[Runtime, Caller, dict[str, Any]], Awaitable[None]]
+# (runtime, caller, ticket number, the command's fields to complete in place)
+Prepare = Callable[[Runtime, Caller, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -81,12 +85,12 @@ class Action:
 
 
 # -- server-side completions ------------------------------------------------------------------------------
-async def _contact_time(runtime: Runtime, _: Caller, data: dict[str, Any]) -> None:
+async def _contact_time(runtime: Runtime, _: Caller, __: str, data: dict[str, Any]) -> None:
     if data.get("at") is None:
         data["at"] = await runtime.clock()
 
 
-async def _knowledge_point(runtime: Runtime, _: Caller, data: dict[str, Any]) -> None:
+async def _knowledge_point(runtime: Runtime, _: Caller, __: str, data: dict[str, Any]) -> None:
     """A16.6: the refusal relies on a KB point; its upload time comes from the KB, not from the caller."""
     point_id = data.pop("knowledge_point_id", None)
     if point_id is None:
@@ -100,10 +104,40 @@ async def _knowledge_point(runtime: Runtime, _: Caller, data: dict[str, Any]) ->
     )
 
 
-async def _subunit(runtime: Runtime, caller: Caller, data: dict[str, Any]) -> None:
+async def _subunit(runtime: Runtime, caller: Caller, _: str, data: dict[str, Any]) -> None:
     assert caller.unit_id is not None
     async with runtime.session_maker() as session:
         await require_subunit(session, caller.unit_id, data["sub_unit"])
+
+
+# A18 "已依法办理完毕": the earlier matter was handled to its end, not merely registered or refused.
+CONCLUDED_MATTER = frozenset({Outcome.CLOSED, Outcome.ANSWERED_AT_ONCE, Outcome.TERMINATED})
+
+
+async def _prior_matter(runtime: Runtime, _: Caller, ticket_no: str, data: dict[str, Any]) -> None:
+    """A18: the notice names a matter that exists and was lawfully concluded. The workflow cannot look
+    another ticket up, so the API checks it against the read model before the update."""
+    async with runtime.session_maker() as session:
+        prior_no = data.get("prior_ticket_no")
+        if prior_no is None:  # the registration's own "repeat of", as the workflow would take it
+            state = await session.scalar(select(TicketRow.state).where(TicketRow.ticket_no == ticket_no))
+            prior_no = ((state or {}).get("registration") or {}).get("repeat_of")
+        if prior_no is None:
+            return  # the workflow's verdict answers PRIOR_TICKET_REQUIRED
+        if prior_no == ticket_no:
+            raise invalid("PRIOR_IS_THIS_TICKET", "name the earlier ticket, not this one", "A18")
+        outcome = (
+            await session.execute(select(TicketRow.outcome).where(TicketRow.ticket_no == prior_no))
+        ).one_or_none()
+    if outcome is None:
+        raise invalid("UNKNOWN_PRIOR_TICKET", f"no ticket {prior_no}", "A18")
+    if outcome.outcome not in CONCLUDED_MATTER:
+        raise conflict(
+            "PRIOR_NOT_CONCLUDED",
+            f"ticket {prior_no} was not concluded ({outcome.outcome or 'still open'}): "
+            "only a matter handled to its end can be terminated",
+            "A18",
+        )
 
 
 # -- bodies ---------------------------------------------------------------------------------------------
@@ -333,12 +367,15 @@ ACTIONS: tuple[Action, ...] = (
         body_model(FileTerminationNotice, "TerminationNoticeBody"),
         UNIT,
         "File a termination notice (lead unit)",
-        "A18: a concluded matter raised again without new facts; the hotline will not accept it again.",
+        "A18: a concluded matter raised again without new facts; the hotline will not accept it again. "
+        "The earlier ticket (`prior_ticket_no`, or the registration's `repeat_of`) must exist and have been "
+        "concluded (closed, answered on the spot or itself terminated).",
         {
             "notice_ref": "韶武城终字〔2026〕12号",
             "prior_ticket_no": "GD12345-20260910-0A1B2C3D",
             "served_at": "2026-11-27T10:00:00+08:00",
         },
+        prepare=_prior_matter,
     ),
     Action(
         "record_callback",
@@ -440,7 +477,7 @@ async def perform(
     async with runtime.session_maker() as session:
         await require_units(session, action.units(data))
     if action.prepare is not None:
-        await action.prepare(runtime, caller, data)
+        await action.prepare(runtime, caller, ticket_no, data)
     command = action.command.model_validate(data)
     updated = await runtime.temporal.update_ticket(
         ticket_no,

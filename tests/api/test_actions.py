@@ -79,11 +79,36 @@ async def test_a14_3_a_survey_starts_once(api: Api) -> None:
 
 
 async def test_a18_a_termination_notice_concludes_the_matter(api: Api) -> None:
-    prior = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    prior = (await concluded_ticket(api))["ticket_no"]
     no = (await api.register(dispatch_to="WJ-URBAN", repeat_of=prior))["ticket_no"]
     notice = {"notice_ref": "韶武城终字〔2026〕12号", "served_at": (await api.now()).isoformat()}
     t = await api.act(no, "termination", notice, as_="urban")
     assert (t["stage"], t["outcome"]) == ("concluded", "terminated")
+
+
+async def test_a18_a_termination_notice_names_a_concluded_earlier_matter(api: Api) -> None:
+    """A18 "已依法办理完毕": the earlier ticket must exist, be another ticket, and have been concluded. A
+    ticket still being handled, or one never registered, cannot be terminated against; nothing changes."""
+    open_prior = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    served = (await api.now()).isoformat()
+    for prior, status, code in (
+        ("GD12345-20250101-00000000", 422, "UNKNOWN_PRIOR_TICKET"),
+        (no, 422, "PRIOR_IS_THIS_TICKET"),
+        (open_prior, 409, "PRIOR_NOT_CONCLUDED"),
+    ):
+        notice = {"notice_ref": "韶武城终字〔2026〕13号", "prior_ticket_no": prior, "served_at": served}
+        refused = await api.post(f"/tickets/{no}/termination", notice, as_="urban")
+        assert (refused.status_code, refused.json()["code"], refused.json()["rule"]) == (status, code, "A18")
+    repeat = (await api.register(dispatch_to="WJ-URBAN", repeat_of=open_prior))["ticket_no"]
+    refused = await api.post(
+        f"/tickets/{repeat}/termination",
+        {"notice_ref": "韶武城终字〔2026〕14号", "served_at": served},
+        as_="urban",
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "PRIOR_NOT_CONCLUDED")
+    t = await api.ticket(no)
+    assert (t["stage"], t["outcome"]) == ("dispatched", None)
 
 
 async def test_a21_a_supplementary_answer_is_reviewed_then_published(api: Api) -> None:

@@ -112,10 +112,16 @@ async def _closure_now(api: Api) -> dict[str, Any]:
     return closure_body(POINTS, await api.now())
 
 
+# A18: a notice names a concluded earlier ticket; one per module's Api, made on first use.
+_PRIOR_MATTER: dict[int, str] = {}
+
+
 async def _termination(api: Api) -> dict[str, Any]:
+    if id(api) not in _PRIOR_MATTER:
+        _PRIOR_MATTER[id(api)] = (await ticket_in(api, "concluded")).no
     return {
         "notice_ref": "韶武城终字〔2026〕12号",
-        "prior_ticket_no": "GD12345-20260910-0A1B2C3D",
+        "prior_ticket_no": _PRIOR_MATTER[id(api)],
         "served_at": (await api.now()).isoformat(),
     }
 

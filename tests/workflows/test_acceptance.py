@@ -193,7 +193,8 @@ async def test_a18_a_matter_terminated_by_notice_is_not_accepted_again(hotline: 
     h = await register(hotline, repeat_of=t1)
     s = await hotline.until(h, lambda s: s.stage == Stage.NOT_ACCEPTED)
     day = served.astimezone(SHANGHAI).date().isoformat()
-    basis = f"A18: the matter was terminated by written notice {ref} served {day} (ticket {t1})"
+    basis = (f"A18: the matter was terminated by written notice {ref} served {day} (ticket {t1}); "
+             "the requester may apply for administrative review or bring an administrative lawsuit")
     screened_out(s, NotAcceptedReason.TERMINATED_MATTER, basis)
     final: TicketState = await h.result()
     assert final.stage == Stage.NOT_ACCEPTED
