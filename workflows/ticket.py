@@ -98,6 +98,10 @@ ACTIVITY_TIMEOUT = timedelta(seconds=10)
 # change is decided and projected in one. Histories recorded before this change hold ordinary activities
 # and replay on the old branch (tests/histories/v1).
 LOCAL_ACTIVITIES = "local-activities"
+# A14.5 with A14.1/A20: a coordination that designates the unit already leading is no new receipt. Its
+# limits keep counting from the first receipt, with their cards and any extension; histories recorded
+# before this re-dispatched it (a fresh receipt) and replay on that branch.
+DESIGNATION_KEEPS_RECEIPT = "designation-keeps-receipt"
 # A workflow task waits for its local activities, and an update's answer with it. One try at projecting
 # locally, bounded; if the database is away or slow the projection becomes an ordinary activity retried
 # until it answers, and the action is answered then (F3: tickets keep acting while the database is away).
@@ -421,8 +425,11 @@ class TicketWorkflow:
                         [f"unit:{u}" for u in [designation.lead_unit, *designation.co_units]],
                         lead_unit=designation.lead_unit, co_units=designation.co_units, note=designation.note)
             # A14.5: the designated lead must handle and may not return; co-units must assist.
-            await self._assign(designation.lead_unit, designation.co_units, designation.actor,
-                               designated=True, note="designated in coordination")
+            if designation.lead_unit == self._s.lead_unit and workflow.patched(DESIGNATION_KEEPS_RECEIPT):
+                self._keep_lead(designation)
+            else:
+                await self._assign(designation.lead_unit, designation.co_units, designation.actor,
+                                   designated=True, note="designated in coordination")
             self._publish()
             self._wake = True
 
@@ -811,6 +818,18 @@ class TicketWorkflow:
                     designated=designated, redo=redo, note=note,
                     deadlines={n: c.due_at for n, c in s.clocks.items() if c.met_at is None},
                     provisional=s.provisional())
+
+    def _keep_lead(self, designation: Designation) -> None:
+        """The lead designated is the lead already holding the ticket: it keeps its receipt and its clocks,
+        may no longer return the ticket (A14.5), and works with the co-units designated."""
+        assignment, lead = self._assignment(), designation.lead_unit
+        assignment.designated = True
+        assignment.co_units = [u for u in designation.co_units if u != lead]
+        self._back_to_handling()
+        self._event("designation_kept_receipt", designation.actor, "A14.5",
+                    [f"unit:{u}" for u in [lead, *assignment.co_units]], lead_unit=lead,
+                    co_units=assignment.co_units, received_at=assignment.received_at,
+                    deadlines={n: c.due_at for n, c in self._s.clocks.items() if c.met_at is None})
 
     def _meet(self, clock_name: str, at: datetime) -> None:
         clock = self._s.clocks.get(clock_name)

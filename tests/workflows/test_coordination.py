@@ -107,6 +107,34 @@ async def test_a14_5_a_dispute_is_coordinated_and_the_designated_lead_cannot_ret
     assert (await hotline.state(h)).returns == []
 
 
+async def test_a14_5_designating_the_lead_already_holding_it_keeps_its_receipt_and_cards(hotline: Hotline) -> None:
+    """A14.5 with A14.1/A20 "办理时限按首次接到工单时间起计算": a unit sits on a ticket past its limit, raises a
+    dispute and is designated again. That is no new receipt: the limit still counts from the first one,
+    the yellow card stays, and the lead may no longer return the ticket."""
+    cal = await load_known_calendar(hotline)
+    h = await register(hotline)
+    s = await sign_for(hotline, h)
+    t0, due = s.assignments[0].received_at, s.answer_due_at()
+    assert due == cal.due(t0, 10)
+    await hotline.sleep_until(due + timedelta(hours=10))
+    s = await hotline.until(h, lambda s: s.clocks["answer"].card.value == "yellow")
+
+    s = await act(hotline, h, TicketWorkflow.raise_dispute, dispute())
+    child = coordination(hotline, s.coordinations[0].workflow_id)
+    await asyncio.wait_for(child.execute_update(CoordinationWorkflow.designate, Designation(
+        actor=OPERATOR, lead_unit="U1", co_units=["U4"], note="the lamp is U1's")), UPDATE_TIMEOUT)
+    s = await hotline.until(h, lambda s: s.open_coordination() is None)
+    assert len(s.assignments) == 1 and len(events(s, "dispatched")) == 1
+    assignment = s.assignments[0]
+    assert (assignment.received_at, assignment.designated, assignment.co_units) == (t0, True, ["U4"])
+    assert (s.stage, s.lead_unit, s.answer_due_at(), s.clocks["answer"].card.value) == (
+        Stage.HANDLING, "U1", due, "yellow")
+    kept = only_event(s, "designation_kept_receipt")
+    assert (kept.rule, kept.notify) == ("A14.5", ["unit:U1", "unit:U4"])
+    assert await refusal(hotline, h, TicketWorkflow.apply_return, a_return()) == (
+        "DESIGNATED_LEAD_CANNOT_RETURN", "A14.5", "conflict")
+
+
 @pytest.mark.parametrize("second_by", ["U1", None], ids=["lead", "hotline"])
 async def test_a14_5_a_second_dispute_while_one_is_open_is_refused(hotline: Hotline, second_by: str | None) -> None:
     """A14.5: one coordination at a time (COORDINATION_UNDER_WAY)."""
