@@ -28,7 +28,7 @@ from db.models import (
 )
 from db.seed import read_working_calendar
 from domain.calendar import SHANGHAI, WorkingCalendar
-from domain.commands import Registration
+from domain.commands import Registration, phone_key
 from domain.deadlines import PlannedDeadline, PlanRequest, plan
 from domain.rulesets import DEFAULT_RULE_SETS, RuleSet
 from domain.ticket import ActivityNames, OpeningFacts, TicketState
@@ -143,7 +143,8 @@ class HotlineActivities:
             return None
         return await session.scalar(
             select(RestrictedCallerRow).where(
-                RestrictedCallerRow.phone == phone, RestrictedCallerRow.until > registration.received_at
+                RestrictedCallerRow.phone == phone_key(phone),
+                RestrictedCallerRow.until > registration.received_at,
             )
         )
 

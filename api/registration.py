@@ -81,8 +81,10 @@ async def register(
     received_at: datetime = fields.pop("received_at") or now
     if received_at > now + CLOCK_SKEW:
         raise invalid("RECEIVED_IN_FUTURE", "received_at lies in the future", "A2")
+    if fields.get("co_units") and not fields.get("dispatch_to"):
+        raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
     async with runtime.session_maker() as session:
-        await require_units(session, [fields.get("dispatch_to"), *fields.get("co_units", [])])
+        await require_units(session, fields.get("co_units", []), lead=fields.get("dispatch_to"))
         await _require_rule_set(session, fields.get("rule_set_id"))
 
     request_hash = digest(body.model_dump_json())

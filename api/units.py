@@ -18,15 +18,31 @@ async def unit_scope(session: AsyncSession, unit_id: str) -> frozenset[str]:
     return frozenset(await session.scalars(select(tree.c.id)))
 
 
-async def require_units(session: AsyncSession, unit_ids: Iterable[str | None]) -> None:
-    """A ticket goes only to units the hotline has registered: an unknown id is the caller's mistake."""
-    wanted = {u for u in unit_ids if u is not None}
+# A4–A6: the hotline (tier 1) dispatches a ticket to a member unit (tier 2) to lead it; a tier-3 unit leads
+# a ticket only when the member unit above it forwards it (A6). Co-units, who assist, may be of any tier.
+MEMBER_TIER = 2
+
+
+async def require_units(
+    session: AsyncSession, unit_ids: Iterable[str | None], *, lead: str | None = None
+) -> None:
+    """A ticket goes only to units the hotline has registered: an unknown id is the caller's mistake.
+    `lead`: the unit the hotline sends the ticket to, to lead it, which must be a member unit."""
+    wanted = {u for u in [lead, *unit_ids] if u is not None}
     if not wanted:
         return
-    known = set(await session.scalars(select(UnitRow.id).where(UnitRow.id.in_(wanted))))
-    missing = sorted(wanted - known)
+    rows = (await session.execute(select(UnitRow.id, UnitRow.tier).where(UnitRow.id.in_(wanted)))).all()
+    tiers = {row.id: row.tier for row in rows}
+    missing = sorted(wanted - set(tiers))
     if missing:
         raise invalid("UNKNOWN_UNIT", f"no such unit: {', '.join(missing)}")
+    if lead is not None and tiers[lead] != MEMBER_TIER:
+        raise invalid(
+            "NOT_A_MEMBER_UNIT",
+            f"the hotline dispatches to member units (tier 2); {lead} is tier {tiers[lead]}: a sub-unit "
+            "gets a ticket forwarded from the unit above it",
+            "A6",
+        )
 
 
 async def require_subunit(session: AsyncSession, unit_id: str, sub_unit: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -19,10 +20,25 @@ from domain.vocabulary import (
     ReturnKind,
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# C0/C1 control characters other than tab and line breaks, and unpaired surrogates: no clerk writes them,
+# PostgreSQL's text cannot hold NUL, and a surrogate cannot be encoded as UTF-8. Let in, either would make
+# the ticket's projection fail on every retry; refused at the edge, the caller hears why (422).
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def writable(value: str) -> str:
+    if _UNWRITABLE.search(value):
+        raise ValueError("text may not contain control characters (other than tab and line breaks)")
+    return value
+
+
+Printable = AfterValidator(writable)
+# Free text whose length the model's own Field sets (the API's reference data: KB points, units, leaders).
+Words = Annotated[str, Printable]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Printable]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), Printable]
+UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable]
 
 
 def _plausible(value: datetime) -> datetime:
@@ -36,6 +52,13 @@ def _plausible(value: datetime) -> datetime:
         raise ValueError("an instant between the years 2000 and 2200, with its offset")
     return value
 
+
+def _distinct(values: list[str]) -> list[str]:
+    # A unit named twice is one co-unit, a line named twice one linkage: kept once, in the order given.
+    return list(dict.fromkeys(values))
+
+
+Distinct = AfterValidator(_distinct)
 
 # Every instant a caller gives: timezone-aware (a naive time cannot be placed in Asia/Shanghai) and plausible.
 Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
@@ -52,6 +75,19 @@ class Actor(Command):
     name: ShortText = ""
     # For unit staff: the unit they act for (A14 "the unit"); the API fills it from the credential.
     unit_id: UnitId | None = None
+
+
+_PHONE_PUNCTUATION = re.compile(r"[\s\-().·]")
+_MAINLAND_MOBILE = re.compile(r"^(?:\+?86|0086)(1\d{10})$")
+
+
+def phone_key(phone: str) -> str:
+    """One spelling per phone number, so that a restriction (A11) is not dodged by writing the number as
+    "134 0000 5555" or "+86 134-0000-5555": spaces and punctuation dropped, the country code taken off a
+    mainland mobile number."""
+    digits = _PHONE_PUNCTUATION.sub("", phone)
+    mobile = _MAINLAND_MOBILE.match(digits)
+    return mobile.group(1) if mobile else digits
 
 
 class Requester(Command):
@@ -71,7 +107,7 @@ class Registration(Command):
     # A17.3/A23: a matter on the emergency list: handled within 2 hours, concluded within 2 WD.
     emergency: bool = False
     # A23: emergency lines to link with (110 police, 119 fire, 120 ambulance, 122 traffic).
-    linkage: list[Annotated[str, StringConstraints(pattern=r"^(110|119|120|122)$")]] = Field(
+    linkage: Annotated[list[Annotated[str, StringConstraints(pattern=r"^(110|119|120|122)$")]], Distinct] = Field(
         default_factory=list, max_length=4)
     requester: Requester = Requester()
     content: Text = Field(..., min_length=1)
@@ -89,7 +125,7 @@ class Registration(Command):
     repeat_of: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
     # Register and dispatch in one step (the common case for operators).
     dispatch_to: UnitId | None = None
-    co_units: list[UnitId] = Field(default_factory=list, max_length=20)
+    co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
 
     def points(self) -> list[str]:
         return list(self.request_points) or [self.content]
@@ -114,7 +150,7 @@ class AnswerAtOnce(Command):
 class Dispatch(Command):
     actor: Actor
     lead_unit: UnitId
-    co_units: list[UnitId] = Field(default_factory=list, max_length=20)
+    co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
     note: Text = ""
 
 
@@ -205,7 +241,7 @@ class RaiseDispute(Command):
 
     actor: Actor
     kind: DisputeKind
-    units: list[UnitId] = Field(..., min_length=1, max_length=20)
+    units: Annotated[list[UnitId], Distinct] = Field(..., min_length=1, max_length=20)
     reason: Text = Field(..., min_length=1)
 
 
@@ -214,7 +250,7 @@ class Designation(Command):
 
     actor: Actor
     lead_unit: UnitId
-    co_units: list[UnitId] = Field(default_factory=list, max_length=20)
+    co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
     note: Text = ""
 
 

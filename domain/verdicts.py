@@ -344,12 +344,17 @@ def check_callback(state: TicketState, cmd: RecordCallback) -> None:
     require_stage(state, {Stage.CALLBACK}, "record a callback", "A24")
 
 
-def check_consultation(state: TicketState, cmd: RecordConsultation) -> None:
+def check_consultation(state: TicketState, cmd: RecordConsultation, now: datetime) -> None:
     """A9: the office records a consultation meeting's decision on a ticket it has registered and not yet
-    archived (a concluded ticket may still be the matter a meeting decides: A21 supplementary answers)."""
+    archived (a concluded ticket may still be the matter a meeting decides: A21 supplementary answers).
+    The meeting was held between the ticket's registration and today (Asia/Shanghai days)."""
     require_operator(cmd.actor)
     require_stage(state, frozenset(Stage) - {Stage.REGISTERED, Stage.NOT_ACCEPTED, Stage.ARCHIVED},
                   "record a consultation", "A9")
+    registered = WorkingCalendar.local_date(state.registration.received_at)
+    if not registered <= cmd.held_on <= WorkingCalendar.local_date(now):
+        raise invalid("MEETING_DATE_OUT_OF_RANGE",
+                      f"a meeting held between {registered} (registration) and today", "A9")
 
 
 def check_redo(state: TicketState, cmd: DecideRedo) -> None:

@@ -600,7 +600,7 @@ class TicketWorkflow:
 
     @workflow.update
     async def record_consultation(self, cmd: RecordConsultation) -> TicketState:
-        async with self._acting(lambda: v.check_consultation(self._s, cmd)):
+        async with self._acting(lambda: v.check_consultation(self._s, cmd, workflow.now())):
             notify = [f"unit:{u}" for u in (self._s.lead_unit, *self._s.co_units) if u]
             self._event("consultation_decided", cmd.actor, "A9", [*notify, "hotline"], meeting=cmd.meeting,
                         held_on=cmd.held_on.isoformat(), decision=cmd.decision)
@@ -608,7 +608,7 @@ class TicketWorkflow:
 
     @record_consultation.validator
     def _v_record_consultation(self, cmd: RecordConsultation) -> None:
-        self._validate(lambda: v.check_consultation(self._s, cmd))
+        self._validate(lambda: v.check_consultation(self._s, cmd, workflow.now()))
 
     @workflow.update
     async def decide_redo(self, cmd: DecideRedo) -> TicketState:

@@ -80,6 +80,8 @@ class Action:
     item: str | None = None
     # The unit ids the command names: each must be a registered unit.
     units: Callable[[dict[str, Any]], Iterable[str | None]] = lambda _: ()
+    # The unit the hotline sends the ticket to, to lead it: a member unit (A6).
+    lead: Callable[[dict[str, Any]], str | None] = lambda _: None
     # Server-side completion of the command's fields (in place), after the checks above.
     prepare: Prepare | None = None
 
@@ -165,7 +167,8 @@ ACTIONS: tuple[Action, ...] = (
         "Dispatch to a lead unit (operator)",
         "A12/A14: sends a registered ticket to its lead unit and co-units; the unit's limits count from now.",
         {"lead_unit": "WJ-URBAN", "co_units": ["WJ-POWER"], "note": "路灯属城管局职责"},
-        units=lambda d: [d["lead_unit"], *d["co_units"]],
+        units=lambda d: d["co_units"],
+        lead=lambda d: d["lead_unit"],
     ),
     Action(
         "not_accept",
@@ -276,7 +279,7 @@ ACTIONS: tuple[Action, ...] = (
         "ground with reasons (the unit keeps it; limits still count from the first receipt).",
         {"approve": True, "redispatch_to": "WJ-POWER", "reason": "属供电公司维护范围"},
         item="return_id",
-        units=lambda d: [d.get("redispatch_to")],
+        lead=lambda d: d.get("redispatch_to"),
         prepare=_knowledge_point,
     ),
     Action(
@@ -412,7 +415,7 @@ ACTIONS: tuple[Action, ...] = (
         "A24: once only, same limit as the original, no extension; the next rating is final. The redo goes "
         "back to the lead unit; a consultation the hotline answered on the spot (A12) names `lead_unit`.",
         {"approve": True, "reason": "答复未解决问题"},
-        units=lambda d: [d.get("lead_unit")],
+        lead=lambda d: d.get("lead_unit"),
     ),
     Action(
         "apply_supplement",
@@ -475,7 +478,7 @@ async def perform(
     if action.item is not None:
         data[action.item] = item
     async with runtime.session_maker() as session:
-        await require_units(session, action.units(data))
+        await require_units(session, action.units(data), lead=action.lead(data))
     if action.prepare is not None:
         await action.prepare(runtime, caller, ticket_no, data)
     command = action.command.model_validate(data)

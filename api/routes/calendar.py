@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import responses
+from api.schemas import BODY_CONFIG
 from db.models import CalendarYearRow
 from domain.calendar import YearCalendar
 from operations.calendar import load_year_and_replan
@@ -19,6 +20,8 @@ router = APIRouter(prefix="/calendar", tags=["calendar"])
 
 class CalendarNotice(BaseModel):
     """One year's notice; validated as a YearCalendar (dates inside the year, 调休 only on weekends)."""
+
+    model_config = BODY_CONFIG
 
     year: int = Field(ge=2000, le=2100, examples=[2027])
     holidays: list[date] = Field(max_length=366, description="Every statutory day off.")

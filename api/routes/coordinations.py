@@ -55,7 +55,7 @@ async def designate(
         raise conflict("ALREADY_DESIGNATED", "the lead is already designated", "A14.5")
     command = Designation.model_validate(dict(body) | {"actor": caller.actor})
     async with runtime.session_maker() as session:
-        await require_units(session, [command.lead_unit, *command.co_units])
+        await require_units(session, command.co_units, lead=command.lead_unit)
     return await runtime.temporal.designate(
         no, n, command, update_id("designate", f"cred-{caller.credential_id}", idempotency_key)
     )

@@ -25,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Caller, Role
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import ApiError, invalid, responses
+from api.schemas import BODY_CONFIG
 from api.units import require_units
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow
 from db.seed import read_working_calendar
+from domain.commands import Words
 from domain.knowledge import (
     ErrorSeverity,
     PointKind,
@@ -41,9 +43,16 @@ from operations.credentials import UNIT_ID_PATTERN
 router = APIRouter(prefix="/knowledge-points", tags=["knowledge base"])
 
 
+PUBLICATION_HORIZON_DAYS = 730
+
+
 class KnowledgePointIn(BaseModel):
-    title: str = Field(min_length=1, max_length=200, examples=["社保卡补办"])
-    body: str = Field(min_length=1, max_length=20_000, examples=["携带身份证到任一社保网点办理，当场制卡。"])
+    model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
+
+    title: Words = Field(min_length=1, max_length=200, examples=["社保卡补办"])
+    body: Words = Field(
+        min_length=1, max_length=20_000, examples=["携带身份证到任一社保网点办理，当场制卡。"]
+    )
     unit_id: str | None = Field(
         None,
         pattern=UNIT_ID_PATTERN,
@@ -75,15 +84,19 @@ class KnowledgePointOut(BaseModel):
 
 
 class KnowledgeCorrection(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=20_000)
+    model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
+
+    title: Words = Field(min_length=1, max_length=200)
+    body: Words = Field(min_length=1, max_length=20_000)
 
 
 class ErrorNoticeIn(BaseModel):
+    model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
+
     severity: ErrorSeverity = Field(
         description="`general`: fixed within 2 working days; `major` (a major or sudden event): 24 hours."
     )
-    note: str = Field(min_length=1, max_length=2_000, examples=["停水公告的联系电话已变更"])
+    note: Words = Field(min_length=1, max_length=2_000, examples=["停水公告的联系电话已变更"])
 
 
 class ErrorState(StrEnum):
@@ -182,6 +195,17 @@ async def upload(
         unit_id = point.unit_id
     if unit_id is None:
         raise invalid("UNIT_REQUIRED", "name the unit the knowledge point belongs to", "A29")
+    if (
+        point.publishes_on is not None
+        and abs((point.publishes_on - now.date()).days) > PUBLICATION_HORIZON_DAYS
+    ):
+        # A28.2 reports a policy days ahead: a date years away is a typo, and counting working days to it
+        # would hold the API for as long as it takes.
+        raise invalid(
+            "PUBLICATION_DAY_OUT_OF_RANGE",
+            f"a publication day within {PUBLICATION_HORIZON_DAYS} days of today",
+            "A28.2",
+        )
     if (point.kind == PointKind.POLICY) != (point.publishes_on is not None):
         if point.kind == PointKind.POLICY:
             raise invalid(

@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import conflict, invalid, responses
+from api.schemas import BODY_CONFIG
 from db.api_models import LeaderSessionRow, UnitRow
+from domain.commands import Instant, Words
 from operations.credentials import UNIT_ID_PATTERN
 
 router = APIRouter(prefix="/leader-sessions", tags=["leaders on the line (A7)"])
@@ -25,13 +27,15 @@ LONGEST_SESSION_HOURS = 12
 
 
 class LeaderSessionIn(BaseModel):
-    leader_name: str = Field(min_length=1, max_length=200, examples=["王伟"])
-    title: str = Field(min_length=1, max_length=200, examples=["区长"])
+    model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
+
+    leader_name: Words = Field(min_length=1, max_length=200, examples=["王伟"])
+    title: Words = Field(min_length=1, max_length=200, examples=["区长"])
     unit_id: str = Field(
         pattern=UNIT_ID_PATTERN, examples=["WJ"], description="The leader's unit (tier 1 or 2)."
     )
-    starts_at: AwareDatetime = Field(examples=["2026-12-03T09:00:00+08:00"])
-    ends_at: AwareDatetime = Field(examples=["2026-12-03T11:00:00+08:00"])
+    starts_at: Instant = Field(examples=["2026-12-03T09:00:00+08:00"])
+    ends_at: Instant = Field(examples=["2026-12-03T11:00:00+08:00"])
 
 
 class LeaderSessionOut(LeaderSessionIn):
@@ -107,8 +111,8 @@ async def list_sessions(
     caller: StaffDep,
     session: SessionDep,
     now: NowDep,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[Instant | None, Query(alias="from")] = None,
+    end: Annotated[Instant | None, Query(alias="to")] = None,
     unit_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[LeaderSessionOut]:

@@ -10,14 +10,17 @@ from pydantic import BaseModel, Field
 from api.deps import NowDep, OperatorDep, RuntimeDep
 from api.errors import responses
 from api.routes.rule_sets import current_rule_set
+from api.schemas import BODY_CONFIG
 from db.models import RestrictedCallerRow
 from db.session import insert_for
-from domain.commands import ShortText, Text
+from domain.commands import ShortText, Text, phone_key
 
 router = APIRouter(prefix="/restrictions", tags=["restrictions"])
 
 
 class RestrictionIn(BaseModel):
+    model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
+
     phone: ShortText = Field(min_length=3, examples=["13900000000"])
     reason: Text = Field(min_length=1, examples=["多次辱骂话务员"])
     rule_set_id: ShortText = Field("city", description="Whose `restriction_days` apply (A33).")
@@ -38,7 +41,8 @@ class RestrictionOut(BaseModel):
     summary="Restrict a caller (operator)",
     description="A11: harassment, insults or threats: the caller's new requests are not accepted for "
     "the rule set's `restriction_days` (30 natural days in the city's rules), counted "
-    "from now. Restricting the same phone again restarts the period.",
+    "from now. Restricting the same phone again restarts the period. The number is kept in one spelling "
+    "(no spaces or punctuation, no +86 on a mobile number), and so is every requester's it is matched with.",
 )
 async def restrict(
     restriction: RestrictionIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep
@@ -46,7 +50,7 @@ async def restrict(
     async with runtime.session_maker.begin() as session:
         rule_set = await current_rule_set(session, restriction.rule_set_id)
         values = {
-            "phone": restriction.phone,
+            "phone": phone_key(restriction.phone),
             "until": now + timedelta(days=rule_set.restriction_days),
             "reason": restriction.reason,
             "created_at": now,
@@ -58,4 +62,4 @@ async def restrict(
                 set_={k: stmt.excluded[k] for k in values if k != "phone"},
             )
         )
-    return RestrictionOut(phone=restriction.phone, until=values["until"], reason=restriction.reason)
+    return RestrictionOut(phone=values["phone"], until=values["until"], reason=restriction.reason)

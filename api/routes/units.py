@@ -11,15 +11,19 @@ from sqlalchemy import select
 
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import ApiError, responses
+from api.schemas import BODY_CONFIG
 from db.api_models import UnitRow
+from domain.commands import Words
 from operations.credentials import UNIT_ID_PATTERN, UnitError, UnitKind, create_unit
 
 router = APIRouter(prefix="/units", tags=["units"])
 
 
 class UnitIn(BaseModel):
+    model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
+
     id: str = Field(pattern=UNIT_ID_PATTERN, examples=["WJ-URBAN-XH"])
-    name: str = Field(min_length=1, max_length=200, examples=["新华街道办事处"])
+    name: Words = Field(min_length=1, max_length=200, examples=["新华街道办事处"])
     tier: int = Field(ge=1, le=3, description="A6: 1 city-level, 2 a member unit, 3 its sub-units.")
     parent_id: str | None = Field(
         None, max_length=64, examples=["WJ-URBAN"], description="The unit above (a lower tier number)."

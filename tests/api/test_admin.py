@@ -126,6 +126,21 @@ async def test_a_restricted_caller_is_not_accepted(api: Api) -> None:
     assert (late.status_code, late.json()["code"]) == (409, "STAGE_FORBIDS_ACTION")
 
 
+async def test_a_restriction_holds_however_the_number_is_written(api: Api) -> None:
+    """A11: the number is kept and matched in one spelling: spaces, dashes and +86 do not dodge it."""
+    restricted = await api.post("/restrictions", {"phone": "+86 134-0000-5555", "reason": "威胁话务员"})
+    assert (restricted.status_code, restricted.json()["phone"]) == (201, "13400005555")
+    for spelling in ("13400005555", "134 0000 5555", "+8613400005555", "0086 13400005555"):
+        body = {
+            "channel": "phone",
+            "category": "complaint",
+            "content": "又来了",
+            "requester": {"phone": spelling},
+        }
+        ticket = (await api.post("/tickets", body)).json()["ticket"]
+        assert (ticket["stage"], ticket["not_accepted_reason"]) == ("not_accepted", "A11"), spelling
+
+
 async def test_the_operations_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow, LeaderSessionRow, RequesterAccessRow, UnitRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
+from domain.calendar import WorkingCalendar
 from tests.api.conftest import (
     CO_UNIT,
     LEAD,
@@ -112,6 +113,11 @@ async def _closure_now(api: Api) -> dict[str, Any]:
     return closure_body(POINTS, await api.now())
 
 
+async def _consultation(api: Api) -> dict[str, Any]:
+    held_on = WorkingCalendar.local_date(await api.now()).isoformat()  # A9: held by today
+    return {"meeting": "会商纪要第12号", "held_on": held_on, "decision": "城管局牵头"}
+
+
 # A18: a notice names a concluded earlier ticket; one per module's Api, made on first use.
 _PRIOR_MATTER: dict[int, str] = {}
 
@@ -188,7 +194,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/tickets/{no}/consultations",
         OPERATOR,
         "handling",
-        {"meeting": "会商纪要第12号", "held_on": "2026-11-20", "decision": "城管局牵头"},
+        _consultation,
     ),
     _post(
         "/tickets/{no}/supplements/{supplement_id}/permission",
