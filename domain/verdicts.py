@@ -116,7 +116,9 @@ def check_sign_for(state: TicketState, cmd: SignFor) -> None:
 
 def check_emergency_response(state: TicketState, actor: Actor) -> None:
     require_lead(state, actor)
-    require_stage(state, HANDLING_STAGES, "report the emergency response", "A17.3")
+    # The 2-hour limit runs whatever paperwork is under review: handling on site while an extension
+    # application waits is what an emergency needs.
+    require_stage(state, HANDLING_STAGES | {Stage.EXTENSION_REVIEW}, "report the emergency response", "A17.3")
     if not state.registration.emergency:
         raise conflict("NOT_AN_EMERGENCY", "only an emergency has a 2-hour handling limit", "A17.3")
     if state.clocks.get("handle") and state.clocks["handle"].met_at:
@@ -220,6 +222,12 @@ def check_review_return(state: TicketState, cmd: ReviewReturn) -> None:
 def check_dispute(state: TicketState, cmd: RaiseDispute) -> None:
     if cmd.actor.kind == ActorKind.UNIT:
         require_lead(state, cmd.actor)
+        assignment = state.assignment
+        if assignment is not None and assignment.designated:
+            # A14.5 "承办单位应当遵照办理": a lead designated in coordination handles it, and cannot
+            # reopen the question by a dispute of its own. The hotline still may.
+            raise conflict("DESIGNATED_LEAD_CANNOT_DISPUTE",
+                           "a lead designated in coordination must handle the ticket", "A14.5")
     else:
         require_operator(cmd.actor)
     if state.open_coordination() is not None:
@@ -231,7 +239,8 @@ def check_extension(state: TicketState, cmd: ApplyExtension, now: datetime) -> N
     require_lead(state, cmd.actor)
     assignment = state.assignment
     assert assignment is not None
-    if assignment.redo:
+    if assignment.redo or state.redo_count > 0:
+        # A24: no extension in a redo, even when a coordination has since designated another lead.
         raise conflict("NO_EXTENSION_IN_REDO", "a redo has the original limit and no extension", "A24")
     require_stage(state, HANDLING_STAGES, "apply for an extension", "A17")
     if len(state.extensions) >= state.rule_set.max_extensions:
@@ -246,6 +255,8 @@ def check_extension(state: TicketState, cmd: ApplyExtension, now: datetime) -> N
 def check_review_extension(state: TicketState, cmd: Review) -> None:
     require_operator(cmd.actor)
     require_stage(state, {Stage.EXTENSION_REVIEW}, "review an extension", "A17")
+    if not cmd.approve and not cmd.reason.strip():
+        raise invalid("REASON_REQUIRED", "say why the extension is refused", "A17")
 
 
 def check_contact(state: TicketState, cmd: ContactAttempt, now: datetime) -> None:
@@ -253,6 +264,11 @@ def check_contact(state: TicketState, cmd: ContactAttempt, now: datetime) -> Non
     require_stage(state, HANDLING_STAGES | {Stage.CLOSURE_REVIEW}, "record a contact attempt", "A20")
     if cmd.at > now + timedelta(minutes=5):
         raise invalid("CONTACT_IN_FUTURE", "a contact attempt cannot lie in the future", "A20")
+    assignment = state.assignment
+    if assignment is not None and cmd.at < assignment.received_at:
+        # Only contacts since this unit received the ticket count (A20); an earlier one is a typo.
+        raise invalid("CONTACT_BEFORE_RECEIPT", "a contact attempt comes after the unit received the ticket",
+                      "A20")
 
 
 def requester_deemed_answered(contacts: list[Contact]) -> datetime | None:
@@ -275,9 +291,13 @@ def requester_deemed_answered(contacts: list[Contact]) -> datetime | None:
     return None
 
 
-def check_closure(state: TicketState, cmd: ApplyClosure) -> None:
+def check_closure(state: TicketState, cmd: ApplyClosure, now: datetime) -> None:
     require_lead(state, cmd.actor)
     require_stage(state, {Stage.HANDLING}, "apply for closure", "A20")
+    if not state.registration.received_at <= cmd.handled_at <= now + timedelta(minutes=5):
+        # A20(2) "办理时间": the matter was handled after it was registered and not later than now.
+        raise invalid("HANDLED_AT_OUT_OF_RANGE", "the matter was handled between its registration and now",
+                      "A20")
     if state.requester_informed_at is None:
         raise conflict("REQUESTER_NOT_INFORMED",
                        "tell the requester the result first (or two consecutive days of failed calls)", "A20")
@@ -403,6 +423,8 @@ def _supplement(state: TicketState, supplement_id: str, status: SupplementStatus
 def check_review_supplement_permission(state: TicketState, cmd: ReviewSupplement) -> None:
     require_operator(cmd.actor)
     _supplement(state, cmd.supplement_id, SupplementStatus.REQUESTED, "be permitted")
+    if not cmd.approve and not cmd.reason.strip():
+        raise invalid("REASON_REQUIRED", "say why the supplementary answer is not permitted", "A21")
 
 
 def check_submit_supplement(state: TicketState, cmd: SubmitSupplement) -> None:

@@ -495,14 +495,14 @@ class TicketWorkflow:
 
     @workflow.update
     async def apply_closure(self, cmd: ApplyClosure) -> TicketState:
-        async with self._acting(lambda: v.check_closure(self._s, cmd)):
+        async with self._acting(lambda: v.check_closure(self._s, cmd, workflow.now())):
             self._submit_for_closure(ClosureRecord(id=self._closure_id(), applied_at=workflow.now(), closure=cmd),
                                      cmd.actor, "closure_applied", "A20")
         return self._s
 
     @apply_closure.validator
     def _v_apply_closure(self, cmd: ApplyClosure) -> None:
-        self._validate(lambda: v.check_closure(self._s, cmd))
+        self._validate(lambda: v.check_closure(self._s, cmd, workflow.now()))
 
     @workflow.update
     async def find_not_acceptable(self, cmd: FindNotAcceptable) -> TicketState:

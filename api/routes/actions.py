@@ -106,6 +106,16 @@ async def _knowledge_point(runtime: Runtime, _: Caller, __: str, data: dict[str,
     )
 
 
+async def _answering_point(runtime: Runtime, _: Caller, __: str, data: dict[str, Any]) -> None:
+    """A12: the answer cites a point of the knowledge base, if any: one that exists."""
+    point_id = data.get("knowledge_point_id")
+    if not point_id:
+        return
+    async with runtime.session_maker() as session:
+        if await session.get(KnowledgePointRow, point_id) is None:
+            raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", "A12")
+
+
 async def _subunit(runtime: Runtime, caller: Caller, _: str, data: dict[str, Any]) -> None:
     assert caller.unit_id is not None
     async with runtime.session_maker() as session:
@@ -189,6 +199,7 @@ ACTIONS: tuple[Action, ...] = (
         "Answer a consultation at once (operator)",
         "A12: a consultation answered on the spot from the knowledge base; the requester is asked to rate.",
         {"answer": "社保卡补办请携带身份证到任一社保网点办理。", "knowledge_point_id": "kp-3f9a0c1b2d4e"},
+        prepare=_answering_point,
     ),
     Action(
         "sign_for",

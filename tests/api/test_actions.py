@@ -48,6 +48,14 @@ async def test_a12_a_consultation_answered_at_once_is_rated(api: Api) -> None:
         await api.post("/knowledge-points", {"title": "社保卡补办", "body": "到社保网点办理"}, as_="power")
     ).json()
     no = (await api.register(category="consultation", dispatch_to=None))["ticket_no"]
+    unknown = await api.post(
+        f"/tickets/{no}/answer", {"answer": "见知识库", "knowledge_point_id": "KP-nonexistent"}
+    )
+    assert (unknown.status_code, unknown.json()["code"], unknown.json()["rule"]) == (
+        422,
+        "UNKNOWN_KNOWLEDGE_POINT",
+        "A12",
+    )
     t = await api.act(no, "answer", {"answer": "到任一社保网点办理", "knowledge_point_id": point["id"]})
     assert (t["stage"], t["outcome"], t["answered_at_once"]) == (
         "rating",

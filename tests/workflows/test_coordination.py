@@ -243,3 +243,19 @@ async def test_a14_4_the_hotline_approves_the_finding_and_the_ticket_concludes(
     assert (concluded.data, s.concluded_at) == ({"outcome": "not_acceptable_by_unit"}, concluded.at)
     assert s.archive_at == concluded.at + timedelta(days=90)  # A21: open for supplements, then archived
     assert s.ratings == []
+
+
+async def test_a14_5_a_designated_lead_cannot_reopen_the_question_by_a_dispute(hotline: Hotline) -> None:
+    """A14.5 "承办单位应当遵照办理": once designated, the lead handles it; a dispute of its own is refused
+    (DESIGNATED_LEAD_CANNOT_DISPUTE). The hotline may still raise one."""
+    h = await register(hotline)
+    s = await act(hotline, h, TicketWorkflow.raise_dispute, dispute())
+    child = coordination(hotline, s.coordinations[0].workflow_id)
+    await asyncio.wait_for(child.execute_update(CoordinationWorkflow.designate, Designation(
+        actor=OPERATOR, lead_unit="U3")), UPDATE_TIMEOUT)
+    await hotline.until(h, lambda s: s.lead_unit == "U3" and s.open_coordination() is None)
+    assert await refusal(hotline, h, TicketWorkflow.raise_dispute, RaiseDispute(
+        actor=unit("U3"), kind=DisputeKind.SEVERAL_UNITS, units=["U4"], reason="again")) == (
+        "DESIGNATED_LEAD_CANNOT_DISPUTE", "A14.5", "conflict")
+    s = await act(hotline, h, TicketWorkflow.raise_dispute, dispute(None))
+    assert (s.stage, len(s.coordinations)) == (Stage.COORDINATING, 2)

@@ -268,3 +268,32 @@ async def test_a20_closure_sent_back_keeps_the_limit_from_first_receipt(hotline:
 
     s = await crosses(hotline, h, "answer", due, Card.GREEN, Card.YELLOW)
     assert (await search_attributes(h))[sa.CARD.name] == "yellow"
+
+
+async def test_a20_a_contact_before_the_units_receipt_and_a_closure_handled_in_the_future_are_refused(
+        hotline: Hotline) -> None:
+    """A20: contacts count from the unit's receipt, so one dated before it is a typo (CONTACT_BEFORE_RECEIPT);
+    a closure says when the matter was handled: after registration and not later than now
+    (HANDLED_AT_OUT_OF_RANGE). Nothing is recorded."""
+    h = await register(hotline, Category.COMPLAINT)
+    s = await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=U1))
+    received = s.assignments[0].received_at
+    early = ContactAttempt(actor=U1, at=received - timedelta(days=3), reached=True)
+    assert verdict(await hotline.refused(h, TicketWorkflow.record_contact, early)) == ("CONTACT_BEFORE_RECEIPT", "A20")
+    s = await hotline.inform_requester(h)
+    for handled_at in (s.registration.received_at - timedelta(days=1), await hotline.now() + timedelta(days=30)):
+        closure = hotline.closure(s).model_copy(update={"handled_at": handled_at})
+        assert verdict(await hotline.refused(h, TicketWorkflow.apply_closure, closure)) == (
+            "HANDLED_AT_OUT_OF_RANGE", "A20")
+    s = await hotline.state(h)
+    assert (s.stage, s.closures, len(s.contacts)) == (Stage.HANDLING, [], 1)
+
+
+async def test_a17_a_refused_extension_says_why(hotline: Hotline) -> None:
+    h = await register(hotline, Category.COMPLAINT)
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=U1))
+    await hotline.act(h, TicketWorkflow.apply_extension, ApplyExtension(actor=U1, reason="r", requester_told=True))
+    refused = await hotline.refused(h, TicketWorkflow.review_extension, Review(actor=OPERATOR, approve=False))
+    assert verdict(refused) == ("REASON_REQUIRED", "A17")
+    s = await hotline.act(h, TicketWorkflow.review_extension, Review(actor=OPERATOR, approve=False, reason="not hard"))
+    assert s.extensions[0].decision == Decision.REFUSED

@@ -25,7 +25,7 @@ from temporalio.worker import Worker
 from activities.hotline import HotlineActivities
 from db.seed import load_calendar_year
 from domain.calendar import SHANGHAI, YearCalendar
-from domain.commands import Dispatch, EmergencyResponse, SignFor
+from domain.commands import ApplyExtension, Dispatch, EmergencyResponse, SignFor
 from domain.deadlines import PlannedDeadline, PlanRequest
 from domain.ticket import ActivityNames, TicketInput, TicketState, TimelineEvent
 from domain.vocabulary import Card, Category, Stage
@@ -392,3 +392,14 @@ async def test_an_action_right_after_registration_waits_for_the_dispatch(hotline
         # the update must wait for the opening, not be refused.
         s = await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
         assert s.stage == Stage.HANDLING
+
+
+async def test_a17_3_the_emergency_response_is_reported_while_an_extension_waits(hotline: Hotline) -> None:
+    """A17.3: the 2-hour limit runs whatever paperwork is under review; the stage stays extension review."""
+    h = await register(hotline, Category.HELP, emergency=True)
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    await hotline.act(h, TicketWorkflow.apply_extension,
+                      ApplyExtension(actor=unit("U1"), reason="Parts on order", requester_told=True))
+    s = await hotline.act(h, TicketWorkflow.report_emergency_response,
+                          EmergencyResponse(actor=unit("U1"), note="Crew on site"))
+    assert (s.stage, s.clocks["handle"].met_at is not None) == (Stage.EXTENSION_REVIEW, True)

@@ -16,6 +16,8 @@ from domain.commands import (
     ApplyReturn,
     ContactAttempt,
     DecideRedo,
+    Designation,
+    RaiseDispute,
     Rate,
     RecordCallback,
     Review,
@@ -27,6 +29,7 @@ from domain.vocabulary import (
     Category,
     ContactChannel,
     Decision,
+    DisputeKind,
     Outcome,
     RatingOption,
     ReturnKind,
@@ -45,6 +48,7 @@ from tests.workflows.test_limits_and_cards import (
     register,
     verdict,
 )
+from workflows.coordination import CoordinationWorkflow
 from workflows.ticket import TicketWorkflow
 
 U1 = unit("U1")
@@ -272,3 +276,18 @@ async def test_a24_a_redo_goes_back_to_its_unit_not_another(hotline: Hotline) ->
         "REDO_GOES_BACK_TO_THE_UNIT", "A24")
     s = await hotline.act(h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, lead_unit="U1"))
     assert (s.lead_unit, s.redo_count) == ("U1", 1)
+
+
+async def test_a24_no_extension_in_a_redo_even_after_a_coordination_changes_the_lead(hotline: Hotline) -> None:
+    """A24: the redo has no extension; a dispute in the redo that designates another lead starts a new
+    receipt, but the ticket is still being redone, so that lead may not extend it either."""
+    h, _ = await dissatisfied_callback(hotline, wants_redo=True)
+    await hotline.act(h, TicketWorkflow.decide_redo, APPROVE_REDO)
+    s = await hotline.act(h, TicketWorkflow.raise_dispute, RaiseDispute(
+        actor=OPERATOR, kind=DisputeKind.SEVERAL_UNITS, units=["U1", "U2"], reason="the lamp is U2's"))
+    child = hotline.client.get_workflow_handle_for(CoordinationWorkflow.run, s.coordinations[0].workflow_id)
+    await child.execute_update(CoordinationWorkflow.designate, Designation(actor=OPERATOR, lead_unit="U2"))
+    await hotline.until(h, lambda s: s.lead_unit == "U2" and s.open_coordination() is None)
+    refused = await hotline.refused(h, TicketWorkflow.apply_extension,
+                                    ApplyExtension(actor=unit("U2"), reason="More time", requester_told=True))
+    assert verdict(refused) == ("NO_EXTENSION_IN_REDO", "A24")
