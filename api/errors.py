@@ -1,8 +1,9 @@
 """The one place where failures become HTTP answers.
 
 Every error body is `{"code", "message", "rule"?, "errors"?}`. Domain verdicts carry their kind
-(domain/errors.py): conflict -> 409, invalid -> 422, not_yours -> 404 (never 403 for a ticket: ids must not
-be probed). Temporal or the database not answering in time -> 503. Nothing is answered with a 500: a
+(domain/errors.py): conflict -> 409, invalid -> 422, not_yours -> 404 (ids must not be probed), except
+for a caller who already sees the ticket: an action that is not theirs is 403 NOT_YOUR_ACTION
+(api/routes/actions.py perform). Temporal or the database not answering in time -> 503. Nothing is answered with a 500: a
 last-resort middleware answers 503 UNAVAILABLE and logs the exception.
 """
 
@@ -301,7 +302,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for the error answers an endpoint may give."""
     described = {
         401: "No or an invalid bearer token (`UNAUTHENTICATED`).",
-        403: "Your role may not use this endpoint (`FORBIDDEN`).",
+        403: "Your role may not use this endpoint (`FORBIDDEN`), or the ticket you see is not yours to act on "
+        "here (`NOT_YOUR_ACTION`: a co-unit or a unit above the lead doing the lead's part).",
         404: "No such ticket, or not one you may see (`TICKET_NOT_FOUND`): the two are indistinguishable.",
         409: "The ticket's stage or history does not allow this now; `rule` names the rule.",
         422: "Invalid input (`INVALID_INPUT` with field `errors`), or an action the rules reject as "

@@ -18,10 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
 
 from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
-from api.errors import conflict, invalid, responses
+from api.errors import TICKET_NOT_FOUND, ApiError, conflict, invalid, responses, verdict_error
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
 from api.tickets import actionable_ticket, relation_in, ticket_view
@@ -493,12 +494,21 @@ async def perform(
     if action.prepare is not None:
         await action.prepare(runtime, caller, ticket_no, data)
     command = action.command.model_validate(data)
-    updated = await runtime.temporal.update_ticket(
-        ticket_no,
-        action.update,
-        command,
-        update_id(action.update, f"cred-{caller.credential_id}", idempotency_key),
-    )
+    try:
+        updated = await runtime.temporal.update_ticket(
+            ticket_no,
+            action.update,
+            command,
+            update_id(action.update, f"cred-{caller.credential_id}", idempotency_key),
+        )
+    except WorkflowUpdateFailedError as failed:
+        err = verdict_error(failed)
+        if err.status == 404 and err.code == TICKET_NOT_FOUND:
+            # The caller sees this ticket (checked above): nothing leaks by saying the action is another's
+            # (a co-unit signing for, a county acting for its department). Only a caller who cannot see
+            # the ticket hears 404.
+            raise ApiError(403, "NOT_YOUR_ACTION", err.message) from None
+        raise err from None
     # Shown as the caller now stands to the ticket (the action may have changed it), as before if not at all.
     relation = await relation_in(runtime, caller, updated) or relation
     return await ticket_view(runtime, caller, updated, relation, f"action:{action.update}")

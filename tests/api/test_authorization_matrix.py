@@ -77,9 +77,9 @@ INVOLVED = row(404, operator=200, lead=200, co_unit=200, ancestor=200, **NO_ACCO
 # The role check comes first and reveals nothing about the ticket: 403.
 OPERATOR = row(403, operator=200, **NO_ACCOUNT)
 OPERATOR_CREATES = row(403, operator=201, **NO_ACCOUNT)
-# A unit action: any other unit gets 404 (the API for units not involved, the workflow for co-units and
-# ancestors, A32: never 403 for a ticket); other roles 403.
-LEAD_ONLY = row(404, lead=200, operator=403, integrator=403, **NO_ACCOUNT)
+# A unit action: a unit not involved gets 404 (it may not learn the ticket exists, A32); a unit that sees the
+# ticket (its co-unit, the units above the lead, A6) hears 403 NOT_YOUR_ACTION; other roles 403.
+LEAD_ONLY = row(404, lead=200, co_unit=403, ancestor=403, operator=403, integrator=403, **NO_ACCOUNT)
 # The requester's own door: staff have no secret to send (the header is required: 422).
 REQUESTER = row(422, requester=200)
 
@@ -212,7 +212,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # -- the lead unit's actions
     _post("/tickets/{no}/sign-for", LEAD_ONLY, "dispatched"),
     # The API checks "a sub-unit of yours" (A6) before the workflow's "only the lead forwards": the co-unit
-    # hears 422 NOT_A_SUBUNIT, the county above (XH is below it) the workflow's 404. Refused all the same.
+    # hears 422 NOT_A_SUBUNIT, the county above (XH is below it) the workflow's verdict, 403. Refused all the same.
     _post("/tickets/{no}/forward", {**LEAD_ONLY, "co_unit": 422}, "dispatched", {"sub_unit": SUB_UNIT}),
     _post("/tickets/{no}/emergency-response", LEAD_ONLY, "emergency", {"note": "抢修人员已到场"}),
     _post("/tickets/{no}/survey", LEAD_ONLY, "dispatched", {"note": "现场核查权属"}),
@@ -242,7 +242,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # A14.5: the office or the lead raises a dispute.
     _post(
         "/tickets/{no}/disputes",
-        row(404, operator=200, lead=200, integrator=403, **NO_ACCOUNT),
+        row(404, operator=200, lead=200, co_unit=403, ancestor=403, integrator=403, **NO_ACCOUNT),
         "dispatched",
         {"kind": "contested_jurisdiction", "units": [LEAD, CO_UNIT], "reason": "双方均称不属本单位"},
     ),

@@ -127,9 +127,11 @@ async def test_verdicts_map_to_409_422_and_404(api: Api) -> None:
         :2
     ] == (403, "FORBIDDEN")
     assert error(await api.get("/tickets", as_="integrator"))[:2] == (403, "FORBIDDEN")
-    # 404 (domain NOT_YOURS): a co-unit may see the ticket but not act as its lead.
+    # Domain NOT_YOURS: a co-unit sees the ticket but may not act as its lead: 403, since it knows the
+    # ticket exists; a unit not involved hears 404, as for a ticket that does not exist.
     await api.act(no, "dispatch", {"lead_unit": "WJ-URBAN", "co_units": ["WJ-POWER"]})
-    assert error(await api.post(f"/tickets/{no}/sign-for", as_="power"))[:2] == (404, "TICKET_NOT_FOUND")
+    assert error(await api.post(f"/tickets/{no}/sign-for", as_="power"))[:2] == (403, "NOT_YOUR_ACTION")
+    assert error(await api.post(f"/tickets/{no}/sign-for", as_="zhenjiang"))[:2] == (404, "TICKET_NOT_FOUND")
     await api.act(no, "sign-for", as_="urban")
     again = await api.post(f"/tickets/{no}/sign-for", as_="urban")
     assert error(again)[:2] == (409, "STAGE_FORBIDS_ACTION")
