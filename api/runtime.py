@@ -41,8 +41,15 @@ class Runtime:
             if stored is None:
                 return None
             # The projected state keeps no timeline: it is reassembled from its own table.
-            events = (await session.scalars(select(TimelineEventRow).where(
-                TimelineEventRow.ticket_no == ticket_no).order_by(TimelineEventRow.seq))).all()
-        timeline = [TimelineEvent(id=e.id, seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, rule=e.rule,
-                                  data=e.data) for e in events]
+            events = (
+                await session.scalars(
+                    select(TimelineEventRow)
+                    .where(TimelineEventRow.ticket_no == ticket_no)
+                    .order_by(TimelineEventRow.seq)
+                )
+            ).all()
+        timeline = [
+            TimelineEvent(id=e.id, seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, rule=e.rule, data=e.data)
+            for e in events
+        ]
         return TicketState.model_validate(stored).model_copy(update={"timeline": timeline})

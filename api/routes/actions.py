@@ -23,6 +23,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
 from api.errors import TICKET_NOT_FOUND, ApiError, conflict, invalid, responses, verdict_error
+from api.idempotency import claim_action_key, request_digest
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
 from api.tickets import actionable_ticket, relation_in, ticket_view
@@ -494,6 +495,16 @@ async def perform(
     if action.prepare is not None:
         await action.prepare(runtime, caller, ticket_no, data)
     command = action.command.model_validate(data)
+    if idempotency_key is not None:
+        scope = f"{action.update}:cred-{caller.credential_id}"
+        await claim_action_key(
+            runtime,
+            scope,
+            idempotency_key,
+            request_digest(ticket_no, item, body),
+            ticket_no,
+            await runtime.clock(),
+        )
     try:
         updated = await runtime.temporal.update_ticket(
             ticket_no,

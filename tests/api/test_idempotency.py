@@ -89,6 +89,29 @@ async def test_a_retried_action_has_one_effect(api: Api) -> None:
     assert (repeat.status_code, repeat.json()["code"]) == (409, "STAGE_FORBIDS_ACTION")
 
 
+async def test_an_actions_key_reused_for_another_request_is_refused(api: Api) -> None:
+    """One key, one request: the same key approving and then refusing an extension (or acting on another
+    ticket) is 422 IDEMPOTENCY_KEY_REUSED, and the first decision stands. The same request again replays."""
+    no = (await api.register())["ticket_no"]
+    await api.act(no, "sign-for", as_="urban")
+    await api.act(no, "extension", {"reason": "需协调", "requester_told": True}, as_="urban")
+    approved = await api.post(f"/tickets/{no}/extension/review", {"approve": True}, key="ext-1")
+    assert approved.status_code == 200, approved.text
+    refused = await api.post(
+        f"/tickets/{no}/extension/review", {"approve": False, "reason": "no"}, key="ext-1"
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+    replay = await api.post(f"/tickets/{no}/extension/review", {"approve": True}, key="ext-1")
+    assert replay.status_code == 200 and replay.json()["extensions"] == approved.json()["extensions"]
+    assert (await api.ticket(no))["extensions"][0]["decision"] == "approved"
+
+    other = (await api.register())["ticket_no"]
+    elsewhere = await api.post(f"/tickets/{other}/sign-for", as_="urban", key="sign-A")
+    assert elsewhere.status_code == 200
+    again_elsewhere = await api.post(f"/tickets/{no}/sign-for", as_="urban", key="sign-A")
+    assert (again_elsewhere.status_code, again_elsewhere.json()["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+
+
 async def test_a_retried_rating_counts_once(api: Api) -> None:
     created = await api.register(category="consultation", dispatch_to=None)
     no = created["ticket_no"]

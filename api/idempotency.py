@@ -1,0 +1,50 @@
+"""An action's Idempotency-Key is claimed with the request it came with, so a key reused for another
+request is refused instead of silently answered with the first request's outcome.
+
+The key already makes the action's workflow update id (api/deps.py update_id), and Temporal runs an update
+id once: a retry has one effect. What Temporal cannot tell is that the "retry" asked for something else
+(approve, then refuse, under one key). The claim records a digest of what was asked (the ticket, the item
+and the body as sent, before the server fills anything in) the first time a key is used; the same key with
+another digest is 422 IDEMPOTENCY_KEY_REUSED and nothing happens. Registration keeps its own claim
+(api/registration.py), which also holds what a replay needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from api.errors import invalid
+from api.runtime import Runtime
+from db.api_models import IdempotencyKeyRow
+from db.session import insert_for
+from operations.credentials import digest
+
+
+def request_digest(ticket_no: str, item: str | None, body: BaseModel) -> str:
+    return digest(f"{ticket_no}|{item or ''}|{body.model_dump_json()}")
+
+
+async def claim_action_key(
+    runtime: Runtime, scope: str, key: str, request_hash: str, ticket_no: str, now: datetime
+) -> None:
+    """Claim `key` for this request, or check that its first use asked for the same thing."""
+    async with runtime.session_maker.begin() as session:
+        claimed = await session.execute(
+            insert_for(session, IdempotencyKeyRow)
+            .values(
+                key=key,
+                scope=scope,
+                request_hash=request_hash,
+                ticket_no=ticket_no,
+                payload={},
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        earlier = await session.get(IdempotencyKeyRow, (key, scope))
+    if earlier is not None and earlier.request_hash != request_hash:
+        raise invalid("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for another request")
