@@ -19,7 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
@@ -340,11 +340,14 @@ def _visible_unit(caller: Caller, unit_id: str | None) -> str | None:
     responses=responses(401, 403, 422, 503),
     summary="Search the knowledge base (staff)",
     description="A28/A31: shared by the hotline, every unit and the sub-centres. A30: not open to other "
-    "systems (integrators) or the public.",
+    "systems (integrators) or the public. `q`: words that must all appear in the title or the text (the "
+    "operator answering a consultation on the spot, A12); `kind` and `unit_id` narrow it further.",
 )
 async def list_points(
     caller: StaffDep,
     session: SessionDep,
+    q: Annotated[Words | None, Query(max_length=200, description="e.g. `停水 浈江`")] = None,
+    kind: PointKind | None = None,
     unit_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -352,6 +355,17 @@ async def list_points(
     query = select(KnowledgePointRow)
     if unit_id is not None:
         query = query.where(KnowledgePointRow.unit_id == unit_id)
+    if kind is not None:
+        query = query.where(KnowledgePointRow.kind == kind.value)
+    for word in (q or "").split()[:10]:
+        # A literal substring: % and _ in what the operator typed are not wildcards.
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                KnowledgePointRow.title.ilike(pattern, escape="\\"),
+                KnowledgePointRow.body.ilike(pattern, escape="\\"),
+            )
+        )
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = await session.scalars(
         query.order_by(KnowledgePointRow.uploaded_at.desc(), KnowledgePointRow.id).limit(limit).offset(offset)

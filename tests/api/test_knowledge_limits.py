@@ -167,3 +167,22 @@ async def test_the_knowledge_base_is_shared_with_sub_centres_and_closed_to_other
 
     assert (await api.get("/knowledge-points", as_="integrator")).status_code == 403
     assert (await api.get("/knowledge-points", as_=None)).status_code == 401
+
+
+async def test_the_knowledge_base_is_searched_by_words(api: Api) -> None:
+    """A12: the operator answering on the spot finds points by the words they hold, in the title or the
+    text, every word required; `%` and `_` are plain characters; `kind` narrows it."""
+    water = (await upload(api, title="浈江区停水通知", body="12 月 3 日 8:00–18:00 东河片区停水")).json()
+    power = (await upload(api, title="计划停电", body="浈江区 12 月 5 日检修停电")).json()
+    odd = (await upload(api, title="折扣 50%_以上", body="x")).json()
+
+    async def found(**params: str) -> set[str]:
+        response = await api.get("/knowledge-points", as_="operator", params=params | {"limit": "200"})
+        assert response.status_code == 200, response.text
+        return {p["id"] for p in response.json()["items"]}
+
+    assert {water["id"], power["id"]} <= await found(q="浈江")
+    assert water["id"] in await found(q="停水 东河") and power["id"] not in await found(q="停水 东河")
+    assert await found(q="50%_") == {odd["id"]}
+    assert water["id"] not in await found(q="5_%")
+    assert await found(q="停水", kind="policy") == set()
