@@ -249,6 +249,14 @@ class RegistrationCreated(BaseModel):
 
 
 # -- the requester's view (A19) ---------------------------------------------------------------------------
+# A19: the requester follows the ticket by themself: besides what they were told (notify "requester"), the
+# milestones of its handling: sent to a unit, taken up, passed down, sent back for a redo, ended. Which unit
+# holds it is the unit's business with the requester (A14: it contacts them); the view names no unit.
+PROGRESS_MILESTONES = frozenset(
+    {"dispatched", "signed_for", "forwarded_to_subunit", "lead_designated", "redo_ordered", "concluded"}
+)
+
+
 class ProgressEvent(BaseModel):
     at: datetime
     kind: str = Field(examples=["closure_approved"])
@@ -305,7 +313,9 @@ class PublicTicketView(BaseModel):
     answer: PublicAnswer | None
     supplements: list[PublicSupplement]
     rating: PublicRating | None = Field(description="A24: the rating round waiting for, or given by, you.")
-    progress: list[ProgressEvent] = Field(description="The events you were told of, oldest first.")
+    progress: list[ProgressEvent] = Field(
+        description="The events you were told of and the milestones of the handling, oldest first (A19)."
+    )
 
     @classmethod
     def of(cls, state: TicketState) -> PublicTicketView:
@@ -351,7 +361,7 @@ class PublicTicketView(BaseModel):
             progress=[
                 ProgressEvent(at=e.at, kind=e.kind, rule=e.rule)
                 for e in state.timeline
-                if "requester" in e.notify
+                if "requester" in e.notify or e.kind in PROGRESS_MILESTONES
             ],
         )
 

@@ -139,6 +139,14 @@ async def test_the_requester_sees_progress_but_no_identity_or_unit_internals(api
     assert response.json()["stage"] == "dispatched" and response.json()["answer_due_at"]
     for internal in ("13800000000", "李华", "WJ-URBAN", "WJ-POWER", "cred-"):
         assert internal not in response.text, internal
+    # A19: the milestones of its handling, the units unnamed.
+    await api.act(no, "sign-for", as_="urban")
+    progress = (
+        await api.get(
+            f"/public/tickets/{no}", as_=None, headers={"X-Access-Secret": created["access_secret"]}
+        )
+    ).json()["progress"]
+    assert [p["kind"] for p in progress] == ["registered", "dispatched", "signed_for"]
     # A wrong secret, the rating code, or another ticket's secret: all alike "no such ticket" (A19).
     other = await api.register(dispatch_to="WJ-URBAN")
     for secret, ticket in (
