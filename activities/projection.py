@@ -103,6 +103,7 @@ def ticket_values(state: TicketState) -> dict[str, Any]:
         "location": reg.location,
         "domain": reg.domain,
         "registered_at": reg.received_at,
+        "registered_by": reg.registered_by.id,
         "concluded_at": state.concluded_at,
         "revision": state.revision,
         # The timeline lives in timeline_events; the workflow sends only events not yet projected.

@@ -77,6 +77,8 @@ def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]
 OperatorDep = Annotated[Caller, Depends(require_role(Role.OPERATOR))]
 StaffDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF))]
 RegistrarDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.INTEGRATOR))]
+# Lists of tickets: the office, a unit's queue, an integrator's own registrations.
+ListerDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF, Role.INTEGRATOR))]
 
 
 async def ticket_no(

@@ -59,8 +59,8 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
     workflow round trip (the update), not two (a query first). The row may lag the workflow by a projection;
     a lagging row can only show a relation the caller has just lost (a ticket re-dispatched a moment ago),
     and then the update's own verdict refuses the action as not the caller's (404, domain/errors.py
-    not_yours). Whatever the row does not show (no row yet, no relation, an integrator's registrations) is
-    decided from the workflow's state, which is authoritative."""
+    not_yours). Whatever the row does not show (no row yet, no relation, a unit above the lead) is decided
+    from the workflow's state, which is authoritative."""
     async with runtime.session_maker() as session:
         row = (
             await session.execute(
@@ -70,6 +70,7 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
                     TicketRow.forwarded_to,
                     TicketRow.co_units,
                     TicketRow.requester_confidential,
+                    TicketRow.registered_by,
                 ).where(TicketRow.ticket_no == ticket_no)
             )
         ).one_or_none()
@@ -77,7 +78,7 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
         relation = relation_to(
             caller,
             confidential=row.requester_confidential,
-            registered_by=None,
+            registered_by=row.registered_by,
             handlers={row.lead_unit, row.forwarded_to} - {None},
             co_units=set(row.co_units or ()),
         )

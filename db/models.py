@@ -103,6 +103,9 @@ class TicketRow(Base):
     location: Mapped[str] = mapped_column(SHORT)
     domain: Mapped[str] = mapped_column(SHORT)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)  # registration.received_at
+    # Who registered it (the actor id: an operator's or an integrator's credential): an integrator lists
+    # and follows the tickets it registered (A23 linkage systems, the provincial platform).
+    registered_by: Mapped[str | None] = mapped_column(SHORT, index=True)
     concluded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # TicketState.revision: a projection never replaces a higher revision (stale retries).
     revision: Mapped[int] = mapped_column(Integer)

@@ -14,14 +14,14 @@ from api.auth import Role
 from api.deps import (
     CallerDep,
     IdempotencyKey,
+    ListerDep,
     NowDep,
     RegistrarDep,
     RuntimeDep,
     SessionDep,
-    StaffDep,
     TicketNoDep,
 )
-from api.errors import responses
+from api.errors import ApiError, responses
 from api.privacy import requester_view
 from api.registration import register
 from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, body_model
@@ -99,12 +99,13 @@ async def register_ticket(
     description=(
         "From the SQL read model, newest first. An operator sees every ticket; unit staff see their unit's "
         "queue: tickets where the unit, or a unit below it (A6), is the lead, the forwarded-to sub-unit or a "
-        "co-unit. The requester is always masked here, and a confidential requester's ticket is listed "
-        "only for staff with clearance (A32)."
+        "co-unit (`unit` narrows it to one unit of that tree); an integrator sees the tickets it registered. "
+        "The requester is always masked here, and a confidential requester's ticket is listed only for staff "
+        "with clearance (A32)."
     ),
 )
 async def list_tickets(
-    caller: StaffDep,
+    caller: ListerDep,
     session: SessionDep,
     stage: Stage | None = None,
     card: Card | None = None,
@@ -113,7 +114,9 @@ async def list_tickets(
         Literal["lead", "co"] | None,
         Query(description="Units: `lead` (lead or forwarded-to) or `co` (co-unit) tickets only."),
     ] = None,
-    unit: Annotated[str | None, Query(max_length=64, description="Operators: one unit's tickets.")] = None,
+    unit: Annotated[
+        str | None, Query(max_length=64, description="One unit's tickets (units: their own or one below).")
+    ] = None,
     due_before: Annotated[
         Instant | None,
         BeforeValidator(_rfc3339_only),
@@ -125,9 +128,14 @@ async def list_tickets(
     query = select(TicketRow)
     if not caller.confidential_clearance:
         query = query.where(TicketRow.requester_confidential.is_(False))
-    if caller.role == Role.UNIT_STAFF:
+    if caller.role == Role.INTEGRATOR:
+        query = query.where(TicketRow.registered_by == caller.actor.id)
+    elif caller.role == Role.UNIT_STAFF:
         assert caller.unit_id is not None
-        query = _involving(query, await unit_scope(session, caller.unit_id), role)
+        scope = await unit_scope(session, caller.unit_id)
+        if unit is not None and unit not in scope:
+            raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not your unit or below it", "A6")
+        query = _involving(query, frozenset({unit}) if unit else scope, role)
     elif unit is not None:
         query = _involving(query, frozenset({unit}), role)
     query = query.where(

@@ -169,7 +169,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body=registration_body(dispatch_to=None),
         table=RequesterAccessRow,
     ),
-    Endpoint("GET", "/tickets", STAFF, stage="dispatched", params={"limit": 200}),
+    # An integrator lists the tickets it registered (none of the world's: an empty page).
+    Endpoint("GET", "/tickets", row(200, **NO_ACCOUNT), stage="dispatched", params={"limit": 200}),
     Endpoint("GET", "/tickets/{no}", INVOLVED, stage="dispatched"),
     # -- the hotline office's actions
     _post("/tickets/{no}/dispatch", OPERATOR, "registered", {"lead_unit": LEAD, "co_units": [CO_UNIT]}),

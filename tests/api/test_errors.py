@@ -126,7 +126,7 @@ async def test_verdicts_map_to_409_422_and_404(api: Api) -> None:
     assert error(await api.post(f"/tickets/{UNKNOWN}/dispatch", {"lead_unit": "WJ-URBAN"}, as_="urban"))[
         :2
     ] == (403, "FORBIDDEN")
-    assert error(await api.get("/tickets", as_="integrator"))[:2] == (403, "FORBIDDEN")
+    assert error(await api.get("/knowledge-points", as_="integrator"))[:2] == (403, "FORBIDDEN")
     # Domain NOT_YOURS: a co-unit sees the ticket but may not act as its lead: 403, since it knows the
     # ticket exists; a unit not involved hears 404, as for a ticket that does not exist.
     await api.act(no, "dispatch", {"lead_unit": "WJ-URBAN", "co_units": ["WJ-POWER"]})

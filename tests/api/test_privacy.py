@@ -159,6 +159,28 @@ async def test_the_requester_sees_progress_but_no_identity_or_unit_internals(api
         assert (wrong.status_code, wrong.json()["code"]) == (404, "TICKET_NOT_FOUND")
 
 
+async def test_an_integrator_lists_the_tickets_it_registered(api: Api) -> None:
+    """A 110/120 linkage system or a platform follows its own registrations: `GET /tickets` lists what it
+    registered, masked, and nothing else; a unit narrows its queue to one unit of its tree, not another's."""
+    mine = (await api.register(as_="integrator", dispatch_to=None, co_units=[]))["ticket_no"]
+    theirs = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    revision = (await api.ticket(mine))["revision"]
+    await api.listed(mine, revision)
+    await api.listed(theirs, (await api.ticket(theirs))["revision"])
+    listed = await api.get("/tickets", as_="integrator", params={"limit": 200})
+    assert listed.status_code == 200, listed.text
+    numbers = {t["ticket_no"] for t in listed.json()["items"]}
+    assert mine in numbers and theirs not in numbers
+    assert all(t["requester"]["masked"] for t in listed.json()["items"])
+    # Its own registration is answered from the read model's registrar, without asking the workflow.
+    assert (await api.ticket(mine, as_="integrator"))["relation"] == "registrar"
+
+    own = await api.get("/tickets", as_="urban", params={"unit": "WJ-URBAN-XH"})
+    assert own.status_code == 200
+    other = await api.get("/tickets", as_="urban", params={"unit": "WJ-POWER"})
+    assert (other.status_code, other.json()["code"]) == (403, "NOT_YOUR_UNIT")
+
+
 async def test_an_integrator_sees_only_what_it_registered_masked(api: Api) -> None:
     mine = (await api.register(as_="integrator", dispatch_to=None, co_units=[]))["ticket_no"]
     theirs = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]

@@ -168,3 +168,30 @@ def test_the_alembic_command_line_migrates_the_configured_database(tmp_path: Pat
     sql = alembic_cli("-x", "url=postgresql+asyncpg://nobody@nowhere/hotline", "upgrade", "head", "--sql")
     assert sql.returncode == 0, sql.stderr
     assert "CREATE TABLE tickets" in sql.stdout
+
+
+async def test_0005_fills_in_the_registrar_of_tickets_projected_before_it(database: Database) -> None:
+    """0005 adds tickets.registered_by; rows already there take it from their stored state, so an
+    integrator's earlier registrations are listed too (SQLite's json_extract, PostgreSQL's ->>)."""
+    from sqlalchemy import text
+
+    await alembic(database, command.upgrade, "0004")
+    row = {
+        "no": "GD12345-20261127-0000AAAA",
+        "state": '{"registration": {"registered_by": {"kind": "integrator", "id": "cred-7"}}}',
+    }
+    async with database.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tickets (ticket_no, category, channel, emergency, stage, co_units, card, provisional,"
+                " rule_set_key, requester_name, requester_phone, requester_confidential, content, location,"
+                " domain, registered_at, revision, state, updated_at) VALUES (:no, 'help', 'app', false,"
+                " 'registered', '[]', 'green', false, 'city@1', '', '', false, 'c', '', '', CURRENT_TIMESTAMP,"
+                " 1, :state, CURRENT_TIMESTAMP)"
+            ),
+            row,
+        )
+    await alembic(database, command.upgrade, "head")
+    async with database.engine.connect() as conn:
+        registrar = await conn.scalar(text("SELECT registered_by FROM tickets WHERE ticket_no = :no"), row)
+    assert registrar == "cred-7"
