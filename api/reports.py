@@ -7,7 +7,8 @@ are two kinds:
   were concluded in the period or are still open, with the card they froze at on conclusion or have now
   (A22: a concluded ticket's clocks stop; the read model keeps no older card). *On time* means the answer
   clock (A17) was met while green; a ticket may be on time on its answer and yellow on its sign-for.
-- *Event figures* (received, returns, extensions, redos, callbacks, ratings) count timeline events in the
+- *Event figures* (received, cards shown, returns, extensions, redos, callbacks, ratings) count timeline
+  events in the
   period, each charged to the unit that held the ticket when it happened: the lead of the latest
   `dispatched` event before it (A6: a sub-unit acts for its lead, which stays responsible; a return
   approved and re-dispatched stays charged to the unit that returned it).
@@ -79,6 +80,12 @@ class UnitPerformance(BaseModel):
         0, description="Of concluded and open tickets: yellow card at conclusion or now (A22)."
     )
     red: int = Field(0, description="Of concluded and open tickets: red card at conclusion or now (A22).")
+    yellow_cards: int = Field(
+        0,
+        description="A22: limits that turned yellow in the period while the unit held the ticket; a ticket "
+        "re-dispatched since keeps them charged to this unit (A25).",
+    )
+    red_cards: int = Field(0, description="A22: limits that turned red in the period while the unit held it.")
     judged: int = Field(
         0, description="Tickets whose timeliness is settled: answered, or yellow/red already."
     )
@@ -129,6 +136,8 @@ async def unit_figures(session: AsyncSession, period: Period, unit: str | None) 
         setattr(of(unit_id), EVENT_FIGURES[kind], n)
     for unit_id, option, n in await _rating_counts(session, period, unit):
         of(unit_id).satisfaction[option] += n
+    for unit_id, card, n in await _card_counts(session, period, unit):
+        setattr(of(unit_id), f"{card}_cards", n)
     return figures
 
 
@@ -217,6 +226,27 @@ async def _event_counts(
         .group_by(events.c.unit, events.c.kind)
     )
     return [(u, k, n) for u, k, n in await session.execute(query)]
+
+
+async def _card_counts(
+    session: AsyncSession, period: Period, unit: str | None
+) -> Iterable[tuple[str, str, int]]:
+    """A22 card changes to yellow or red, stamped with the boundary crossed, charged to the holder then."""
+    after = Event.data["after"].as_string()
+    changes = _charged_events(
+        and_(
+            Event.kind == "card_changed",
+            after.in_([Card.YELLOW.value, Card.RED.value]),
+            period.holds(Event.at),
+        ),
+        after.label("card"),
+    ).subquery()
+    query = (
+        select(changes.c.unit, changes.c.card, func.count())
+        .where(changes.c.unit.is_not(None), *([changes.c.unit == unit] if unit is not None else []))
+        .group_by(changes.c.unit, changes.c.card)
+    )
+    return [(u, c, n) for u, c, n in await session.execute(query)]
 
 
 def _handling_option() -> ColumnElement[str]:

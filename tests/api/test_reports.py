@@ -159,6 +159,8 @@ POWER_WEEK = performance(
     open=1,
     on_time=1,
     red=1,
+    yellow_cards=1,  # T3's answer limit: yellow after D2, red after D4 (A22)
+    red_cards=1,
     judged=2,
     returns_applied=1,
     returns_refused=1,
@@ -204,6 +206,27 @@ async def test_a26_bulletin_gives_volumes_and_each_units_performance(world: Worl
     before = datetime.fromisoformat(world.period["from"]) - timedelta(days=7)
     empty = await report(world, "bulletin", **{"from": before.isoformat(), "to": world.period["from"]})
     assert empty["units"] == [] and empty["volumes"]["total"] == 0
+
+
+async def test_a22_a25_a_card_stays_charged_to_the_unit_that_earned_it(api: Api) -> None:
+    """A22/A25: a unit sits on a ticket until its sign-for limit is red, then a coordination designates
+    another unit. The ticket figures follow the ticket (the new lead), but the cards shown stay charged to
+    the unit that held it when they turned: a re-dispatch does not wipe a unit's record."""
+    await api.weekends_only()
+    monday = await api.next_monday()
+    await api.sleep_until(monday)
+    no = (await api.register(dispatch_to=URBAN))["ticket_no"]
+    await api.sleep_until(monday + timedelta(days=4, hours=1))  # sign-for: yellow after D1, red after D3
+    await api.until(no, lambda t: t["clocks"]["sign_for"]["card"] == "red")
+    await api.act(no, "disputes", {"kind": "several_units", "units": [URBAN, POWER], "reason": "边界不清"})
+    await api.post(f"/coordinations/{no}/1/designate", {"lead_unit": POWER})
+    await api.until(no, lambda t: t["lead_unit"] == POWER)
+    await projected(api, [no])
+    start = monday.astimezone(SHANGHAI).replace(hour=0)
+    period = {"from": start.isoformat(), "to": (start + timedelta(days=7)).isoformat()}
+    response = await api.get("/reports/bulletin", params=period | {"unit": URBAN})
+    [urban] = response.json()["units"]
+    assert (urban["yellow_cards"], urban["red_cards"], urban["red"]) == (1, 1, 0)
 
 
 async def test_a26_unit_staff_get_their_own_units_bulletin_only(world: World) -> None:
