@@ -102,6 +102,9 @@ LOCAL_ACTIVITIES = "local-activities"
 # limits keep counting from the first receipt, with their cards and any extension; histories recorded
 # before this re-dispatched it (a fresh receipt) and replay on that branch.
 DESIGNATION_KEEPS_RECEIPT = "designation-keeps-receipt"
+# A24: every dissatisfied rating is called back, the final one too; only the redo is once. Histories
+# recorded before this concluded a ticket on a dissatisfied final rating and replay on that branch.
+CALLBACK_AFTER_FINAL_RATING = "callback-after-final-rating"
 # A workflow task waits for its local activities, and an update's answer with it. One try at projecting
 # locally, bounded; if the database is away or slow the projection becomes an ordinary activity retried
 # until it answers, and the action is answered then (F3: tickets keep acting while the database is away).
@@ -590,7 +593,9 @@ class TicketWorkflow:
                                               reached=cmd.reached, wants_redo=cmd.wants_redo, note=cmd.note))
             self._event("callback_recorded", cmd.actor, "A24", [], channel=cmd.channel, reached=cmd.reached,
                         wants_redo=cmd.wants_redo)
-            if not cmd.wants_redo:
+            rating = s.current_rating()
+            # A24: after the final rating the callback closes the matter; there is no second redo.
+            if not cmd.wants_redo or (rating is not None and rating.final):
                 self._conclude()
         return self._s
 
@@ -869,9 +874,10 @@ class TicketWorkflow:
 
     def _after_rating(self, rating: RatingRound) -> None:
         dissatisfied = any(r is not None and r.option in DISSATISFIED for r in (rating.acceptance, rating.handling))
-        if dissatisfied and not rating.final:
+        if dissatisfied and (not rating.final or workflow.patched(CALLBACK_AFTER_FINAL_RATING)):
             self._s.stage = Stage.CALLBACK
-            self._event("callback_due", self._system(), "A24", ["hotline"], round=rating.round)
+            self._event("callback_due", self._system(), "A24", ["hotline"], round=rating.round,
+                        final=rating.final)
         else:
             self._conclude()
 

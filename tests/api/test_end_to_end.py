@@ -160,7 +160,7 @@ async def test_a_complaint_from_registration_to_its_final_rating(api: Api) -> No
     assert (no_extension.json()["code"], no_extension.json()["rule"]) == ("NO_EXTENSION_IN_REDO", "A24")
 
     # -- D9: redone; the unit tells the requester its new result (A20), is approved; the second rating is
-    # final (A24), even dissatisfied.
+    # final (A24), even dissatisfied: the hotline calls back once more and that concludes it, no second redo.
     await api.sleep_until(monday + timedelta(days=9, hours=1))
     await api.act(
         no, "contacts", {"channel": "phone", "reached": True, "note": "已告知重办结果"}, as_="power"
@@ -176,7 +176,9 @@ async def test_a_complaint_from_registration_to_its_final_rating(api: Api) -> No
         headers=code,
     )
     assert rated.status_code == 200
-    assert (rated.json()["stage"], rated.json()["outcome"]) == ("concluded", "closed")
+    assert (rated.json()["stage"], rated.json()["outcome"]) == ("callback", "closed")
+    called = await api.act(no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": True})
+    assert (called["stage"], called["redo_count"]) == ("concluded", 1)
     # A round is rated once.
     again = await api.post(
         f"/public/tickets/{no}/rating",

@@ -111,6 +111,8 @@ async def world(module_session_maker: async_sessionmaker[AsyncSession]) -> Async
         await api.act(t4.no, "redo", {"approve": True, "reason": "调解协议未落实"})
         await answer(api, t4.no, POWER)
         await _rate(api, t4, "dissatisfied")
+        # A24: the final rating is called back too, and that concludes the ticket.
+        await api.act(t4.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": False})
 
         # D2 10:00: past T3's return window (end of D1): an overdue return, refused.
         await api.sleep_until(monday + timedelta(days=2, hours=1))
@@ -166,7 +168,7 @@ POWER_WEEK = performance(
     returns_refused=1,
     overdue_returns=1,
     redos=1,
-    callbacks=1,
+    callbacks=2,  # after each dissatisfied rating of T4 (A24)
     satisfaction={"dissatisfied": 2},  # both rounds of T4
 )
 NO_CATEGORY = {"consultation": 0, "help": 0, "complaint": 0, "report": 0, "suggestion": 0}

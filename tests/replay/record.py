@@ -153,11 +153,43 @@ async def coordinated(hotline: Hotline, h: Handle) -> list[Handle]:
     return [child]
 
 
+async def kept_lead_and_called_back_twice(hotline: Hotline, h: Handle) -> list[Handle]:
+    """A14.5: the hotline's dispute designates the lead already holding it (its receipt kept); A24: the
+    redo's final rating is dissatisfied too, and its callback concludes the ticket."""
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    await hotline.act(
+        h,
+        TicketWorkflow.raise_dispute,
+        RaiseDispute(
+            actor=OPERATOR, kind=DisputeKind.SEVERAL_UNITS, units=["U1", "U2"], reason="Who owns it"
+        ),
+    )
+    child = hotline.client.get_workflow_handle_for(
+        CoordinationWorkflow.run, coordination_workflow_id(h.id, 1)
+    )
+    await child.execute_update(CoordinationWorkflow.designate, Designation(actor=OPERATOR, lead_unit="U1"))
+    s = await hotline.until(h, lambda s: s.open_coordination() is None and s.stage == Stage.HANDLING)
+    assert len(s.assignments) == 1, s.assignments
+    callback = RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True)
+    s = await close_and_rate(hotline, h, "U1", rating="dissatisfied")
+    assert s.stage == Stage.CALLBACK, s.stage
+    await hotline.act(h, TicketWorkflow.record_callback, callback)
+    await hotline.act(
+        h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, reason="Still dark")
+    )
+    s = await close_and_rate(hotline, h, "U1", rating="dissatisfied")
+    assert s.stage == Stage.CALLBACK and s.ratings[-1].final, s.stage
+    s = await hotline.act(h, TicketWorkflow.record_callback, callback)
+    assert s.stage == Stage.CONCLUDED, s.stage
+    return [child]
+
+
 # Ticket number -> scenario; the ticket's workflow id `ticket-<no>` names its history file.
 SCENARIOS: dict[str, Scenario] = {
     "REPLAY-RETURN": returned_and_redispatched,
     "REPLAY-EXTENSION-REDO": extended_and_redone,
     "REPLAY-COORDINATION": coordinated,
+    "REPLAY-KEPT-LEAD-FINAL-CALLBACK": kept_lead_and_called_back_twice,
 }
 
 

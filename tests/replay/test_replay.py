@@ -10,6 +10,7 @@ control-flow changes behind `workflow.patched("...")` and keep the old files her
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from temporalio.worker import Replayer
 
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
+from workflows.ticket import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
@@ -109,10 +111,33 @@ def test_current_histories_use_local_activities_and_v1_ordinary_ones() -> None:
         return {e.event_type for e in history.events}
 
     current = ticket_histories()
-    old = [h for h in map(load, sorted((HISTORIES / "v1").glob("*.json"))) if workflow_type(h) == "TicketWorkflow"]
+    old = [
+        h
+        for h in map(load, sorted((HISTORIES / "v1").glob("*.json")))
+        if workflow_type(h) == "TicketWorkflow"
+    ]
     assert current and old
     for history in current:
         assert EventType.EVENT_TYPE_MARKER_RECORDED in kinds(history)
         assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in kinds(history)
     for history in old:
         assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED in kinds(history)
+
+
+def patches(history: WorkflowHistory) -> set[str]:
+    """The `workflow.patched` ids a history recorded (its patch markers' ids)."""
+    found = set()
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            attributes = event.marker_recorded_event_attributes
+            if attributes.marker_name == "core_patch" and "patch-data" in attributes.details:
+                payload = attributes.details["patch-data"].payloads[0].data
+                found.add(json.loads(payload)["id"])
+    return found
+
+
+def test_the_newer_branches_are_covered_by_a_history() -> None:
+    """A14.5 a designation keeping the lead's receipt and A24 a callback after the final rating were added
+    behind `workflow.patched`: some history takes each new branch, while the older ones replay the old."""
+    recorded = set().union(*(patches(h) for h in ticket_histories()))
+    assert {DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING} <= recorded

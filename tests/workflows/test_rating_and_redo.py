@@ -180,7 +180,8 @@ async def test_a24_redo_without_the_requester_asking_is_refused(hotline: Hotline
 async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_final_rating(
         hotline: Hotline) -> None:
     """A24: redo after a callback; the original limit (10 WD) counted from the redo; no extension (A17),
-    no return (A14.1); the second rating is final: dissatisfied again concludes, no second redo."""
+    no return (A14.1); the second rating is final: dissatisfied again is called back, as every dissatisfied
+    rating is, and the callback concludes it, whatever the requester asks: no second redo."""
     monday = next_weekday(await hotline.now(), MONDAY)
     friday = monday + timedelta(days=4)
     holiday = monday + timedelta(days=9)  # the Wednesday of the next week
@@ -218,11 +219,13 @@ async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_fin
     assert (s.stage, len(s.ratings), second.round, second.final) == (Stage.RATING, 2, 2, True)
     assert events(s, "rating_requested")[-1].data["final"] is True
     s = await hotline.act(h, TicketWorkflow.rate, DISSATISFIED)
-    assert (s.stage, s.outcome) == (Stage.CONCLUDED, Outcome.CLOSED)
-    assert len(events(s, "callback_due")) == 1  # the first round's only
+    assert (s.stage, s.outcome) == (Stage.CALLBACK, Outcome.CLOSED)
+    assert [e.data["final"] for e in events(s, "callback_due")] == [False, True]
     second_redo = await hotline.refused(h, TicketWorkflow.decide_redo, APPROVE_REDO)
     assert verdict(second_redo) == ("REDO_ALREADY_USED", "A24")
-    assert (await hotline.state(h)).redo_count == 1
+    s = await hotline.act(h, TicketWorkflow.record_callback, RecordCallback(
+        actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True))
+    assert (s.stage, s.outcome, s.redo_count, len(s.callbacks)) == (Stage.CONCLUDED, Outcome.CLOSED, 1, 2)
 
 
 async def test_a24_a_redone_ticket_needs_the_requester_told_the_new_result(hotline: Hotline) -> None:
