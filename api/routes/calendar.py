@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
-from api.errors import responses
+from api.errors import conflict, responses
 from api.schemas import BODY_CONFIG
 from db.models import CalendarYearRow
 from domain.calendar import YearCalendar
@@ -27,6 +27,11 @@ class CalendarNotice(BaseModel):
     holidays: list[date] = Field(max_length=366, description="Every statutory day off.")
     adjusted_workdays: list[date] = Field(max_length=366, description="Weekend days declared working days.")
     source: str = Field("", max_length=200, description="The notice, e.g. 国办发明电〔2026〕X号.")
+    replace: bool = Field(
+        False,
+        description="A year already loaded is replaced only when this says so: a notice sent twice, or one "
+        "year typed for another, must not silently rewrite every open ticket's deadlines.",
+    )
 
 
 class CalendarYearLoaded(BaseModel):
@@ -66,17 +71,26 @@ NOTICE_EXAMPLE = {
     "/years",
     status_code=201,
     response_model=CalendarYearLoaded,
-    responses=responses(401, 403, 422, 503),
+    responses=responses(401, 403, 409, 422, 503),
     summary="Load a year's holiday notice (operator)",
     description=(
         "The State Council notice for one year: statutory holidays and the weekend days declared working "
-        "days (调休). Replaces a year already loaded. Deadlines that counted days of that year were "
+        "days (调休). A year already loaded is 409 `YEAR_ALREADY_LOADED` unless `replace` is true (a "
+        "corrected notice). Deadlines that counted days of that year were "
         "provisional (weekends only); every open ticket recomputes the ones it has not yet passed (A17, A22)."
     ),
     openapi_extra={"requestBody": {"content": {"application/json": {"example": NOTICE_EXAMPLE}}}},
 )
 async def load_year(body: CalendarNotice, caller: OperatorDep, runtime: RuntimeDep) -> CalendarYearLoaded:
-    notice = YearCalendar.model_validate(body.model_dump())
+    notice = YearCalendar.model_validate(body.model_dump(exclude={"replace"}))
+    if not body.replace:
+        async with runtime.session_maker() as session:
+            if await session.get(CalendarYearRow, notice.year) is not None:
+                raise conflict(
+                    "YEAR_ALREADY_LOADED",
+                    f"{notice.year} is loaded; send `replace: true` to correct it",
+                    "A17",
+                )
     client = await runtime.temporal.connect()  # first: a year loaded without replanning is worse than none
     told = await load_year_and_replan(runtime.session_maker, client, notice)
     return CalendarYearLoaded(

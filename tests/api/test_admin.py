@@ -79,8 +79,18 @@ async def test_a_holiday_notice_replans_open_tickets(api: Api) -> None:
     assert loaded.json()["tickets_replanned"] >= 1
     years = (await api.get("/calendar/years", as_="urban")).json()
     assert next(y for y in years if y["year"] == year)["holidays"] == [f"{year}-01-01"]
+    # Sent again, it would rewrite every open ticket's deadlines: only as an explicit correction.
+    again = await api.post("/calendar/years", notice | {"holidays": []})
+    assert (again.status_code, again.json()["code"]) == (409, "YEAR_ALREADY_LOADED")
+    assert next(y for y in (await api.get("/calendar/years")).json() if y["year"] == year)["holidays"] == [
+        f"{year}-01-01"
+    ]
+    corrected = await api.post("/calendar/years", notice | {"holidays": [f"{year}-01-02"], "replace": True})
+    assert corrected.status_code == 201, corrected.text
     # A notice that contradicts itself is the caller's mistake.
-    both = await api.post("/calendar/years", notice | {"adjusted_workdays": [f"{year}-01-01"]})
+    both = await api.post(
+        "/calendar/years", notice | {"adjusted_workdays": [f"{year}-01-01"], "replace": True}
+    )
     assert (both.status_code, both.json()["code"]) == (422, "INVALID_INPUT")
     assert (await api.post("/calendar/years", notice, as_="urban")).status_code == 403
 
