@@ -31,7 +31,7 @@ from api.privacy import relation_of
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
 from api.tickets import ticket_view
-from api.units import require_units
+from api.units import require_cleared_staff, require_units
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import RuleSetRow
 from db.session import insert_for
@@ -85,6 +85,8 @@ async def register(
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
     async with runtime.session_maker() as session:
         await require_units(session, fields.get("co_units", []), lead=fields.get("dispatch_to"))
+        if fields.get("dispatch_to") and getattr(fields.get("requester"), "confidential", False):
+            await require_cleared_staff(session, fields["dispatch_to"])
         await _require_rule_set(session, fields.get("rule_set_id"))
 
     request_hash = digest(body.model_dump_json())

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import invalid
-from db.api_models import UnitRow
+from api.errors import conflict, invalid
+from db.api_models import CredentialRow, UnitRow
 
 
 async def unit_scope(session: AsyncSession, unit_id: str) -> frozenset[str]:
@@ -42,6 +42,26 @@ async def require_units(
             f"the hotline dispatches to member units (tier 2); {lead} is tier {tiers[lead]}: a sub-unit "
             "gets a ticket forwarded from the unit above it",
             "A6",
+        )
+
+
+async def require_cleared_staff(session: AsyncSession, unit_id: str) -> None:
+    """A32: a confidential request "travels through a dedicated channel handled by designated staff". A unit
+    with no cleared staff could not even see the ticket it is given, and its limits would run to red."""
+    cleared = await session.scalar(
+        select(CredentialRow.id)
+        .where(
+            CredentialRow.unit_id == unit_id,
+            CredentialRow.confidential_clearance.is_(True),
+            CredentialRow.revoked_at.is_(None),
+        )
+        .limit(1)
+    )
+    if cleared is None:
+        raise conflict(
+            "NO_CLEARED_STAFF",
+            f"{unit_id} has no staff cleared for confidential requests; issue one a cleared credential first",
+            "A32",
         )
 
 

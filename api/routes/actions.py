@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 
 from api.auth import Caller, Role
@@ -27,7 +28,7 @@ from api.idempotency import claim_action_key, request_digest
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
 from api.tickets import actionable_ticket, relation_in, ticket_view
-from api.units import require_subunit, require_units
+from api.units import require_cleared_staff, require_subunit, require_units
 from db.api_models import KnowledgePointRow
 from db.models import TicketRow
 from domain.commands import (
@@ -477,6 +478,12 @@ ACTIONS: tuple[Action, ...] = (
 assert all(hasattr(TicketWorkflow, a.update) for a in ACTIONS)
 
 
+async def _confidential(session: AsyncSession, ticket_no: str) -> bool:
+    return bool(
+        await session.scalar(select(TicketRow.requester_confidential).where(TicketRow.ticket_no == ticket_no))
+    )
+
+
 async def perform(
     action: Action,
     runtime: Runtime,
@@ -492,6 +499,10 @@ async def perform(
         data[action.item] = item
     async with runtime.session_maker() as session:
         await require_units(session, action.units(data), lead=action.lead(data))
+        if (receiver := action.lead(data) or data.get("sub_unit")) and await _confidential(
+            session, ticket_no
+        ):
+            await require_cleared_staff(session, receiver)
     if action.prepare is not None:
         await action.prepare(runtime, caller, ticket_no, data)
     command = action.command.model_validate(data)

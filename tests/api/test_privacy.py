@@ -95,6 +95,30 @@ async def test_a_unit_sees_its_own_its_sub_units_and_nothing_else(api: Api) -> N
     assert (await api.act(no, "sign-for", as_="xinhua"))["stage"] == "handling"
 
 
+async def test_a_confidential_request_goes_only_to_a_unit_with_cleared_staff(api: Api) -> None:
+    """A32: a confidential request is handled by designated staff. WJ-POWER has none: a registration, a
+    dispatch or a forward sending it there is 409 NO_CLEARED_STAFF (the unit could not even see it, and its
+    limits would run to red); WJ-URBAN has one, so it may lead it."""
+    secret = {"name": "张三", "phone": "13911112222", "confidential": True}
+    refused = await api.post(
+        "/tickets", registration_body(dispatch_to="WJ-POWER", co_units=[], requester=secret)
+    )
+    assert (refused.status_code, refused.json()["code"], refused.json()["rule"]) == (
+        409,
+        "NO_CLEARED_STAFF",
+        "A32",
+    )
+    no = (await api.register(dispatch_to=None, co_units=[], requester=secret))["ticket_no"]
+    await api.listed(no, (await api.ticket(no))["revision"])
+    dispatch = await api.post(f"/tickets/{no}/dispatch", {"lead_unit": "WJ-POWER"})
+    assert (dispatch.status_code, dispatch.json()["code"]) == (409, "NO_CLEARED_STAFF")
+    t = await api.act(no, "dispatch", {"lead_unit": "WJ-URBAN"})
+    assert t["lead_unit"] == "WJ-URBAN"
+    await api.listed(no, t["revision"])
+    forward = await api.post(f"/tickets/{no}/forward", {"sub_unit": "WJ-URBAN-XH"}, as_="urban_cleared")
+    assert (forward.status_code, forward.json()["code"]) == (409, "NO_CLEARED_STAFF")
+
+
 async def test_a_confidential_requester_is_seen_only_by_cleared_staff(api: Api) -> None:
     created = await api.register(
         dispatch_to="WJ-URBAN", requester={"name": "张三", "phone": "13911112222", "confidential": True}
