@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header
 
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, update_id
-from api.errors import not_found, responses
+from api.errors import invalid, not_found, responses
 from api.runtime import Runtime
 from api.schemas import PublicTicketView, body_model
 from db.api_models import RequesterAccessRow
@@ -87,7 +87,9 @@ async def progress(no: TicketNoDep, secret: AccessSecret, runtime: RuntimeDep) -
         "`dissatisfied`, "
         "`very_dissatisfied`) within 24 hours of the request; several or an invalid option count as "
         "basically satisfied. Dissatisfied: the hotline calls back and may order one redo; the second "
-        "rating is final. A round is rated once (409 `ALREADY_RATED`)."
+        "rating is final; every dissatisfied rating is called back. A round is rated once (409 "
+        "`ALREADY_RATED`). A rating that picks nothing for either stage is 422 `EMPTY_RATING`: it is no "
+        "answer, and the window stays open (no answer in time counts as basically satisfied)."
     ),
 )
 async def rate(
@@ -99,6 +101,10 @@ async def rate(
 ) -> PublicTicketView:
     await _verified_state(runtime, no, code, rating=True)
     command = Rate.model_validate(dict(body) | {"via": "code"})
+    if not command.acceptance and not command.handling:
+        # A24 reads "no answer in time" as basically satisfied when the window ends; an empty submission
+        # (a client sending before the requester chose) must not spend the requester's one rating now.
+        raise invalid("EMPTY_RATING", "pick one option for the acceptance or the handling", "A24")
     state = await runtime.temporal.update_ticket(
         no, "rate", command, update_id("rate", "requester", idempotency_key)
     )

@@ -130,6 +130,22 @@ async def test_a_retried_rating_counts_once(api: Api) -> None:
     assert kinds(await api.ticket(no), "rated") == 1  # A24: one rating
 
 
+async def test_an_empty_rating_spends_nothing(api: Api) -> None:
+    """A24: a submission choosing nothing is no answer: 422 EMPTY_RATING, the window stays open and the
+    requester still rates; a partial one (one stage) is a rating, the other stage read as no answer."""
+    created = await api.register(category="consultation", dispatch_to=None)
+    no = created["ticket_no"]
+    await api.act(no, "answer", {"answer": "社保卡补办请携带身份证到社保网点办理。"})
+    code = {"X-Rating-Code": created["rating_code"]}
+    empty = await api.post(f"/public/tickets/{no}/rating", {}, as_=None, headers=code)
+    assert (empty.status_code, empty.json()["code"], empty.json()["rule"]) == (422, "EMPTY_RATING", "A24")
+    assert kinds(await api.ticket(no), "rated") == 0
+    rated = await api.post(
+        f"/public/tickets/{no}/rating", {"handling": ["satisfied"]}, as_=None, headers=code
+    )
+    assert (rated.status_code, rated.json()["stage"]) == (200, "concluded")
+
+
 async def test_keys_are_forgotten_after_the_retention(api: Api) -> None:
     """A registration's key row holds the requester's details (A32): it is kept for the retention only.
     Within it a retry replays; once purged, the same key is a new request."""
