@@ -12,8 +12,10 @@ another digest is 422 IDEMPOTENCY_KEY_REUSED and nothing happens. Registration k
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import invalid
 from api.runtime import Runtime
@@ -26,25 +28,42 @@ def request_digest(ticket_no: str, item: str | None, body: BaseModel) -> str:
     return digest(f"{ticket_no}|{item or ''}|{body.model_dump_json()}")
 
 
+async def claim_key(
+    session: AsyncSession,
+    *,
+    key: str,
+    scope: str,
+    request_hash: str,
+    ticket_no: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> IdempotencyKeyRow | None:
+    """Claim `key` in the caller's transaction: None if this request is its first use, else the earlier
+    claim. The INSERT comes first, so a concurrent duplicate waits for the first claim and then sees it."""
+    claimed = await session.execute(
+        insert_for(session, IdempotencyKeyRow)
+        .values(
+            key=key,
+            scope=scope,
+            request_hash=request_hash,
+            ticket_no=ticket_no,
+            payload=payload,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    return await session.get(IdempotencyKeyRow, (key, scope))
+
+
 async def claim_action_key(
     runtime: Runtime, scope: str, key: str, request_hash: str, ticket_no: str, now: datetime
 ) -> None:
     """Claim `key` for this request, or check that its first use asked for the same thing."""
     async with runtime.session_maker.begin() as session:
-        claimed = await session.execute(
-            insert_for(session, IdempotencyKeyRow)
-            .values(
-                key=key,
-                scope=scope,
-                request_hash=request_hash,
-                ticket_no=ticket_no,
-                payload={},
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
+        earlier = await claim_key(
+            session, key=key, scope=scope, request_hash=request_hash, ticket_no=ticket_no, payload={}, now=now
         )
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
-            return
-        earlier = await session.get(IdempotencyKeyRow, (key, scope))
     if earlier is not None and earlier.request_hash != request_hash:
         raise invalid("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for another request")

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
 from api.errors import ApiError, invalid
+from api.idempotency import claim_key
 from api.privacy import relation_of
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
@@ -34,7 +35,6 @@ from api.tickets import ticket_view
 from api.units import require_cleared_staff, require_units
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import RuleSetRow
-from db.session import insert_for
 from domain.calendar import SHANGHAI
 from domain.commands import Registration
 from domain.rulesets import DEFAULT_RULE_SETS
@@ -133,22 +133,16 @@ async def _claim(
     access, rating = requester_secrets(runtime.settings.token_secret, registration.ticket_no, nonce)
     async with runtime.session_maker.begin() as session:
         if key is not None:
-            # The INSERT comes first, so a concurrent duplicate waits for the first claim and then sees it.
-            claimed = await session.execute(
-                insert_for(session, IdempotencyKeyRow)
-                .values(
-                    key=key,
-                    scope=scope,
-                    request_hash=request_hash,
-                    ticket_no=registration.ticket_no,
-                    payload={"registration": registration.model_dump(mode="json"), "nonce": nonce},
-                    created_at=now,
-                )
-                .on_conflict_do_nothing()
+            earlier = await claim_key(
+                session,
+                key=key,
+                scope=scope,
+                request_hash=request_hash,
+                ticket_no=registration.ticket_no,
+                payload={"registration": registration.model_dump(mode="json"), "nonce": nonce},
+                now=now,
             )
-            if claimed.rowcount == 0:  # type: ignore[attr-defined]
-                earlier = await session.get(IdempotencyKeyRow, (key, scope))
-                assert earlier is not None
+            if earlier is not None:
                 return earlier
         session.add(
             RequesterAccessRow(

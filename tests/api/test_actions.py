@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.api.conftest import Api, at, closure_body
+from tests.api.conftest import RETURN, Api, at, closure_body
 
 
 async def concluded_ticket(api: Api) -> dict[str, Any]:
@@ -139,14 +139,7 @@ async def test_a21_a_supplementary_answer_is_reviewed_then_published(api: Api) -
 async def test_a16_6_a_refusal_cites_a_knowledge_point_uploaded_after_registration(api: Api) -> None:
     no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
     point = (await api.post("/knowledge-points", {"title": "路灯", "body": "城管局负责"}, as_="urban")).json()
-    body = {
-        "kind": "not_our_duty",
-        "reason": "r",
-        "basis": "b",
-        "suggested_unit": "WJ-POWER",
-        "signed_off_by": {"name": "王强", "title": "副局长"},
-    }
-    await api.act(no, "returns", body, as_="urban")
+    await api.act(no, "returns", RETURN, as_="urban")
     t = await api.act(
         no,
         "returns/R1/review",
@@ -168,14 +161,7 @@ async def test_a16_6_a_point_corrected_after_registration_grounds_a_refusal(api:
     point = (await api.post("/knowledge-points", {"title": "路灯", "body": "城管局负责"}, as_="urban")).json()
     await api.env.sleep(timedelta(minutes=5))
     no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
-    body = {
-        "kind": "not_our_duty",
-        "reason": "r",
-        "basis": "b",
-        "suggested_unit": "WJ-POWER",
-        "signed_off_by": {"name": "王强", "title": "副局长"},
-    }
-    await api.act(no, "returns", body, as_="urban")
+    await api.act(no, "returns", RETURN, as_="urban")
     refusal = {
         "approve": False,
         "ground": "A16.6",
