@@ -13,10 +13,11 @@ from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
-from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer
+from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer, writable
 from domain.ticket import (
     ANSWER,
     SIGN_FOR,
@@ -82,8 +83,39 @@ def body_model(
         fields[field_name] = (annotation, info)
     fields.update(add or {})
     config = BODY_CONFIG | ({"json_schema_extra": {"examples": [example]}} if example else {})
-    model: type[BaseModel] = create_model(name, __config__=config, __doc__=command.__doc__, **fields)
+    model: type[BaseModel] = create_model(
+        name,
+        __config__=config,
+        __doc__=command.__doc__,
+        # pydantic accepts its decorator proxies here; its stubs ask for plain callables.
+        __validators__={"_writable": model_validator(mode="before")(_only_writable_text)},  # type: ignore[dict-item]
+        **fields,
+    )
     return model
+
+
+def require_writable(data: Any) -> None:
+    """`_only_writable_text` for a body that is a domain model itself (a rule set): 422 INVALID_INPUT."""
+    try:
+        _only_writable_text(BaseModel, data)
+    except ValueError as err:
+        raise invalid("INVALID_INPUT", str(err)) from None
+
+
+def _only_writable_text(cls: type[BaseModel], data: Any) -> Any:
+    """Every string a body carries, nested ones too, is text a clerk could write (domain.commands.writable):
+    checked here, at the edge, and not in the domain models that workflows decode on replay."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            writable(value)
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+    return data
 
 
 # -- the ticket, as staff see it -----------------------------------------------------------------------

@@ -58,8 +58,8 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
     Answered from the read model when its row already shows the caller's relation, so an action costs one
     workflow round trip (the update), not two (a query first). The row may lag the workflow by a projection;
     a lagging row can only show a relation the caller has just lost (a ticket re-dispatched a moment ago),
-    and then the update's own verdict refuses the action as not the caller's (404, domain/errors.py
-    not_yours). Whatever the row does not show (no row yet, no relation, a unit above the lead) is decided
+    and then the update's own verdict refuses the action as not the caller's (403 NOT_YOUR_ACTION, the
+    verdict domain/errors.py not_yours, api/routes/actions.py perform). Whatever the row does not show (no row yet, no relation, a unit above the lead) is decided
     from the workflow's state, which is authoritative."""
     async with runtime.session_maker() as session:
         row = (

@@ -23,6 +23,10 @@ from domain.vocabulary import (
 # C0/C1 control characters other than tab and line breaks, and unpaired surrogates: no clerk writes them,
 # PostgreSQL's text cannot hold NUL, and a surrogate cannot be encoded as UTF-8. Let in, either would make
 # the ticket's projection fail on every retry; refused at the edge, the caller hears why (422).
+#
+# Only at the edge (the API's bodies, api/schemas.py body_model, and its own models through `Words`), not
+# in the types below: workflows decode these models again on every replay, and a rule added to them
+# would make a ticket that already holds such a character undecodable.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -32,13 +36,12 @@ def writable(value: str) -> str:
     return value
 
 
-Printable = AfterValidator(writable)
 # Free text whose length the model's own Field sets (the API's reference data: KB points, units, leaders).
-Words = Annotated[str, Printable]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Printable]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), Printable]
-UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable]
+Words = Annotated[str, AfterValidator(writable)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 def _plausible(value: datetime) -> datetime:

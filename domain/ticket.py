@@ -195,10 +195,22 @@ class TimelineEvent(BaseModel):
     notify: list[str] = Field(default_factory=list)
 
 
+# The verdicts a ticket is judged by, fixed when it opens and kept for life, as its rule set is. A rule that
+# refuses what an earlier version accepted applies to tickets opened after it: a handler re-checks its
+# verdict on every replay, and a running ticket's history must replay as it was recorded.
+#   1: the first version.
+#   2 (2026-11-27): A14.1 a suggested unit; A14.2 a registration-error return is never overdue; A14.5 a
+#      designated lead does not dispute; A17 a refused extension says why, none anywhere in a redo; A20 only
+#      phone calls to tell the result count, contacts after receipt, `handled_at` in range; A9 meeting
+#      dates; A21 a refused supplement permission says why; A24 a redo's unit.
+VERDICTS_LATEST = 2
+
+
 class TicketState(BaseModel):
     ticket_no: str
     registration: Registration
     rule_set: RuleSet
+    verdicts: int = 1
     stage: Stage = Stage.REGISTERED
     outcome: Outcome | None = None
     not_accepted_reason: NotAcceptedReason | None = None

@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnRecord,
         Supplement,
         TicketInput,
+        VERDICTS_LATEST,
         TicketState,
         TimelineEvent,
     )
@@ -105,6 +106,9 @@ DESIGNATION_KEEPS_RECEIPT = "designation-keeps-receipt"
 # A24: every dissatisfied rating is called back, the final one too; only the redo is once. Histories
 # recorded before this concluded a ticket on a dissatisfied final rating and replay on that branch.
 CALLBACK_AFTER_FINAL_RATING = "callback-after-final-rating"
+# domain/ticket.py VERDICTS_LATEST: a ticket opened from now on is judged by the latest verdicts; one opened
+# before (its history holds no marker) keeps the version it opened with.
+VERDICTS_2 = "verdicts-2"
 # A workflow task waits for its local activities, and an update's answer with it. One try at projecting
 # locally, bounded; if the database is away or slow the projection becomes an ordinary activity retried
 # until it answers, and the action is answered then (F3: tickets keep acting while the database is away).
@@ -166,6 +170,8 @@ class TicketWorkflow:
 
     async def _open(self, inp: TicketInput) -> None:
         reg = inp.registration
+        if workflow.patched(VERDICTS_2):
+            self._s.verdicts = VERDICTS_LATEST
         facts = await self._activity(ActivityNames.OPEN_TICKET, reg, OpeningFacts)
         async with self._lock:
             self._s.rule_set = facts.rule_set
@@ -485,7 +491,8 @@ class TicketWorkflow:
                         reached=cmd.reached, purpose=cmd.purpose)
             if s.requester_informed_at is None:
                 since = self._assignment().received_at
-                informed = v.requester_deemed_answered([c for c in s.contacts if c.at >= since])
+                informed = v.requester_deemed_answered([c for c in s.contacts if c.at >= since],
+                                                       phone_calls_for_the_result=s.verdicts >= 2)
                 if informed is not None:
                     s.requester_informed_at = informed
                     self._event("requester_answered", cmd.actor, "A20", ["hotline"],

@@ -85,6 +85,9 @@ class Action:
     units: Callable[[dict[str, Any]], Iterable[str | None]] = lambda _: ()
     # The unit the hotline sends the ticket to, to lead it: a member unit (A6).
     lead: Callable[[dict[str, Any]], str | None] = lambda _: None
+    # The action hands the ticket to that unit now, so a confidential one needs cleared staff there (A32);
+    # a return only suggests it, and the review that follows checks it (_review_of_return).
+    hands_over: bool = True
     # Server-side completion of the command's fields (in place), after the checks above.
     prepare: Prepare | None = None
 
@@ -109,6 +112,28 @@ async def _knowledge_point(runtime: Runtime, _: Caller, __: str, data: dict[str,
     )
 
 
+async def _review_of_return(runtime: Runtime, caller: Caller, ticket_no: str, data: dict[str, Any]) -> None:
+    """A14.1: an approval without `redispatch_to` sends the ticket to the unit the return suggested; for a
+    confidential request that unit, too, must have cleared staff (A32). Then A16.6's knowledge point."""
+    if data.get("approve") and not data.get("redispatch_to"):
+        async with runtime.session_maker() as session:
+            row = (
+                await session.execute(
+                    select(TicketRow.requester_confidential, TicketRow.state).where(
+                        TicketRow.ticket_no == ticket_no
+                    )
+                )
+            ).one_or_none()
+            if row is not None and row.requester_confidential:
+                pending = [
+                    r for r in (row.state or {}).get("returns", []) if r.get("id") == data.get("return_id")
+                ]
+                suggested = pending[-1]["application"].get("suggested_unit") if pending else None
+                if suggested:
+                    await require_cleared_staff(session, suggested)
+    await _knowledge_point(runtime, caller, ticket_no, data)
+
+
 async def _answering_point(runtime: Runtime, _: Caller, __: str, data: dict[str, Any]) -> None:
     """A12: the answer cites a point of the knowledge base, if any: one that exists."""
     point_id = data.get("knowledge_point_id")
@@ -129,14 +154,23 @@ async def _subunit(runtime: Runtime, caller: Caller, _: str, data: dict[str, Any
 CONCLUDED_MATTER = frozenset({Outcome.CLOSED, Outcome.ANSWERED_AT_ONCE, Outcome.TERMINATED})
 
 
-async def _prior_matter(runtime: Runtime, _: Caller, ticket_no: str, data: dict[str, Any]) -> None:
+async def _prior_matter(runtime: Runtime, caller: Caller, ticket_no: str, data: dict[str, Any]) -> None:
     """A18: the notice names a matter that exists and was lawfully concluded. The workflow cannot look
-    another ticket up, so the API checks it against the read model before the update."""
+    another ticket up, so the API checks it against the read model before the update: only for the unit
+    handling this ticket, so that no other caller can probe which ticket numbers exist."""
     async with runtime.session_maker() as session:
+        row = (
+            await session.execute(
+                select(TicketRow.lead_unit, TicketRow.forwarded_to, TicketRow.state).where(
+                    TicketRow.ticket_no == ticket_no
+                )
+            )
+        ).one_or_none()
+        if row is None or caller.unit_id not in {row.lead_unit, row.forwarded_to}:
+            raise ApiError(403, "NOT_YOUR_ACTION", "only the lead handling unit may do this")
         prior_no = data.get("prior_ticket_no")
         if prior_no is None:  # the registration's own "repeat of", as the workflow would take it
-            state = await session.scalar(select(TicketRow.state).where(TicketRow.ticket_no == ticket_no))
-            prior_no = ((state or {}).get("registration") or {}).get("repeat_of")
+            prior_no = ((row.state or {}).get("registration") or {}).get("repeat_of")
         if prior_no is None:
             return  # the workflow's verdict answers PRIOR_TICKET_REQUIRED
         if prior_no == ticket_no:
@@ -262,7 +296,8 @@ ACTIONS: tuple[Action, ...] = (
             "suggested_unit": "WJ-POWER",
             "signed_off_by": SIGN_OFF,
         },
-        units=lambda d: [d.get("suggested_unit")],
+        lead=lambda d: d.get("suggested_unit"),  # A6: the unit it should go to, a member unit
+        hands_over=False,
     ),
     Action(
         "review_return",
@@ -294,7 +329,7 @@ ACTIONS: tuple[Action, ...] = (
         {"approve": True, "redispatch_to": "WJ-POWER", "reason": "属供电公司维护范围"},
         item="return_id",
         lead=lambda d: d.get("redispatch_to"),
-        prepare=_knowledge_point,
+        prepare=_review_of_return,
     ),
     Action(
         "raise_dispute",
@@ -499,9 +534,8 @@ async def perform(
         data[action.item] = item
     async with runtime.session_maker() as session:
         await require_units(session, action.units(data), lead=action.lead(data))
-        if (receiver := action.lead(data) or data.get("sub_unit")) and await _confidential(
-            session, ticket_no
-        ):
+        receiver = (action.lead(data) if action.hands_over else None) or data.get("sub_unit")
+        if receiver and await _confidential(session, ticket_no):
             await require_cleared_staff(session, receiver)
     if action.prepare is not None:
         await action.prepare(runtime, caller, ticket_no, data)

@@ -13,6 +13,7 @@ from api.errors import conflict, responses
 from api.schemas import BODY_CONFIG
 from db.models import CalendarYearRow
 from domain.calendar import YearCalendar
+from domain.commands import Words
 from operations.calendar import load_year_and_replan
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -26,7 +27,7 @@ class CalendarNotice(BaseModel):
     year: int = Field(ge=2000, le=2100, examples=[2027])
     holidays: list[date] = Field(max_length=366, description="Every statutory day off.")
     adjusted_workdays: list[date] = Field(max_length=366, description="Weekend days declared working days.")
-    source: str = Field("", max_length=200, description="The notice, e.g. 国办发明电〔2026〕X号.")
+    source: Words = Field("", max_length=200, description="The notice, e.g. 国办发明电〔2026〕X号.")
     replace: bool = Field(
         False,
         description="A year already loaded is replaced only when this says so: a notice sent twice, or one "

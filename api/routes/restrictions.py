@@ -13,7 +13,7 @@ from api.routes.rule_sets import current_rule_set
 from api.schemas import BODY_CONFIG
 from db.models import RestrictedCallerRow
 from db.session import insert_for
-from domain.commands import ShortText, Text, phone_key
+from domain.commands import Words, phone_key
 
 router = APIRouter(prefix="/restrictions", tags=["restrictions"])
 
@@ -21,9 +21,9 @@ router = APIRouter(prefix="/restrictions", tags=["restrictions"])
 class RestrictionIn(BaseModel):
     model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
 
-    phone: ShortText = Field(min_length=3, examples=["13900000000"])
-    reason: Text = Field(min_length=1, examples=["多次辱骂话务员"])
-    rule_set_id: ShortText = Field("city", description="Whose `restriction_days` apply (A33).")
+    phone: Words = Field(min_length=3, max_length=200, examples=["13900000000"])
+    reason: Words = Field(min_length=1, max_length=4000, examples=["多次辱骂话务员"])
+    rule_set_id: Words = Field("city", max_length=200, description="Whose `restriction_days` apply (A33).")
 
 
 class RestrictionOut(BaseModel):

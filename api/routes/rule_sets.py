@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import conflict, invalid, responses
+from api.schemas import require_writable
 from db.models import RuleSetRow
 from db.seed import load_rule_set
 from domain.rulesets import DEFAULT_RULE_SETS, RuleSet, county_rule_set
@@ -58,6 +59,7 @@ async def current_rule_set(session: AsyncSession, rule_set_id: str) -> RuleSet:
     },
 )
 async def create_rule_set(rule_set: RuleSet, caller: OperatorDep, runtime: RuntimeDep) -> RuleSet:
+    require_writable(rule_set.model_dump(mode="json"))
     try:
         await load_rule_set(runtime.session_maker, rule_set)
     except ValueError as err:

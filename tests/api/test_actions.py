@@ -204,3 +204,26 @@ async def test_a14_5_a_dispute_is_settled_by_designating_the_lead(api: Api) -> N
     again = await api.post(f"/coordinations/{no}/1/designate", {"lead_unit": "WJ-URBAN"})
     assert (again.status_code, again.json()["code"]) == (409, "ALREADY_DESIGNATED")
     assert (await api.post(f"/coordinations/{no}/2/designate", {"lead_unit": "WJ-URBAN"})).status_code == 404
+
+
+async def test_a18_only_the_lead_learns_whether_an_earlier_ticket_exists(api: Api) -> None:
+    """A co-unit filing a notice hears 403 whatever number it names: the check of the earlier matter would
+    otherwise tell it which ticket numbers exist and how they ended."""
+    no = (await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"]))["ticket_no"]
+    served = (await api.now()).isoformat()
+    for prior in ("GD12345-20250101-00000000", no):
+        notice = {"notice_ref": "n", "prior_ticket_no": prior, "served_at": served}
+        probe = await api.post(f"/tickets/{no}/termination", notice, as_="power")
+        assert (probe.status_code, probe.json()["code"]) == (403, "NOT_YOUR_ACTION")
+
+
+async def test_a6_a14_1_a_return_suggests_a_member_unit(api: Api) -> None:
+    no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    refused = await api.post(
+        f"/tickets/{no}/returns", RETURN | {"suggested_unit": "WJ-URBAN-XH"}, as_="urban"
+    )
+    assert (refused.status_code, refused.json()["code"], refused.json()["rule"]) == (
+        422,
+        "NOT_A_MEMBER_UNIT",
+        "A6",
+    )

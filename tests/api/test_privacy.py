@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from db.api_models import IdentityReadRow
-from tests.api.conftest import Api, registration_body
+from tests.api.conftest import RETURN, Api, registration_body
 
 UNMASKED = {
     "name": "李华",
@@ -117,6 +117,12 @@ async def test_a_confidential_request_goes_only_to_a_unit_with_cleared_staff(api
     await api.listed(no, t["revision"])
     forward = await api.post(f"/tickets/{no}/forward", {"sub_unit": "WJ-URBAN-XH"}, as_="urban_cleared")
     assert (forward.status_code, forward.json()["code"]) == (409, "NO_CLEARED_STAFF")
+    # Approving a return without naming the unit sends it to the unit suggested: WJ-POWER, uncleared.
+    returned = await api.act(no, "returns", RETURN, as_="urban_cleared")
+    await api.listed(no, returned["revision"])
+    approve = await api.post(f"/tickets/{no}/returns/R1/review", {"approve": True})
+    assert (approve.status_code, approve.json()["code"]) == (409, "NO_CLEARED_STAFF")
+    assert (await api.ticket(no))["lead_unit"] == "WJ-URBAN"
 
 
 async def test_a_confidential_requester_is_seen_only_by_cleared_staff(api: Api) -> None:

@@ -22,7 +22,7 @@ from temporalio.worker import Replayer
 
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
-from workflows.ticket import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT
+from workflows.ticket import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICTS_2
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
@@ -141,3 +141,10 @@ def test_the_newer_branches_are_covered_by_a_history() -> None:
     behind `workflow.patched`: some history takes each new branch, while the older ones replay the old."""
     recorded = set().union(*(patches(h) for h in ticket_histories()))
     assert {DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING} <= recorded
+
+
+def test_tickets_opened_before_and_after_the_verdicts_2_replay() -> None:
+    """domain/ticket.py VERDICTS_LATEST: a history opened under verdicts 2 holds the marker; the ones recorded
+    before it hold none and replay judged by version 1 (test_replay_current_histories above)."""
+    opened_under = [VERDICTS_2 in patches(h) for h in ticket_histories()]
+    assert True in opened_under and False in opened_under
