@@ -26,7 +26,8 @@ from workflows.ticket import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECE
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
-# local, workflows/ticket.py LOCAL_ACTIVITIES). Every generation must keep replaying.
+# local, workflows/ticket.py LOCAL_ACTIVITIES; v2: recorded with the code of 5337688, before
+# DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING and VERDICTS_2). Every generation must keep replaying.
 HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
 CURRENT_FILES = sorted(HISTORIES.glob("*.json"))
 
@@ -148,3 +149,17 @@ def test_tickets_opened_before_and_after_the_verdicts_2_replay() -> None:
     before it hold none and replay judged by version 1 (test_replay_current_histories above)."""
     opened_under = [VERDICTS_2 in patches(h) for h in ticket_histories()]
     assert True in opened_under and False in opened_under
+
+
+def test_a_v2_history_takes_the_old_branches_of_the_later_patches() -> None:
+    """The v2 ticket was designated to the lead already holding it (re-dispatched then) and concluded on a
+    dissatisfied final rating (no callback then), and opened under verdicts 1: it holds none of the later
+    markers, so it replays on every old branch (test_history_replays_on_todays_code)."""
+    [old] = [
+        h
+        for h in map(load, sorted((HISTORIES / "v2").glob("*.json")))
+        if workflow_type(h) == "TicketWorkflow"
+    ]
+    assert patches(old).isdisjoint({DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING, VERDICTS_2})
+    updates_seen = updates(old)
+    assert updates_seen.count("rate") == 2 and updates_seen.count("record_callback") == 1
