@@ -3,8 +3,8 @@
 Every error body is `{"code", "message", "rule"?, "errors"?}`. Domain verdicts carry their kind
 (domain/errors.py): conflict -> 409, invalid -> 422, not_yours -> 404 (ids must not be probed), except
 for a caller who already sees the ticket: an action that is not theirs is 403 NOT_YOUR_ACTION
-(api/routes/actions.py perform). Temporal or the database not answering in time -> 503. Nothing is answered with a 500: a
-last-resort middleware answers 503 UNAVAILABLE and logs the exception.
+(`verdict_error`). Temporal or the database not answering in time -> 503. Nothing is answered with a 500:
+a last-resort middleware answers 503 UNAVAILABLE and logs the exception.
 """
 
 from __future__ import annotations
@@ -107,6 +107,11 @@ def forbidden(message: str = "your role may not do this") -> ApiError:
     return ApiError(403, "FORBIDDEN", message)
 
 
+def not_your_action(message: str = "only the lead handling unit may do this") -> ApiError:
+    """A ticket the caller sees, but an action that is another's (a co-unit signing for it)."""
+    return ApiError(403, "NOT_YOUR_ACTION", message)
+
+
 def temporal_unavailable(message: str = "the ticket service did not answer in time; retry") -> ApiError:
     return ApiError(503, TEMPORAL_UNAVAILABLE, message, headers={"Retry-After": RETRY_AFTER})
 
@@ -128,8 +133,11 @@ def error_response(
 
 
 # -- translations ---------------------------------------------------------------------------------------
-def verdict_error(err: WorkflowUpdateFailedError) -> ApiError:
-    """A rejected workflow update: ApplicationError(type=code, details[0]={code, message, rule, kind})."""
+def verdict_error(err: WorkflowUpdateFailedError, *, caller_sees_ticket: bool = False) -> ApiError:
+    """A rejected workflow update: ApplicationError(type=code, details[0]={code, message, rule, kind}).
+
+    `caller_sees_ticket`: the API has already shown the caller may see this ticket, so a "not yours" verdict
+    reveals nothing and is 403 NOT_YOUR_ACTION; otherwise it is 404, like a ticket that does not exist."""
     cause = err.cause
     if not isinstance(cause, ApplicationError):
         log.warning("update failed without a verdict: %r", cause)
@@ -140,8 +148,8 @@ def verdict_error(err: WorkflowUpdateFailedError) -> ApiError:
     except ValueError:  # a failure that is not a verdict of ours: the action cannot happen now
         status = 409
     if status == 404:
-        # Not the caller's to act on: indistinguishable from a ticket that does not exist.
-        return not_found(details.get("message") or cause.message)
+        message = details.get("message") or cause.message
+        return not_your_action(message) if caller_sees_ticket else not_found(message)
     return ApiError(
         status,
         cause.type or details.get("code") or "REFUSED",

@@ -63,7 +63,7 @@ def relation_to(
     unit_scope: frozenset[str] = frozenset(),
 ) -> Relation | None:
     """The same decision from the facts it needs, so the read model's columns can answer it too.
-    `registered_by` None: not known here (the read model keeps no registrar), no REGISTRAR relation."""
+    `registered_by` None: no registrar known, so no REGISTRAR relation."""
     if confidential and not caller.confidential_clearance:
         return None
     if caller.role == Role.OPERATOR:

@@ -32,7 +32,7 @@ from api.privacy import relation_of
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
 from api.tickets import ticket_view
-from api.units import require_cleared_staff, require_units
+from api.units import require_units
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import RuleSetRow
 from domain.calendar import SHANGHAI
@@ -84,9 +84,10 @@ async def register(
     if fields.get("co_units") and not fields.get("dispatch_to"):
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
     async with runtime.session_maker() as session:
-        await require_units(session, fields.get("co_units", []), lead=fields.get("dispatch_to"))
-        if fields.get("dispatch_to") and getattr(fields.get("requester"), "confidential", False):
-            await require_cleared_staff(session, fields["dispatch_to"])
+        confidential = getattr(fields.get("requester"), "confidential", False)
+        await require_units(
+            session, fields.get("co_units", []), lead=fields.get("dispatch_to"), confidential=confidential
+        )
         await _require_rule_set(session, fields.get("rule_set_id"))
 
     request_hash = digest(body.model_dump_json())

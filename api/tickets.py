@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from api.auth import Caller
@@ -52,15 +54,24 @@ async def visible_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> tu
     return state, relation
 
 
-async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> Relation:
+@dataclass(frozen=True)
+class Actionable:
+    """What an action learns of its ticket before the update: how the caller stands to it, and whether the
+    requester is confidential (A32: a unit given the ticket must have cleared staff)."""
+
+    relation: Relation
+    confidential: bool
+
+
+async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> Actionable:
     """Before an action: 404 unless the caller may see the ticket, 409 once it has ended.
 
     Answered from the read model when its row already shows the caller's relation, so an action costs one
     workflow round trip (the update), not two (a query first). The row may lag the workflow by a projection;
     a lagging row can only show a relation the caller has just lost (a ticket re-dispatched a moment ago),
-    and then the update's own verdict refuses the action as not the caller's (403 NOT_YOUR_ACTION, the
-    verdict domain/errors.py not_yours, api/routes/actions.py perform). Whatever the row does not show (no row yet, no relation, a unit above the lead) is decided
-    from the workflow's state, which is authoritative."""
+    and then the update's own verdict refuses the action as not the caller's (403 NOT_YOUR_ACTION,
+    api/errors.py verdict_error). Whatever the row does not show (no row yet, no relation, a unit above the
+    lead) is decided from the workflow's state, which is authoritative."""
     async with runtime.session_maker() as session:
         row = (
             await session.execute(
@@ -84,10 +95,10 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
         )
         if relation is not None:
             _refuse_if_ended(Stage(row.stage))  # an ended ticket never reopens: the row cannot lag here
-            return relation
+            return Actionable(relation, row.requester_confidential)
     state, relation = await visible_ticket(runtime, caller, ticket_no)
     _refuse_if_ended(state.stage)
-    return relation
+    return Actionable(relation, state.registration.requester.confidential)
 
 
 def _refuse_if_ended(stage: Stage) -> None:

@@ -24,10 +24,15 @@ MEMBER_TIER = 2
 
 
 async def require_units(
-    session: AsyncSession, unit_ids: Iterable[str | None], *, lead: str | None = None
+    session: AsyncSession,
+    unit_ids: Iterable[str | None],
+    *,
+    lead: str | None = None,
+    confidential: bool = False,
 ) -> None:
     """A ticket goes only to units the hotline has registered: an unknown id is the caller's mistake.
-    `lead`: the unit the hotline sends the ticket to, to lead it, which must be a member unit."""
+    `lead`: the unit the hotline sends the ticket to, to lead it, which must be a member unit, and for a
+    `confidential` request one with cleared staff (A32)."""
     wanted = {u for u in [lead, *unit_ids] if u is not None}
     if not wanted:
         return
@@ -43,6 +48,8 @@ async def require_units(
             "gets a ticket forwarded from the unit above it",
             "A6",
         )
+    if lead is not None and confidential:
+        await require_cleared_staff(session, lead)
 
 
 async def require_cleared_staff(session: AsyncSession, unit_id: str) -> None:
@@ -65,8 +72,11 @@ async def require_cleared_staff(session: AsyncSession, unit_id: str) -> None:
         )
 
 
-async def require_subunit(session: AsyncSession, unit_id: str, sub_unit: str) -> None:
-    """A6: a unit forwards only to a unit below it, never sideways or up."""
+async def require_subunit(session: AsyncSession, unit_id: str, sub_unit: str, *, confidential: bool) -> None:
+    """A6: a unit forwards only to a unit below it, never sideways or up; a confidential request only to
+    one with cleared staff (A32)."""
     await require_units(session, [sub_unit])
     if sub_unit == unit_id or sub_unit not in await unit_scope(session, unit_id):
         raise invalid("NOT_A_SUBUNIT", f"{sub_unit} is not a sub-unit of {unit_id}", "A6")
+    if confidential:
+        await require_cleared_staff(session, sub_unit)

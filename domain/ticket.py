@@ -203,7 +203,10 @@ class TimelineEvent(BaseModel):
 #      designated lead does not dispute; A17 a refused extension says why, none anywhere in a redo; A20 only
 #      phone calls to tell the result count, contacts after receipt, `handled_at` in range; A9 meeting
 #      dates; A21 a refused supplement permission says why; A24 a redo's unit.
-VERDICTS_LATEST = 2
+# A check added in a version reads `state.verdicts >= VERDICTS_V<n>`; the workflow sets the version at
+# opening through one patch per version (workflows/ticket.py VERDICT_PATCHES).
+VERDICTS_V2 = 2
+VERDICTS_LATEST = VERDICTS_V2
 
 
 class TicketState(BaseModel):

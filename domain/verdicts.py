@@ -36,7 +36,7 @@ from domain.commands import (
     SurveyStart,
 )
 from domain.errors import conflict, invalid, not_yours
-from domain.ticket import ANSWER, Contact, StageRating, TicketState
+from domain.ticket import ANSWER, VERDICTS_V2, Contact, StageRating, TicketState
 from domain.vocabulary import (
     DISSATISFIED,
     NEEDS_EXPLANATORY_MATERIAL,
@@ -146,7 +146,7 @@ def check_return(state: TicketState, cmd: ApplyReturn) -> None:
         raise conflict("REDO_CANNOT_RETURN", "a ticket sent back for a redo is handled, not returned",
                        "A24")
     require_stage(state, HANDLING_STAGES, "return the ticket", "A14.1")
-    if cmd.kind == ReturnKind.NOT_OUR_DUTY and not cmd.suggested_unit and state.verdicts >= 2:
+    if cmd.kind == ReturnKind.NOT_OUR_DUTY and not cmd.suggested_unit and state.verdicts >= VERDICTS_V2:
         # A14.1 "提出转交相关单位处理的建议": a unit that says "not ours" says whose it is.
         raise invalid("SUGGESTED_UNIT_REQUIRED", "suggest the unit the ticket should go to", "A14.1")
     if cmd.kind == ReturnKind.SURVEY_NOT_OURS:
@@ -178,7 +178,7 @@ def return_is_overdue(state: TicketState, cmd: ApplyReturn, now: datetime) -> bo
     found while contacting the requester may come to light at any time and is never overdue."""
     assignment = state.assignment
     assert assignment is not None
-    if cmd.kind == ReturnKind.REGISTRATION_BLOCKS_HANDLING and state.verdicts >= 2:
+    if cmd.kind == ReturnKind.REGISTRATION_BLOCKS_HANDLING and state.verdicts >= VERDICTS_V2:
         return False
     if cmd.kind == ReturnKind.SURVEY_NOT_OURS:
         late_start = (assignment.survey_started_at or now) > assignment.survey_start_by
@@ -223,7 +223,7 @@ def check_dispute(state: TicketState, cmd: RaiseDispute) -> None:
     if cmd.actor.kind == ActorKind.UNIT:
         require_lead(state, cmd.actor)
         assignment = state.assignment
-        if assignment is not None and assignment.designated and state.verdicts >= 2:
+        if assignment is not None and assignment.designated and state.verdicts >= VERDICTS_V2:
             # A14.5 "承办单位应当遵照办理": a lead designated in coordination handles it, and cannot
             # reopen the question by a dispute of its own. The hotline still may.
             raise conflict("DESIGNATED_LEAD_CANNOT_DISPUTE",
@@ -239,7 +239,7 @@ def check_extension(state: TicketState, cmd: ApplyExtension, now: datetime) -> N
     require_lead(state, cmd.actor)
     assignment = state.assignment
     assert assignment is not None
-    if assignment.redo or (state.redo_count > 0 and state.verdicts >= 2):
+    if assignment.redo or (state.redo_count > 0 and state.verdicts >= VERDICTS_V2):
         # A24: no extension in a redo, even when a coordination has since designated another lead.
         raise conflict("NO_EXTENSION_IN_REDO", "a redo has the original limit and no extension", "A24")
     require_stage(state, HANDLING_STAGES, "apply for an extension", "A17")
@@ -255,7 +255,7 @@ def check_extension(state: TicketState, cmd: ApplyExtension, now: datetime) -> N
 def check_review_extension(state: TicketState, cmd: Review) -> None:
     require_operator(cmd.actor)
     require_stage(state, {Stage.EXTENSION_REVIEW}, "review an extension", "A17")
-    if not cmd.approve and not cmd.reason.strip() and state.verdicts >= 2:
+    if not cmd.approve and not cmd.reason.strip() and state.verdicts >= VERDICTS_V2:
         raise invalid("REASON_REQUIRED", "say why the extension is refused", "A17")
 
 
@@ -265,7 +265,7 @@ def check_contact(state: TicketState, cmd: ContactAttempt, now: datetime) -> Non
     if cmd.at > now + timedelta(minutes=5):
         raise invalid("CONTACT_IN_FUTURE", "a contact attempt cannot lie in the future", "A20")
     assignment = state.assignment
-    if assignment is not None and cmd.at < assignment.received_at and state.verdicts >= 2:
+    if assignment is not None and cmd.at < assignment.received_at and state.verdicts >= VERDICTS_V2:
         # Only contacts since this unit received the ticket count (A20); an earlier one is a typo.
         raise invalid("CONTACT_BEFORE_RECEIPT", "a contact attempt comes after the unit received the ticket",
                       "A20")
@@ -295,7 +295,7 @@ def requester_deemed_answered(contacts: list[Contact], *, phone_calls_for_the_re
 def check_closure(state: TicketState, cmd: ApplyClosure, now: datetime) -> None:
     require_lead(state, cmd.actor)
     require_stage(state, {Stage.HANDLING}, "apply for closure", "A20")
-    if not state.registration.received_at <= cmd.handled_at <= now + timedelta(minutes=5) and state.verdicts >= 2:
+    if not state.registration.received_at <= cmd.handled_at <= now + timedelta(minutes=5) and state.verdicts >= VERDICTS_V2:
         # A20(2) "办理时间": the matter was handled after it was registered and not later than now.
         raise invalid("HANDLED_AT_OUT_OF_RANGE", "the matter was handled between its registration and now",
                       "A20")
@@ -373,7 +373,7 @@ def check_consultation(state: TicketState, cmd: RecordConsultation, now: datetim
     require_stage(state, frozenset(Stage) - {Stage.REGISTERED, Stage.NOT_ACCEPTED, Stage.ARCHIVED},
                   "record a consultation", "A9")
     registered = WorkingCalendar.local_date(state.registration.received_at)
-    if not registered <= cmd.held_on <= WorkingCalendar.local_date(now) and state.verdicts >= 2:
+    if not registered <= cmd.held_on <= WorkingCalendar.local_date(now) and state.verdicts >= VERDICTS_V2:
         raise invalid("MEETING_DATE_OUT_OF_RANGE",
                       f"a meeting held between {registered} (registration) and today", "A9")
 
@@ -395,11 +395,11 @@ def check_redo(state: TicketState, cmd: DecideRedo) -> None:
         rating = state.current_rating()
         if rating is None or rating.handling is None or rating.handling.option not in DISSATISFIED:
             raise conflict("HANDLING_NOT_DISSATISFIED", "a redo follows a dissatisfied handling rating", "A24")
-        if state.lead_unit is None and not cmd.lead_unit and state.verdicts >= 2:
+        if state.lead_unit is None and not cmd.lead_unit and state.verdicts >= VERDICTS_V2:
             # A12: the hotline answered it on the spot; what it could not answer goes to a unit.
             raise invalid("REDO_UNIT_REQUIRED", "the hotline answered this itself: name the unit for the redo",
                           "A24")
-        if state.lead_unit is not None and cmd.lead_unit and cmd.lead_unit != state.lead_unit and state.verdicts >= 2:
+        if state.lead_unit is not None and cmd.lead_unit and cmd.lead_unit != state.lead_unit and state.verdicts >= VERDICTS_V2:
             raise invalid("REDO_GOES_BACK_TO_THE_UNIT", f"a redo goes back to {state.lead_unit}", "A24")
 
 
@@ -424,7 +424,7 @@ def _supplement(state: TicketState, supplement_id: str, status: SupplementStatus
 def check_review_supplement_permission(state: TicketState, cmd: ReviewSupplement) -> None:
     require_operator(cmd.actor)
     _supplement(state, cmd.supplement_id, SupplementStatus.REQUESTED, "be permitted")
-    if not cmd.approve and not cmd.reason.strip() and state.verdicts >= 2:
+    if not cmd.approve and not cmd.reason.strip() and state.verdicts >= VERDICTS_V2:
         raise invalid("REASON_REQUIRED", "say why the supplementary answer is not permitted", "A21")
 
 

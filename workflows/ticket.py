@@ -54,6 +54,8 @@ with workflow.unsafe.imports_passed_through():
         CARD_CLOCKS,
         HANDLE,
         SIGN_FOR,
+        VERDICTS_LATEST,
+        VERDICTS_V2,
         ActivityNames,
         Assignment,
         CallbackRecord,
@@ -67,7 +69,6 @@ with workflow.unsafe.imports_passed_through():
         ReturnRecord,
         Supplement,
         TicketInput,
-        VERDICTS_LATEST,
         TicketState,
         TimelineEvent,
     )
@@ -107,8 +108,10 @@ DESIGNATION_KEEPS_RECEIPT = "designation-keeps-receipt"
 # recorded before this concluded a ticket on a dissatisfied final rating and replay on that branch.
 CALLBACK_AFTER_FINAL_RATING = "callback-after-final-rating"
 # domain/ticket.py VERDICTS_LATEST: a ticket opened from now on is judged by the latest verdicts; one opened
-# before (its history holds no marker) keeps the version it opened with.
-VERDICTS_2 = "verdicts-2"
+# before (its history holds none of the later markers) keeps the version it opened with. One patch per
+# version, each setting its own number: a ticket opened under version 2 replays as 2 once a 3 exists.
+VERDICT_PATCHES = {VERDICTS_V2: "verdicts-2"}
+assert max(VERDICT_PATCHES) == VERDICTS_LATEST
 # A workflow task waits for its local activities, and an update's answer with it. One try at projecting
 # locally, bounded; if the database is away or slow the projection becomes an ordinary activity retried
 # until it answers, and the action is answered then (F3: tickets keep acting while the database is away).
@@ -170,8 +173,9 @@ class TicketWorkflow:
 
     async def _open(self, inp: TicketInput) -> None:
         reg = inp.registration
-        if workflow.patched(VERDICTS_2):
-            self._s.verdicts = VERDICTS_LATEST
+        for version, patch in VERDICT_PATCHES.items():
+            if workflow.patched(patch):
+                self._s.verdicts = version
         facts = await self._activity(ActivityNames.OPEN_TICKET, reg, OpeningFacts)
         async with self._lock:
             self._s.rule_set = facts.rule_set
@@ -492,7 +496,7 @@ class TicketWorkflow:
             if s.requester_informed_at is None:
                 since = self._assignment().received_at
                 informed = v.requester_deemed_answered([c for c in s.contacts if c.at >= since],
-                                                       phone_calls_for_the_result=s.verdicts >= 2)
+                                                       phone_calls_for_the_result=s.verdicts >= VERDICTS_V2)
                 if informed is not None:
                     s.requester_informed_at = informed
                     self._event("requester_answered", cmd.actor, "A20", ["hotline"],

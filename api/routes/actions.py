@@ -18,16 +18,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 
 from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
-from api.errors import TICKET_NOT_FOUND, ApiError, conflict, invalid, responses, verdict_error
+from api.errors import conflict, invalid, not_your_action, responses, verdict_error
 from api.idempotency import claim_action_key, request_digest
+from api.privacy import Relation
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
-from api.tickets import actionable_ticket, relation_in, ticket_view
+from api.tickets import Actionable, actionable_ticket, relation_in, ticket_view
 from api.units import require_cleared_staff, require_subunit, require_units
 from db.api_models import KnowledgePointRow
 from db.models import TicketRow
@@ -65,8 +65,19 @@ router = APIRouter(prefix="/tickets", tags=["ticket actions"])
 OPERATOR = frozenset({Role.OPERATOR})
 UNIT = frozenset({Role.UNIT_STAFF})
 
-# (runtime, caller, ticket number, the command's fields to complete in place)
-Prepare = Callable[[Runtime, Caller, str, dict[str, Any]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Acting:
+    """One action under way: who acts, on which ticket, and what the API learnt of it before the update."""
+
+    runtime: Runtime
+    caller: Caller
+    ticket_no: str
+    ticket: Actionable
+
+
+# Server-side completion of the command's fields (in place), after the checks every action makes.
+Prepare = Callable[[Acting, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -88,92 +99,82 @@ class Action:
     # The action hands the ticket to that unit now, so a confidential one needs cleared staff there (A32);
     # a return only suggests it, and the review that follows checks it (_review_of_return).
     hands_over: bool = True
-    # Server-side completion of the command's fields (in place), after the checks above.
     prepare: Prepare | None = None
 
 
 # -- server-side completions ------------------------------------------------------------------------------
-async def _contact_time(runtime: Runtime, _: Caller, __: str, data: dict[str, Any]) -> None:
+async def _contact_time(acting: Acting, data: dict[str, Any]) -> None:
     if data.get("at") is None:
-        data["at"] = await runtime.clock()
+        data["at"] = await acting.runtime.clock()
 
 
-async def _knowledge_point(runtime: Runtime, _: Caller, __: str, data: dict[str, Any]) -> None:
+async def _existing_point(runtime: Runtime, point_id: str, rule: str) -> KnowledgePointRow:
+    async with runtime.session_maker() as session:
+        point = await session.get(KnowledgePointRow, point_id)
+    if point is None:
+        raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", rule)
+    return point
+
+
+async def _refusal_point(acting: Acting, data: dict[str, Any]) -> None:
     """A16.6: the refusal relies on a KB point; its upload time comes from the KB, not from the caller."""
     point_id = data.pop("knowledge_point_id", None)
     if point_id is None:
         return
-    async with runtime.session_maker() as session:
-        point = await session.get(KnowledgePointRow, point_id)
-    if point is None:
-        raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", "A16.6")
+    point = await _existing_point(acting.runtime, point_id, "A16.6")
     data["knowledge_point"] = KnowledgePoint(
         id=point.id, uploaded_at=point.uploaded_at, corrected_at=point.corrected_at
     )
 
 
-async def _review_of_return(runtime: Runtime, caller: Caller, ticket_no: str, data: dict[str, Any]) -> None:
+async def _review_of_return(acting: Acting, data: dict[str, Any]) -> None:
     """A14.1: an approval without `redispatch_to` sends the ticket to the unit the return suggested; for a
     confidential request that unit, too, must have cleared staff (A32). Then A16.6's knowledge point."""
-    if data.get("approve") and not data.get("redispatch_to"):
-        async with runtime.session_maker() as session:
-            row = (
-                await session.execute(
-                    select(TicketRow.requester_confidential, TicketRow.state).where(
-                        TicketRow.ticket_no == ticket_no
-                    )
-                )
-            ).one_or_none()
-            if row is not None and row.requester_confidential:
-                pending = [
-                    r for r in (row.state or {}).get("returns", []) if r.get("id") == data.get("return_id")
-                ]
-                suggested = pending[-1]["application"].get("suggested_unit") if pending else None
-                if suggested:
-                    await require_cleared_staff(session, suggested)
-    await _knowledge_point(runtime, caller, ticket_no, data)
+    if data.get("approve") and not data.get("redispatch_to") and acting.ticket.confidential:
+        async with acting.runtime.session_maker() as session:
+            state = await session.scalar(
+                select(TicketRow.state).where(TicketRow.ticket_no == acting.ticket_no)
+            )
+            pending = [r for r in (state or {}).get("returns", []) if r.get("id") == data.get("return_id")]
+            suggested = pending[-1]["application"].get("suggested_unit") if pending else None
+            if suggested:
+                await require_cleared_staff(session, suggested)
+    await _refusal_point(acting, data)
 
 
-async def _answering_point(runtime: Runtime, _: Caller, __: str, data: dict[str, Any]) -> None:
+async def _answering_point(acting: Acting, data: dict[str, Any]) -> None:
     """A12: the answer cites a point of the knowledge base, if any: one that exists."""
-    point_id = data.get("knowledge_point_id")
-    if not point_id:
-        return
-    async with runtime.session_maker() as session:
-        if await session.get(KnowledgePointRow, point_id) is None:
-            raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", "A12")
+    if point_id := data.get("knowledge_point_id"):
+        await _existing_point(acting.runtime, point_id, "A12")
 
 
-async def _subunit(runtime: Runtime, caller: Caller, _: str, data: dict[str, Any]) -> None:
-    assert caller.unit_id is not None
-    async with runtime.session_maker() as session:
-        await require_subunit(session, caller.unit_id, data["sub_unit"])
+async def _subunit(acting: Acting, data: dict[str, Any]) -> None:
+    unit_id = acting.caller.unit_id
+    assert unit_id is not None
+    async with acting.runtime.session_maker() as session:
+        await require_subunit(session, unit_id, data["sub_unit"], confidential=acting.ticket.confidential)
 
 
 # A18 "已依法办理完毕": the earlier matter was handled to its end, not merely registered or refused.
 CONCLUDED_MATTER = frozenset({Outcome.CLOSED, Outcome.ANSWERED_AT_ONCE, Outcome.TERMINATED})
 
 
-async def _prior_matter(runtime: Runtime, caller: Caller, ticket_no: str, data: dict[str, Any]) -> None:
+async def _prior_matter(acting: Acting, data: dict[str, Any]) -> None:
     """A18: the notice names a matter that exists and was lawfully concluded. The workflow cannot look
     another ticket up, so the API checks it against the read model before the update: only for the unit
     handling this ticket, so that no other caller can probe which ticket numbers exist."""
-    async with runtime.session_maker() as session:
-        row = (
-            await session.execute(
-                select(TicketRow.lead_unit, TicketRow.forwarded_to, TicketRow.state).where(
-                    TicketRow.ticket_no == ticket_no
-                )
-            )
-        ).one_or_none()
-        if row is None or caller.unit_id not in {row.lead_unit, row.forwarded_to}:
-            raise ApiError(403, "NOT_YOUR_ACTION", "only the lead handling unit may do this")
+    if acting.ticket.relation != Relation.HANDLER:
+        raise not_your_action()
+    async with acting.runtime.session_maker() as session:
         prior_no = data.get("prior_ticket_no")
         if prior_no is None:  # the registration's own "repeat of", as the workflow would take it
-            prior_no = ((row.state or {}).get("registration") or {}).get("repeat_of")
+            state = await session.scalar(
+                select(TicketRow.state).where(TicketRow.ticket_no == acting.ticket_no)
+            )
+            prior_no = ((state or {}).get("registration") or {}).get("repeat_of")
         if prior_no is None:
             return  # the workflow's verdict answers PRIOR_TICKET_REQUIRED
-        if prior_no == ticket_no:
+        if prior_no == acting.ticket_no:
             raise invalid("PRIOR_IS_THIS_TICKET", "name the earlier ticket, not this one", "A18")
         outcome = (
             await session.execute(select(TicketRow.outcome).where(TicketRow.ticket_no == prior_no))
@@ -513,12 +514,6 @@ ACTIONS: tuple[Action, ...] = (
 assert all(hasattr(TicketWorkflow, a.update) for a in ACTIONS)
 
 
-async def _confidential(session: AsyncSession, ticket_no: str) -> bool:
-    return bool(
-        await session.scalar(select(TicketRow.requester_confidential).where(TicketRow.ticket_no == ticket_no))
-    )
-
-
 async def perform(
     action: Action,
     runtime: Runtime,
@@ -528,17 +523,15 @@ async def perform(
     item: str | None,
     idempotency_key: str | None,
 ) -> TicketView:
-    relation = await actionable_ticket(runtime, caller, ticket_no)
+    acting = Acting(runtime, caller, ticket_no, await actionable_ticket(runtime, caller, ticket_no))
     data: dict[str, Any] = dict(body) | {"actor": caller.actor}
     if action.item is not None:
         data[action.item] = item
     async with runtime.session_maker() as session:
-        await require_units(session, action.units(data), lead=action.lead(data))
-        receiver = (action.lead(data) if action.hands_over else None) or data.get("sub_unit")
-        if receiver and await _confidential(session, ticket_no):
-            await require_cleared_staff(session, receiver)
+        confidential = acting.ticket.confidential and action.hands_over
+        await require_units(session, action.units(data), lead=action.lead(data), confidential=confidential)
     if action.prepare is not None:
-        await action.prepare(runtime, caller, ticket_no, data)
+        await action.prepare(acting, data)
     command = action.command.model_validate(data)
     if idempotency_key is not None:
         scope = f"{action.update}:cred-{caller.credential_id}"
@@ -558,15 +551,9 @@ async def perform(
             update_id(action.update, f"cred-{caller.credential_id}", idempotency_key),
         )
     except WorkflowUpdateFailedError as failed:
-        err = verdict_error(failed)
-        if err.status == 404 and err.code == TICKET_NOT_FOUND:
-            # The caller sees this ticket (checked above): nothing leaks by saying the action is another's
-            # (a co-unit signing for, a county acting for its department). Only a caller who cannot see
-            # the ticket hears 404.
-            raise ApiError(403, "NOT_YOUR_ACTION", err.message) from None
-        raise err from None
+        raise verdict_error(failed, caller_sees_ticket=True) from None
     # Shown as the caller now stands to the ticket (the action may have changed it), as before if not at all.
-    relation = await relation_in(runtime, caller, updated) or relation
+    relation = await relation_in(runtime, caller, updated) or acting.ticket.relation
     return await ticket_view(runtime, caller, updated, relation, f"action:{action.update}")
 
 

@@ -10,7 +10,7 @@ from api.deps import IdempotencyKey, OperatorDep, RuntimeDep, TicketNoDep, updat
 from api.errors import ApiError, conflict, responses
 from api.schemas import body_model
 from api.tickets import visible_ticket
-from api.units import require_cleared_staff, require_units
+from api.units import require_units
 from domain.commands import Designation
 from workflows.coordination import CoordinationState
 
@@ -55,9 +55,12 @@ async def designate(
         raise conflict("ALREADY_DESIGNATED", "the lead is already designated", "A14.5")
     command = Designation.model_validate(dict(body) | {"actor": caller.actor})
     async with runtime.session_maker() as session:
-        await require_units(session, command.co_units, lead=command.lead_unit)
-        if state.registration.requester.confidential:
-            await require_cleared_staff(session, command.lead_unit)
+        await require_units(
+            session,
+            command.co_units,
+            lead=command.lead_unit,
+            confidential=state.registration.requester.confidential,
+        )
     return await runtime.temporal.designate(
         no, n, command, update_id("designate", f"cred-{caller.credential_id}", idempotency_key)
     )

@@ -47,6 +47,10 @@ async def test_the_hotline_dispatches_to_member_units(api: Api) -> None:
     assert error(refused) == (422, "NOT_A_MEMBER_UNIT", "A6")
     t = await api.act(no, "dispatch", {"lead_unit": "WJ-URBAN", "co_units": ["WJ-URBAN-XH", "WJ-URBAN-XH"]})
     assert (t["lead_unit"], t["co_units"]) == ("WJ-URBAN", ["WJ-URBAN-XH"])  # named twice, kept once
+    # A coordination designates a member unit too (its own route, the same check).
+    await api.act(no, "disputes", {"kind": "several_units", "units": ["WJ-URBAN", "WJ-POWER"], "reason": "r"})
+    designate = await api.post(f"/coordinations/{no}/1/designate", {"lead_unit": "WJ-URBAN-XH"})
+    assert error(designate) == (422, "NOT_A_MEMBER_UNIT", "A6")
 
 
 async def test_co_units_need_a_lead(api: Api) -> None:

@@ -123,6 +123,15 @@ async def test_a_confidential_request_goes_only_to_a_unit_with_cleared_staff(api
     approve = await api.post(f"/tickets/{no}/returns/R1/review", {"approve": True})
     assert (approve.status_code, approve.json()["code"]) == (409, "NO_CLEARED_STAFF")
     assert (await api.ticket(no))["lead_unit"] == "WJ-URBAN"
+    # Nor may a coordination designate WJ-POWER (the return is superseded by the dispute, A14.5).
+    dispute = {"kind": "several_units", "units": ["WJ-URBAN", "WJ-POWER"], "reason": "边界不清"}
+    assert (await api.act(no, "disputes", dispute))["stage"] == "coordinating"
+    designate = await api.post(f"/coordinations/{no}/1/designate", {"lead_unit": "WJ-POWER"})
+    assert (designate.status_code, designate.json()["code"], designate.json()["rule"]) == (
+        409,
+        "NO_CLEARED_STAFF",
+        "A32",
+    )
 
 
 async def test_a_confidential_requester_is_seen_only_by_cleared_staff(api: Api) -> None:

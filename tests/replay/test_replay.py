@@ -20,14 +20,15 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from domain.ticket import VERDICTS_V2
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
-from workflows.ticket import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICTS_2
+from workflows.ticket import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
 # local, workflows/ticket.py LOCAL_ACTIVITIES; v2: recorded with the code of 5337688, before
-# DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING and VERDICTS_2). Every generation must keep replaying.
+# DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING and VERDICT_PATCHES). Every generation must keep replaying.
 HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
 CURRENT_FILES = sorted(HISTORIES.glob("*.json"))
 
@@ -147,7 +148,7 @@ def test_the_newer_branches_are_covered_by_a_history() -> None:
 def test_tickets_opened_before_and_after_the_verdicts_2_replay() -> None:
     """domain/ticket.py VERDICTS_LATEST: a history opened under verdicts 2 holds the marker; the ones recorded
     before it hold none and replay judged by version 1 (test_replay_current_histories above)."""
-    opened_under = [VERDICTS_2 in patches(h) for h in ticket_histories()]
+    opened_under = [VERDICT_PATCHES[VERDICTS_V2] in patches(h) for h in ticket_histories()]
     assert True in opened_under and False in opened_under
 
 
@@ -160,6 +161,8 @@ def test_a_v2_history_takes_the_old_branches_of_the_later_patches() -> None:
         for h in map(load, sorted((HISTORIES / "v2").glob("*.json")))
         if workflow_type(h) == "TicketWorkflow"
     ]
-    assert patches(old).isdisjoint({DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING, VERDICTS_2})
+    assert patches(old).isdisjoint(
+        {DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING, *VERDICT_PATCHES.values()}
+    )
     updates_seen = updates(old)
     assert updates_seen.count("rate") == 2 and updates_seen.count("record_callback") == 1

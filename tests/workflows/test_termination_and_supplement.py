@@ -143,6 +143,9 @@ async def test_a21_supplement_permission_refused(hotline: Hotline) -> None:
     may follow."""
     h, _ = await concluded_ticket(hotline)
     await hotline.act(h, TicketWorkflow.apply_supplement, application("Lamp replaced"))
+    silent = await hotline.refused(h, TicketWorkflow.review_supplement_permission,
+                                   ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=False))
+    assert verdict(silent) == ("REASON_REQUIRED", "A21")  # a refusal says why (verdicts 2)
     s = await hotline.act(h, TicketWorkflow.review_supplement_permission,
                           ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=False,
                                            reason="Nothing new"))
