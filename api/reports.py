@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from db.models import TicketRow, TimelineEventRow
+from db.session import count_rows
 from domain.vocabulary import DISSATISFIED, Card, Category, Channel, RatingOption
 
 Event = TimelineEventRow
@@ -498,7 +499,7 @@ async def supervision(
     if not include_confidential:
         # A32: as in the ticket list, a confidential requester's ticket is shown to cleared staff only.
         query = query.where(TicketRow.requester_confidential.is_(False))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(events.c.at, events.c.ticket_no, events.c.seq).limit(limit).offset(offset)
     )

@@ -88,21 +88,27 @@ def body_model(
         __config__=config,
         __doc__=command.__doc__,
         # pydantic accepts its decorator proxies here; its stubs ask for plain callables.
-        __validators__={"_writable": model_validator(mode="before")(_only_writable_text)},  # type: ignore[dict-item]
+        __validators__={"_writable": model_validator(mode="before")(_writable_body)},  # type: ignore[dict-item]
         **fields,
     )
     return model
 
 
 def require_writable(data: Any) -> None:
-    """`_only_writable_text` for a body that is a domain model itself (a rule set): 422 INVALID_INPUT."""
+    """`check_writable` for a body that is a domain model itself (a rule set): 422 INVALID_INPUT."""
     try:
-        _only_writable_text(BaseModel, data)
+        check_writable(data)
     except ValueError as err:
         raise invalid("INVALID_INPUT", str(err)) from None
 
 
-def _only_writable_text(cls: type[BaseModel], data: Any) -> Any:
+def _writable_body(cls: type[BaseModel], data: Any) -> Any:
+    """The generated bodies' validator (before their fields are read): 422 INVALID_INPUT through pydantic."""
+    check_writable(data)
+    return data
+
+
+def check_writable(data: Any) -> None:
     """Every string a body carries, nested ones too, is text a clerk could write (domain.commands.writable):
     checked here, at the edge, and not in the domain models that workflows decode on replay."""
     pending = [data]
@@ -115,7 +121,6 @@ def _only_writable_text(cls: type[BaseModel], data: Any) -> Any:
             pending.extend(value.values())
         elif isinstance(value, list | tuple):
             pending.extend(value)
-    return data
 
 
 # -- the ticket, as staff see it -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Select, Table, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -58,6 +58,11 @@ async def create_schema(engine: AsyncEngine) -> None:
     """Create every table of `Base` that is missing (tests and `make run`, until Alembic lands)."""
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
+
+
+async def count_rows(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> int:
+    """How many rows `query` selects: the `total` of a page, before its LIMIT and OFFSET."""
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def insert_for(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:

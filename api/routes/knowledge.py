@@ -19,7 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
@@ -29,6 +29,8 @@ from api.schemas import BODY_CONFIG
 from api.units import require_units
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow
 from db.seed import read_working_calendar
+from db.session import count_rows
+from domain.calendar import WorkingCalendar
 from domain.commands import Words
 from domain.knowledge import (
     ErrorSeverity,
@@ -132,25 +134,21 @@ class KnowledgePointPage(BaseModel):
 
 
 def _out(row: KnowledgePointRow) -> KnowledgePointOut:
-    return KnowledgePointOut(
-        id=row.id,
-        unit_id=row.unit_id,
-        title=row.title,
-        body=row.body,
-        uploaded_at=row.uploaded_at,
-        kind=PointKind(row.kind),
-        publishes_on=row.publishes_on,
-        report_lead_working_days=row.report_lead_working_days,
-        report_timing=ReportTiming(row.report_timing) if row.report_timing else None,
-        corrected_at=row.corrected_at,
+    return KnowledgePointOut.model_validate(row, from_attributes=True)
+
+
+def _state(now: datetime) -> ColumnElement[str]:
+    """A28: an error notice's state, the one rule both the list's filter and every answer read."""
+    notice = KnowledgeErrorRow
+    return case(
+        (and_(notice.corrected_at.is_(None), notice.due_at < now), ErrorState.OVERDUE.value),
+        (notice.corrected_at.is_(None), ErrorState.OPEN.value),
+        (notice.corrected_at <= notice.due_at, ErrorState.CORRECTED_ON_TIME.value),
+        else_=ErrorState.CORRECTED_LATE.value,
     )
 
 
-def _notice_out(row: KnowledgeErrorRow, unit_id: str, now: datetime) -> ErrorNoticeOut:
-    if row.corrected_at is not None:
-        state = ErrorState.CORRECTED_ON_TIME if row.corrected_at <= row.due_at else ErrorState.CORRECTED_LATE
-    else:
-        state = ErrorState.OVERDUE if now > row.due_at else ErrorState.OPEN
+def _notice_out(row: KnowledgeErrorRow, unit_id: str, state: str) -> ErrorNoticeOut:
     return ErrorNoticeOut(
         id=row.id,
         point_id=row.point_id,
@@ -161,7 +159,7 @@ def _notice_out(row: KnowledgeErrorRow, unit_id: str, now: datetime) -> ErrorNot
         due_at=row.due_at,
         provisional=row.provisional,
         corrected_at=row.corrected_at,
-        state=state,
+        state=ErrorState(state),
     )
 
 
@@ -197,7 +195,7 @@ async def upload(
         raise invalid("UNIT_REQUIRED", "name the unit the knowledge point belongs to", "A29")
     if (
         point.publishes_on is not None
-        and abs((point.publishes_on - now.date()).days) > PUBLICATION_HORIZON_DAYS
+        and abs((point.publishes_on - WorkingCalendar.local_date(now)).days) > PUBLICATION_HORIZON_DAYS
     ):
         # A28.2 reports a policy days ahead: a date years away is a typo, and counting working days to it
         # would hold the API for as long as it takes.
@@ -283,7 +281,8 @@ async def notice_error(
         )
         session.add(row)
         await session.flush()
-        return _notice_out(row, point.unit_id, now)
+        state = await session.scalar(select(_state(now)).where(KnowledgeErrorRow.id == row.id))
+        return _notice_out(row, point.unit_id, str(state))
 
 
 @router.get(
@@ -303,26 +302,18 @@ async def list_errors(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ErrorNoticePage:
     units = _visible_unit(caller, unit_id)
-    query = select(KnowledgeErrorRow, KnowledgePointRow.unit_id).join(
+    query = select(KnowledgeErrorRow, KnowledgePointRow.unit_id, _state(now)).join(
         KnowledgePointRow, KnowledgePointRow.id == KnowledgeErrorRow.point_id
     )
     if units is not None:
         query = query.where(KnowledgePointRow.unit_id == units)
-    if state in (ErrorState.OPEN, ErrorState.OVERDUE):
-        query = query.where(KnowledgeErrorRow.corrected_at.is_(None))
-        query = query.where(
-            KnowledgeErrorRow.due_at < now if state == ErrorState.OVERDUE else KnowledgeErrorRow.due_at >= now
-        )
-    elif state is not None:
-        on_time = KnowledgeErrorRow.corrected_at <= KnowledgeErrorRow.due_at
-        query = query.where(KnowledgeErrorRow.corrected_at.is_not(None)).where(
-            on_time if state == ErrorState.CORRECTED_ON_TIME else ~on_time
-        )
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if state is not None:
+        query = query.where(_state(now) == state.value)
+    total = await count_rows(session, query)
     rows = await session.execute(
         query.order_by(KnowledgeErrorRow.noticed_at.desc(), KnowledgeErrorRow.id.desc()).limit(limit)
     )
-    return ErrorNoticePage(total=total, items=[_notice_out(row, unit, now) for row, unit in rows])
+    return ErrorNoticePage(total=total, items=[_notice_out(row, unit, state) for row, unit, state in rows])
 
 
 def _visible_unit(caller: Caller, unit_id: str | None) -> str | None:
@@ -366,7 +357,7 @@ async def list_points(
                 KnowledgePointRow.body.ilike(pattern, escape="\\"),
             )
         )
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = await count_rows(session, query)
     rows = await session.scalars(
         query.order_by(KnowledgePointRow.uploaded_at.desc(), KnowledgePointRow.id).limit(limit).offset(offset)
     )

@@ -44,15 +44,7 @@ class LeaderSessionOut(LeaderSessionIn):
 
 
 def _out(row: LeaderSessionRow) -> LeaderSessionOut:
-    return LeaderSessionOut(
-        id=row.id,
-        leader_name=row.leader_name,
-        title=row.title,
-        unit_id=row.unit_id,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        recorded_at=row.recorded_at,
-    )
+    return LeaderSessionOut.model_validate(row, from_attributes=True)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator
-from sqlalchemy import ColumnElement, Select, Text, cast, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, cast, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth import Role
@@ -28,6 +28,7 @@ from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketVi
 from api.tickets import ticket_view, visible_ticket
 from api.units import unit_scope
 from db.models import TicketRow
+from db.session import count_rows
 from domain.commands import Instant, Registration, Requester
 from domain.vocabulary import Card, Category, Stage
 
@@ -150,7 +151,7 @@ async def list_tickets(
             if c is not None
         )
     )
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = await count_rows(session, query)
     rows = await session.scalars(
         query.order_by(TicketRow.registered_at.desc(), TicketRow.ticket_no).limit(limit).offset(offset)
     )

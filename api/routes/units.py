@@ -36,14 +36,7 @@ class UnitOut(UnitIn):
 
 
 def _out(row: UnitRow) -> UnitOut:
-    return UnitOut(
-        id=row.id,
-        name=row.name,
-        tier=row.tier,
-        parent_id=row.parent_id,
-        kind=row.kind,
-        created_at=row.created_at,
-    )
+    return UnitOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
