@@ -294,3 +294,18 @@ async def test_a24_no_extension_in_a_redo_even_after_a_coordination_changes_the_
     refused = await hotline.refused(h, TicketWorkflow.apply_extension,
                                     ApplyExtension(actor=unit("U2"), reason="More time", requester_told=True))
     assert verdict(refused) == ("NO_EXTENSION_IN_REDO", "A24")
+
+
+async def test_a24_a_redo_follows_a_dissatisfied_handling_not_acceptance(hotline: Hotline) -> None:
+    """A24 rates the acceptance and the handling apart: dissatisfied with the acceptance only, the hotline
+    still calls back, but a redo (sending the handling back to the unit) is refused: HANDLING_NOT_DISSATISFIED."""
+    h = await register(hotline, Category.COMPLAINT)
+    await close(hotline, h)
+    s = await hotline.act(h, TicketWorkflow.rate, Rate(acceptance=["dissatisfied"], handling=["satisfied"]))
+    assert s.stage == Stage.CALLBACK
+    await hotline.act(h, TicketWorkflow.record_callback, RecordCallback(
+        actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True))
+    assert verdict(await hotline.refused(h, TicketWorkflow.decide_redo, APPROVE_REDO)) == (
+        "HANDLING_NOT_DISSATISFIED", "A24")
+    s = await hotline.act(h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=False, reason="no"))
+    assert (s.stage, s.redo_count) == (Stage.CONCLUDED, 0)
