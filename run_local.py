@@ -50,10 +50,30 @@ def _start_temporal(data: Path, host: str, port: int, ui_port: int, log: Path) -
     # --search-attribute registers only on a new database file; an existing one is handled by the
     # worker's idempotent registration at start-up.
     flags = [] if db_file.exists() else cli_flags()
-    cmd = [str(BIN / "temporal"), "server", "start-dev", "--ip", host, "--port", str(port),
-           "--ui-port", str(ui_port), "--db-filename", str(db_file), "--ui-disable-news-fetch", "--log-level", "warn", *flags]
-    return subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-                            preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads yet
+    cmd = [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(db_file),
+        "--ui-disable-news-fetch",
+        "--log-level",
+        "warn",
+        *flags,
+    ]
+    return subprocess.Popen(
+        cmd,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
+    )
 
 
 async def _prepare_database() -> list[str]:
@@ -92,12 +112,31 @@ def main() -> None:
         children.append(temporal)
         _wait_for_port(host, int(port), 60, temporal)
         credentials = asyncio.run(_prepare_database())
-        worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT,
-                                  preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads yet
+        worker = subprocess.Popen(
+            [sys.executable, str(ROOT / "worker.py")],
+            env=env,
+            cwd=ROOT,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
+        )
         children.append(worker)
-        api = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                                "--host", settings.api_host, "--port", str(settings.api_port),
-                                "--log-level", "warning"], env=env, cwd=ROOT, preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads yet
+        api = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                settings.api_host,
+                "--port",
+                str(settings.api_port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
+        )
         children.append(api)
         _wait_for_port(settings.api_host, settings.api_port, 60, api)
     except BaseException:

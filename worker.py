@@ -28,8 +28,11 @@ WORKFLOWS: Sequence[type] = (TicketWorkflow, CoordinationWorkflow)
 
 async def connect(settings: Settings) -> Client:
     # One data converter everywhere: API client, worker, tests and the Replayer (STYLE pattern 4).
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                data_converter=pydantic_data_converter)
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
 
 
 def workflow_runner(*, strict_sandbox: bool) -> SandboxedWorkflowRunner:
@@ -51,13 +54,23 @@ def workflow_runner(*, strict_sandbox: bool) -> SandboxedWorkflowRunner:
     )
 
 
-def build_worker(client: Client, session_maker: async_sessionmaker[AsyncSession], task_queue: str, *,
-                 strict_sandbox: bool = True, **options: object) -> Worker:
+def build_worker(
+    client: Client,
+    session_maker: async_sessionmaker[AsyncSession],
+    task_queue: str,
+    *,
+    strict_sandbox: bool = True,
+    **options: object,
+) -> Worker:
     activities = HotlineActivities(session_maker)
-    return Worker(client, task_queue=task_queue, workflows=list(WORKFLOWS),
-                  activities=[activities.open_ticket, activities.plan_deadlines, activities.project_ticket],
-                  workflow_runner=workflow_runner(strict_sandbox=strict_sandbox),
-                  **options)  # type: ignore[arg-type]
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=[activities.open_ticket, activities.plan_deadlines, activities.project_ticket],
+        workflow_runner=workflow_runner(strict_sandbox=strict_sandbox),
+        **options,
+    )  # type: ignore[arg-type]
 
 
 async def main() -> None:
@@ -66,9 +79,13 @@ async def main() -> None:
     client = await connect(settings)
     await ensure_registered(client)
     engine = make_engine(settings.database_url)
-    worker = build_worker(client, make_session_maker(engine), settings.task_queue,
-                          strict_sandbox=settings.worker_strict_sandbox,
-                          max_cached_workflows=settings.worker_max_cached_workflows)
+    worker = build_worker(
+        client,
+        make_session_maker(engine),
+        settings.task_queue,
+        strict_sandbox=settings.worker_strict_sandbox,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -110,14 +110,15 @@ class Registration(Command):
     # A17.3/A23: a matter on the emergency list: handled within 2 hours, concluded within 2 WD.
     emergency: bool = False
     # A23: emergency lines to link with (110 police, 119 fire, 120 ambulance, 122 traffic).
-    linkage: Annotated[list[Annotated[str, StringConstraints(pattern=r"^(110|119|120|122)$")]], Distinct] = Field(
-        default_factory=list, max_length=4)
+    linkage: Annotated[list[Annotated[str, StringConstraints(pattern=r"^(110|119|120|122)$")]], Distinct] = (
+        Field(default_factory=list, max_length=4)
+    )
     requester: Requester = Requester()
     content: Text = Field(..., min_length=1)
     # A20: a closure answers these point by point; default: the content is one point.
-    request_points: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                          max_length=1000)]] = Field(
-        default_factory=list, max_length=30)
+    request_points: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    ] = Field(default_factory=list, max_length=30)
     location: ShortText = ""
     domain: ShortText = ""
     attachments: list[Ref] = Field(default_factory=list, max_length=30)

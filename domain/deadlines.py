@@ -41,13 +41,18 @@ class PlannedDeadline(BaseModel):
     provisional: bool
 
 
-def _one(calendar: WorkingCalendar, anchor: datetime, period: Period, after_limit: bool) -> tuple[datetime, bool]:
+def _one(
+    calendar: WorkingCalendar, anchor: datetime, period: Period, after_limit: bool
+) -> tuple[datetime, bool]:
     if period.hours is not None:
         # Hour limits are natural hours from the moment of receipt ("Counting time").
         return anchor + timedelta(hours=period.hours), False
     days = period.working_days or 0
-    deadline = (calendar.end_of_working_days_after(anchor, days) if after_limit
-                else calendar.working_days_deadline(anchor, days))
+    deadline = (
+        calendar.end_of_working_days_after(anchor, days)
+        if after_limit
+        else calendar.working_days_deadline(anchor, days)
+    )
     return deadline.due_at, deadline.provisional
 
 
@@ -64,6 +69,7 @@ def plan(calendar: WorkingCalendar, request: PlanRequest) -> dict[str, PlannedDe
     for item in request.items:
         due_at, provisional = _due(calendar, item)
         red = calendar.end_of_working_days_after(due_at, request.red_after_working_days)
-        planned[item.name] = PlannedDeadline(due_at=due_at, red_at=red.due_at,
-                                             provisional=provisional or red.provisional)
+        planned[item.name] = PlannedDeadline(
+            due_at=due_at, red_at=red.due_at, provisional=provisional or red.provisional
+        )
     return planned

@@ -17,8 +17,9 @@ class VerdictKind(StrEnum):
 class RuleViolation(Exception):
     """Raised by the pure checks in domain/verdicts.py; workflows turn it into an ApplicationError."""
 
-    def __init__(self, code: str, message: str, rule: str | None = None,
-                 kind: VerdictKind = VerdictKind.CONFLICT) -> None:
+    def __init__(
+        self, code: str, message: str, rule: str | None = None, kind: VerdictKind = VerdictKind.CONFLICT
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

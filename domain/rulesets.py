@@ -26,7 +26,9 @@ class Period(BaseModel):
         return self
 
     def describe(self) -> str:
-        return f"{self.working_days} working days" if self.working_days is not None else f"{self.hours:g} hours"
+        return (
+            f"{self.working_days} working days" if self.working_days is not None else f"{self.hours:g} hours"
+        )
 
 
 def wd(n: int) -> Period:
@@ -101,14 +103,20 @@ def _city_limits() -> dict[Category, Period]:
     }
 
 
-CITY = RuleSet(id="city", title="韶关市12345热线管理细则 (city)", basis="韶府办发函〔2022〕174号",
-               answer_limits=_city_limits())
+CITY = RuleSet(
+    id="city",
+    title="韶关市12345热线管理细则 (city)",
+    basis="韶府办发函〔2022〕174号",
+    answer_limits=_city_limits(),
+)
 # A17.4 / A17.5: the provincial and national platforms' own rules. Seeded with the city's values; the
 # hotline office loads the platforms' current figures through the API as a new version.
-PROVINCIAL = RuleSet(id="provincial", title="Provincial platform tickets", basis="A17.4",
-                     answer_limits=_city_limits())
-NATIONAL = RuleSet(id="national", title="National platform tickets", basis="A17.5",
-                   answer_limits=_city_limits())
+PROVINCIAL = RuleSet(
+    id="provincial", title="Provincial platform tickets", basis="A17.4", answer_limits=_city_limits()
+)
+NATIONAL = RuleSet(
+    id="national", title="National platform tickets", basis="A17.5", answer_limits=_city_limits()
+)
 DEFAULT_RULE_SETS = (CITY, PROVINCIAL, NATIONAL)
 
 

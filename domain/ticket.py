@@ -131,7 +131,9 @@ class Contact(BaseModel):
 
     @classmethod
     def of(cls, c: ContactAttempt) -> Contact:
-        return cls(at=c.at, channel=c.channel, reached=c.reached, note=c.note, by=c.actor.id, purpose=c.purpose)
+        return cls(
+            at=c.at, channel=c.channel, reached=c.reached, note=c.note, by=c.actor.id, purpose=c.purpose
+        )
 
 
 class StageRating(BaseModel):

@@ -79,11 +79,13 @@ def check_forward(state: TicketState, cmd: ForwardToSubunit) -> None:
         raise invalid("FORWARD_TO_SELF", "forward to a sub-unit, not to the lead itself", "A6")
 
 
-def require_stage(state: TicketState, allowed: frozenset[Stage] | set[Stage], action: str,
-                  rule: str | None = None) -> None:
+def require_stage(
+    state: TicketState, allowed: frozenset[Stage] | set[Stage], action: str, rule: str | None = None
+) -> None:
     if state.stage not in allowed:
-        raise conflict("STAGE_FORBIDS_ACTION",
-                       f"cannot {action} while the ticket is {state.stage.value}", rule)
+        raise conflict(
+            "STAGE_FORBIDS_ACTION", f"cannot {action} while the ticket is {state.stage.value}", rule
+        )
 
 
 # -- hotline at registration (A10, A12, A13) -----------------------------------------------------------
@@ -97,8 +99,11 @@ def check_answer_at_once(state: TicketState, cmd: AnswerAtOnce) -> None:
     require_stage(state, {Stage.REGISTERED}, "answer at once", "A12")
     if state.registration.category != Category.CONSULTATION:
         # A12: only a consultation is answered on the spot; the rest is dispatched.
-        raise conflict("ONLY_CONSULTATION_ANSWERED_AT_ONCE",
-                       "help, complaint, report and suggestion are dispatched to a unit", "A12")
+        raise conflict(
+            "ONLY_CONSULTATION_ANSWERED_AT_ONCE",
+            "help, complaint, report and suggestion are dispatched to a unit",
+            "A12",
+        )
 
 
 def check_dispatch(state: TicketState, cmd: Dispatch) -> None:
@@ -140,11 +145,13 @@ def check_return(state: TicketState, cmd: ApplyReturn) -> None:
     assert assignment is not None
     if assignment.designated:
         # A14.5: once the hotline designates the lead, it must handle and may not return.
-        raise conflict("DESIGNATED_LEAD_CANNOT_RETURN",
-                       "a lead designated in coordination must handle the ticket", "A14.5")
+        raise conflict(
+            "DESIGNATED_LEAD_CANNOT_RETURN",
+            "a lead designated in coordination must handle the ticket",
+            "A14.5",
+        )
     if assignment.redo:
-        raise conflict("REDO_CANNOT_RETURN", "a ticket sent back for a redo is handled, not returned",
-                       "A24")
+        raise conflict("REDO_CANNOT_RETURN", "a ticket sent back for a redo is handled, not returned", "A24")
     require_stage(state, HANDLING_STAGES, "return the ticket", "A14.1")
     if cmd.kind == ReturnKind.NOT_OUR_DUTY and not cmd.suggested_unit and state.verdicts >= VERDICTS_V2:
         # A14.1 "提出转交相关单位处理的建议": a unit that says "not ours" says whose it is.
@@ -158,8 +165,7 @@ def check_return(state: TicketState, cmd: ApplyReturn) -> None:
         if not cmd.missing_items:
             raise invalid("MISSING_ITEMS_REQUIRED", "list, once, what the requester must supply", "A14.2")
         if any(r.application.kind == ReturnKind.IDENTITY_WITHHELD for r in state.returns):
-            raise conflict("MISSING_ITEMS_LISTED_ONCE", "what must be supplied is listed only once",
-                           "A14.2")
+            raise conflict("MISSING_ITEMS_LISTED_ONCE", "what must be supplied is listed only once", "A14.2")
 
 
 def automatic_refusal(state: TicketState, cmd: ApplyReturn) -> RefusalGround | None:
@@ -198,8 +204,10 @@ def check_review_return(state: TicketState, cmd: ReviewReturn) -> None:
             raise invalid("REDISPATCH_UNIT_REQUIRED", "name the unit the ticket goes to", "A14.1")
         # "Not ours" returns go elsewhere; an A14.2 return may come back once the requester supplied what
         # was missing.
-        if target == pending.unit and pending.application.kind in {ReturnKind.NOT_OUR_DUTY,
-                                                                    ReturnKind.SURVEY_NOT_OURS}:
+        if target == pending.unit and pending.application.kind in {
+            ReturnKind.NOT_OUR_DUTY,
+            ReturnKind.SURVEY_NOT_OURS,
+        }:
             raise invalid("REDISPATCH_TO_SAME_UNIT", "an approved return goes to another unit", "A14.1")
         return
     if cmd.ground is None or not cmd.reason.strip():
@@ -207,14 +215,18 @@ def check_review_return(state: TicketState, cmd: ReviewReturn) -> None:
     if cmd.ground == RefusalGround.KNOWLEDGE_POINT:
         kp = cmd.knowledge_point
         if kp is None:
-            raise invalid("KNOWLEDGE_POINT_REQUIRED", "name the knowledge point and its upload time",
-                          "A16.6")
+            raise invalid("KNOWLEDGE_POINT_REQUIRED", "name the knowledge point and its upload time", "A16.6")
         # A16.6: the KB point counts against the unit only if its applicable text was uploaded (or
         # corrected) after registration, or the hotline could not answer with it directly.
-        if kp.applicable_since() <= state.registration.received_at and not cmd.hotline_could_not_answer_directly:
-            raise conflict("KNOWLEDGE_POINT_PREDATES_REGISTRATION",
-                           "the point existed at registration and the hotline could have answered with it",
-                           "A16.6")
+        if (
+            kp.applicable_since() <= state.registration.received_at
+            and not cmd.hotline_could_not_answer_directly
+        ):
+            raise conflict(
+                "KNOWLEDGE_POINT_PREDATES_REGISTRATION",
+                "the point existed at registration and the hotline could have answered with it",
+                "A16.6",
+            )
     if cmd.ground == RefusalGround.EXTENSION_ALREADY_APPLIED and not state.extensions:
         raise conflict("NO_EXTENSION_APPLIED", "the unit has not applied for an extension", "A16.7")
 
@@ -226,8 +238,11 @@ def check_dispute(state: TicketState, cmd: RaiseDispute) -> None:
         if assignment is not None and assignment.designated and state.verdicts >= VERDICTS_V2:
             # A14.5 "承办单位应当遵照办理": a lead designated in coordination handles it, and cannot
             # reopen the question by a dispute of its own. The hotline still may.
-            raise conflict("DESIGNATED_LEAD_CANNOT_DISPUTE",
-                           "a lead designated in coordination must handle the ticket", "A14.5")
+            raise conflict(
+                "DESIGNATED_LEAD_CANNOT_DISPUTE",
+                "a lead designated in coordination must handle the ticket",
+                "A14.5",
+            )
     else:
         require_operator(cmd.actor)
     if state.open_coordination() is not None:
@@ -267,11 +282,14 @@ def check_contact(state: TicketState, cmd: ContactAttempt, now: datetime) -> Non
     assignment = state.assignment
     if assignment is not None and cmd.at < assignment.received_at and state.verdicts >= VERDICTS_V2:
         # Only contacts since this unit received the ticket count (A20); an earlier one is a typo.
-        raise invalid("CONTACT_BEFORE_RECEIPT", "a contact attempt comes after the unit received the ticket",
-                      "A20")
+        raise invalid(
+            "CONTACT_BEFORE_RECEIPT", "a contact attempt comes after the unit received the ticket", "A20"
+        )
 
 
-def requester_deemed_answered(contacts: list[Contact], *, phone_calls_for_the_result: bool = True) -> datetime | None:
+def requester_deemed_answered(
+    contacts: list[Contact], *, phone_calls_for_the_result: bool = True
+) -> datetime | None:
     """A20: told the result once, or failed calls to tell it on two consecutive days with no success between.
 
     "连续 2 天拨打诉求人联系电话（手机）均未果": only phone calls count as failed attempts; an unanswered SMS,
@@ -295,13 +313,20 @@ def requester_deemed_answered(contacts: list[Contact], *, phone_calls_for_the_re
 def check_closure(state: TicketState, cmd: ApplyClosure, now: datetime) -> None:
     require_lead(state, cmd.actor)
     require_stage(state, {Stage.HANDLING}, "apply for closure", "A20")
-    if not state.registration.received_at <= cmd.handled_at <= now + timedelta(minutes=5) and state.verdicts >= VERDICTS_V2:
+    if (
+        not state.registration.received_at <= cmd.handled_at <= now + timedelta(minutes=5)
+        and state.verdicts >= VERDICTS_V2
+    ):
         # A20(2) "办理时间": the matter was handled after it was registered and not later than now.
-        raise invalid("HANDLED_AT_OUT_OF_RANGE", "the matter was handled between its registration and now",
-                      "A20")
+        raise invalid(
+            "HANDLED_AT_OUT_OF_RANGE", "the matter was handled between its registration and now", "A20"
+        )
     if state.requester_informed_at is None:
-        raise conflict("REQUESTER_NOT_INFORMED",
-                       "tell the requester the result first (or two consecutive days of failed calls)", "A20")
+        raise conflict(
+            "REQUESTER_NOT_INFORMED",
+            "tell the requester the result first (or two consecutive days of failed calls)",
+            "A20",
+        )
     points = state.registration.points()
     answered = [a.point.strip() for a in cmd.answers]
     missing = [p for p in points if p.strip() not in answered]
@@ -318,8 +343,11 @@ def check_not_acceptable(state: TicketState, cmd: FindNotAcceptable) -> None:
     if not cmd.requester_told:
         raise invalid("REQUESTER_NOT_TOLD", "tell the requester why it is not acceptable", "A14.4")
     if cmd.reason in NEEDS_EXPLANATORY_MATERIAL and not cmd.material_refs:
-        raise invalid("EXPLANATORY_MATERIAL_REQUIRED",
-                      "give the hotline explanatory material for litigation/petition matters", "A14.4")
+        raise invalid(
+            "EXPLANATORY_MATERIAL_REQUIRED",
+            "give the hotline explanatory material for litigation/petition matters",
+            "A14.4",
+        )
 
 
 def check_review_closure(state: TicketState, cmd: Review) -> None:
@@ -333,8 +361,11 @@ def check_termination(state: TicketState, cmd: FileTerminationNotice) -> None:
     require_lead(state, cmd.actor)
     require_stage(state, HANDLING_STAGES, "file a termination notice", "A18")
     if not (cmd.prior_ticket_no or state.registration.repeat_of):
-        raise invalid("PRIOR_TICKET_REQUIRED",
-                      "a termination notice concerns a matter already concluded: name its ticket", "A18")
+        raise invalid(
+            "PRIOR_TICKET_REQUIRED",
+            "a termination notice concerns a matter already concluded: name its ticket",
+            "A18",
+        )
 
 
 # -- rating, callback and redo (A24) ----------------------------------------------------------------------
@@ -370,12 +401,17 @@ def check_consultation(state: TicketState, cmd: RecordConsultation, now: datetim
     archived (a concluded ticket may still be the matter a meeting decides: A21 supplementary answers).
     The meeting was held between the ticket's registration and today (Asia/Shanghai days)."""
     require_operator(cmd.actor)
-    require_stage(state, frozenset(Stage) - {Stage.REGISTERED, Stage.NOT_ACCEPTED, Stage.ARCHIVED},
-                  "record a consultation", "A9")
+    require_stage(
+        state,
+        frozenset(Stage) - {Stage.REGISTERED, Stage.NOT_ACCEPTED, Stage.ARCHIVED},
+        "record a consultation",
+        "A9",
+    )
     registered = WorkingCalendar.local_date(state.registration.received_at)
     if not registered <= cmd.held_on <= WorkingCalendar.local_date(now) and state.verdicts >= VERDICTS_V2:
-        raise invalid("MEETING_DATE_OUT_OF_RANGE",
-                      f"a meeting held between {registered} (registration) and today", "A9")
+        raise invalid(
+            "MEETING_DATE_OUT_OF_RANGE", f"a meeting held between {registered} (registration) and today", "A9"
+        )
 
 
 def check_redo(state: TicketState, cmd: DecideRedo) -> None:
@@ -394,12 +430,20 @@ def check_redo(state: TicketState, cmd: DecideRedo) -> None:
     if cmd.approve:
         rating = state.current_rating()
         if rating is None or rating.handling is None or rating.handling.option not in DISSATISFIED:
-            raise conflict("HANDLING_NOT_DISSATISFIED", "a redo follows a dissatisfied handling rating", "A24")
+            raise conflict(
+                "HANDLING_NOT_DISSATISFIED", "a redo follows a dissatisfied handling rating", "A24"
+            )
         if state.lead_unit is None and not cmd.lead_unit and state.verdicts >= VERDICTS_V2:
             # A12: the hotline answered it on the spot; what it could not answer goes to a unit.
-            raise invalid("REDO_UNIT_REQUIRED", "the hotline answered this itself: name the unit for the redo",
-                          "A24")
-        if state.lead_unit is not None and cmd.lead_unit and cmd.lead_unit != state.lead_unit and state.verdicts >= VERDICTS_V2:
+            raise invalid(
+                "REDO_UNIT_REQUIRED", "the hotline answered this itself: name the unit for the redo", "A24"
+            )
+        if (
+            state.lead_unit is not None
+            and cmd.lead_unit
+            and cmd.lead_unit != state.lead_unit
+            and state.verdicts >= VERDICTS_V2
+        ):
             raise invalid("REDO_GOES_BACK_TO_THE_UNIT", f"a redo goes back to {state.lead_unit}", "A24")
 
 
@@ -409,16 +453,19 @@ def check_apply_supplement(state: TicketState, cmd: ApplySupplement) -> None:
     require_stage(state, AFTER_CLOSURE, "apply for a supplementary answer", "A21")
     if state.outcome is not None and state.outcome.value != "closed":
         raise conflict("NOT_CLOSED", "only a closed ticket takes a supplementary answer", "A21")
-    if any(s.status in {SupplementStatus.REQUESTED, SupplementStatus.PERMITTED, SupplementStatus.SUBMITTED}
-           for s in state.supplements):
+    if any(
+        s.status in {SupplementStatus.REQUESTED, SupplementStatus.PERMITTED, SupplementStatus.SUBMITTED}
+        for s in state.supplements
+    ):
         raise conflict("SUPPLEMENT_UNDER_WAY", "finish the supplementary answer under way first", "A21")
 
 
 def _supplement(state: TicketState, supplement_id: str, status: SupplementStatus, action: str) -> None:
     found = next((s for s in state.supplements if s.id == supplement_id), None)
     if found is None or found.status != status:
-        raise conflict("NO_SUCH_SUPPLEMENT", f"no supplementary answer {supplement_id} waiting to {action}",
-                       "A21")
+        raise conflict(
+            "NO_SUCH_SUPPLEMENT", f"no supplementary answer {supplement_id} waiting to {action}", "A21"
+        )
 
 
 def check_review_supplement_permission(state: TicketState, cmd: ReviewSupplement) -> None:

@@ -79,8 +79,9 @@ class NotAcceptedReason(StrEnum):
 
 
 # A14.4: for these the unit must give the hotline explanatory material.
-NEEDS_EXPLANATORY_MATERIAL = frozenset({NotAcceptedReason.OTHER_LEGAL_PROCEDURE,
-                                        NotAcceptedReason.PETITION_CHANNEL})
+NEEDS_EXPLANATORY_MATERIAL = frozenset(
+    {NotAcceptedReason.OTHER_LEGAL_PROCEDURE, NotAcceptedReason.PETITION_CHANNEL}
+)
 
 
 class ReturnKind(StrEnum):

@@ -16,8 +16,9 @@ from workflows.ticket import TicketWorkflow, ticket_workflow_id
 log = logging.getLogger("hotline.calendar")
 
 
-async def load_year_and_replan(session_maker: async_sessionmaker[AsyncSession], client: Client,
-                               year: YearCalendar) -> int:
+async def load_year_and_replan(
+    session_maker: async_sessionmaker[AsyncSession], client: Client, year: YearCalendar
+) -> int:
     """Deadlines already planned for that year were provisional (weekends only); open tickets recompute
     the ones they have not yet passed. Returns how many tickets were told."""
     await load_calendar_year(session_maker, year)
@@ -30,7 +31,8 @@ async def load_year_and_replan(session_maker: async_sessionmaker[AsyncSession], 
         async with gate:
             try:
                 await client.get_workflow_handle(ticket_workflow_id(ticket_no)).signal(
-                    TicketWorkflow.calendar_changed)
+                    TicketWorkflow.calendar_changed
+                )
                 return True
             except RPCError as err:  # the ticket ended meanwhile: nothing to replan
                 log.info("ticket %s not signalled: %s", ticket_no, err)

@@ -30,8 +30,18 @@ DEMO_UNITS: list[tuple[str, str, int, UnitKind, str | None]] = [
 ]
 
 DEMO_KNOWLEDGE = [
-    ("KP-WATER-OUTAGE", "SG-WATER", "Planned water outages", "Outages are announced 24 hours ahead on the app."),
-    ("KP-HOUSING-FUND", "SG-HOUSING", "Housing fund withdrawal", "Withdrawals are handled at any service hall."),
+    (
+        "KP-WATER-OUTAGE",
+        "SG-WATER",
+        "Planned water outages",
+        "Outages are announced 24 hours ahead on the app.",
+    ),
+    (
+        "KP-HOUSING-FUND",
+        "SG-HOUSING",
+        "Housing fund withdrawal",
+        "Withdrawals are handled at any service hall.",
+    ),
     ("KP-ZJ-HOURS", "ZJ-GOV", "District service hall hours", "Mon–Fri 08:30–12:00, 14:30–17:30."),
 ]
 
@@ -51,17 +61,24 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
                 await create_unit(maker, unit_id=unit_id, name=name, tier=tier, kind=kind, parent_id=parent)
             async with maker.begin() as session:
                 for kp_id, unit_id, title, body in DEMO_KNOWLEDGE:
-                    session.add(KnowledgePointRow(id=kp_id, unit_id=unit_id, title=title, body=body, uploaded_at=now))
+                    session.add(
+                        KnowledgePointRow(id=kp_id, unit_id=unit_id, title=title, body=body, uploaded_at=now)
+                    )
             issued = {
                 "operator (confidential clearance)": await issue_credential(
-                    maker, role="operator", name="Hotline operator", confidential_clearance=True),
+                    maker, role="operator", name="Hotline operator", confidential_clearance=True
+                ),
                 "integrator (110/119/120/122 linkage)": await issue_credential(
-                    maker, role="integrator", name="Emergency linkage gateway"),
+                    maker, role="integrator", name="Emergency linkage gateway"
+                ),
             }
             for unit_id, *_ in DEMO_UNITS[1:]:
                 issued[f"unit staff of {unit_id}"] = await issue_credential(
-                    maker, role="unit_staff", name=f"clerk of {unit_id}", unit_id=unit_id)
-            store.write_text(json.dumps({k: v.token for k, v in issued.items()}, ensure_ascii=False, indent=1))
+                    maker, role="unit_staff", name=f"clerk of {unit_id}", unit_id=unit_id
+                )
+            store.write_text(
+                json.dumps({k: v.token for k, v in issued.items()}, ensure_ascii=False, indent=1)
+            )
             os.chmod(store, 0o600)
     finally:
         await engine.dispose()

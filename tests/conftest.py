@@ -36,8 +36,9 @@ async def session_maker(tmp_path: Path) -> AsyncIterator[async_sessionmaker[Asyn
 
 
 @pytest.fixture
-async def hotline(ts_env: WorkflowEnvironment,
-                  session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Hotline]:
+async def hotline(
+    ts_env: WorkflowEnvironment, session_maker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Hotline]:
     task_queue = f"tickets-{uuid.uuid4()}"
     async with build_worker(ts_env.client, session_maker, task_queue):
         yield Hotline(ts_env, task_queue, session_maker)

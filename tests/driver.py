@@ -43,7 +43,8 @@ async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     does not release it), and every later `env.sleep` would run in real time. So no test shares one.
     """
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter)
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
     try:
         await ensure_registered(env.client)
         yield env
@@ -78,25 +79,35 @@ class Hotline:
         if delta > timedelta(0):
             await self.env.sleep(delta)
 
-    def registration(self, category: Category = Category.COMPLAINT, *, dispatch_to: str | None = "U1",
-                     **overrides: Any) -> Registration:
+    def registration(
+        self, category: Category = Category.COMPLAINT, *, dispatch_to: str | None = "U1", **overrides: Any
+    ) -> Registration:
         ticket_no = overrides.pop("ticket_no", f"T{next(_numbers):04d}{uuid.uuid4().hex[:6]}")
         data: dict[str, Any] = {
-            "ticket_no": ticket_no, "channel": Channel.PHONE, "category": category,
+            "ticket_no": ticket_no,
+            "channel": Channel.PHONE,
+            "category": category,
             "requester": Requester(name="Li Hua", phone="13800000000"),
-            "content": "Streetlight broken on Jiefang Road", "received_at": overrides.pop("received_at", None),
-            "registered_by": OPERATOR, "dispatch_to": dispatch_to,
+            "content": "Streetlight broken on Jiefang Road",
+            "received_at": overrides.pop("received_at", None),
+            "registered_by": OPERATOR,
+            "dispatch_to": dispatch_to,
         }
         data.update(overrides)
         return Registration.model_validate(data)
 
-    async def register(self, category: Category = Category.COMPLAINT, *, dispatch_to: str | None = "U1",
-                       **overrides: Any) -> WorkflowHandle[TicketWorkflow, TicketState]:
+    async def register(
+        self, category: Category = Category.COMPLAINT, *, dispatch_to: str | None = "U1", **overrides: Any
+    ) -> WorkflowHandle[TicketWorkflow, TicketState]:
         if "received_at" not in overrides:
             overrides["received_at"] = await self.now()
         reg = self.registration(category, dispatch_to=dispatch_to, **overrides)
-        handle = await self.client.start_workflow(TicketWorkflow.run, TicketInput(registration=reg),
-                                                  id=ticket_workflow_id(reg.ticket_no), task_queue=self.task_queue)
+        handle = await self.client.start_workflow(
+            TicketWorkflow.run,
+            TicketInput(registration=reg),
+            id=ticket_workflow_id(reg.ticket_no),
+            task_queue=self.task_queue,
+        )
         await self.opened(handle)
         return handle
 
@@ -113,7 +124,9 @@ class Hotline:
     async def state(self, handle: WorkflowHandle[Any, Any]) -> TicketState:
         return await handle.query(TicketWorkflow.state)
 
-    async def until(self, handle: WorkflowHandle[Any, Any], predicate: Any, attempts: int = 200) -> TicketState:
+    async def until(
+        self, handle: WorkflowHandle[Any, Any], predicate: Any, attempts: int = 200
+    ) -> TicketState:
         """Poll the query until the predicate holds (the workflow acts asynchronously after start)."""
         import asyncio
 
@@ -142,12 +155,18 @@ class Hotline:
 
     # -- common steps ------------------------------------------------------------------------------
     async def inform_requester(self, handle: WorkflowHandle[Any, Any], unit_id: str = "U1") -> TicketState:
-        return await self.act(handle, TicketWorkflow.record_contact,
-                              ContactAttempt(actor=unit(unit_id), at=await self.now(), reached=True))
+        return await self.act(
+            handle,
+            TicketWorkflow.record_contact,
+            ContactAttempt(actor=unit(unit_id), at=await self.now(), reached=True),
+        )
 
     def closure(self, state: TicketState, unit_id: str = "U1") -> ApplyClosure:
         return ApplyClosure(
             actor=unit(unit_id),
             answers=[PointAnswer(point=p, answer=f"Done: {p}") for p in state.registration.points()],
-            handled_at=state.registration.received_at, process="Sent a crew on site",
-            result="Repaired", basis="城市照明管理规定 第十条")
+            handled_at=state.registration.received_at,
+            process="Sent a crew on site",
+            result="Repaired",
+            basis="城市照明管理规定 第十条",
+        )

@@ -42,8 +42,12 @@ def coordination_workflow_id(ticket_workflow_id: str, n: int) -> str:
 class CoordinationWorkflow:
     @workflow.init
     def __init__(self, inp: CoordinationInput) -> None:
-        self._state = CoordinationState(ticket_no=inp.ticket_no, dispute=inp.dispute,
-                                        current_lead=inp.current_lead, opened_at=workflow.now())
+        self._state = CoordinationState(
+            ticket_no=inp.ticket_no,
+            dispute=inp.dispute,
+            current_lead=inp.current_lead,
+            opened_at=workflow.now(),
+        )
 
     @workflow.run
     async def run(self, inp: CoordinationInput) -> Designation:

@@ -39,7 +39,8 @@ async def ensure_registered(client: Client) -> None:
     wanted = {k.name: _INDEXED[k.indexed_value_type.name] for k in ALL}
     try:
         listed = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=client.namespace))
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
         missing = {name: kind for name, kind in wanted.items() if name not in listed.custom_attributes}
     except RPCError as err:
         # The time-skipping test server cannot list, but can add.
@@ -50,7 +51,8 @@ async def ensure_registered(client: Client) -> None:
         return
     try:
         await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
     except RPCError as err:
         if err.status != RPCStatusCode.ALREADY_EXISTS:  # another worker registered them first
             raise

@@ -179,14 +179,29 @@ class TicketWorkflow:
         facts = await self._activity(ActivityNames.OPEN_TICKET, reg, OpeningFacts)
         async with self._lock:
             self._s.rule_set = facts.rule_set
-            self._event("registered", reg.registered_by, "A2", ["requester"], channel=reg.channel,
-                        category=reg.category, emergency=reg.emergency, rule_set=facts.rule_set.key)
+            self._event(
+                "registered",
+                reg.registered_by,
+                "A2",
+                ["requester"],
+                channel=reg.channel,
+                category=reg.category,
+                emergency=reg.emergency,
+                rule_set=facts.rule_set.key,
+            )
             if reg.linkage:
                 # A23: matters on the emergency list are linked to 110/119/120/122 at once.
-                self._event("emergency_linkage", reg.registered_by, "A23",
-                            [f"linkage:{line}" for line in reg.linkage], lines=reg.linkage)
+                self._event(
+                    "emergency_linkage",
+                    reg.registered_by,
+                    "A23",
+                    [f"linkage:{line}" for line in reg.linkage],
+                    lines=reg.linkage,
+                )
             if facts.refusal is not None:
-                self._not_accepted(reg.registered_by, facts.refusal.value, facts.refusal_basis, automatic=True)
+                self._not_accepted(
+                    reg.registered_by, facts.refusal.value, facts.refusal_basis, automatic=True
+                )
             elif reg.dispatch_to:
                 await self._assign(reg.dispatch_to, reg.co_units, reg.registered_by)
             # Only now may actions run: a unit signing for a ticket registered with dispatch_to must find
@@ -217,12 +232,16 @@ class TicketWorkflow:
         self._rang = True
 
     def _should_continue_as_new(self) -> bool:
-        return (workflow.info().is_continue_as_new_suggested() and self._s.open_coordination() is None
-                and not self._designations)
+        return (
+            workflow.info().is_continue_as_new_suggested()
+            and self._s.open_coordination() is None
+            and not self._designations
+        )
 
     async def _drain(self) -> None:
         await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and self._projected_revision >= self._s.revision)
+            lambda: workflow.all_handlers_finished() and self._projected_revision >= self._s.revision
+        )
 
     # -------------------------------------------------------------------------------- queries, signals
     @workflow.query
@@ -257,8 +276,9 @@ class TicketWorkflow:
         async with self._acting(lambda: v.check_answer_at_once(self._s, cmd)):
             self._s.answered_at_once = cmd.answer
             self._s.outcome = Outcome.ANSWERED_AT_ONCE
-            self._event("answered_at_once", cmd.actor, "A12", ["requester"],
-                        knowledge_point_id=cmd.knowledge_point_id)
+            self._event(
+                "answered_at_once", cmd.actor, "A12", ["requester"], knowledge_point_id=cmd.knowledge_point_id
+            )
             self._request_rating()
         return self._s
 
@@ -296,8 +316,14 @@ class TicketWorkflow:
     async def forward_to_subunit(self, cmd: ForwardToSubunit) -> TicketState:
         async with self._acting(lambda: v.check_forward(self._s, cmd)):
             self._assignment().forwarded_to = cmd.sub_unit
-            self._event("forwarded_to_subunit", cmd.actor, "A6", [f"unit:{cmd.sub_unit}"],
-                        sub_unit=cmd.sub_unit, note=cmd.note)
+            self._event(
+                "forwarded_to_subunit",
+                cmd.actor,
+                "A6",
+                [f"unit:{cmd.sub_unit}"],
+                sub_unit=cmd.sub_unit,
+                note=cmd.note,
+            )
         return self._s
 
     @forward_to_subunit.validator
@@ -320,13 +346,25 @@ class TicketWorkflow:
         async with self._acting(lambda: v.check_survey_start(self._s, cmd)):
             now = workflow.now()
             assignment = self._assignment()
-            planned = await self._plan([PlanItem(name=SURVEY_RETURN_WINDOW, anchor_at=now,
-                                                 period=self._s.rule_set.survey_return_window)])
+            planned = await self._plan(
+                [
+                    PlanItem(
+                        name=SURVEY_RETURN_WINDOW, anchor_at=now, period=self._s.rule_set.survey_return_window
+                    )
+                ]
+            )
             assignment.survey_started_at = now
             assignment.survey_return_by = planned[SURVEY_RETURN_WINDOW].due_at
             late = now > assignment.survey_start_by
-            self._event("survey_started", cmd.actor, "A14.3", ["hotline"], note=cmd.note, late=late,
-                        return_by=assignment.survey_return_by)
+            self._event(
+                "survey_started",
+                cmd.actor,
+                "A14.3",
+                ["hotline"],
+                note=cmd.note,
+                late=late,
+                return_by=assignment.survey_return_by,
+            )
         return self._s
 
     @start_survey.validator
@@ -339,25 +377,52 @@ class TicketWorkflow:
         async with self._acting(lambda: v.check_return(self._s, cmd)):
             s, now = self._s, workflow.now()
             rule = RETURN_RULE[cmd.kind]
-            record = ReturnRecord(id=f"R{len(s.returns) + 1}", unit=s.lead_unit or "", application=cmd,
-                                  applied_at=now, overdue=v.return_is_overdue(s, cmd, now), rule=rule)
+            record = ReturnRecord(
+                id=f"R{len(s.returns) + 1}",
+                unit=s.lead_unit or "",
+                application=cmd,
+                applied_at=now,
+                overdue=v.return_is_overdue(s, cmd, now),
+                rule=rule,
+            )
             automatic = v.automatic_refusal(s, cmd)
             s.returns.append(record)
             # A15: the sign-off travels with the application into the record.
-            self._event("return_applied", cmd.actor, rule, ["hotline"], return_id=record.id, kind=cmd.kind,
-                        reason=cmd.reason, basis=cmd.basis, suggested_unit=cmd.suggested_unit,
-                        signed_off_by=cmd.signed_off_by.model_dump(), overdue=record.overdue,
-                        missing_items=cmd.missing_items,
-                        survey=cmd.survey.model_dump() if cmd.survey else None)
+            self._event(
+                "return_applied",
+                cmd.actor,
+                rule,
+                ["hotline"],
+                return_id=record.id,
+                kind=cmd.kind,
+                reason=cmd.reason,
+                basis=cmd.basis,
+                suggested_unit=cmd.suggested_unit,
+                signed_off_by=cmd.signed_off_by.model_dump(),
+                overdue=record.overdue,
+                missing_items=cmd.missing_items,
+                survey=cmd.survey.model_dump() if cmd.survey else None,
+            )
             if record.overdue:
                 self._event("overdue_return", cmd.actor, rule, ["hotline"], return_id=record.id)
             if automatic is not None:
                 record.decision, record.ground, record.automatic = Decision.REFUSED, automatic, True
                 record.decided_at, record.decided_by = now, "system"
-                record.reason = ("no reason or basis given" if automatic.value == "A16.2"
-                                 else "an extension was already applied for")
-                self._event("return_refused", self._system(), automatic.value, [f"unit:{record.unit}"],
-                            return_id=record.id, ground=automatic, automatic=True, reason=record.reason)
+                record.reason = (
+                    "no reason or basis given"
+                    if automatic.value == "A16.2"
+                    else "an extension was already applied for"
+                )
+                self._event(
+                    "return_refused",
+                    self._system(),
+                    automatic.value,
+                    [f"unit:{record.unit}"],
+                    return_id=record.id,
+                    ground=automatic,
+                    automatic=True,
+                    reason=record.reason,
+                )
             else:
                 s.stage = Stage.RETURN_REVIEW
         return self._s
@@ -376,8 +441,14 @@ class TicketWorkflow:
             if cmd.approve:
                 target = cmd.redispatch_to or record.application.suggested_unit or ""
                 record.decision, record.redispatched_to = Decision.APPROVED, target
-                self._event("return_approved", cmd.actor, record.rule, [f"unit:{record.unit}"],
-                            return_id=record.id, redispatch_to=target)
+                self._event(
+                    "return_approved",
+                    cmd.actor,
+                    record.rule,
+                    [f"unit:{record.unit}"],
+                    return_id=record.id,
+                    redispatch_to=target,
+                )
                 # A14.1: re-dispatched, the time limit restarts from the new receipt.
                 co_units = [u for u in s.co_units if u != target]
                 await self._assign(target, co_units, cmd.actor, note=f"after return {record.id}")
@@ -386,9 +457,16 @@ class TicketWorkflow:
                 record.knowledge_point = cmd.knowledge_point
                 assert cmd.ground is not None
                 # A14.1: refused, the unit keeps it and the limit still counts from the first receipt.
-                self._event("return_refused", cmd.actor, cmd.ground.value, [f"unit:{record.unit}"],
-                            return_id=record.id, ground=cmd.ground, reason=cmd.reason,
-                            knowledge_point=cmd.knowledge_point.model_dump() if cmd.knowledge_point else None)
+                self._event(
+                    "return_refused",
+                    cmd.actor,
+                    cmd.ground.value,
+                    [f"unit:{record.unit}"],
+                    return_id=record.id,
+                    ground=cmd.ground,
+                    reason=cmd.reason,
+                    knowledge_point=cmd.knowledge_point.model_dump() if cmd.knowledge_point else None,
+                )
                 self._back_to_handling()
         return self._s
 
@@ -408,15 +486,31 @@ class TicketWorkflow:
                 # A14.5: the designation settles who handles it; the return needs no review any more.
                 pending.decision, pending.decided_at = Decision.SUPERSEDED, workflow.now()
                 pending.decided_by, pending.reason = "system", "settled by coordination"
-                self._event("return_superseded", self._system(), "A14.5", [f"unit:{pending.unit}"],
-                            return_id=pending.id, coordination_workflow_id=child_id)
+                self._event(
+                    "return_superseded",
+                    self._system(),
+                    "A14.5",
+                    [f"unit:{pending.unit}"],
+                    return_id=pending.id,
+                    coordination_workflow_id=child_id,
+                )
             s.stage = Stage.COORDINATING
-            self._event("dispute_raised", cmd.actor, "A14.5", ["hotline"], kind=cmd.kind, units=cmd.units,
-                        reason=cmd.reason, coordination_workflow_id=child_id)
+            self._event(
+                "dispute_raised",
+                cmd.actor,
+                "A14.5",
+                ["hotline"],
+                kind=cmd.kind,
+                units=cmd.units,
+                reason=cmd.reason,
+                coordination_workflow_id=child_id,
+            )
             handle = await workflow.start_child_workflow(
                 CoordinationWorkflow.run,
                 CoordinationInput(ticket_no=s.ticket_no, dispute=cmd, current_lead=s.lead_unit),
-                id=child_id, task_queue=workflow.info().task_queue)
+                id=child_id,
+                task_queue=workflow.info().task_queue,
+            )
             task = asyncio.create_task(self._await_designation(handle))
             self._designations.add(task)
             task.add_done_callback(self._designations.discard)
@@ -434,15 +528,26 @@ class TicketWorkflow:
             coordination.designated_lead = designation.lead_unit
             coordination.designated_co_units = list(designation.co_units)
             coordination.designated_at = workflow.now()
-            self._event("lead_designated", designation.actor, "A14.5",
-                        [f"unit:{u}" for u in [designation.lead_unit, *designation.co_units]],
-                        lead_unit=designation.lead_unit, co_units=designation.co_units, note=designation.note)
+            self._event(
+                "lead_designated",
+                designation.actor,
+                "A14.5",
+                [f"unit:{u}" for u in [designation.lead_unit, *designation.co_units]],
+                lead_unit=designation.lead_unit,
+                co_units=designation.co_units,
+                note=designation.note,
+            )
             # A14.5: the designated lead must handle and may not return; co-units must assist.
             if designation.lead_unit == self._s.lead_unit and workflow.patched(DESIGNATION_KEEPS_RECEIPT):
                 self._keep_lead(designation)
             else:
-                await self._assign(designation.lead_unit, designation.co_units, designation.actor,
-                                   designated=True, note="designated in coordination")
+                await self._assign(
+                    designation.lead_unit,
+                    designation.co_units,
+                    designation.actor,
+                    designated=True,
+                    note="designated in coordination",
+                )
             self._publish()
             self._wake = True
 
@@ -473,8 +578,14 @@ class TicketWorkflow:
                 clock.then.append(s.rule_set.answer_limit(s.registration.category, s.registration.emergency))
                 clock.replan((await self._plan([self._plan_item(clock)]))[ANSWER])
                 record.decision, record.extended_to = Decision.APPROVED, clock.due_at
-                self._event("extension_approved", cmd.actor, "A17", [unit, "requester"],
-                            extended_to=clock.due_at, reason=record.application.reason)
+                self._event(
+                    "extension_approved",
+                    cmd.actor,
+                    "A17",
+                    [unit, "requester"],
+                    extended_to=clock.due_at,
+                    reason=record.application.reason,
+                )
             else:
                 record.decision = Decision.REFUSED
                 self._event("extension_refused", cmd.actor, "A17", [unit], reason=cmd.reason)
@@ -491,16 +602,32 @@ class TicketWorkflow:
         async with self._acting(lambda: v.check_contact(self._s, cmd, workflow.now())):
             s = self._s
             s.contacts.append(Contact.of(cmd))
-            self._event("contact_attempted", cmd.actor, "A20", [], at=cmd.at, channel=cmd.channel,
-                        reached=cmd.reached, purpose=cmd.purpose)
+            self._event(
+                "contact_attempted",
+                cmd.actor,
+                "A20",
+                [],
+                at=cmd.at,
+                channel=cmd.channel,
+                reached=cmd.reached,
+                purpose=cmd.purpose,
+            )
             if s.requester_informed_at is None:
                 since = self._assignment().received_at
-                informed = v.requester_deemed_answered([c for c in s.contacts if c.at >= since],
-                                                       phone_calls_for_the_result=s.verdicts >= VERDICTS_V2)
+                informed = v.requester_deemed_answered(
+                    [c for c in s.contacts if c.at >= since],
+                    phone_calls_for_the_result=s.verdicts >= VERDICTS_V2,
+                )
                 if informed is not None:
                     s.requester_informed_at = informed
-                    self._event("requester_answered", cmd.actor, "A20", ["hotline"],
-                                deemed=not cmd.reached, at=informed)
+                    self._event(
+                        "requester_answered",
+                        cmd.actor,
+                        "A20",
+                        ["hotline"],
+                        deemed=not cmd.reached,
+                        at=informed,
+                    )
         return self._s
 
     @record_contact.validator
@@ -510,8 +637,12 @@ class TicketWorkflow:
     @workflow.update
     async def apply_closure(self, cmd: ApplyClosure) -> TicketState:
         async with self._acting(lambda: v.check_closure(self._s, cmd, workflow.now())):
-            self._submit_for_closure(ClosureRecord(id=self._closure_id(), applied_at=workflow.now(), closure=cmd),
-                                     cmd.actor, "closure_applied", "A20")
+            self._submit_for_closure(
+                ClosureRecord(id=self._closure_id(), applied_at=workflow.now(), closure=cmd),
+                cmd.actor,
+                "closure_applied",
+                "A20",
+            )
         return self._s
 
     @apply_closure.validator
@@ -522,9 +653,15 @@ class TicketWorkflow:
     async def find_not_acceptable(self, cmd: FindNotAcceptable) -> TicketState:
         async with self._acting(lambda: v.check_not_acceptable(self._s, cmd)):
             record = ClosureRecord(id=self._closure_id(), applied_at=workflow.now(), not_acceptable=cmd)
-            self._submit_for_closure(record, cmd.actor, "found_not_acceptable", "A14.4",
-                                     reason=cmd.reason, explanation=cmd.explanation,
-                                     material_refs=cmd.material_refs)
+            self._submit_for_closure(
+                record,
+                cmd.actor,
+                "found_not_acceptable",
+                "A14.4",
+                reason=cmd.reason,
+                explanation=cmd.explanation,
+                material_refs=cmd.material_refs,
+            )
         return self._s
 
     @find_not_acceptable.validator
@@ -543,8 +680,13 @@ class TicketWorkflow:
                 record.decision = Decision.APPROVED
                 if record.not_acceptable is not None:
                     s.outcome = Outcome.NOT_ACCEPTABLE_BY_UNIT
-                    self._event("not_acceptable_confirmed", cmd.actor, "A14.4", [unit, "requester"],
-                                reason=record.not_acceptable.reason)
+                    self._event(
+                        "not_acceptable_confirmed",
+                        cmd.actor,
+                        "A14.4",
+                        [unit, "requester"],
+                        reason=record.not_acceptable.reason,
+                    )
                     self._conclude()
                 else:
                     s.outcome = Outcome.CLOSED
@@ -569,8 +711,14 @@ class TicketWorkflow:
             s.termination = cmd
             s.outcome = Outcome.TERMINATED
             self._meet(ANSWER, workflow.now())
-            self._event("termination_notice_filed", cmd.actor, "A18", ["hotline", "requester"],
-                        notice_ref=cmd.notice_ref, prior_ticket_no=cmd.prior_ticket_no or s.registration.repeat_of)
+            self._event(
+                "termination_notice_filed",
+                cmd.actor,
+                "A18",
+                ["hotline", "requester"],
+                notice_ref=cmd.notice_ref,
+                prior_ticket_no=cmd.prior_ticket_no or s.registration.repeat_of,
+            )
             self._conclude()
         return self._s
 
@@ -586,9 +734,16 @@ class TicketWorkflow:
             assert rating is not None
             rating.acceptance, rating.handling = v.read_rating(cmd.acceptance), v.read_rating(cmd.handling)
             rating.rated_at = workflow.now()
-            self._event("rated", Actor(kind=ActorKind.REQUESTER, id="requester"), "A24", ["hotline"],
-                        round=rating.round, acceptance=rating.acceptance.model_dump(),
-                        handling=rating.handling.model_dump(), via=cmd.via)
+            self._event(
+                "rated",
+                Actor(kind=ActorKind.REQUESTER, id="requester"),
+                "A24",
+                ["hotline"],
+                round=rating.round,
+                acceptance=rating.acceptance.model_dump(),
+                handling=rating.handling.model_dump(),
+                via=cmd.via,
+            )
             self._after_rating(rating)
         return self._s
 
@@ -600,10 +755,25 @@ class TicketWorkflow:
     async def record_callback(self, cmd: RecordCallback) -> TicketState:
         async with self._acting(lambda: v.check_callback(self._s, cmd)):
             s = self._s
-            s.callbacks.append(CallbackRecord(at=workflow.now(), by=cmd.actor.id, channel=cmd.channel,
-                                              reached=cmd.reached, wants_redo=cmd.wants_redo, note=cmd.note))
-            self._event("callback_recorded", cmd.actor, "A24", [], channel=cmd.channel, reached=cmd.reached,
-                        wants_redo=cmd.wants_redo)
+            s.callbacks.append(
+                CallbackRecord(
+                    at=workflow.now(),
+                    by=cmd.actor.id,
+                    channel=cmd.channel,
+                    reached=cmd.reached,
+                    wants_redo=cmd.wants_redo,
+                    note=cmd.note,
+                )
+            )
+            self._event(
+                "callback_recorded",
+                cmd.actor,
+                "A24",
+                [],
+                channel=cmd.channel,
+                reached=cmd.reached,
+                wants_redo=cmd.wants_redo,
+            )
             rating = s.current_rating()
             # A24: after the final rating the callback closes the matter; there is no second redo.
             if not cmd.wants_redo or (rating is not None and rating.final):
@@ -618,8 +788,15 @@ class TicketWorkflow:
     async def record_consultation(self, cmd: RecordConsultation) -> TicketState:
         async with self._acting(lambda: v.check_consultation(self._s, cmd, workflow.now())):
             notify = [f"unit:{u}" for u in (self._s.lead_unit, *self._s.co_units) if u]
-            self._event("consultation_decided", cmd.actor, "A9", [*notify, "hotline"], meeting=cmd.meeting,
-                        held_on=cmd.held_on.isoformat(), decision=cmd.decision)
+            self._event(
+                "consultation_decided",
+                cmd.actor,
+                "A9",
+                [*notify, "hotline"],
+                meeting=cmd.meeting,
+                held_on=cmd.held_on.isoformat(),
+                decision=cmd.decision,
+            )
         return self._s
 
     @record_consultation.validator
@@ -656,11 +833,21 @@ class TicketWorkflow:
     async def apply_supplement(self, cmd: ApplySupplement) -> TicketState:
         async with self._acting(lambda: v.check_apply_supplement(self._s, cmd)):
             s = self._s
-            supplement = Supplement(id=f"S{len(s.supplements) + 1}", unit=s.lead_unit or "", reason=cmd.reason,
-                                    applied_at=workflow.now())
+            supplement = Supplement(
+                id=f"S{len(s.supplements) + 1}",
+                unit=s.lead_unit or "",
+                reason=cmd.reason,
+                applied_at=workflow.now(),
+            )
             s.supplements.append(supplement)
-            self._event("supplement_applied", cmd.actor, "A21", ["hotline"], supplement_id=supplement.id,
-                        reason=cmd.reason)
+            self._event(
+                "supplement_applied",
+                cmd.actor,
+                "A21",
+                ["hotline"],
+                supplement_id=supplement.id,
+                reason=cmd.reason,
+            )
         return self._s
 
     @apply_supplement.validator
@@ -671,10 +858,18 @@ class TicketWorkflow:
     async def review_supplement_permission(self, cmd: ReviewSupplement) -> TicketState:
         async with self._acting(lambda: v.check_review_supplement_permission(self._s, cmd)):
             supplement = self._supplement(cmd.supplement_id)
-            supplement.status = SupplementStatus.PERMITTED if cmd.approve else SupplementStatus.PERMISSION_REFUSED
+            supplement.status = (
+                SupplementStatus.PERMITTED if cmd.approve else SupplementStatus.PERMISSION_REFUSED
+            )
             supplement.review_note = cmd.reason
-            self._event("supplement_permission_" + ("granted" if cmd.approve else "refused"), cmd.actor, "A21",
-                        [f"unit:{supplement.unit}"], supplement_id=supplement.id, reason=cmd.reason)
+            self._event(
+                "supplement_permission_" + ("granted" if cmd.approve else "refused"),
+                cmd.actor,
+                "A21",
+                [f"unit:{supplement.unit}"],
+                supplement_id=supplement.id,
+                reason=cmd.reason,
+            )
         return self._s
 
     @review_supplement_permission.validator
@@ -701,12 +896,24 @@ class TicketWorkflow:
             if cmd.approve:
                 # A21: published only after the hotline reviewed the content.
                 supplement.status, supplement.published_at = SupplementStatus.PUBLISHED, workflow.now()
-                self._event("supplement_published", cmd.actor, "A21", ["requester", f"unit:{supplement.unit}"],
-                            supplement_id=supplement.id, content=supplement.content)
+                self._event(
+                    "supplement_published",
+                    cmd.actor,
+                    "A21",
+                    ["requester", f"unit:{supplement.unit}"],
+                    supplement_id=supplement.id,
+                    content=supplement.content,
+                )
             else:
                 supplement.status = SupplementStatus.CONTENT_REJECTED
-                self._event("supplement_rejected", cmd.actor, "A21", [f"unit:{supplement.unit}"],
-                            supplement_id=supplement.id, reason=cmd.reason)
+                self._event(
+                    "supplement_rejected",
+                    cmd.actor,
+                    "A21",
+                    [f"unit:{supplement.unit}"],
+                    supplement_id=supplement.id,
+                    reason=cmd.reason,
+                )
         return self._s
 
     @review_supplement_content.validator
@@ -733,16 +940,33 @@ class TicketWorkflow:
         try:
             check()
         except RuleViolation as violation:
-            raise ApplicationError(violation.message, violation.as_details(), type=violation.code,
-                                   non_retryable=True) from None
+            raise ApplicationError(
+                violation.message, violation.as_details(), type=violation.code, non_retryable=True
+            ) from None
 
-    def _event(self, kind: str, actor: Actor | str, rule: str | None, notify: Sequence[str], /, *,
-               stamped_at: datetime | None = None, **data: Any) -> TimelineEvent:
+    def _event(
+        self,
+        kind: str,
+        actor: Actor | str,
+        rule: str | None,
+        notify: Sequence[str],
+        /,
+        *,
+        stamped_at: datetime | None = None,
+        **data: Any,
+    ) -> TimelineEvent:
         # Positional-only, so event data may carry its own `kind` (a return's or a dispute's kind).
         s = self._s
-        event = TimelineEvent(id=str(workflow.uuid4()), seq=len(s.timeline) + 1, at=stamped_at or workflow.now(), kind=kind,
-                              actor=actor if isinstance(actor, str) else actor_label(actor), rule=rule,
-                              data=_jsonable(data), notify=list(notify))
+        event = TimelineEvent(
+            id=str(workflow.uuid4()),
+            seq=len(s.timeline) + 1,
+            at=stamped_at or workflow.now(),
+            kind=kind,
+            actor=actor if isinstance(actor, str) else actor_label(actor),
+            rule=rule,
+            data=_jsonable(data),
+            notify=list(notify),
+        )
         s.timeline.append(event)
         # Replay-safe logger; the JSON log formatter adds the ticket number from the workflow id.
         workflow.logger.info("%s by %s%s", kind, event.actor, f" ({rule})" if rule else "")
@@ -764,13 +988,19 @@ class TicketWorkflow:
         return next(s for s in self._s.supplements if s.id == supplement_id)
 
     def _plan_item(self, clock: Clock) -> PlanItem:
-        return PlanItem(name=clock.name, anchor_at=clock.anchor_at, period=clock.period,
-                        after_limit=clock.after_limit, then=list(clock.then))
+        return PlanItem(
+            name=clock.name,
+            anchor_at=clock.anchor_at,
+            period=clock.period,
+            after_limit=clock.after_limit,
+            then=list(clock.then),
+        )
 
     async def _plan(self, items: list[PlanItem]) -> dict[str, PlannedDeadline]:
         request = PlanRequest(items=items, red_after_working_days=self._s.rule_set.red_after_working_days)
         planned: dict[str, PlannedDeadline] = await self._activity(
-            ActivityNames.PLAN_DEADLINES, request, dict[str, PlannedDeadline])
+            ActivityNames.PLAN_DEADLINES, request, dict[str, PlannedDeadline]
+        )
         return planned
 
     @staticmethod
@@ -779,30 +1009,51 @@ class TicketWorkflow:
         activity that keeps failing (the database down) retries inside the worker, then on timers."""
         if workflow.patched(LOCAL_ACTIVITIES):
             return await workflow.execute_local_activity(
-                name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY)
+                name,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
         return await TicketWorkflow._ordinary_activity(name, arg, result_type)
 
     @staticmethod
     async def _ordinary_activity(name: str, arg: Any, result_type: Any = None) -> Any:
         return await workflow.execute_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY)
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
 
     @staticmethod
     async def _project(delta: TicketState) -> None:
         if workflow.patched(LOCAL_ACTIVITIES):
             try:
                 await workflow.execute_local_activity(
-                    ActivityNames.PROJECT_TICKET, delta, schedule_to_close_timeout=LOCAL_PROJECTION_TIMEOUT,
-                    retry_policy=RetryPolicy(maximum_attempts=1))
+                    ActivityNames.PROJECT_TICKET,
+                    delta,
+                    schedule_to_close_timeout=LOCAL_PROJECTION_TIMEOUT,
+                    retry_policy=RetryPolicy(maximum_attempts=1),
+                )
                 return
             except FailureError:  # the activity's own error, or its timeout
-                workflow.logger.warning("projection handed to an ordinary activity: the database did not answer")
+                workflow.logger.warning(
+                    "projection handed to an ordinary activity: the database did not answer"
+                )
         await TicketWorkflow._ordinary_activity(ActivityNames.PROJECT_TICKET, delta)
 
-    async def _assign(self, lead: str, co_units: Sequence[str], actor: Actor, *, designated: bool = False,
-                      redo: bool = False, note: str = "") -> None:
+    async def _assign(
+        self,
+        lead: str,
+        co_units: Sequence[str],
+        actor: Actor,
+        *,
+        designated: bool = False,
+        redo: bool = False,
+        note: str = "",
+    ) -> None:
         """Dispatch to a lead unit: a new receipt from which its limits count (A14.1, A17, A24)."""
         s, now = self._s, workflow.now()
         rs, reg = s.rule_set, s.registration
@@ -816,24 +1067,49 @@ class TicketWorkflow:
             if reg.emergency:
                 periods[HANDLE] = rs.emergency_handle
         planned = await self._plan([PlanItem(name=n, anchor_at=now, period=p) for n, p in periods.items()])
-        s.assignments.append(Assignment(
-            lead_unit=lead, co_units=[u for u in co_units if u != lead], received_at=now,
-            signed_for_at=now if redo else None, return_by=planned[RETURN_WINDOW].due_at,
-            survey_start_by=planned[SURVEY_START_WINDOW].due_at, designated=designated, redo=redo))
+        s.assignments.append(
+            Assignment(
+                lead_unit=lead,
+                co_units=[u for u in co_units if u != lead],
+                received_at=now,
+                signed_for_at=now if redo else None,
+                return_by=planned[RETURN_WINDOW].due_at,
+                survey_start_by=planned[SURVEY_START_WINDOW].due_at,
+                designated=designated,
+                redo=redo,
+            )
+        )
         # A redo keeps the earlier, met clocks for the record and starts a fresh answer limit.
         kept = {k: c for k, c in s.clocks.items() if redo and k != ANSWER}
         s.clocks = kept | {
-            name: Clock(name=name, period=periods[name], anchor_at=now, due_at=p.due_at, red_at=p.red_at,
-                        provisional=p.provisional)
-            for name, p in planned.items() if name in CARD_CLOCKS}
+            name: Clock(
+                name=name,
+                period=periods[name],
+                anchor_at=now,
+                due_at=p.due_at,
+                red_at=p.red_at,
+                provisional=p.provisional,
+            )
+            for name, p in planned.items()
+            if name in CARD_CLOCKS
+        }
         s.stage = Stage.HANDLING if redo else Stage.DISPATCHED
         # A20: the unit now holding the ticket tells the requester its own result.
         s.requester_informed_at = None
         notify = [f"unit:{lead}"] + [f"unit:{u}" for u in co_units if u != lead]
-        self._event("dispatched", actor, "A14", notify, lead_unit=lead, co_units=list(co_units),
-                    designated=designated, redo=redo, note=note,
-                    deadlines={n: c.due_at for n, c in s.clocks.items() if c.met_at is None},
-                    provisional=s.provisional())
+        self._event(
+            "dispatched",
+            actor,
+            "A14",
+            notify,
+            lead_unit=lead,
+            co_units=list(co_units),
+            designated=designated,
+            redo=redo,
+            note=note,
+            deadlines={n: c.due_at for n, c in s.clocks.items() if c.met_at is None},
+            provisional=s.provisional(),
+        )
 
     def _keep_lead(self, designation: Designation) -> None:
         """The lead designated is the lead already holding the ticket: it keeps its receipt and its clocks,
@@ -842,10 +1118,16 @@ class TicketWorkflow:
         assignment.designated = True
         assignment.co_units = [u for u in designation.co_units if u != lead]
         self._back_to_handling()
-        self._event("designation_kept_receipt", designation.actor, "A14.5",
-                    [f"unit:{u}" for u in [lead, *assignment.co_units]], lead_unit=lead,
-                    co_units=assignment.co_units, received_at=assignment.received_at,
-                    deadlines={n: c.due_at for n, c in self._s.clocks.items() if c.met_at is None})
+        self._event(
+            "designation_kept_receipt",
+            designation.actor,
+            "A14.5",
+            [f"unit:{u}" for u in [lead, *assignment.co_units]],
+            lead_unit=lead,
+            co_units=assignment.co_units,
+            received_at=assignment.received_at,
+            deadlines={n: c.due_at for n, c in self._s.clocks.items() if c.met_at is None},
+        )
 
     def _meet(self, clock_name: str, at: datetime) -> None:
         clock = self._s.clocks.get(clock_name)
@@ -855,7 +1137,9 @@ class TicketWorkflow:
     def _back_to_handling(self) -> None:
         self._s.stage = Stage.HANDLING if self._assignment().signed_for_at else Stage.DISPATCHED
 
-    def _submit_for_closure(self, record: ClosureRecord, actor: Actor, kind: str, rule: str, **data: Any) -> None:
+    def _submit_for_closure(
+        self, record: ClosureRecord, actor: Actor, kind: str, rule: str, **data: Any
+    ) -> None:
         self._s.closures.append(record)
         self._meet(ANSWER, record.applied_at)
         self._s.stage = Stage.CLOSURE_REVIEW
@@ -869,26 +1153,44 @@ class TicketWorkflow:
         s.concluded_at = workflow.now()
         self._stop_clocks()
         # A13: the requester is told it is not accepted and on what basis.
-        self._event("not_accepted", actor if not automatic else self._system(), reason, ["requester"],
-                    reason=reason, basis=basis, automatic=automatic)
+        self._event(
+            "not_accepted",
+            actor if not automatic else self._system(),
+            reason,
+            ["requester"],
+            reason=reason,
+            basis=basis,
+            automatic=automatic,
+        )
 
     def _request_rating(self) -> None:
         s, now = self._s, workflow.now()
         window = s.rule_set.rating_window
         length = timedelta(hours=window.hours) if window.hours is not None else timedelta(days=1)
         final = s.redo_count > 0 or len(s.ratings) >= 1
-        s.ratings.append(RatingRound(round=len(s.ratings) + 1, requested_at=now, expires_at=now + length,
-                                     final=final))
+        s.ratings.append(
+            RatingRound(round=len(s.ratings) + 1, requested_at=now, expires_at=now + length, final=final)
+        )
         s.stage = Stage.RATING
-        self._event("rating_requested", self._system(), "A24", ["requester"], round=len(s.ratings),
-                    expires_at=now + length, final=final)
+        self._event(
+            "rating_requested",
+            self._system(),
+            "A24",
+            ["requester"],
+            round=len(s.ratings),
+            expires_at=now + length,
+            final=final,
+        )
 
     def _after_rating(self, rating: RatingRound) -> None:
-        dissatisfied = any(r is not None and r.option in DISSATISFIED for r in (rating.acceptance, rating.handling))
+        dissatisfied = any(
+            r is not None and r.option in DISSATISFIED for r in (rating.acceptance, rating.handling)
+        )
         if dissatisfied and (not rating.final or workflow.patched(CALLBACK_AFTER_FINAL_RATING)):
             self._s.stage = Stage.CALLBACK
-            self._event("callback_due", self._system(), "A24", ["hotline"], round=rating.round,
-                        final=rating.final)
+            self._event(
+                "callback_due", self._system(), "A24", ["hotline"], round=rating.round, final=rating.final
+            )
         else:
             self._conclude()
 
@@ -910,20 +1212,35 @@ class TicketWorkflow:
     def _on_time_passing(self) -> None:
         s, now = self._s, workflow.now()
         rating = s.current_rating()
-        if s.stage == Stage.RATING and rating is not None and rating.rated_at is None and now >= rating.expires_at:
+        if (
+            s.stage == Stage.RATING
+            and rating is not None
+            and rating.rated_at is None
+            and now >= rating.expires_at
+        ):
             # A24: no answer within 24 hours reads as basically satisfied.
             rating.acceptance = rating.handling = v.read_rating([])
             # Stamped with the end of the window, however late the worker got to it.
             rating.rated_at = rating.expires_at
-            self._event("rating_defaulted", self._system(), "A24", ["hotline"], stamped_at=rating.expires_at,
-                        round=rating.round)
+            self._event(
+                "rating_defaulted",
+                self._system(),
+                "A24",
+                ["hotline"],
+                stamped_at=rating.expires_at,
+                round=rating.round,
+            )
             self._after_rating(rating)
-        busy = any(x.status in {SupplementStatus.REQUESTED, SupplementStatus.PERMITTED, SupplementStatus.SUBMITTED}
-                   for x in s.supplements)
+        busy = any(
+            x.status in {SupplementStatus.REQUESTED, SupplementStatus.PERMITTED, SupplementStatus.SUBMITTED}
+            for x in s.supplements
+        )
         if s.stage == Stage.CONCLUDED and s.archive_at is not None and now >= s.archive_at and not busy:
             s.stage = Stage.ARCHIVED
             # At the archive date, unless a supplementary answer kept the ticket open past it.
-            self._event("archived", self._system(), "A21", [], stamped_at=now if s.supplements else s.archive_at)
+            self._event(
+                "archived", self._system(), "A21", [], stamped_at=now if s.supplements else s.archive_at
+            )
 
     async def _replan_unpassed_deadlines(self) -> None:
         s, now = self._s, workflow.now()
@@ -938,7 +1255,9 @@ class TicketWorkflow:
             if before != (clock.due_at, clock.provisional):
                 changed[clock.name] = {"due_at": clock.due_at, "provisional": clock.provisional}
         if changed:
-            self._event("deadlines_recomputed", self._system(), "A17", [f"unit:{s.lead_unit}"], clocks=changed)
+            self._event(
+                "deadlines_recomputed", self._system(), "A17", [f"unit:{s.lead_unit}"], clocks=changed
+            )
 
     def _refresh_cards(self) -> None:
         s, now = self._s, workflow.now()
@@ -948,9 +1267,17 @@ class TicketWorkflow:
                 before, clock.card = clock.card, card
                 # A22: stamped with the boundary the card crossed, however late the worker records it.
                 crossed = {Card.YELLOW: clock.due_at, Card.RED: clock.red_at}.get(card, now)
-                self._event("card_changed", self._system(), "A22",
-                            [f"unit:{s.lead_unit}", "hotline"] if card != Card.GREEN else [], stamped_at=crossed,
-                            clock=clock.name, before=before, after=card, due_at=clock.due_at)
+                self._event(
+                    "card_changed",
+                    self._system(),
+                    "A22",
+                    [f"unit:{s.lead_unit}", "hotline"] if card != Card.GREEN else [],
+                    stamped_at=crossed,
+                    clock=clock.name,
+                    before=before,
+                    after=card,
+                    due_at=clock.due_at,
+                )
 
     def _publish(self) -> None:
         """Refresh cards, upsert what changed in the search attributes, and let the projector run."""
@@ -958,9 +1285,13 @@ class TicketWorkflow:
         s = self._s
         deadline = s.answer_due_at()
         values: dict[str, Any] = {
-            sa.STAGE.name: s.stage.value, sa.CARD.name: s.card().value, sa.LEAD_UNIT.name: s.lead_unit or "",
-            sa.CO_UNITS.name: s.co_units, sa.DEADLINE.name: deadline,
-            sa.CATEGORY.name: s.registration.category.value, sa.CHANNEL.name: s.registration.channel.value,
+            sa.STAGE.name: s.stage.value,
+            sa.CARD.name: s.card().value,
+            sa.LEAD_UNIT.name: s.lead_unit or "",
+            sa.CO_UNITS.name: s.co_units,
+            sa.DEADLINE.name: deadline,
+            sa.CATEGORY.name: s.registration.category.value,
+            sa.CHANNEL.name: s.registration.channel.value,
         }
         updates: list[SearchAttributeUpdate[Any]] = []
         for key in sa.ALL:

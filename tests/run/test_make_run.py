@@ -37,8 +37,14 @@ class Running:
     """`python run_local.py` (what `make run` runs after installing) with its output read line by line."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "run_local.py"], cwd=ROOT, env=env, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "run_local.py"],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._pump, daemon=True).start()
@@ -87,8 +93,10 @@ def _token(lines: list[str], who: str) -> str:
 def test_make_run_serves_docs_ui_and_a_demo_ticket_and_keeps_data(tmp_path: Path) -> None:
     api_port, temporal_port, ui_port = _free_port(), _free_port(), _free_port()
     env = os.environ | {
-        "HOTLINE_API_PORT": str(api_port), "HOTLINE_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
-        "HOTLINE_TEMPORAL_UI_PORT": str(ui_port), "HOTLINE_DATA_DIR": str(tmp_path / "data"),
+        "HOTLINE_API_PORT": str(api_port),
+        "HOTLINE_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
+        "HOTLINE_TEMPORAL_UI_PORT": str(ui_port),
+        "HOTLINE_DATA_DIR": str(tmp_path / "data"),
         "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'hotline.db'}",
         "HOTLINE_TASK_QUEUE": "make-run-test",
     }
@@ -102,9 +110,17 @@ def test_make_run_serves_docs_ui_and_a_demo_ticket_and_keeps_data(tmp_path: Path
             assert http.get("/docs").status_code == 200
             assert httpx.get(f"http://127.0.0.1:{ui_port}/", timeout=30).status_code == 200
             auth = {"Authorization": f"Bearer {operator}"}
-            created = http.post("/tickets", headers=auth, json={
-                "channel": "phone", "category": "complaint", "content": "Water outage on Fengcai Road",
-                "requester": {"name": "Wang Fang", "phone": "13900000000"}, "dispatch_to": "ZJ-GOV"})
+            created = http.post(
+                "/tickets",
+                headers=auth,
+                json={
+                    "channel": "phone",
+                    "category": "complaint",
+                    "content": "Water outage on Fengcai Road",
+                    "requester": {"name": "Wang Fang", "phone": "13900000000"},
+                    "dispatch_to": "ZJ-GOV",
+                },
+            )
             assert created.status_code == 201, created.text
             ticket_no = created.json()["ticket_no"]
             view = http.get(f"/tickets/{ticket_no}", headers=auth)

@@ -43,8 +43,12 @@ async def load_notices(hotline: Hotline, first: date, last: date, holidays: Iter
     open tickets), each with the given holidays that fall in it."""
     holidays = list(holidays)
     for year in range(first.year, last.year + 1):
-        notice = YearCalendar(year=year, holidays=[d for d in holidays if d.year == year],
-                              adjusted_workdays=[], source="test notice")
+        notice = YearCalendar(
+            year=year,
+            holidays=[d for d in holidays if d.year == year],
+            adjusted_workdays=[],
+            source="test notice",
+        )
         assert await load_year_and_replan(hotline.session_maker, hotline.client, notice) >= 1
 
 

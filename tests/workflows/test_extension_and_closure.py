@@ -34,8 +34,9 @@ U1 = unit("U1")
 
 
 def extension(requester_told: bool = True) -> ApplyExtension:
-    return ApplyExtension(actor=U1, reason="Needs a budget decision by the district",
-                          requester_told=requester_told)
+    return ApplyExtension(
+        actor=U1, reason="Needs a budget decision by the district", requester_told=requester_told
+    )
 
 
 def failed_call(at: datetime) -> ContactAttempt:
@@ -121,8 +122,9 @@ async def test_a17_refused_extension_leaves_the_limit_where_it_was(hotline: Hotl
     h = await ticket_at(hotline, at_local(tuesday, 10), Category.CONSULTATION, sign=True)
     due = end_of(tuesday + timedelta(days=2))  # Wed(1), Thu(2)
     await hotline.act(h, TicketWorkflow.apply_extension, extension())
-    s = await hotline.act(h, TicketWorkflow.review_extension,
-                          Review(actor=OPERATOR, approve=False, reason="No new facts"))
+    s = await hotline.act(
+        h, TicketWorkflow.review_extension, Review(actor=OPERATOR, approve=False, reason="No new facts")
+    )
     assert s.stage == Stage.HANDLING
     assert (s.extensions[0].decision, s.extensions[0].extended_to) == (Decision.REFUSED, None)
     assert s.clocks["answer"].due_at == due and s.clocks["answer"].then == []
@@ -156,8 +158,9 @@ async def test_a20_failed_calls_on_two_consecutive_shanghai_days_count_as_answer
     await hotline.sleep_until(first)
     s = await hotline.act(h, TicketWorkflow.record_contact, failed_call(first))
     assert s.requester_informed_at is None and not events(s, "requester_answered")
-    assert (await hotline.refused(h, TicketWorkflow.apply_closure, hotline.closure(s))).type == \
-        "REQUESTER_NOT_INFORMED"
+    assert (
+        await hotline.refused(h, TicketWorkflow.apply_closure, hotline.closure(s))
+    ).type == "REQUESTER_NOT_INFORMED"
 
     await hotline.sleep_until(second)
     s = await hotline.act(h, TicketWorkflow.record_contact, failed_call(second))
@@ -190,19 +193,27 @@ async def test_a20_only_phone_calls_to_tell_the_result_count(hotline: Hotline) -
     result. Failed calls on two days are; so is reaching them to tell the result."""
     monday = next_weekday(await hotline.now(), MONDAY)
     h = await ticket_at(hotline, at_local(monday, 9), Category.COMPLAINT, sign=True)
-    asked = ContactAttempt(actor=U1, at=at_local(monday, 10), reached=True, purpose=ContactPurpose.ENQUIRY,
-                           note="asked where the lamp is")
+    asked = ContactAttempt(
+        actor=U1,
+        at=at_local(monday, 10),
+        reached=True,
+        purpose=ContactPurpose.ENQUIRY,
+        note="asked where the lamp is",
+    )
     await hotline.sleep_until(asked.at)
     s = await hotline.act(h, TicketWorkflow.record_contact, asked)
     assert [e.data["purpose"] for e in events(s, "contact_attempted")] == ["enquiry"]
     for day in (1, 2):
-        sms = ContactAttempt(actor=U1, at=at_local(monday + timedelta(days=day), 10), reached=False,
-                             channel=ContactChannel.SMS)
+        sms = ContactAttempt(
+            actor=U1, at=at_local(monday + timedelta(days=day), 10), reached=False, channel=ContactChannel.SMS
+        )
         await hotline.sleep_until(sms.at)
         s = await hotline.act(h, TicketWorkflow.record_contact, sms)
     assert s.requester_informed_at is None and not events(s, "requester_answered")
     assert verdict(await hotline.refused(h, TicketWorkflow.apply_closure, hotline.closure(s))) == (
-        "REQUESTER_NOT_INFORMED", "A20")
+        "REQUESTER_NOT_INFORMED",
+        "A20",
+    )
 
     for day in (3, 4):  # Thursday and Friday: failed calls to tell the result
         call = at_local(monday + timedelta(days=day), 10)
@@ -238,8 +249,11 @@ async def test_a20_long_running_matter_states_its_progress(hotline: Hotline) -> 
     silent = hotline.closure(s).model_copy(update={"long_running": True})
     err = await hotline.refused(h, TicketWorkflow.apply_closure, silent)
     assert verdict(err) == ("PROGRESS_REQUIRED", "A20")
-    s = await hotline.act(h, TicketWorkflow.apply_closure,
-                          silent.model_copy(update={"progress": "Phase 1 of 3 done; budget approved"}))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.apply_closure,
+        silent.model_copy(update={"progress": "Phase 1 of 3 done; budget approved"}),
+    )
     assert s.stage == Stage.CLOSURE_REVIEW
 
 
@@ -257,8 +271,9 @@ async def test_a20_closure_sent_back_keeps_the_limit_from_first_receipt(hotline:
 
     err = await hotline.refused(h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=False))
     assert verdict(err) == ("REASON_REQUIRED", "A20")
-    s = await hotline.act(h, TicketWorkflow.review_closure,
-                          Review(actor=OPERATOR, approve=False, reason="Point 1 dodged"))
+    s = await hotline.act(
+        h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=False, reason="Point 1 dodged")
+    )
     assert s.stage == Stage.HANDLING
     assert s.closures[0].decision == Decision.REFUSED
     assert s.clocks["answer"].met_at is None and s.clocks["answer"].due_at == due
@@ -271,7 +286,8 @@ async def test_a20_closure_sent_back_keeps_the_limit_from_first_receipt(hotline:
 
 
 async def test_a20_a_contact_before_the_units_receipt_and_a_closure_handled_in_the_future_are_refused(
-        hotline: Hotline) -> None:
+    hotline: Hotline,
+) -> None:
     """A20: contacts count from the unit's receipt, so one dated before it is a typo (CONTACT_BEFORE_RECEIPT);
     a closure says when the matter was handled: after registration and not later than now
     (HANDLED_AT_OUT_OF_RANGE). Nothing is recorded."""
@@ -279,12 +295,20 @@ async def test_a20_a_contact_before_the_units_receipt_and_a_closure_handled_in_t
     s = await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=U1))
     received = s.assignments[0].received_at
     early = ContactAttempt(actor=U1, at=received - timedelta(days=3), reached=True)
-    assert verdict(await hotline.refused(h, TicketWorkflow.record_contact, early)) == ("CONTACT_BEFORE_RECEIPT", "A20")
+    assert verdict(await hotline.refused(h, TicketWorkflow.record_contact, early)) == (
+        "CONTACT_BEFORE_RECEIPT",
+        "A20",
+    )
     s = await hotline.inform_requester(h)
-    for handled_at in (s.registration.received_at - timedelta(days=1), await hotline.now() + timedelta(days=30)):
+    for handled_at in (
+        s.registration.received_at - timedelta(days=1),
+        await hotline.now() + timedelta(days=30),
+    ):
         closure = hotline.closure(s).model_copy(update={"handled_at": handled_at})
         assert verdict(await hotline.refused(h, TicketWorkflow.apply_closure, closure)) == (
-            "HANDLED_AT_OUT_OF_RANGE", "A20")
+            "HANDLED_AT_OUT_OF_RANGE",
+            "A20",
+        )
     s = await hotline.state(h)
     assert (s.stage, s.closures, len(s.contacts)) == (Stage.HANDLING, [], 1)
 
@@ -292,8 +316,12 @@ async def test_a20_a_contact_before_the_units_receipt_and_a_closure_handled_in_t
 async def test_a17_a_refused_extension_says_why(hotline: Hotline) -> None:
     h = await register(hotline, Category.COMPLAINT)
     await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=U1))
-    await hotline.act(h, TicketWorkflow.apply_extension, ApplyExtension(actor=U1, reason="r", requester_told=True))
+    await hotline.act(
+        h, TicketWorkflow.apply_extension, ApplyExtension(actor=U1, reason="r", requester_told=True)
+    )
     refused = await hotline.refused(h, TicketWorkflow.review_extension, Review(actor=OPERATOR, approve=False))
     assert verdict(refused) == ("REASON_REQUIRED", "A17")
-    s = await hotline.act(h, TicketWorkflow.review_extension, Review(actor=OPERATOR, approve=False, reason="not hard"))
+    s = await hotline.act(
+        h, TicketWorkflow.review_extension, Review(actor=OPERATOR, approve=False, reason="not hard")
+    )
     assert s.extensions[0].decision == Decision.REFUSED

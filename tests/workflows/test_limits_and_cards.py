@@ -61,15 +61,26 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
 
 
-async def load_test_calendar(session_maker: async_sessionmaker[AsyncSession], first: date, last: date,
-                             holidays: Iterable[date] = (), adjusted_workdays: Iterable[date] = ()) -> None:
+async def load_test_calendar(
+    session_maker: async_sessionmaker[AsyncSession],
+    first: date,
+    last: date,
+    holidays: Iterable[date] = (),
+    adjusted_workdays: Iterable[date] = (),
+) -> None:
     """Replace every year from `first` to `last` with a test notice holding only the given days, so the
     span is fully known (not provisional) and no real holiday interferes."""
     holidays, adjusted_workdays = list(holidays), list(adjusted_workdays)
     for year in range(first.year, last.year + 1):
-        await load_calendar_year(session_maker, YearCalendar(
-            year=year, holidays=[d for d in holidays if d.year == year],
-            adjusted_workdays=[d for d in adjusted_workdays if d.year == year], source="test notice"))
+        await load_calendar_year(
+            session_maker,
+            YearCalendar(
+                year=year,
+                holidays=[d for d in holidays if d.year == year],
+                adjusted_workdays=[d for d in adjusted_workdays if d.year == year],
+                source="test notice",
+            ),
+        )
 
 
 def events(state: TicketState, kind: str, **data: Any) -> list[TimelineEvent]:
@@ -88,8 +99,9 @@ def card_change(state: TicketState, clock: str, after: Card) -> TimelineEvent:
     return found[0]
 
 
-def assert_card_changed(state: TicketState, clock: str, before: Card, after: Card,
-                        boundary: datetime) -> None:
+def assert_card_changed(
+    state: TicketState, clock: str, before: Card, after: Card, boundary: datetime
+) -> None:
     """A22: one card_changed event for the clock, stamped with the exact boundary it crossed."""
     event = card_change(state, clock, after)
     assert (event.rule, event.data["before"], event.at) == ("A22", before.value, boundary)
@@ -97,8 +109,9 @@ def assert_card_changed(state: TicketState, clock: str, before: Card, after: Car
         assert set(event.notify) == {f"unit:{state.lead_unit}", "hotline"}
 
 
-async def crosses(hotline: Hotline, h: WorkflowHandle[Any, Any], clock: str, boundary: datetime,
-                  before: Card, after: Card) -> TicketState:
+async def crosses(
+    hotline: Hotline, h: WorkflowHandle[Any, Any], clock: str, boundary: datetime, before: Card, after: Card
+) -> TicketState:
     """A22: the clock's card is `before` a second before the boundary and turns `after` there; the change
     is stamped with the boundary."""
     await hotline.sleep_until(boundary - ONE_SECOND)
@@ -109,8 +122,9 @@ async def crosses(hotline: Hotline, h: WorkflowHandle[Any, Any], clock: str, bou
     return s
 
 
-async def register(hotline: Hotline, category: Category = Category.COMPLAINT,
-                   **overrides: Any) -> WorkflowHandle[TicketWorkflow, TicketState]:
+async def register(
+    hotline: Hotline, category: Category = Category.COMPLAINT, **overrides: Any
+) -> WorkflowHandle[TicketWorkflow, TicketState]:
     """`hotline.register`, then wait until the ticket has opened (its first published revision, as the API
     waits): the driver returns at the "registered" event, before the dispatch is planned, so a query
     right after it may show no unit and no clocks yet."""
@@ -119,8 +133,14 @@ async def register(hotline: Hotline, category: Category = Category.COMPLAINT,
     return h
 
 
-async def ticket_at(hotline: Hotline, at: datetime, category: Category = Category.COMPLAINT, *,
-                    sign: bool = False, **overrides: Any) -> WorkflowHandle[TicketWorkflow, TicketState]:
+async def ticket_at(
+    hotline: Hotline,
+    at: datetime,
+    category: Category = Category.COMPLAINT,
+    *,
+    sign: bool = False,
+    **overrides: Any,
+) -> WorkflowHandle[TicketWorkflow, TicketState]:
     """Register (and dispatch to U1) at a chosen instant, with the test calendar loaded before; `sign`:
     U1 signs for it at once."""
     await hotline.sleep_until(at)
@@ -130,8 +150,9 @@ async def ticket_at(hotline: Hotline, at: datetime, category: Category = Categor
     return h
 
 
-async def projected(hotline: Hotline, model: Any, ticket_no: str,
-                    until: Callable[[Any], bool] = lambda row: True) -> Any:
+async def projected(
+    hotline: Hotline, model: Any, ticket_no: str, until: Callable[[Any], bool] = lambda row: True
+) -> Any:
     """Poll the SQL read model (written by the project_ticket activity) for a ticket's row."""
     for _ in range(200):
         async with hotline.session_maker() as session:
@@ -147,16 +168,26 @@ def stoppable_worker(hotline: Hotline, queue: str) -> Worker:
     the task queue, not to the stopped worker's sticky queue; every task then replays the history, so send
     no update to such a ticket (an update right after an empty workflow task may not replay: sdk-rust#1146).
     """
-    return build_worker(hotline.client, hotline.session_maker, queue, max_cached_workflows=0,
-                        graceful_shutdown_timeout=timedelta(seconds=5))
+    return build_worker(
+        hotline.client,
+        hotline.session_maker,
+        queue,
+        max_cached_workflows=0,
+        graceful_shutdown_timeout=timedelta(seconds=5),
+    )
 
 
-async def start_on(hotline: Hotline, queue: str, category: Category = Category.COMPLAINT,
-                   **overrides: Any) -> WorkflowHandle[TicketWorkflow, TicketState]:
+async def start_on(
+    hotline: Hotline, queue: str, category: Category = Category.COMPLAINT, **overrides: Any
+) -> WorkflowHandle[TicketWorkflow, TicketState]:
     """Register a ticket on another task queue than the fixture's worker serves."""
     reg = hotline.registration(category, received_at=await hotline.now(), **overrides)
-    h = await hotline.client.start_workflow(TicketWorkflow.run, TicketInput(registration=reg),
-                                            id=ticket_workflow_id(reg.ticket_no), task_queue=queue)
+    h = await hotline.client.start_workflow(
+        TicketWorkflow.run,
+        TicketInput(registration=reg),
+        id=ticket_workflow_id(reg.ticket_no),
+        task_queue=queue,
+    )
     await hotline.until(h, lambda s: s.revision > 0)
     return h
 
@@ -168,7 +199,8 @@ async def search_attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
 
 # -- A17.1, A17.2 and the sign-for clock ----------------------------------------------------------------
 async def test_a17_1_dispatched_consultation_is_due_at_2400_of_the_second_working_day(
-        hotline: Hotline) -> None:
+    hotline: Hotline,
+) -> None:
     """A17.1, A12: a consultation not answered at once is dispatched; 2 WD counted from the dispatch day."""
     tuesday = next_weekday(await hotline.now(), TUESDAY)
     await load_test_calendar(hotline.session_maker, tuesday, tuesday + timedelta(days=10))
@@ -190,12 +222,14 @@ async def test_a17_1_dispatched_consultation_is_due_at_2400_of_the_second_workin
 
 
 async def test_a17_2_complaint_10_wd_and_an_unsigned_ticket_turns_the_sign_for_card_yellow(
-        hotline: Hotline) -> None:
+    hotline: Hotline,
+) -> None:
     """A17.2: help/complaint/report/suggestion within 10 WD; sign-for (rule set default 1 WD) carded (A22)."""
     friday = next_weekday(await hotline.now(), FRIDAY)
     wednesday_holiday = friday + timedelta(days=5)
-    await load_test_calendar(hotline.session_maker, friday, friday + timedelta(days=30),
-                             holidays=[wednesday_holiday])
+    await load_test_calendar(
+        hotline.session_maker, friday, friday + timedelta(days=30), holidays=[wednesday_holiday]
+    )
     h = await ticket_at(hotline, at_local(friday, 10), Category.COMPLAINT)
     s = await hotline.state(h)
     # Answer: Mon(1) Tue(2) [Wed holiday] Thu(3) Fri(4) | Mon(5) Tue(6) Wed(7) Thu(8) Fri(9) | Mon(10):
@@ -226,7 +260,8 @@ async def test_a17_2_complaint_10_wd_and_an_unsigned_ticket_turns_the_sign_for_c
 
 # -- A17.3 emergencies ------------------------------------------------------------------------------------
 async def test_a17_3_emergency_unhandled_turns_sign_for_yellow_at_half_an_hour_and_handle_at_two_hours(
-        hotline: Hotline) -> None:
+    hotline: Hotline,
+) -> None:
     """A17.3: handled within 2 hours of receipt, concluded within 2 WD; emergency sign-for 0.5 h (A22)."""
     tuesday = next_weekday(await hotline.now(), TUESDAY)
     await load_test_calendar(hotline.session_maker, tuesday, tuesday + timedelta(days=14))
@@ -250,7 +285,8 @@ async def test_a17_3_emergency_unhandled_turns_sign_for_yellow_at_half_an_hour_a
 
 
 async def test_a17_3_emergency_response_within_two_hours_keeps_the_handle_card_green(
-        hotline: Hotline) -> None:
+    hotline: Hotline,
+) -> None:
     """A17.3: the unit reports the emergency handled within 2 hours; the handle clock is met, frozen green."""
     tuesday = next_weekday(await hotline.now(), TUESDAY)
     await load_test_calendar(hotline.session_maker, tuesday, tuesday + timedelta(days=14))
@@ -288,8 +324,9 @@ async def test_a17_3_an_ordinary_ticket_has_no_emergency_response(hotline: Hotli
     """A17.3: only a matter on the emergency list has the 2-hour handling limit."""
     h = await register(hotline, Category.HELP)
     await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
-    err = await hotline.refused(h, TicketWorkflow.report_emergency_response,
-                                EmergencyResponse(actor=unit("U1"), note="on site"))
+    err = await hotline.refused(
+        h, TicketWorkflow.report_emergency_response, EmergencyResponse(actor=unit("U1"), note="on site")
+    )
     assert verdict(err) == ("NOT_AN_EMERGENCY", "A17.3")
 
 
@@ -299,8 +336,13 @@ async def test_a22_answer_card_turns_yellow_at_the_limit_and_red_2_wd_later(hotl
     friday = next_weekday(await hotline.now(), FRIDAY)
     monday, tuesday = friday + timedelta(days=3), friday + timedelta(days=4)
     adjusted_saturday = friday + timedelta(days=8)
-    await load_test_calendar(hotline.session_maker, friday, friday + timedelta(days=14),
-                             holidays=[monday, tuesday], adjusted_workdays=[adjusted_saturday])
+    await load_test_calendar(
+        hotline.session_maker,
+        friday,
+        friday + timedelta(days=14),
+        holidays=[monday, tuesday],
+        adjusted_workdays=[adjusted_saturday],
+    )
     h = await ticket_at(hotline, at_local(friday, 10), Category.CONSULTATION, sign=True)
     # Sat, Sun off; Mon, Tue holidays; Wed = WD1, Thu = WD2 -> due 24:00 Thursday (friday + 6).
     due = end_of(friday + timedelta(days=6))
@@ -382,11 +424,19 @@ async def test_an_action_right_after_registration_waits_for_the_dispatch(hotline
     must not be refused while the dispatch is being planned (regression: it was TICKET_NOT_FOUND)."""
     queue = f"slow-{uuid.uuid4()}"
     acts = _SlowPlanning(hotline.session_maker)
-    async with Worker(hotline.client, task_queue=queue, workflows=[TicketWorkflow],
-                      activities=[acts.open_ticket, acts.plan_deadlines, acts.project_ticket]):
+    async with Worker(
+        hotline.client,
+        task_queue=queue,
+        workflows=[TicketWorkflow],
+        activities=[acts.open_ticket, acts.plan_deadlines, acts.project_ticket],
+    ):
         reg = hotline.registration(Category.COMPLAINT, received_at=await hotline.now())
-        h = await hotline.client.start_workflow(TicketWorkflow.run, TicketInput(registration=reg),
-                                                id=ticket_workflow_id(reg.ticket_no), task_queue=queue)
+        h = await hotline.client.start_workflow(
+            TicketWorkflow.run,
+            TicketInput(registration=reg),
+            id=ticket_workflow_id(reg.ticket_no),
+            task_queue=queue,
+        )
         # At once, while the opening (a second of planning) is still under way: since the planning runs as a
         # local activity inside the opening's workflow task, the half-opened ticket is not even observable;
         # the update must wait for the opening, not be refused.
@@ -398,8 +448,12 @@ async def test_a17_3_the_emergency_response_is_reported_while_an_extension_waits
     """A17.3: the 2-hour limit runs whatever paperwork is under review; the stage stays extension review."""
     h = await register(hotline, Category.HELP, emergency=True)
     await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
-    await hotline.act(h, TicketWorkflow.apply_extension,
-                      ApplyExtension(actor=unit("U1"), reason="Parts on order", requester_told=True))
-    s = await hotline.act(h, TicketWorkflow.report_emergency_response,
-                          EmergencyResponse(actor=unit("U1"), note="Crew on site"))
+    await hotline.act(
+        h,
+        TicketWorkflow.apply_extension,
+        ApplyExtension(actor=unit("U1"), reason="Parts on order", requester_told=True),
+    )
+    s = await hotline.act(
+        h, TicketWorkflow.report_emergency_response, EmergencyResponse(actor=unit("U1"), note="Crew on site")
+    )
     assert (s.stage, s.clocks["handle"].met_at is not None) == (Stage.EXTENSION_REVIEW, True)

@@ -38,7 +38,9 @@ class DatabaseAway(HotlineActivities):
 
 async def _row(hotline: Hotline, ticket_no: str) -> TicketRow | None:
     async with hotline.session_maker() as session:
-        row: TicketRow | None = await session.scalar(select(TicketRow).where(TicketRow.ticket_no == ticket_no))
+        row: TicketRow | None = await session.scalar(
+            select(TicketRow).where(TicketRow.ticket_no == ticket_no)
+        )
         return row
 
 
@@ -46,10 +48,16 @@ async def test_an_action_is_answered_while_its_projection_waits_for_the_database
     queue = f"db-away-{uuid.uuid4()}"
     activities = DatabaseAway(hotline.session_maker)
     flaky = Hotline(hotline.env, queue, hotline.session_maker)
-    async with Worker(hotline.client, task_queue=queue, workflows=list(WORKFLOWS),
-                      activities=[activities.open_ticket, activities.plan_deadlines, activities.project_ticket]):
+    async with Worker(
+        hotline.client,
+        task_queue=queue,
+        workflows=list(WORKFLOWS),
+        activities=[activities.open_ticket, activities.plan_deadlines, activities.project_ticket],
+    ):
         handle = await flaky.register()
-        signed = await asyncio.wait_for(flaky.act(handle, TicketWorkflow.sign_for, SignFor(actor=unit("U1"))), 20)
+        signed = await asyncio.wait_for(
+            flaky.act(handle, TicketWorkflow.sign_for, SignFor(actor=unit("U1"))), 20
+        )
         assert signed.stage == Stage.HANDLING  # answered: the action did not wait for the database
         assert activities.failures >= 1
         assert await _row(hotline, signed.ticket_no) is None  # nothing projected yet

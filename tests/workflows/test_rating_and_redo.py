@@ -68,15 +68,18 @@ async def close(hotline: Hotline, h: WorkflowHandle[Any, Any], *, sign: bool = T
     return await hotline.act(h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
 
 
-async def dissatisfied_callback(hotline: Hotline, *, wants_redo: bool) -> tuple[WorkflowHandle[Any, Any],
-                                                                                   TicketState]:
+async def dissatisfied_callback(
+    hotline: Hotline, *, wants_redo: bool
+) -> tuple[WorkflowHandle[Any, Any], TicketState]:
     h = await register(hotline, Category.COMPLAINT)
     await close(hotline, h)
     s = await hotline.act(h, TicketWorkflow.rate, Rate(acceptance=["satisfied"], handling=["dissatisfied"]))
     assert s.stage == Stage.CALLBACK
-    s = await hotline.act(h, TicketWorkflow.record_callback,
-                          RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True,
-                                         wants_redo=wants_redo))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.record_callback,
+        RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=wants_redo),
+    )
     return h, s
 
 
@@ -116,8 +119,9 @@ async def test_a24_several_options_read_as_basically_satisfied(hotline: Hotline)
     h = await register(hotline, Category.COMPLAINT)
     s = await close(hotline, h)
     await hotline.sleep_until(s.ratings[0].expires_at - timedelta(minutes=1))
-    s = await hotline.act(h, TicketWorkflow.rate,
-                          Rate(acceptance=["satisfied", "very_satisfied"], handling=["very_satisfied"]))
+    s = await hotline.act(
+        h, TicketWorkflow.rate, Rate(acceptance=["satisfied", "very_satisfied"], handling=["very_satisfied"])
+    )
     assert s.ratings[0].acceptance == StageRating(option=BASICALLY, defaulted_because="several options")
     assert s.ratings[0].handling == StageRating(option=RatingOption.VERY_SATISFIED)
     assert s.stage == Stage.CONCLUDED
@@ -178,7 +182,8 @@ async def test_a24_redo_without_the_requester_asking_is_refused(hotline: Hotline
 
 # -- redo -------------------------------------------------------------------------------------------------
 async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_final_rating(
-        hotline: Hotline) -> None:
+    hotline: Hotline,
+) -> None:
     """A24: redo after a callback; the original limit (10 WD) counted from the redo; no extension (A17),
     no return (A14.1); the second rating is final: dissatisfied again is called back, as every dissatisfied
     rating is, and the callback concludes it, whatever the requester asks: no second redo."""
@@ -191,8 +196,11 @@ async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_fin
     assert s.stage == Stage.CALLBACK and s.callbacks[0].redo_decision == Decision.PENDING
 
     await hotline.sleep_until(at_local(friday, 15))
-    s = await hotline.act(h, TicketWorkflow.decide_redo,
-                          DecideRedo(actor=OPERATOR, approve=True, reason="Requester: lamp still dark"))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.decide_redo,
+        DecideRedo(actor=OPERATOR, approve=True, reason="Requester: lamp still dark"),
+    )
     redo_at = s.assignments[-1].received_at
     assert at_local(friday, 15) <= redo_at < at_local(friday, 15, 1)
     assert (s.stage, s.redo_count, s.outcome) == (Stage.HANDLING, 1, None)
@@ -206,12 +214,22 @@ async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_fin
     assert answer.due_at == end_of(monday + timedelta(days=21)) and answer.met_at is None
     assert s.clocks["sign_for"].met_at is not None  # the first round's clock kept for the record
 
-    no_extension = await hotline.refused(h, TicketWorkflow.apply_extension,
-                                         ApplyExtension(actor=U1, reason="More time", requester_told=True))
+    no_extension = await hotline.refused(
+        h, TicketWorkflow.apply_extension, ApplyExtension(actor=U1, reason="More time", requester_told=True)
+    )
     assert verdict(no_extension) == ("NO_EXTENSION_IN_REDO", "A24")
-    no_return = await hotline.refused(h, TicketWorkflow.apply_return, ApplyReturn(
-        actor=U1, kind=ReturnKind.NOT_OUR_DUTY, reason="Power company's lamp", basis="Lighting rules",
-        suggested_unit="U2", signed_off_by=SignOff(name="Wang", title="Deputy director")))
+    no_return = await hotline.refused(
+        h,
+        TicketWorkflow.apply_return,
+        ApplyReturn(
+            actor=U1,
+            kind=ReturnKind.NOT_OUR_DUTY,
+            reason="Power company's lamp",
+            basis="Lighting rules",
+            suggested_unit="U2",
+            signed_off_by=SignOff(name="Wang", title="Deputy director"),
+        ),
+    )
     assert verdict(no_return) == ("REDO_CANNOT_RETURN", "A24")
 
     s = await close(hotline, h, sign=False)
@@ -223,8 +241,11 @@ async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_fin
     assert [e.data["final"] for e in events(s, "callback_due")] == [False, True]
     second_redo = await hotline.refused(h, TicketWorkflow.decide_redo, APPROVE_REDO)
     assert verdict(second_redo) == ("REDO_ALREADY_USED", "A24")
-    s = await hotline.act(h, TicketWorkflow.record_callback, RecordCallback(
-        actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.record_callback,
+        RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True),
+    )
     assert (s.stage, s.outcome, s.redo_count, len(s.callbacks)) == (Stage.CONCLUDED, Outcome.CLOSED, 1, 2)
 
 
@@ -235,8 +256,9 @@ async def test_a24_a_redone_ticket_needs_the_requester_told_the_new_result(hotli
     s = await hotline.act(h, TicketWorkflow.decide_redo, APPROVE_REDO)
     err = await hotline.refused(h, TicketWorkflow.apply_closure, hotline.closure(s))
     assert verdict(err) == ("REQUESTER_NOT_INFORMED", "A20")
-    s = await hotline.act(h, TicketWorkflow.record_contact,
-                          ContactAttempt(actor=U1, at=await hotline.now(), reached=True))
+    s = await hotline.act(
+        h, TicketWorkflow.record_contact, ContactAttempt(actor=U1, at=await hotline.now(), reached=True)
+    )
     assert s.requester_informed_at is not None and s.requester_informed_at >= s.assignments[-1].received_at
 
 
@@ -252,23 +274,35 @@ async def test_a24_default_rating_is_stamped_with_the_end_of_the_window(hotline:
     assert events(s, "rating_defaulted")[0].at == expires
 
 
-async def test_a24_a12_a_redo_of_a_consultation_answered_on_the_spot_goes_to_the_unit_named(hotline: Hotline) -> None:
+async def test_a24_a12_a_redo_of_a_consultation_answered_on_the_spot_goes_to_the_unit_named(
+    hotline: Hotline,
+) -> None:
     """A12 + A24: the hotline answered a consultation itself and the requester is dissatisfied and asks for
     a redo. There is no unit to send it back to: the approval names one (REDO_UNIT_REQUIRED without it),
     which receives it with the consultation's own limit and no extension."""
     h = await register(hotline, Category.CONSULTATION, dispatch_to=None)
     await hotline.act(h, TicketWorkflow.answer_at_once, AnswerAtOnce(actor=OPERATOR, answer="See the KB"))
     await hotline.act(h, TicketWorkflow.rate, DISSATISFIED)
-    await hotline.act(h, TicketWorkflow.record_callback, RecordCallback(
-        actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True))
-    assert verdict(await hotline.refused(h, TicketWorkflow.decide_redo, APPROVE_REDO)) == ("REDO_UNIT_REQUIRED",
-                                                                                         "A24")
-    s = await hotline.act(h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, lead_unit="U2"))
+    await hotline.act(
+        h,
+        TicketWorkflow.record_callback,
+        RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True),
+    )
+    assert verdict(await hotline.refused(h, TicketWorkflow.decide_redo, APPROVE_REDO)) == (
+        "REDO_UNIT_REQUIRED",
+        "A24",
+    )
+    s = await hotline.act(
+        h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, lead_unit="U2")
+    )
     assert (s.lead_unit, s.stage, s.redo_count, s.assignments[-1].redo) == ("U2", Stage.HANDLING, 1, True)
     assert events(s, "redo_ordered")[0].notify == ["unit:U2"]
     assert s.clocks["answer"].period.working_days == 2  # A17.1, the consultation's own limit
-    no_extension = await hotline.refused(h, TicketWorkflow.apply_extension,
-                                         ApplyExtension(actor=unit("U2"), reason="More time", requester_told=True))
+    no_extension = await hotline.refused(
+        h,
+        TicketWorkflow.apply_extension,
+        ApplyExtension(actor=unit("U2"), reason="More time", requester_told=True),
+    )
     assert verdict(no_extension) == ("NO_EXTENSION_IN_REDO", "A24")
 
 
@@ -276,23 +310,37 @@ async def test_a24_a_redo_goes_back_to_its_unit_not_another(hotline: Hotline) ->
     h, _ = await dissatisfied_callback(hotline, wants_redo=True)
     elsewhere = DecideRedo(actor=OPERATOR, approve=True, lead_unit="U2")
     assert verdict(await hotline.refused(h, TicketWorkflow.decide_redo, elsewhere)) == (
-        "REDO_GOES_BACK_TO_THE_UNIT", "A24")
-    s = await hotline.act(h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, lead_unit="U1"))
+        "REDO_GOES_BACK_TO_THE_UNIT",
+        "A24",
+    )
+    s = await hotline.act(
+        h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=True, lead_unit="U1")
+    )
     assert (s.lead_unit, s.redo_count) == ("U1", 1)
 
 
-async def test_a24_no_extension_in_a_redo_even_after_a_coordination_changes_the_lead(hotline: Hotline) -> None:
+async def test_a24_no_extension_in_a_redo_even_after_a_coordination_changes_the_lead(
+    hotline: Hotline,
+) -> None:
     """A24: the redo has no extension; a dispute in the redo that designates another lead starts a new
     receipt, but the ticket is still being redone, so that lead may not extend it either."""
     h, _ = await dissatisfied_callback(hotline, wants_redo=True)
     await hotline.act(h, TicketWorkflow.decide_redo, APPROVE_REDO)
-    s = await hotline.act(h, TicketWorkflow.raise_dispute, RaiseDispute(
-        actor=OPERATOR, kind=DisputeKind.SEVERAL_UNITS, units=["U1", "U2"], reason="the lamp is U2's"))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.raise_dispute,
+        RaiseDispute(
+            actor=OPERATOR, kind=DisputeKind.SEVERAL_UNITS, units=["U1", "U2"], reason="the lamp is U2's"
+        ),
+    )
     child = hotline.client.get_workflow_handle_for(CoordinationWorkflow.run, s.coordinations[0].workflow_id)
     await child.execute_update(CoordinationWorkflow.designate, Designation(actor=OPERATOR, lead_unit="U2"))
     await hotline.until(h, lambda s: s.lead_unit == "U2" and s.open_coordination() is None)
-    refused = await hotline.refused(h, TicketWorkflow.apply_extension,
-                                    ApplyExtension(actor=unit("U2"), reason="More time", requester_told=True))
+    refused = await hotline.refused(
+        h,
+        TicketWorkflow.apply_extension,
+        ApplyExtension(actor=unit("U2"), reason="More time", requester_told=True),
+    )
     assert verdict(refused) == ("NO_EXTENSION_IN_REDO", "A24")
 
 
@@ -303,9 +351,16 @@ async def test_a24_a_redo_follows_a_dissatisfied_handling_not_acceptance(hotline
     await close(hotline, h)
     s = await hotline.act(h, TicketWorkflow.rate, Rate(acceptance=["dissatisfied"], handling=["satisfied"]))
     assert s.stage == Stage.CALLBACK
-    await hotline.act(h, TicketWorkflow.record_callback, RecordCallback(
-        actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True))
+    await hotline.act(
+        h,
+        TicketWorkflow.record_callback,
+        RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=True),
+    )
     assert verdict(await hotline.refused(h, TicketWorkflow.decide_redo, APPROVE_REDO)) == (
-        "HANDLING_NOT_DISSATISFIED", "A24")
-    s = await hotline.act(h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=False, reason="no"))
+        "HANDLING_NOT_DISSATISFIED",
+        "A24",
+    )
+    s = await hotline.act(
+        h, TicketWorkflow.decide_redo, DecideRedo(actor=OPERATOR, approve=False, reason="no")
+    )
     assert (s.stage, s.redo_count) == (Stage.CONCLUDED, 0)

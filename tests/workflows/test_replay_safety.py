@@ -39,8 +39,9 @@ async def test_updates_interleaved_with_projection_replay_cleanly_without_a_cach
     modules once (worker.py workflow_runner): every workflow task here builds a fresh instance from it."""
     queue = f"no-cache-{uuid.uuid4()}"
     no_cache = Hotline(hotline.env, queue, hotline.session_maker)
-    async with build_worker(hotline.client, hotline.session_maker, queue, max_cached_workflows=0,
-                            strict_sandbox=strict_sandbox):
+    async with build_worker(
+        hotline.client, hotline.session_maker, queue, max_cached_workflows=0, strict_sandbox=strict_sandbox
+    ):
         # Four tickets at once per sandbox: enough for updates, local projections and timers to interleave;
         # without a cache every workflow task replays the whole history (~70 s for eight, here).
         ids = await asyncio.wait_for(asyncio.gather(*(_one_ticket(no_cache) for _ in range(4))), timeout=120)

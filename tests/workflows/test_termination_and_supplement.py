@@ -50,8 +50,9 @@ def application(reason: str) -> ApplySupplement:
 
 
 def notice(served_at: datetime, prior_ticket_no: str | None = PRIOR) -> FileTerminationNotice:
-    return FileTerminationNotice(actor=U1, notice_ref="doc://termination/17", prior_ticket_no=prior_ticket_no,
-                                 served_at=served_at)
+    return FileTerminationNotice(
+        actor=U1, notice_ref="doc://termination/17", prior_ticket_no=prior_ticket_no, served_at=served_at
+    )
 
 
 # -- A18 termination notice -----------------------------------------------------------------------------
@@ -111,25 +112,37 @@ async def test_a21_supplement_permitted_written_reviewed_and_published(hotline: 
     applied = events(s, "supplement_applied")
     assert len(applied) == 1 and (applied[0].rule, applied[0].notify) == ("A21", ["hotline"])
 
-    early = await hotline.refused(h, TicketWorkflow.submit_supplement,
-                                  SubmitSupplement(actor=U1, supplement_id="S1", content="New lamp on 3 Dec"))
+    early = await hotline.refused(
+        h,
+        TicketWorkflow.submit_supplement,
+        SubmitSupplement(actor=U1, supplement_id="S1", content="New lamp on 3 Dec"),
+    )
     assert verdict(early) == ("NO_SUCH_SUPPLEMENT", "A21")
     busy = await hotline.refused(h, TicketWorkflow.apply_supplement, application("More"))
     assert verdict(busy) == ("SUPPLEMENT_UNDER_WAY", "A21")
 
-    s = await hotline.act(h, TicketWorkflow.review_supplement_permission,
-                          ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.review_supplement_permission,
+        ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True),
+    )
     assert s.supplements[0].status == SupplementStatus.PERMITTED
     granted = events(s, "supplement_permission_granted")
     assert len(granted) == 1 and (granted[0].rule, granted[0].notify) == ("A21", ["unit:U1"])
     busy = await hotline.refused(h, TicketWorkflow.apply_supplement, application("More"))
     assert busy.type == "SUPPLEMENT_UNDER_WAY"
 
-    s = await hotline.act(h, TicketWorkflow.submit_supplement,
-                          SubmitSupplement(actor=U1, supplement_id="S1", content="New lamp on 3 Dec"))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.submit_supplement,
+        SubmitSupplement(actor=U1, supplement_id="S1", content="New lamp on 3 Dec"),
+    )
     assert s.supplements[0].status == SupplementStatus.SUBMITTED and s.supplements[0].published_at is None
-    s = await hotline.act(h, TicketWorkflow.review_supplement_content,
-                          ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True))
+    s = await hotline.act(
+        h,
+        TicketWorkflow.review_supplement_content,
+        ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True),
+    )
     published = s.supplements[0]
     assert published.status == SupplementStatus.PUBLISHED and published.content == "New lamp on 3 Dec"
     event = events(s, "supplement_published")
@@ -143,18 +156,26 @@ async def test_a21_supplement_permission_refused(hotline: Hotline) -> None:
     may follow."""
     h, _ = await concluded_ticket(hotline)
     await hotline.act(h, TicketWorkflow.apply_supplement, application("Lamp replaced"))
-    silent = await hotline.refused(h, TicketWorkflow.review_supplement_permission,
-                                   ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=False))
+    silent = await hotline.refused(
+        h,
+        TicketWorkflow.review_supplement_permission,
+        ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=False),
+    )
     assert verdict(silent) == ("REASON_REQUIRED", "A21")  # a refusal says why (verdicts 2)
-    s = await hotline.act(h, TicketWorkflow.review_supplement_permission,
-                          ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=False,
-                                           reason="Nothing new"))
-    assert (s.supplements[0].status, s.supplements[0].review_note) == (SupplementStatus.PERMISSION_REFUSED,
-                                                                       "Nothing new")
+    s = await hotline.act(
+        h,
+        TicketWorkflow.review_supplement_permission,
+        ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=False, reason="Nothing new"),
+    )
+    assert (s.supplements[0].status, s.supplements[0].review_note) == (
+        SupplementStatus.PERMISSION_REFUSED,
+        "Nothing new",
+    )
     refused = events(s, "supplement_permission_refused")
     assert len(refused) == 1 and (refused[0].rule, refused[0].notify) == ("A21", ["unit:U1"])
-    err = await hotline.refused(h, TicketWorkflow.submit_supplement,
-                                SubmitSupplement(actor=U1, supplement_id="S1", content="text"))
+    err = await hotline.refused(
+        h, TicketWorkflow.submit_supplement, SubmitSupplement(actor=U1, supplement_id="S1", content="text")
+    )
     assert verdict(err) == ("NO_SUCH_SUPPLEMENT", "A21")
     s = await hotline.act(h, TicketWorkflow.apply_supplement, application("Pole repainted"))
     assert [x.id for x in s.supplements] == ["S1", "S2"]
@@ -197,16 +218,25 @@ async def test_a21_no_archive_while_a_supplement_is_under_way(hotline: Hotline) 
     archive_at = s.concluded_at + timedelta(days=90)
     await hotline.sleep_until(archive_at - timedelta(days=1))
     await hotline.act(h, TicketWorkflow.apply_supplement, application("Lamp replaced"))
-    await hotline.act(h, TicketWorkflow.review_supplement_permission,
-                      ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True))
+    await hotline.act(
+        h,
+        TicketWorkflow.review_supplement_permission,
+        ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True),
+    )
 
     await hotline.sleep_until(archive_at + timedelta(days=2))
     s = await hotline.state(h)
     assert s.stage == Stage.CONCLUDED and not events(s, "archived")
-    await hotline.act(h, TicketWorkflow.submit_supplement,
-                      SubmitSupplement(actor=U1, supplement_id="S1", content="New lamp"))
-    s = await hotline.act(h, TicketWorkflow.review_supplement_content,
-                          ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True))
+    await hotline.act(
+        h,
+        TicketWorkflow.submit_supplement,
+        SubmitSupplement(actor=U1, supplement_id="S1", content="New lamp"),
+    )
+    s = await hotline.act(
+        h,
+        TicketWorkflow.review_supplement_content,
+        ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True),
+    )
     published_at = s.supplements[0].published_at
     assert published_at is not None
     final = await h.result()
