@@ -15,7 +15,7 @@ class VerdictKind(StrEnum):
 
 
 class RuleViolation(Exception):
-    """Raised by the pure checks in domain/verdicts.py; workflows turn it into an ApplicationError."""
+    """Raised by the pure checks in domain/stages/; workflows/verdicts.py turns it into an ApplicationError."""
 
     def __init__(
         self, code: str, message: str, rule: str | None = None, kind: VerdictKind = VerdictKind.CONFLICT

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.cards import card_at, worst
+from domain.changes import Change
 from domain.commands import (
     ApplyClosure,
     ApplyExtension,
@@ -34,11 +35,14 @@ from domain.vocabulary import (
     SupplementStatus,
 )
 
-# Clock names: each is a limit with its own card (A22).
+# Clock names: each is a limit with its own card (A22); their lifecycle is the table in domain/clocks.py.
 SIGN_FOR = "sign_for"
 HANDLE = "handle"  # A17.3 emergencies: handled within 2 hours
 ANSWER = "answer"  # A17.1–A17.3: handled and answered
-CARD_CLOCKS = (SIGN_FOR, HANDLE, ANSWER)
+# Windows: limits kept on the assignment, with no card of their own (A14.1–A14.3).
+RETURN_WINDOW = "return_window"
+SURVEY_START_WINDOW = "survey_start_window"
+SURVEY_RETURN_WINDOW = "survey_return_window"
 
 
 class Clock(BaseModel):
@@ -197,25 +201,11 @@ class TimelineEvent(BaseModel):
     notify: list[str] = Field(default_factory=list)
 
 
-# The verdicts a ticket is judged by, fixed when it opens and kept for life, as its rule set is. A rule that
-# refuses what an earlier version accepted applies to tickets opened after it: a handler re-checks its
-# verdict on every replay, and a running ticket's history must replay as it was recorded.
-#   1: the first version.
-#   2 (2026-11-27): A14.1 a suggested unit; A14.2 a registration-error return is never overdue; A14.5 a
-#      designated lead does not dispute; A17 a refused extension says why, none anywhere in a redo; A20 only
-#      phone calls to tell the result count, contacts after receipt, `handled_at` in range; A9 meeting
-#      dates; A21 a refused supplement permission says why; A24 a redo's unit.
-# A check added in a version reads `state.verdicts >= VERDICTS_V<n>`; the workflow sets the version at
-# opening through one patch per version (workflows/ticket.py VERDICT_PATCHES).
-VERDICTS_V2 = 2
-VERDICTS_LATEST = VERDICTS_V2
-
-
 class TicketState(BaseModel):
     ticket_no: str
     registration: Registration
     rule_set: RuleSet
-    verdicts: int = 1
+    verdicts: int = 1  # domain/changes.py: the verdicts version the ticket opened under, kept for life
     stage: Stage = Stage.REGISTERED
     outcome: Outcome | None = None
     not_accepted_reason: NotAcceptedReason | None = None
@@ -242,6 +232,10 @@ class TicketState(BaseModel):
     revision: int = 0
 
     # -- derived views ---------------------------------------------------------------------------
+    def judged_by(self, change: Change) -> bool:
+        """Whether this ticket opened under a verdicts version that includes the change."""
+        return self.verdicts >= change.version
+
     @property
     def assignment(self) -> Assignment | None:
         return self.assignments[-1] if self.assignments else None

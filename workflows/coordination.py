@@ -10,12 +10,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.commands import Designation, RaiseDispute
-    from domain.errors import RuleViolation, conflict, invalid
-    from domain.verdicts import require_operator
+    from domain.stages.returns import check_designation
+    from workflows.verdicts import raise_verdict
 
 
 class CoordinationInput(BaseModel):
@@ -72,11 +71,4 @@ class CoordinationWorkflow:
         self._check(cmd)
 
     def _check(self, cmd: Designation) -> None:
-        try:
-            require_operator(cmd.actor)
-            if self._state.designation is not None:
-                raise conflict("ALREADY_DESIGNATED", "the lead is already designated", "A14.5")
-            if cmd.lead_unit in cmd.co_units:
-                raise invalid("LEAD_ALSO_CO_UNIT", "the lead cannot also be a co-handling unit", "A14.5")
-        except RuleViolation as v:
-            raise ApplicationError(v.message, v.as_details(), type=v.code, non_retryable=True) from None
+        raise_verdict(lambda: check_designation(self._state.designation, cmd))

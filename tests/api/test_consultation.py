@@ -1,5 +1,5 @@
 """A9: a consultation meeting's decision on a major or difficult matter joins the ticket's timeline, and
-its units are told (workflows/ticket.py record_consultation, domain/verdicts.py check_consultation)."""
+its units are told (domain/stages/dispatch.py record_consultation and check_consultation)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ async def test_a_decision_needs_a_dispatched_ticket_and_the_office(api: Api) -> 
 
 async def test_a_concluded_matter_may_still_be_decided_on(api: Api) -> None:
     """A9 with A21: a concluded ticket can still take supplementary answers, so a meeting may decide on it
-    (domain/verdicts.py check_consultation refuses only registered, not-accepted and archived tickets)."""
+    (domain/stages/dispatch.py check_consultation refuses only registered, not-accepted and archived tickets)."""
     concluded = await ticket_in(api, "concluded")
     response = await api.post(f"/tickets/{concluded.no}/consultations", await decision(api))
     assert response.status_code == 200, response.text

@@ -20,14 +20,14 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from domain.ticket import VERDICTS_V2
+from domain.changes import VERDICTS_V2
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
-from workflows.ticket import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
+from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
-# local, workflows/ticket.py LOCAL_ACTIVITIES; v2: recorded with the code of 5337688, before
+# local, workflows/patches.py LOCAL_ACTIVITIES; v2: recorded with the code of 5337688, before
 # DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING and VERDICT_PATCHES). Every generation must keep replaying.
 HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
 CURRENT_FILES = sorted(HISTORIES.glob("*.json"))
@@ -146,7 +146,7 @@ def test_the_newer_branches_are_covered_by_a_history() -> None:
 
 
 def test_tickets_opened_before_and_after_the_verdicts_2_replay() -> None:
-    """domain/ticket.py VERDICTS_LATEST: a history opened under verdicts 2 holds the marker; the ones recorded
+    """domain/changes.py VERDICTS_LATEST: a history opened under verdicts 2 holds the marker; the ones recorded
     before it hold none and replay judged by version 1 (test_replay_current_histories above)."""
     opened_under = [VERDICT_PATCHES[VERDICTS_V2] in patches(h) for h in ticket_histories()]
     assert True in opened_under and False in opened_under

@@ -1,4 +1,4 @@
-"""Verdicts are versioned per ticket (domain/ticket.py VERDICTS_LATEST): a rule that refuses what an earlier
+"""Verdicts are versioned per ticket (domain/changes.py VERDICTS_LATEST): a rule that refuses what an earlier
 version accepted binds only tickets opened after it. A handler re-checks its verdict on every replay, so a
 running ticket's history must keep being judged as it was when recorded. Each stricter rule of version 2,
 on the same state and command, refuses at 2 and lets pass at 1.
@@ -23,15 +23,11 @@ from domain.commands import (
 )
 from domain.errors import RuleViolation
 from domain.rulesets import CITY
-from domain.ticket import VERDICTS_LATEST, Assignment, Contact, TicketState
-from domain.verdicts import (
-    check_closure,
-    check_consultation,
-    check_contact,
-    check_dispute,
-    check_return,
-    requester_deemed_answered,
-)
+from domain.changes import VERDICTS_LATEST
+from domain.ticket import Assignment, Contact, TicketState
+from domain.stages.closure import check_closure, check_contact, requester_deemed_answered
+from domain.stages.dispatch import check_consultation
+from domain.stages.returns import check_dispute, check_return
 from domain.vocabulary import ActorKind, Category, Channel, ContactChannel, DisputeKind, ReturnKind, Stage
 
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 Asia/Shanghai

@@ -1,5 +1,5 @@
 """The projection runs as a local activity, once; when the database does not answer it becomes an ordinary
-activity retried until it does (workflows/ticket.py LOCAL_PROJECTION_TIMEOUT). Meanwhile the ticket keeps
+activity retried until it does (workflows/effects.py LOCAL_PROJECTION_TIMEOUT). Meanwhile the ticket keeps
 acting: an action is answered although its projection failed, and the read model catches up afterwards."""
 
 from __future__ import annotations

@@ -1,0 +1,49 @@
+"""Named changes to the verdicts: each stricter reading of the regulation, with the rule it reads.
+
+A ticket is judged for life by the verdicts version it opened under, as it keeps its rule set
+(`TicketState.verdicts`, set at opening through one patch per version, workflows/patches.py). A handler
+re-checks its verdict on every replay, so a rule that refuses what an earlier version accepted binds only the
+tickets opened after it: a check reads `state.judged_by(A14_1_SUGGESTED_UNIT)`, never a bare number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Change:
+    version: int
+    rule: str
+    text: str
+
+
+# 1: the first version. 2 (2026-11-27): the changes below.
+VERDICTS_V2 = 2
+VERDICTS_LATEST = VERDICTS_V2
+
+A14_1_SUGGESTED_UNIT = Change(VERDICTS_V2, "A14.1", "a not-our-duty return names the unit it suggests")
+A14_2_NO_WINDOW = Change(VERDICTS_V2, "A14.2", "a registration-error return has no window, never overdue")
+A14_5_DESIGNATED_LEAD_HANDLES = Change(
+    VERDICTS_V2, "A14.5", "a lead designated in coordination does not dispute"
+)
+A17_REFUSAL_SAYS_WHY = Change(VERDICTS_V2, "A17", "a refused extension says why")
+A20_CONTACT_AFTER_RECEIPT = Change(VERDICTS_V2, "A20", "a contact counts from the unit's receipt")
+A20_PHONE_CALLS_TELL_THE_RESULT = Change(
+    VERDICTS_V2, "A20", "only failed phone calls to tell the result count as the requester answered"
+)
+A20_HANDLED_AT_IN_RANGE = Change(
+    VERDICTS_V2, "A20", "a closure's handled_at lies between registration and now"
+)
+A9_MEETING_DATE_IN_RANGE = Change(VERDICTS_V2, "A9", "a meeting was held between registration and today")
+A21_PERMISSION_REFUSAL_SAYS_WHY = Change(VERDICTS_V2, "A21", "a refused supplement permission says why")
+A24_NO_EXTENSION_IN_A_REDO = Change(
+    VERDICTS_V2, "A24", "no extension anywhere in a redo, even after another lead was designated"
+)
+A24_REDO_NAMES_ITS_UNIT = Change(
+    VERDICTS_V2, "A24", "a redo of a consultation answered on the spot names a unit"
+)
+A24_REDO_GOES_BACK = Change(VERDICTS_V2, "A24", "a redo goes back to the unit that handled the ticket")
+
+# Every named change, in the order written above (a test checks each names its rule).
+CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

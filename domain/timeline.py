@@ -1,0 +1,205 @@
+"""The ticket's timeline: one vocabulary of what can happen, who is told, and how a fact is recorded.
+
+The workflow records every fact through `record`; the projection, the progress view and the reports read
+events by these names, never by string literals. A payload model names the fields readers rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.commands import Actor
+from domain.ticket import TicketState, TimelineEvent
+from domain.vocabulary import ActorKind
+
+
+class EventKind(StrEnum):
+    # A2, A13, A12, A23: registration and the hotline's own answer
+    REGISTERED = "registered"
+    EMERGENCY_LINKAGE = "emergency_linkage"
+    NOT_ACCEPTED = "not_accepted"
+    ANSWERED_AT_ONCE = "answered_at_once"
+    # A6, A14, A17.3: dispatch and first steps
+    DISPATCHED = "dispatched"
+    SIGNED_FOR = "signed_for"
+    FORWARDED_TO_SUBUNIT = "forwarded_to_subunit"
+    EMERGENCY_HANDLED = "emergency_handled"
+    # A14.1–A14.3, A16: returns and surveys
+    SURVEY_STARTED = "survey_started"
+    RETURN_APPLIED = "return_applied"
+    OVERDUE_RETURN = "overdue_return"
+    RETURN_REFUSED = "return_refused"
+    RETURN_APPROVED = "return_approved"
+    RETURN_SUPERSEDED = "return_superseded"
+    # A14.5: disputes and coordination
+    DISPUTE_RAISED = "dispute_raised"
+    LEAD_DESIGNATED = "lead_designated"
+    DESIGNATION_KEPT_RECEIPT = "designation_kept_receipt"
+    # A17: extension
+    EXTENSION_APPLIED = "extension_applied"
+    EXTENSION_APPROVED = "extension_approved"
+    EXTENSION_REFUSED = "extension_refused"
+    # A20, A14.4, A18: contact, closure, termination
+    CONTACT_ATTEMPTED = "contact_attempted"
+    REQUESTER_ANSWERED = "requester_answered"
+    CLOSURE_APPLIED = "closure_applied"
+    FOUND_NOT_ACCEPTABLE = "found_not_acceptable"
+    NOT_ACCEPTABLE_CONFIRMED = "not_acceptable_confirmed"
+    CLOSURE_APPROVED = "closure_approved"
+    CLOSURE_SENT_BACK = "closure_sent_back"
+    TERMINATION_NOTICE_FILED = "termination_notice_filed"
+    # A24: rating, callback, redo
+    RATING_REQUESTED = "rating_requested"
+    RATED = "rated"
+    RATING_DEFAULTED = "rating_defaulted"
+    CALLBACK_DUE = "callback_due"
+    CALLBACK_RECORDED = "callback_recorded"
+    REDO_ORDERED = "redo_ordered"
+    REDO_REFUSED = "redo_refused"
+    # A9: a consultation meeting's decision
+    CONSULTATION_DECIDED = "consultation_decided"
+    # A21: supplementary answers, then the archive
+    CONCLUDED = "concluded"
+    SUPPLEMENT_APPLIED = "supplement_applied"
+    SUPPLEMENT_PERMISSION_GRANTED = "supplement_permission_granted"
+    SUPPLEMENT_PERMISSION_REFUSED = "supplement_permission_refused"
+    SUPPLEMENT_SUBMITTED = "supplement_submitted"
+    SUPPLEMENT_PUBLISHED = "supplement_published"
+    SUPPLEMENT_REJECTED = "supplement_rejected"
+    ARCHIVED = "archived"
+    # A17, A22: time passing
+    DEADLINES_RECOMPUTED = "deadlines_recomputed"
+    CARD_CHANGED = "card_changed"
+
+
+# A24: the events that settle a rating round (an answer, or the 24 hours passing without one).
+RATING_SETTLED = (EventKind.RATED, EventKind.RATING_DEFAULTED)
+
+
+# -- who is told ------------------------------------------------------------------------------------------
+REQUESTER = "requester"
+HOTLINE = "hotline"
+SYSTEM = "system"
+
+
+def unit(unit_id: str) -> str:
+    return f"unit:{unit_id}"
+
+
+def units(unit_ids: Sequence[str | None]) -> list[str]:
+    return [unit(u) for u in unit_ids if u]
+
+
+def linkage(line: str) -> str:
+    """A23: an emergency line (110, 119, 120, 122)."""
+    return f"linkage:{line}"
+
+
+def actor_label(actor: Actor) -> str:
+    return f"unit:{actor.unit_id}" if actor.kind == ActorKind.UNIT else f"{actor.kind.value}:{actor.id}"
+
+
+# -- payloads readers rely on -----------------------------------------------------------------------------
+class Payload(BaseModel):
+    """The fields of an event's data that other code reads; extra fields travel too."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @classmethod
+    def key(cls, name: str) -> str:
+        """A field's key, checked, for readers that address the JSON directly (SQL reports)."""
+        if name not in cls.model_fields:
+            raise KeyError(f"{cls.__name__} has no field {name}")
+        return name
+
+
+class Dispatched(Payload):
+    lead_unit: str
+    co_units: list[str]
+    designated: bool
+    redo: bool
+
+
+class CardChanged(Payload):
+    clock: str
+    before: str
+    after: str
+
+
+class StageRatingPayload(Payload):
+    option: str
+
+
+class Rated(Payload):
+    round: int
+    acceptance: StageRatingPayload
+    handling: StageRatingPayload
+
+
+PAYLOADS: dict[EventKind, type[Payload]] = {
+    EventKind.DISPATCHED: Dispatched,
+    EventKind.CARD_CHANGED: CardChanged,
+    EventKind.RATED: Rated,
+}
+
+
+# -- recording ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """The instant a transition happens and where event ids come from (the workflow's replay-safe uuid4)."""
+
+    now: datetime
+    new_id: Callable[[], str]
+
+
+def record(
+    state: TicketState,
+    step: Step,
+    kind: EventKind,
+    actor: Actor | str,
+    rule: str | None,
+    notify: Sequence[str],
+    /,
+    *,
+    stamped_at: datetime | None = None,
+    **data: Any,
+) -> TimelineEvent:
+    """Append one fact to the ticket's timeline. Positional-only, so data may carry its own `kind`."""
+    payload = jsonable(data)
+    if kind in PAYLOADS:
+        PAYLOADS[kind].model_validate(payload)  # a writer that drops a field readers need fails its tests
+    event = TimelineEvent(
+        id=step.new_id(),
+        seq=len(state.timeline) + 1,
+        at=stamped_at or step.now,
+        kind=kind.value,
+        actor=actor if isinstance(actor, str) else actor_label(actor),
+        rule=rule,
+        data=payload,
+        notify=list(notify),
+    )
+    state.timeline.append(event)
+    return event
+
+
+def jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """Timeline data travels as JSON: enums to values, datetimes to ISO strings."""
+    return {key: _plain(value) for key, value in data.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, dict | list):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(x) for k, x in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(x) for x in value]
+    return value

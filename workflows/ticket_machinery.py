@@ -1,0 +1,186 @@
+"""The machinery under the ticket workflow: the lock every action takes, verdicts re-checked under it, limits
+planned before a transition records them, card boundaries slept to, and what each change publishes.
+
+workflows/ticket.py declares the loop and the updates; this base class is how each of them runs. Workflow
+code: it runs inside the sandbox, and its helpers issue the same commands in the same order as before the
+split (the checked-in histories replay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import clocks
+    from domain.commands import Designation
+    from domain.deadlines import PlanItem, PlannedDeadline
+    from domain.rulesets import CITY
+    from domain.stages import dispatch, ending, intake, rating, returns
+    from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
+    from domain.timeline import Step
+    from domain.vocabulary import Stage
+    from workflows import effects
+    from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
+    from workflows.verdicts import raise_verdict
+
+C = TypeVar("C")
+Check = Callable[[TicketState, C], None]
+Change = Callable[[TicketState, C, Step], object]
+PlannedChange = Callable[[TicketState, C, Step, Mapping[str, PlannedDeadline]], object]
+Plan = Callable[[TicketState, C, datetime], list[PlanItem]]
+
+
+class TicketMachinery:
+    def __init__(self, inp: TicketInput) -> None:
+        reg = inp.registration
+        # Until open_ticket captures the rule set, the city's stands in; validators wait for `_opened`.
+        self._s = inp.carried or TicketState(ticket_no=reg.ticket_no, registration=reg, rule_set=CITY)
+        self._opened = inp.carried is not None
+        self._lock = asyncio.Lock()
+        self._wake = False
+        self._calendar_changed = False
+        self._publisher = effects.Publisher(inp.carried)
+        self._designations: set[asyncio.Task[None]] = set()
+        self._alarms: set[datetime] = set()
+        self._alarm_tasks: set[asyncio.Task[None]] = set()
+        self._rang = False
+
+    # ---------------------------------------------------------------------------- the loop's steps
+    async def _open(self, inp: TicketInput) -> None:
+        for version, patch in VERDICT_PATCHES.items():
+            if workflow.patched(patch):
+                self._s.verdicts = version
+        facts = await effects.run_activity(ActivityNames.OPEN_TICKET, inp.registration, OpeningFacts)
+        async with self._lock:
+            intake.open_ticket(self._s, facts, self._step())
+            if self._s.stage == Stage.REGISTERED and inp.registration.dispatch_to:
+                await self._dispatch_at_registration()
+            # Only now may actions run: a unit signing for a ticket registered with dispatch_to must find
+            # it dispatched, not see a verdict taken halfway through the opening.
+            self._opened = True
+            self._publish()
+
+    async def _dispatch_at_registration(self) -> None:
+        reg, step = self._s.registration, self._step()
+        planned = await self._plan(dispatch.dispatch_plan(self._s, None, step.now))
+        assert reg.dispatch_to is not None
+        dispatch.receive(
+            self._s, step, planned, lead=reg.dispatch_to, co_units=reg.co_units, actor=reg.registered_by
+        )
+
+    async def _sleep_until_next_boundary(self) -> None:
+        """Sleep until the next card boundary or window, or until an action or a calendar change.
+
+        Timers are never cancelled: an alarm set for a boundary that moved simply rings and the loop
+        re-reads the boundaries. (A cancelled timer next to an activity completion trips a replay bug in
+        the SDK core, sdk-rust#1146; and an alarm that rings for nothing costs one idle workflow task.)
+        """
+        now = workflow.now()
+        boundary = self._s.next_boundary(now)
+        if boundary is not None and boundary <= now:
+            return
+        if boundary is not None and not any(alarm <= boundary for alarm in self._alarms):
+            self._alarms.add(boundary)
+            self._alarm_tasks.add(asyncio.create_task(self._ring_at(boundary)))
+        await workflow.wait_condition(lambda: self._wake or self._calendar_changed or self._rang)
+        self._wake = self._rang = False
+
+    async def _ring_at(self, at: datetime) -> None:
+        await workflow.sleep(at - workflow.now(), summary="next card boundary or window")
+        self._alarms.discard(at)
+        self._rang = True
+
+    async def _replan_unpassed_deadlines(self) -> None:
+        step = self._step()
+        items = clocks.replan_plan(self._s, step.now)
+        if items:
+            clocks.replan(self._s, step, await self._plan(items))
+
+    def _should_continue_as_new(self) -> bool:
+        return (
+            workflow.info().is_continue_as_new_suggested()
+            and self._s.open_coordination() is None
+            and not self._designations
+        )
+
+    async def _drain(self) -> None:
+        await workflow.wait_condition(
+            lambda: (
+                workflow.all_handlers_finished() and self._publisher.projected_revision >= self._s.revision
+            )
+        )
+
+    def _pass_time(self) -> None:
+        """A24 a rating window that ran out; A21 an archive date reached."""
+        step = self._step()
+        rating.rating_window_passes(self._s, step, self._calls_back_final)
+        ending.archive_when_due(self._s, step)
+
+    async def _await_designation(self, handle: workflow.ChildWorkflowHandle[Any, Designation]) -> None:
+        designation = await handle
+        async with self._lock:
+            s, step = self._s, self._step()
+            # Asked only for the lead already holding the ticket: asking records the patch in history.
+            keeps = designation.lead_unit == s.lead_unit and workflow.patched(DESIGNATION_KEEPS_RECEIPT)
+            items = returns.designation_plan(s, step.now, keeps_receipt=keeps)
+            planned = await self._plan(items) if items else {}
+            returns.designate(s, designation, step, planned, keeps_receipt=keeps)
+            self._publish()
+            self._wake = True
+
+    # ----------------------------------------------------------------------------------- acting
+    @asynccontextmanager
+    async def _acting(self, check: Check[C], cmd: C) -> AsyncIterator[None]:
+        """Wait until the ticket is open, take the lock, re-check the verdict, then act and publish."""
+        await workflow.wait_condition(lambda: self._opened)
+        async with self._lock:
+            raise_verdict(lambda: check(self._s, cmd))
+            yield
+            self._publish()
+            self._wake = True  # the main loop re-reads the boundaries this action may have moved
+
+    async def _act(self, check: Check[C], cmd: C, change: Change[C]) -> TicketState:
+        async with self._acting(check, cmd):
+            change(self._s, cmd, self._step())
+        return self._s
+
+    async def _act_planned(
+        self, check: Check[C], cmd: C, plan: Plan[C], change: PlannedChange[C]
+    ) -> TicketState:
+        """An action that starts limits: they are planned (an activity) before the transition records it."""
+        async with self._acting(check, cmd):
+            step = self._step()
+            items = plan(self._s, cmd, step.now)
+            change(self._s, cmd, step, await self._plan(items) if items else {})
+        return self._s
+
+    def _validate(self, check: Check[C], cmd: C) -> None:
+        if self._opened:
+            raise_verdict(lambda: check(self._s, cmd))
+
+    @staticmethod
+    def _timed(check: Callable[[TicketState, C, datetime], None]) -> Check[C]:
+        """A check that weighs the instant it is asked (windows, dates in the future)."""
+        return lambda state, cmd: check(state, cmd, workflow.now())
+
+    @staticmethod
+    def _step() -> Step:
+        return Step(now=workflow.now(), new_id=lambda: str(workflow.uuid4()))
+
+    @staticmethod
+    def _calls_back_final() -> bool:
+        return workflow.patched(CALLBACK_AFTER_FINAL_RATING)
+
+    async def _plan(self, items: list[PlanItem]) -> dict[str, PlannedDeadline]:
+        return await effects.plan(items, self._s.rule_set.red_after_working_days)
+
+    def _publish(self) -> None:
+        """Turn the cards that are due (A22), then publish what changed."""
+        clocks.refresh_cards(self._s, self._step())
+        self._publisher.publish(self._s)
