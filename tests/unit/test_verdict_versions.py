@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain.changes import VERDICTS_LATEST
 from domain.commands import (
     Actor,
     ApplyClosure,
@@ -23,11 +24,10 @@ from domain.commands import (
 )
 from domain.errors import RuleViolation
 from domain.rulesets import CITY
-from domain.changes import VERDICTS_LATEST
-from domain.ticket import Assignment, Contact, TicketState
 from domain.stages.closure import check_closure, check_contact, requester_deemed_answered
 from domain.stages.dispatch import check_consultation
 from domain.stages.returns import check_dispute, check_return
+from domain.ticket import Assignment, Contact, TicketState
 from domain.vocabulary import ActorKind, Category, Channel, ContactChannel, DisputeKind, ReturnKind, Stage
 
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 Asia/Shanghai
