@@ -24,11 +24,11 @@ from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
 from api.errors import conflict, invalid, not_your_action, responses, verdict_error
 from api.idempotency import claim_action_key, request_digest
+from api.preconditions import require_cleared_staff, require_subunit, require_units
 from api.privacy import Relation
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
-from api.tickets import Actionable, actionable_ticket, relation_in, ticket_view
-from api.units import require_cleared_staff, require_subunit, require_units
+from api.ticket_access import Actionable, actionable_ticket, relation_in, ticket_view
 from db.api_models import KnowledgePointRow
 from db.models import TicketRow
 from domain.commands import (

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from api.auth import Caller
 from api.errors import conflict, not_found
+from api.preconditions import unit_scope
 from api.privacy import (
     UNMASKED,
     Relation,
@@ -18,13 +19,10 @@ from api.privacy import (
 )
 from api.runtime import Runtime
 from api.schemas import TicketView
-from api.units import unit_scope
 from db.models import TicketRow
+from domain.matters import ENDED
 from domain.ticket import TicketState
 from domain.vocabulary import Stage
-
-# The workflow has ended (or is ending) in these stages: no update can reach it.
-ENDED = frozenset({Stage.ARCHIVED, Stage.NOT_ACCEPTED})
 
 
 async def caller_scope(runtime: Runtime, caller: Caller) -> frozenset[str]:
