@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from api.auth import Caller
 from api.errors import conflict, not_found
-from api.preconditions import unit_scope
 from api.privacy import (
     UNMASKED,
     Relation,
@@ -19,6 +18,7 @@ from api.privacy import (
 )
 from api.runtime import Runtime
 from api.schemas import TicketView
+from api.unit_tree import unit_scope
 from db.models import TicketRow
 from domain.matters import ENDED
 from domain.ticket import TicketState
