@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BeforeValidator
 
-from api import reports
 from api.deps import OperatorDep, SessionDep, StaffDep
 from api.errors import forbidden, invalid, responses
+from api.figures import bulletin as reports
 from api.routes.tickets import _rfc3339_only
 from domain import commands
 

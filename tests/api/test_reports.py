@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.reports import AssessmentWeights, SatisfactionTally, UnitPerformance, assess
+from api.figures.bulletin import AssessmentWeights, SatisfactionTally, UnitPerformance, assess
 from db.models import TicketRow
 from domain.calendar import SHANGHAI
 from tests.api.conftest import POINTS, Api, Ticket, _rate, closure_body, own_time_skipping_server, serving
