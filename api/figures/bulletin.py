@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.common import Event, Period, charged_events, of_unit, ratings
@@ -181,13 +182,8 @@ async def _received(session: AsyncSession, period: Period, unit: str | None) -> 
 async def _event_counts(
     session: AsyncSession, period: Period, unit: str | None, kinds: Iterable[str]
 ) -> Iterable[tuple[str, str, int]]:
-    events = charged_events(and_(Event.kind.in_(list(kinds)), period.holds(Event.at))).subquery()
-    query = (
-        select(events.c.unit, events.c.kind, func.count())
-        .where(events.c.unit.is_not(None), *of_unit(events.c.unit, unit))
-        .group_by(events.c.unit, events.c.kind)
-    )
-    return [(u, k, n) for u, k, n in await session.execute(query)]
+    events = charged_events(and_(Event.kind.in_(list(kinds)), period.holds(Event.at)))
+    return await _per_holder(session, events, "kind", unit)
 
 
 async def _card_counts(
@@ -202,22 +198,25 @@ async def _card_counts(
             period.holds(Event.at),
         ),
         after.label("card"),
-    ).subquery()
-    query = (
-        select(changes.c.unit, changes.c.card, func.count())
-        .where(changes.c.unit.is_not(None), *of_unit(changes.c.unit, unit))
-        .group_by(changes.c.unit, changes.c.card)
     )
-    return [(u, c, n) for u, c, n in await session.execute(query)]
+    return await _per_holder(session, changes, "card", unit)
 
 
 async def _rating_counts(
     session: AsyncSession, period: Period, unit: str | None
 ) -> Iterable[tuple[str, str, int]]:
-    given = ratings(period).subquery()
+    return await _per_holder(session, ratings(period), "option", unit)
+
+
+async def _per_holder(
+    session: AsyncSession, events: Select[Any], by: str, unit: str | None
+) -> list[tuple[str, str, int]]:
+    """Charged events counted per holding unit (A6) and per their column `by`; one unit only if asked."""
+    charged = events.subquery()
+    holder, key = charged.c.unit, charged.c[by]
     query = (
-        select(given.c.unit, given.c.option, func.count())
-        .where(given.c.unit.is_not(None), *of_unit(given.c.unit, unit))
-        .group_by(given.c.unit, given.c.option)
+        select(holder, key, func.count())
+        .where(holder.is_not(None), *of_unit(holder, unit))
+        .group_by(holder, key)
     )
-    return [(u, o, n) for u, o, n in await session.execute(query)]
+    return [(u, k, n) for u, k, n in await session.execute(query)]
