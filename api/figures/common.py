@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from db.models import TimelineEventRow
-from domain.vocabulary import RatingOption
+from domain.vocabulary import DEFAULTED_RATING
 
 Event = TimelineEventRow
 
@@ -50,9 +50,9 @@ def charged_events(condition: ColumnElement[bool], *columns: Any) -> Select[Any]
 
 
 def _handling_option() -> ColumnElement[str]:
-    # A24: no answer within 24 hours reads as basically satisfied (`rating_defaulted` carries no option).
+    # A24: a defaulted rating counts as DEFAULTED_RATING (`rating_defaulted` carries no option).
     return case(
-        (Event.kind == "rating_defaulted", RatingOption.BASICALLY_SATISFIED.value),
+        (Event.kind == "rating_defaulted", DEFAULTED_RATING.value),
         else_=Event.data[("handling", "option")].as_string(),
     )
 
