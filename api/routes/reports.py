@@ -68,7 +68,8 @@ UnitQuery = Annotated[str | None, Query(max_length=64, description="One unit onl
     responses=responses(401, 403, 422, 503),
     summary="Periodic bulletin (operator; unit staff for their own unit)",
     description=(
-        "A26: ticket volumes by category and channel, and each unit's handling performance: tickets "
+        "A26: ticket volumes by category and channel, and the handling performance of each member unit "
+        "(by id and name; one with nothing in the period is listed at zero): tickets "
         "received and concluded; on time, yellow and red (A17, A22); returns applied, approved, refused and "
         "overdue (A14–A16); extensions (A17); redos, callbacks and handling ratings per option (A24). "
         "Unit staff get their own unit's bulletin only (`unit` is forced to theirs; another unit is 403). "
