@@ -30,16 +30,14 @@ from db.seed import read_working_calendar
 from domain.calendar import SHANGHAI, WorkingCalendar
 from domain.commands import Registration, phone_key
 from domain.deadlines import PlannedDeadline, PlanRequest, plan
-from domain.rulesets import DEFAULT_RULE_SETS, RuleSet
+from domain.matters import prior_ticket_no
+from domain.rulesets import DEFAULT_RULE_SETS, RuleSet, rule_set_id_for
 from domain.ticket import ActivityNames, OpeningFacts, TicketState
 from domain.vocabulary import Channel, NotAcceptedReason
 
 UNKNOWN_RULE_SET = "UNKNOWN_RULE_SET"
 DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
-# A17.4 / A17.5: platform tickets follow the platform's rules; every other channel the city's.
-RULE_SET_BY_CHANNEL = {Channel.PROVINCIAL_PLATFORM: "provincial", Channel.NATIONAL_PLATFORM: "national"}
-CITY_RULE_SET = "city"
 _DEFAULTS = {r.id: r for r in DEFAULT_RULE_SETS}
 
 
@@ -78,7 +76,7 @@ class HotlineActivities:
         """The rule set the ticket keeps for life, and a refusal the records alone decide (A18, A11)."""
         async with database_answers(), self._session_maker() as session:
             rule_set = await self._rule_set(session, registration)
-            terminated = await self._terminated_matter(session, registration.repeat_of)
+            terminated = await self._terminated_matter(session, prior_ticket_no(registration))
             if terminated is not None:
                 return OpeningFacts(
                     rule_set=rule_set,
@@ -102,7 +100,7 @@ class HotlineActivities:
 
     @staticmethod
     async def _rule_set(session: AsyncSession, registration: Registration) -> RuleSet:
-        rule_set_id = registration.rule_set_id or RULE_SET_BY_CHANNEL.get(registration.channel, CITY_RULE_SET)
+        rule_set_id = rule_set_id_for(registration.channel, registration.rule_set_id)
         stored = await session.scalar(
             select(RuleSetRow)
             .where(RuleSetRow.id == rule_set_id)
@@ -116,16 +114,16 @@ class HotlineActivities:
         raise ApplicationError("unknown rule set", rule_set_id, type=UNKNOWN_RULE_SET, non_retryable=True)
 
     @staticmethod
-    async def _terminated_matter(session: AsyncSession, repeat_of: str | None) -> TerminatedMatterRow | None:
+    async def _terminated_matter(session: AsyncSession, prior_no: str | None) -> TerminatedMatterRow | None:
         """A18: the earlier ticket filed a termination notice, or is the matter one was filed on."""
-        if repeat_of is None:
+        if prior_no is None:
             return None
         return await session.scalar(
             select(TerminatedMatterRow)
             .where(
                 or_(
-                    TerminatedMatterRow.ticket_no == repeat_of,
-                    TerminatedMatterRow.prior_ticket_no == repeat_of,
+                    TerminatedMatterRow.ticket_no == prior_no,
+                    TerminatedMatterRow.prior_ticket_no == prior_no,
                 )
             )
             .order_by(TerminatedMatterRow.served_at.desc())

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TimelineEventRow
 from db.session import dialect_insert
+from domain.matters import notice_prior_ticket_no
 from domain.ticket import SIGN_FOR, TicketState
 
 _TICKETS = cast(Table, TicketRow.__table__)
@@ -151,7 +152,7 @@ def termination_values(state: TicketState) -> dict[str, Any]:
     assert notice is not None
     return {
         "ticket_no": state.ticket_no,
-        "prior_ticket_no": notice.prior_ticket_no or state.registration.repeat_of,
+        "prior_ticket_no": notice_prior_ticket_no(state.registration, notice),
         "notice_ref": notice.notice_ref,
         "served_at": notice.served_at,
         "filed_at": state.concluded_at or max((e.at for e in state.timeline), default=notice.served_at),

@@ -28,11 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Caller, Role
 from api.errors import ApiError, invalid
 from api.idempotency import claim_key
+from api.preconditions import require_units
 from api.privacy import relation_of
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
-from api.tickets import ticket_view
-from api.units import require_units
+from api.ticket_access import ticket_view
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import RuleSetRow
 from domain.calendar import SHANGHAI

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.vocabulary import Category
+from domain.vocabulary import Category, Channel
 
 
 class Period(BaseModel):
@@ -118,6 +118,15 @@ NATIONAL = RuleSet(
     id="national", title="National platform tickets", basis="A17.5", answer_limits=_city_limits()
 )
 DEFAULT_RULE_SETS = (CITY, PROVINCIAL, NATIONAL)
+
+# A17.4 / A17.5: platform tickets follow the platform's rules; every other channel the city's.
+RULE_SET_BY_CHANNEL = {Channel.PROVINCIAL_PLATFORM: PROVINCIAL.id, Channel.NATIONAL_PLATFORM: NATIONAL.id}
+
+
+def rule_set_id_for(channel: Channel, chosen: str | None = None) -> str:
+    """The rule set a new ticket keeps for life: the one registration chose (A33: a county's), else its
+    channel's (A17.4 / A17.5), else the city's."""
+    return chosen or RULE_SET_BY_CHANNEL.get(channel, CITY.id)
 
 
 def county_rule_set(county_code: str, title: str, **overrides: object) -> RuleSet:

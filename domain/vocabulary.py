@@ -129,6 +129,8 @@ class RatingOption(StrEnum):
 
 
 DISSATISFIED = frozenset({RatingOption.DISSATISFIED, RatingOption.VERY_DISSATISFIED})
+# A24: no answer within the rating window (or no one valid option) counts as basically satisfied.
+DEFAULTED_RATING = RatingOption.BASICALLY_SATISFIED
 
 
 class DisputeKind(StrEnum):

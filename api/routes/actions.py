@@ -3,7 +3,8 @@
 The table `ACTIONS` says, per action, the update it runs, the command it builds, who may call it and what the
 server fills in; one function (`perform`) runs them all, so every action checks the same things in the same
 order: the role (403, independent of any ticket), the ticket is one the caller may see (404), the units
-named exist (422), then the workflow's own verdict (409/422/404, api/errors.py).
+named exist (422), the action's own preconditions on the records (its `prepare` hook, api/preconditions.py),
+then the workflow's own verdict (409/422/404, api/errors.py).
 
 The request's `Idempotency-Key` becomes the update id, so a retried POST has exactly one effect.
 
@@ -17,20 +18,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
 from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
-from api.errors import conflict, invalid, not_your_action, responses, verdict_error
+from api.errors import responses, verdict_error
 from api.idempotency import claim_action_key, request_digest
-from api.privacy import Relation
+from api.preconditions import (
+    Acting,
+    Prepare,
+    answering_point,
+    contact_time,
+    prior_matter,
+    require_units,
+    review_of_return,
+    subunit,
+)
 from api.runtime import Runtime
 from api.schemas import TicketView, body_model
-from api.tickets import Actionable, actionable_ticket, relation_in, ticket_view
-from api.units import require_cleared_staff, require_subunit, require_units
-from db.api_models import KnowledgePointRow
-from db.models import TicketRow
+from api.ticket_access import actionable_ticket, relation_in, ticket_view
 from domain.commands import (
     AnswerAtOnce,
     ApplyClosure,
@@ -45,7 +51,6 @@ from domain.commands import (
     FileTerminationNotice,
     FindNotAcceptable,
     ForwardToSubunit,
-    KnowledgePoint,
     NotAccept,
     RaiseDispute,
     RecordCallback,
@@ -57,27 +62,12 @@ from domain.commands import (
     SubmitSupplement,
     SurveyStart,
 )
-from domain.vocabulary import Outcome
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["ticket actions"])
 
 OPERATOR = frozenset({Role.OPERATOR})
 UNIT = frozenset({Role.UNIT_STAFF})
-
-
-@dataclass(frozen=True)
-class Acting:
-    """One action under way: who acts, on which ticket, and what the API learnt of it before the update."""
-
-    runtime: Runtime
-    caller: Caller
-    ticket_no: str
-    ticket: Actionable
-
-
-# Server-side completion of the command's fields (in place), after the checks every action makes.
-Prepare = Callable[[Acting, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -97,97 +87,9 @@ class Action:
     # The unit the hotline sends the ticket to, to lead it: a member unit (A6).
     lead: Callable[[dict[str, Any]], str | None] = lambda _: None
     # The action hands the ticket to that unit now, so a confidential one needs cleared staff there (A32);
-    # a return only suggests it, and the review that follows checks it (_review_of_return).
+    # a return only suggests it, and the review that follows checks it (review_of_return).
     hands_over: bool = True
     prepare: Prepare | None = None
-
-
-# -- server-side completions ------------------------------------------------------------------------------
-async def _contact_time(acting: Acting, data: dict[str, Any]) -> None:
-    if data.get("at") is None:
-        data["at"] = await acting.runtime.clock()
-
-
-async def _existing_point(runtime: Runtime, point_id: str, rule: str) -> KnowledgePointRow:
-    async with runtime.session_maker() as session:
-        point = await session.get(KnowledgePointRow, point_id)
-    if point is None:
-        raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", rule)
-    return point
-
-
-async def _refusal_point(acting: Acting, data: dict[str, Any]) -> None:
-    """A16.6: the refusal relies on a KB point; its upload time comes from the KB, not from the caller."""
-    point_id = data.pop("knowledge_point_id", None)
-    if point_id is None:
-        return
-    point = await _existing_point(acting.runtime, point_id, "A16.6")
-    data["knowledge_point"] = KnowledgePoint(
-        id=point.id, uploaded_at=point.uploaded_at, corrected_at=point.corrected_at
-    )
-
-
-async def _review_of_return(acting: Acting, data: dict[str, Any]) -> None:
-    """A14.1: an approval without `redispatch_to` sends the ticket to the unit the return suggested; for a
-    confidential request that unit, too, must have cleared staff (A32). Then A16.6's knowledge point."""
-    if data.get("approve") and not data.get("redispatch_to") and acting.ticket.confidential:
-        async with acting.runtime.session_maker() as session:
-            state = await session.scalar(
-                select(TicketRow.state).where(TicketRow.ticket_no == acting.ticket_no)
-            )
-            pending = [r for r in (state or {}).get("returns", []) if r.get("id") == data.get("return_id")]
-            suggested = pending[-1]["application"].get("suggested_unit") if pending else None
-            if suggested:
-                await require_cleared_staff(session, suggested)
-    await _refusal_point(acting, data)
-
-
-async def _answering_point(acting: Acting, data: dict[str, Any]) -> None:
-    """A12: the answer cites a point of the knowledge base, if any: one that exists."""
-    if point_id := data.get("knowledge_point_id"):
-        await _existing_point(acting.runtime, point_id, "A12")
-
-
-async def _subunit(acting: Acting, data: dict[str, Any]) -> None:
-    unit_id = acting.caller.unit_id
-    assert unit_id is not None
-    async with acting.runtime.session_maker() as session:
-        await require_subunit(session, unit_id, data["sub_unit"], confidential=acting.ticket.confidential)
-
-
-# A18 "已依法办理完毕": the earlier matter was handled to its end, not merely registered or refused.
-CONCLUDED_MATTER = frozenset({Outcome.CLOSED, Outcome.ANSWERED_AT_ONCE, Outcome.TERMINATED})
-
-
-async def _prior_matter(acting: Acting, data: dict[str, Any]) -> None:
-    """A18: the notice names a matter that exists and was lawfully concluded. The workflow cannot look
-    another ticket up, so the API checks it against the read model before the update: only for the unit
-    handling this ticket, so that no other caller can probe which ticket numbers exist."""
-    if acting.ticket.relation != Relation.HANDLER:
-        raise not_your_action()
-    async with acting.runtime.session_maker() as session:
-        prior_no = data.get("prior_ticket_no")
-        if prior_no is None:  # the registration's own "repeat of", as the workflow would take it
-            state = await session.scalar(
-                select(TicketRow.state).where(TicketRow.ticket_no == acting.ticket_no)
-            )
-            prior_no = ((state or {}).get("registration") or {}).get("repeat_of")
-        if prior_no is None:
-            return  # the workflow's verdict answers PRIOR_TICKET_REQUIRED
-        if prior_no == acting.ticket_no:
-            raise invalid("PRIOR_IS_THIS_TICKET", "name the earlier ticket, not this one", "A18")
-        outcome = (
-            await session.execute(select(TicketRow.outcome).where(TicketRow.ticket_no == prior_no))
-        ).one_or_none()
-    if outcome is None:
-        raise invalid("UNKNOWN_PRIOR_TICKET", f"no ticket {prior_no}", "A18")
-    if outcome.outcome not in CONCLUDED_MATTER:
-        raise conflict(
-            "PRIOR_NOT_CONCLUDED",
-            f"ticket {prior_no} was not concluded ({outcome.outcome or 'still open'}): "
-            "only a matter handled to its end can be terminated",
-            "A18",
-        )
 
 
 # -- bodies ---------------------------------------------------------------------------------------------
@@ -237,7 +139,7 @@ ACTIONS: tuple[Action, ...] = (
         "Answer a consultation at once (operator)",
         "A12: a consultation answered on the spot from the knowledge base; the requester is asked to rate.",
         {"answer": "社保卡补办请携带身份证到任一社保网点办理。", "knowledge_point_id": "kp-3f9a0c1b2d4e"},
-        prepare=_answering_point,
+        prepare=answering_point,
     ),
     Action(
         "sign_for",
@@ -259,7 +161,7 @@ ACTIONS: tuple[Action, ...] = (
         "A6: a tier-2 lead forwards the ticket to one of its own sub-units, which then acts for it; the "
         "lead stays responsible. A unit that is not below yours is refused (422 `NOT_A_SUBUNIT`).",
         {"sub_unit": "WJ-URBAN-XH", "note": "请新华街道办理"},
-        prepare=_subunit,
+        prepare=subunit,
     ),
     Action(
         "report_emergency_response",
@@ -330,7 +232,7 @@ ACTIONS: tuple[Action, ...] = (
         {"approve": True, "redispatch_to": "WJ-POWER", "reason": "属供电公司维护范围"},
         item="return_id",
         lead=lambda d: d.get("redispatch_to"),
-        prepare=_review_of_return,
+        prepare=review_of_return,
     ),
     Action(
         "raise_dispute",
@@ -375,7 +277,7 @@ ACTIONS: tuple[Action, ...] = (
         "phone calls to tell it count as answered. `enquiry` records an A14 contact asking for details, "
         "which tells no result. `at` defaults to now.",
         {"channel": "phone", "purpose": "result", "reached": True, "note": "已告知处理结果"},
-        prepare=_contact_time,
+        prepare=contact_time,
     ),
     Action(
         "apply_closure",
@@ -428,7 +330,7 @@ ACTIONS: tuple[Action, ...] = (
             "prior_ticket_no": "GD12345-20260910-0A1B2C3D",
             "served_at": "2026-11-27T10:00:00+08:00",
         },
-        prepare=_prior_matter,
+        prepare=prior_matter,
     ),
     Action(
         "record_callback",

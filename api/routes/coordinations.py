@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path
 
 from api.deps import IdempotencyKey, OperatorDep, RuntimeDep, TicketNoDep, update_id
 from api.errors import ApiError, conflict, responses
+from api.preconditions import require_units
 from api.schemas import body_model
-from api.tickets import visible_ticket
-from api.units import require_units
+from api.ticket_access import visible_ticket
 from domain.commands import Designation
 from workflows.coordination import CoordinationState
 

@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Caller, Role
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import ApiError, invalid, responses
+from api.preconditions import require_units
 from api.schemas import BODY_CONFIG
-from api.units import require_units
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow
 from db.seed import read_working_calendar
 from db.session import count_rows

@@ -1,4 +1,4 @@
-"""Chapter 5 reports (A25–A27), from the SQL read model (api/reports.py), never Temporal visibility."""
+"""Chapter 5 reports (A25–A27), from the SQL read model (api/figures/), never Temporal visibility."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BeforeValidator
 
-from api import reports
 from api.deps import OperatorDep, SessionDep, StaffDep
 from api.errors import forbidden, invalid, responses
+from api.figures.assessment import Assessment, assessment
+from api.figures.bulletin import Bulletin, bulletin
+from api.figures.common import Period
+from api.figures.supervision import Signal, SupervisionPage, supervision
 from api.routes.tickets import _rfc3339_only
 from domain import commands
+from domain.assessment import AssessmentWeights
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -26,7 +30,7 @@ PERIOD = (
 def _period(
     start: Annotated[Instant, Query(alias="from", description="The period's first instant.")],
     end: Annotated[Instant, Query(alias="to", description="The instant after the period.")],
-) -> reports.Period:
+) -> Period:
     return _checked(start, end)
 
 
@@ -35,7 +39,7 @@ def _optional_period(
         Instant | None, Query(alias="from", description="Only signals from this instant.")
     ] = None,
     end: Annotated[Instant | None, Query(alias="to", description="Only signals before this instant.")] = None,
-) -> reports.Period | None:
+) -> Period | None:
     if start is None and end is None:
         return None
     if start is None or end is None:
@@ -43,7 +47,7 @@ def _optional_period(
     return _checked(start, end)
 
 
-def _checked(start: AwareDatetime, end: AwareDatetime) -> reports.Period:
+def _checked(start: AwareDatetime, end: AwareDatetime) -> Period:
     try:
         # The read model stores UTC: an instant with no UTC equivalent (year 1 at +05:00) is no period.
         start.astimezone(UTC), end.astimezone(UTC)
@@ -51,20 +55,21 @@ def _checked(start: AwareDatetime, end: AwareDatetime) -> reports.Period:
         raise invalid("INVALID_PERIOD", "`from` and `to` must be instants with a UTC equivalent") from None
     if start >= end:
         raise invalid("INVALID_PERIOD", "`from` must be before `to`")
-    return reports.Period(start=start, end=end)
+    return Period(start=start, end=end)
 
 
-PeriodDep = Annotated[reports.Period, Depends(_period)]
+PeriodDep = Annotated[Period, Depends(_period)]
 UnitQuery = Annotated[str | None, Query(max_length=64, description="One unit only.")]
 
 
 @router.get(
     "/bulletin",
-    response_model=reports.Bulletin,
+    response_model=Bulletin,
     responses=responses(401, 403, 422, 503),
     summary="Periodic bulletin (operator; unit staff for their own unit)",
     description=(
-        "A26: ticket volumes by category and channel, and each unit's handling performance: tickets "
+        "A26: ticket volumes by category and channel, and the handling performance of each member unit "
+        "(by id and name; one with nothing in the period is listed at zero): tickets "
         "received and concluded; on time, yellow and red (A17, A22); returns applied, approved, refused and "
         "overdue (A14–A16); extensions (A17); redos, callbacks and handling ratings per option (A24). "
         "Unit staff get their own unit's bulletin only (`unit` is forced to theirs; another unit is 403). "
@@ -73,17 +78,17 @@ UnitQuery = Annotated[str | None, Query(max_length=64, description="One unit onl
 )
 async def get_bulletin(
     caller: StaffDep, session: SessionDep, period: PeriodDep, unit: UnitQuery = None
-) -> reports.Bulletin:
+) -> Bulletin:
     if caller.is_unit:
         if unit is not None and unit != caller.unit_id:
             raise forbidden("unit staff see their own unit's bulletin only")
         unit = caller.unit_id
-    return await reports.bulletin(session, period, unit)
+    return await bulletin(session, period, unit)
 
 
 @router.get(
     "/assessment",
-    response_model=reports.Assessment,
+    response_model=Assessment,
     responses=responses(401, 403, 422, 503),
     summary="Weighted assessment of units (operator)",
     description=(
@@ -99,14 +104,14 @@ async def get_assessment(
     caller: OperatorDep,
     session: SessionDep,
     period: PeriodDep,
-    weights: Annotated[reports.AssessmentWeights, Query()],
-) -> reports.Assessment:
-    return await reports.assessment(session, period, weights)
+    weights: Annotated[AssessmentWeights, Query()],
+) -> Assessment:
+    return await assessment(session, period, weights)
 
 
 @router.get(
     "/supervision",
-    response_model=reports.SupervisionPage,
+    response_model=SupervisionPage,
     responses=responses(401, 403, 422, 503),
     summary="Poor-handling signals to refer (operator)",
     description=(
@@ -119,13 +124,13 @@ async def get_assessment(
 async def get_supervision(
     caller: OperatorDep,
     session: SessionDep,
-    period: Annotated[reports.Period | None, Depends(_optional_period)],
+    period: Annotated[Period | None, Depends(_optional_period)],
     unit: UnitQuery = None,
-    signal: reports.Signal | None = None,
+    signal: Signal | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> reports.SupervisionPage:
-    return await reports.supervision(
+) -> SupervisionPage:
+    return await supervision(
         session,
         period=period,
         unit=unit,

@@ -25,8 +25,8 @@ from api.errors import ApiError, responses
 from api.privacy import requester_view
 from api.registration import register
 from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, body_model
-from api.tickets import ticket_view, visible_ticket
-from api.units import unit_scope
+from api.ticket_access import ticket_view, visible_ticket
+from api.unit_tree import unit_scope
 from db.models import TicketRow
 from db.session import count_rows
 from domain.commands import Instant, Registration, Requester

@@ -24,12 +24,23 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.reports import AssessmentWeights, SatisfactionTally, UnitPerformance, assess
+from api.figures.bulletin import UnitPerformance
 from db.models import TicketRow
+from domain.assessment import AssessmentWeights, SatisfactionTally, assess
 from domain.calendar import SHANGHAI
-from tests.api.conftest import POINTS, Api, Ticket, _rate, closure_body, own_time_skipping_server, serving
+from tests.api.conftest import (
+    POINTS,
+    UNITS,
+    Api,
+    Ticket,
+    _rate,
+    closure_body,
+    own_time_skipping_server,
+    serving,
+)
 
-URBAN, POWER = "WJ-URBAN", "WJ-POWER"
+URBAN, POWER, HOUSING = "WJ-URBAN", "WJ-POWER", "ZJ-HOUSING"  # member units (tier 2); HOUSING gets nothing
+NAME = {unit_id: name for unit_id, name, *_ in UNITS}
 UNIT_CALLER = {URBAN: "urban", POWER: "power"}
 SIGN_OFF = {"name": "王强", "title": "副局长"}
 
@@ -138,7 +149,9 @@ def performance(unit: str, **figures: Any) -> dict[str, Any]:
         "dissatisfied": 0,
         "very_dissatisfied": 0,
     } | figures.pop("satisfaction", {})
-    return UnitPerformance(unit=unit, **figures).model_dump() | {"satisfaction": satisfaction}
+    return UnitPerformance(unit=unit, name=NAME[unit], **figures).model_dump() | {
+        "satisfaction": satisfaction
+    }
 
 
 URBAN_WEEK = performance(
@@ -171,6 +184,7 @@ POWER_WEEK = performance(
     callbacks=2,  # after each dissatisfied rating of T4 (A24)
     satisfaction={"dissatisfied": 2},  # both rounds of T4
 )
+HOUSING_WEEK = performance(HOUSING)  # every figure zero
 NO_CATEGORY = {"consultation": 0, "help": 0, "complaint": 0, "report": 0, "suggestion": 0}
 NO_CHANNEL = {
     "phone": 0,
@@ -201,13 +215,37 @@ async def test_a26_bulletin_gives_volumes_and_each_units_performance(world: Worl
         "by_category": NO_CATEGORY | {"complaint": 2, "consultation": 1, "help": 1},
         "by_channel": NO_CHANNEL | {"phone": 1, "web": 1, "app": 1, "wechat_mini_program": 1},
     }
-    assert bulletin["units"] == [POWER_WEEK, URBAN_WEEK]
+    assert bulletin["units"] == [POWER_WEEK, URBAN_WEEK, HOUSING_WEEK]
 
     # An operator may ask for one unit; a period before the tickets has nothing in it.
     assert (await report(world, "bulletin", unit=POWER))["units"] == [POWER_WEEK]
     before = datetime.fromisoformat(world.period["from"]) - timedelta(days=7)
     empty = await report(world, "bulletin", **{"from": before.isoformat(), "to": world.period["from"]})
-    assert empty["units"] == [] and empty["volumes"]["total"] == 0
+    assert empty["units"] == [performance(POWER), performance(URBAN), HOUSING_WEEK]
+    assert empty["volumes"]["total"] == 0
+
+
+async def test_a26_the_bulletin_names_every_member_unit_and_lists_the_idle_ones_at_zero(world: World) -> None:
+    """A26 reports each unit's performance: every member unit (tier 2, A6) is listed by id and registered
+    name, one with no ticket in the period at zero rather than left out. The county (tier 1) and a
+    sub-unit (tier 3, whose work is charged to its lead) lead no ticket and are not listed."""
+    bulletin = await report(world, "bulletin")
+    listed = {u["unit"]: u["name"] for u in bulletin["units"]}
+    assert listed == {
+        POWER: "武江供电局",
+        URBAN: "武江区城市管理和综合执法局",
+        HOUSING: "浈江区住房和城乡建设局",
+    }
+    [housing] = [u for u in bulletin["units"] if u["unit"] == HOUSING]
+    figures = {k: v for k, v in housing.items() if k not in {"unit", "name", "satisfaction"}}
+    assert figures and set(figures.values()) == {0}
+    assert set(housing["satisfaction"].values()) == {0}
+
+    # Asked for by name, or by its own staff, the idle unit gets its zeros too.
+    assert (await report(world, "bulletin", unit=HOUSING))["units"] == [HOUSING_WEEK]
+    own = await report(world, "bulletin", as_="zhenjiang")
+    assert own["unit"] == HOUSING and own["units"] == [HOUSING_WEEK] and own["volumes"]["total"] == 0
+    assert (await report(world, "bulletin", unit="WJ-URBAN-XH"))["units"] == []
 
 
 async def test_a22_a25_a_card_stays_charged_to_the_unit_that_earned_it(api: Api) -> None:

@@ -18,13 +18,11 @@ from api.privacy import (
 )
 from api.runtime import Runtime
 from api.schemas import TicketView
-from api.units import unit_scope
+from api.unit_tree import unit_scope
 from db.models import TicketRow
+from domain.matters import ENDED
 from domain.ticket import TicketState
 from domain.vocabulary import Stage
-
-# The workflow has ended (or is ending) in these stages: no update can reach it.
-ENDED = frozenset({Stage.ARCHIVED, Stage.NOT_ACCEPTED})
 
 
 async def caller_scope(runtime: Runtime, caller: Caller) -> frozenset[str]:

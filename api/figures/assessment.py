@@ -1,0 +1,61 @@
+"""A27: the weighted assessment of units: the counts from SQL, the arithmetic in domain/assessment.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.figures.bulletin import UnitPerformance, unit_figures
+from api.figures.common import Event, Period, ratings
+from db.models import TicketRow
+from domain.assessment import (
+    SATISFACTION_EXEMPT_DOMAINS,
+    AssessmentWeights,
+    SatisfactionTally,
+    UnitAssessment,
+    assess,
+)
+
+
+class Assessment(BaseModel):
+    period: Period
+    weights: AssessmentWeights = Field(description="The configured weights, normalised.")
+    satisfaction_exempt_domains: list[str]
+    units: list[UnitAssessment]
+
+
+async def assessment(session: AsyncSession, period: Period, weights: AssessmentWeights) -> Assessment:
+    figures = await unit_figures(session, period, None)
+    satisfaction = await _final_ratings(session, period)
+    normalised = weights.normalised()
+    units = sorted(set(figures) | set(satisfaction))
+    return Assessment(
+        period=period,
+        weights=normalised,
+        satisfaction_exempt_domains=sorted(SATISFACTION_EXEMPT_DOMAINS),
+        units=[
+            assess(
+                figures.get(u, UnitPerformance(unit=u)), satisfaction.get(u, SatisfactionTally()), normalised
+            )
+            for u in units
+        ],
+    )
+
+
+async def _final_ratings(session: AsyncSession, period: Period) -> dict[str, SatisfactionTally]:
+    """Each ticket's last handling rating in the period (A24: the second rating is final)."""
+    latest = func.row_number().over(partition_by=Event.ticket_no, order_by=Event.seq.desc())
+    given = ratings(period).add_columns(latest.label("latest")).subquery()
+    query = (
+        select(given.c.unit, given.c.option, TicketRow.domain, func.count())
+        .join(TicketRow, TicketRow.ticket_no == given.c.ticket_no)
+        .where(given.c.latest == 1, given.c.unit.is_not(None))
+        .group_by(given.c.unit, given.c.option, TicketRow.domain)
+    )
+    out: dict[str, SatisfactionTally] = defaultdict(SatisfactionTally)
+    for unit, option, domain, n in await session.execute(query):
+        out[unit].count(option, domain, n)
+    return dict(out)

@@ -1,0 +1,222 @@
+"""A26: the periodic bulletin: ticket volumes, and each member unit's handling performance (api/figures/)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.figures.common import Event, Period, charged_events, of_unit, ratings
+from api.unit_tree import MEMBER_TIER
+from db.api_models import UnitRow
+from db.models import TicketRow
+from domain.vocabulary import Card, Category, Channel, RatingOption
+
+# timeline kind -> the bulletin figure it counts (A14–A17, A24).
+EVENT_FIGURES = {
+    "return_applied": "returns_applied",
+    "return_approved": "returns_approved",
+    "return_refused": "returns_refused",
+    "overdue_return": "overdue_returns",
+    "extension_applied": "extensions_applied",
+    "extension_approved": "extensions_approved",
+    "redo_ordered": "redos",
+    "callback_recorded": "callbacks",
+}
+
+
+class Volumes(BaseModel):
+    """Tickets registered in the period (A2: every channel lands in the same flow)."""
+
+    total: int
+    by_category: dict[str, int]
+    by_channel: dict[str, int]
+
+
+class UnitPerformance(BaseModel):
+    unit: str
+    name: str | None = Field(None, description="The unit's name, as registered; null if it is not.")
+    received: int = Field(0, description="Tickets dispatched to the unit in the period (redos not counted).")
+    concluded: int = Field(0, description="Tickets it leads, concluded in the period.")
+    open: int = Field(0, description="Tickets it leads that are still open.")
+    on_time: int = Field(0, description="Of concluded and open tickets: answer clock met while green (A17).")
+    yellow: int = Field(
+        0, description="Of concluded and open tickets: yellow card at conclusion or now (A22)."
+    )
+    red: int = Field(0, description="Of concluded and open tickets: red card at conclusion or now (A22).")
+    yellow_cards: int = Field(
+        0,
+        description="A22: limits that turned yellow in the period while the unit held the ticket; a ticket "
+        "re-dispatched since keeps them charged to this unit (A25).",
+    )
+    red_cards: int = Field(0, description="A22: limits that turned red in the period while the unit held it.")
+    judged: int = Field(
+        0, description="Tickets whose timeliness is settled: answered, or yellow/red already."
+    )
+    returns_applied: int = 0
+    returns_approved: int = 0
+    returns_refused: int = Field(0, description="A16: refused returns, automatic ones included.")
+    overdue_returns: int = Field(0, description="A14.2/A14.3: returns applied after their window.")
+    extensions_applied: int = 0
+    extensions_approved: int = 0
+    redos: int = Field(0, description="A24: redos ordered.")
+    callbacks: int = Field(0, description="A24: callbacks recorded.")
+    satisfaction: dict[str, int] = Field(
+        default_factory=lambda: {o.value: 0 for o in RatingOption},
+        description="A24: handling ratings given in the period, per option (every round; no answer in time "
+        "counts as basically satisfied).",
+    )
+
+
+class Bulletin(BaseModel):
+    period: Period
+    unit: str | None = Field(description="The unit the bulletin is restricted to, if any.")
+    volumes: Volumes
+    units: list[UnitPerformance] = Field(
+        description="Every member unit (A6: tier 2, the units that lead tickets), with zeros where it had "
+        "nothing in the period, and any other unit with figures; by unit id."
+    )
+
+
+async def bulletin(session: AsyncSession, period: Period, unit: str | None = None) -> Bulletin:
+    figures = await unit_figures(session, period, unit)
+    # A26 reports on each unit: one with no tickets in the period is listed too, at zero, not left out.
+    registered = await session.execute(
+        select(UnitRow.id, UnitRow.name, UnitRow.tier).where(
+            or_(UnitRow.tier == MEMBER_TIER, UnitRow.id.in_(list(figures))), *of_unit(UnitRow.id, unit)
+        )
+    )
+    for unit_id, name, tier in registered:
+        if tier == MEMBER_TIER:
+            figures.setdefault(unit_id, UnitPerformance(unit=unit_id))
+        figures[unit_id].name = name
+    return Bulletin(
+        period=period,
+        unit=unit,
+        volumes=await _volumes(session, period, unit),
+        units=[figures[u] for u in sorted(figures)],
+    )
+
+
+async def unit_figures(session: AsyncSession, period: Period, unit: str | None) -> dict[str, UnitPerformance]:
+    """The units with any figure in the period, and their figures."""
+    figures: dict[str, UnitPerformance] = {}
+
+    def of(unit_id: str) -> UnitPerformance:
+        return figures.setdefault(unit_id, UnitPerformance(unit=unit_id))
+
+    for unit_id, counts in await _ticket_figures(session, period, unit):
+        for name, n in counts.items():
+            setattr(of(unit_id), name, n)
+    for unit_id, received in await _received(session, period, unit):
+        of(unit_id).received = received
+    for unit_id, kind, n in await _event_counts(session, period, unit, EVENT_FIGURES):
+        setattr(of(unit_id), EVENT_FIGURES[kind], n)
+    for unit_id, option, n in await _rating_counts(session, period, unit):
+        of(unit_id).satisfaction[option] += n
+    for unit_id, card, n in await _card_counts(session, period, unit):
+        setattr(of(unit_id), f"{card}_cards", n)
+    return figures
+
+
+async def _volumes(session: AsyncSession, period: Period, unit: str | None) -> Volumes:
+    query = (
+        select(TicketRow.category, TicketRow.channel, func.count())
+        .where(period.holds(TicketRow.registered_at), *of_unit(TicketRow.lead_unit, unit))
+        .group_by(TicketRow.category, TicketRow.channel)
+    )
+    by_category = {c.value: 0 for c in Category}
+    by_channel = {c.value: 0 for c in Channel}
+    for category, channel, n in await session.execute(query):
+        by_category[category] = by_category.get(category, 0) + n
+        by_channel[channel] = by_channel.get(channel, 0) + n
+    return Volumes(total=sum(by_category.values()), by_category=by_category, by_channel=by_channel)
+
+
+async def _ticket_figures(
+    session: AsyncSession, period: Period, unit: str | None
+) -> Iterable[tuple[str, dict[str, int]]]:
+    t = TicketRow
+    answer_met = t.state[("clocks", "answer", "met_at")].as_string().is_not(None)
+    answer_green = t.state[("clocks", "answer", "card")].as_string() == Card.GREEN.value
+    conditions = {
+        "concluded": t.concluded_at.is_not(None),
+        "open": t.concluded_at.is_(None),
+        "on_time": and_(answer_met, answer_green),
+        "yellow": t.card == Card.YELLOW.value,
+        "red": t.card == Card.RED.value,
+        "judged": or_(answer_met, t.card != Card.GREEN.value),
+    }
+    query = (
+        select(t.lead_unit, *(func.count(case((c, 1))) for c in conditions.values()))
+        .where(
+            t.lead_unit.is_not(None),
+            or_(period.holds(t.concluded_at), and_(t.concluded_at.is_(None), t.registered_at < period.end)),
+            *of_unit(t.lead_unit, unit),
+        )
+        .group_by(t.lead_unit)
+    )
+    rows = await session.execute(query)
+    return [(str(unit_id), dict(zip(conditions, counts, strict=True))) for unit_id, *counts in rows]
+
+
+async def _received(session: AsyncSession, period: Period, unit: str | None) -> Iterable[tuple[str, int]]:
+    lead = Event.data["lead_unit"].as_string()
+    query = (
+        select(lead, func.count(Event.ticket_no.distinct()))
+        .where(
+            Event.kind == "dispatched",
+            period.holds(Event.at),
+            # A24: a redo goes back to the same unit; it is not a new receipt.
+            Event.data["redo"].as_boolean().is_not(true()),
+            *of_unit(lead, unit),
+        )
+        .group_by(lead)
+    )
+    return [(u, n) for u, n in await session.execute(query)]
+
+
+async def _event_counts(
+    session: AsyncSession, period: Period, unit: str | None, kinds: Iterable[str]
+) -> Iterable[tuple[str, str, int]]:
+    events = charged_events(and_(Event.kind.in_(list(kinds)), period.holds(Event.at)))
+    return await _per_holder(session, events, "kind", unit)
+
+
+async def _card_counts(
+    session: AsyncSession, period: Period, unit: str | None
+) -> Iterable[tuple[str, str, int]]:
+    """A22 card changes to yellow or red, stamped with the boundary crossed, charged to the holder then."""
+    after = Event.data["after"].as_string()
+    changes = charged_events(
+        and_(
+            Event.kind == "card_changed",
+            after.in_([Card.YELLOW.value, Card.RED.value]),
+            period.holds(Event.at),
+        ),
+        after.label("card"),
+    )
+    return await _per_holder(session, changes, "card", unit)
+
+
+async def _rating_counts(
+    session: AsyncSession, period: Period, unit: str | None
+) -> Iterable[tuple[str, str, int]]:
+    return await _per_holder(session, ratings(period), "option", unit)
+
+
+async def _per_holder(
+    session: AsyncSession, events: Select[Any], by: str, unit: str | None
+) -> list[tuple[str, str, int]]:
+    """Charged events counted per holding unit (A6) and per their column `by`; one unit only if asked."""
+    charged = events.subquery()
+    holder, key = charged.c.unit, charged.c[by]
+    query = (
+        select(holder, key, func.count())
+        .where(holder.is_not(None), *of_unit(holder, unit))
+        .group_by(holder, key)
+    )
+    return [(u, k, n) for u, k, n in await session.execute(query)]

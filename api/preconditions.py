@@ -1,0 +1,189 @@
+"""What an action needs true of the records before its workflow update: the database-backed preconditions.
+
+The workflow judges everything its own state decides (domain/verdicts.py); what only the read model and
+the registries know (which units exist and where they sit, who has cleared staff, whether an earlier
+ticket was concluded, a knowledge point's upload time) the API checks here, before the update. Each
+`Prepare` hook also completes the command's fields in place; api/routes/actions.py names one per action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Caller
+from api.errors import conflict, invalid, not_your_action
+from api.privacy import Relation
+from api.runtime import Runtime
+from api.ticket_access import Actionable
+from api.unit_tree import MEMBER_TIER, unit_scope
+from db.api_models import CredentialRow, KnowledgePointRow, UnitRow
+from db.models import TicketRow
+from domain.commands import KnowledgePoint, Registration
+from domain.matters import CONCLUDED_MATTER, prior_ticket_no
+
+
+@dataclass(frozen=True)
+class Acting:
+    """One action under way: who acts, on which ticket, and what the API learnt of it before the update."""
+
+    runtime: Runtime
+    caller: Caller
+    ticket_no: str
+    ticket: Actionable
+
+
+# Server-side completion of the command's fields (in place), after the checks every action makes.
+Prepare = Callable[[Acting, dict[str, Any]], Awaitable[None]]
+
+
+# -- units (A4–A6, A32) -----------------------------------------------------------------------------------
+async def require_units(
+    session: AsyncSession,
+    unit_ids: Iterable[str | None],
+    *,
+    lead: str | None = None,
+    confidential: bool = False,
+) -> None:
+    """A4–A6: a ticket goes only to units the hotline has registered: an unknown id is the caller's mistake.
+    `lead`: the unit the hotline sends the ticket to, to lead it, which must be a member unit (A6), and for
+    a `confidential` request one with cleared staff (A32)."""
+    wanted = {u for u in [lead, *unit_ids] if u is not None}
+    if not wanted:
+        return
+    rows = (await session.execute(select(UnitRow.id, UnitRow.tier).where(UnitRow.id.in_(wanted)))).all()
+    tiers = {row.id: row.tier for row in rows}
+    missing = sorted(wanted - set(tiers))
+    if missing:
+        raise invalid("UNKNOWN_UNIT", f"no such unit: {', '.join(missing)}")
+    if lead is not None and tiers[lead] != MEMBER_TIER:
+        raise invalid(
+            "NOT_A_MEMBER_UNIT",
+            f"the hotline dispatches to member units (tier 2); {lead} is tier {tiers[lead]}: a sub-unit "
+            "gets a ticket forwarded from the unit above it",
+            "A6",
+        )
+    if lead is not None and confidential:
+        await require_cleared_staff(session, lead)
+
+
+async def require_cleared_staff(session: AsyncSession, unit_id: str) -> None:
+    """A32: a confidential request "travels through a dedicated channel handled by designated staff". A unit
+    with no cleared staff could not even see the ticket it is given, and its limits would run to red."""
+    cleared = await session.scalar(
+        select(CredentialRow.id)
+        .where(
+            CredentialRow.unit_id == unit_id,
+            CredentialRow.confidential_clearance.is_(True),
+            CredentialRow.revoked_at.is_(None),
+        )
+        .limit(1)
+    )
+    if cleared is None:
+        raise conflict(
+            "NO_CLEARED_STAFF",
+            f"{unit_id} has no staff cleared for confidential requests; issue one a cleared credential first",
+            "A32",
+        )
+
+
+async def require_subunit(session: AsyncSession, unit_id: str, sub_unit: str, *, confidential: bool) -> None:
+    """A6: a unit forwards only to a unit below it, never sideways or up; a confidential request only to
+    one with cleared staff (A32)."""
+    await require_units(session, [sub_unit])
+    if sub_unit == unit_id or sub_unit not in await unit_scope(session, unit_id):
+        raise invalid("NOT_A_SUBUNIT", f"{sub_unit} is not a sub-unit of {unit_id}", "A6")
+    if confidential:
+        await require_cleared_staff(session, sub_unit)
+
+
+# -- prepare hooks ----------------------------------------------------------------------------------------
+async def contact_time(acting: Acting, data: dict[str, Any]) -> None:
+    """A20: a contact attempt recorded without `at` happened now."""
+    if data.get("at") is None:
+        data["at"] = await acting.runtime.clock()
+
+
+async def _existing_point(runtime: Runtime, point_id: str, rule: str) -> KnowledgePointRow:
+    async with runtime.session_maker() as session:
+        point = await session.get(KnowledgePointRow, point_id)
+    if point is None:
+        raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", rule)
+    return point
+
+
+async def refusal_point(acting: Acting, data: dict[str, Any]) -> None:
+    """A16.6: the refusal relies on a KB point; its upload time comes from the KB, not from the caller."""
+    point_id = data.pop("knowledge_point_id", None)
+    if point_id is None:
+        return
+    point = await _existing_point(acting.runtime, point_id, "A16.6")
+    data["knowledge_point"] = KnowledgePoint(
+        id=point.id, uploaded_at=point.uploaded_at, corrected_at=point.corrected_at
+    )
+
+
+async def review_of_return(acting: Acting, data: dict[str, Any]) -> None:
+    """A14.1: an approval without `redispatch_to` sends the ticket to the unit the return suggested; for a
+    confidential request that unit, too, must have cleared staff (A32). Then A16.6's knowledge point."""
+    if data.get("approve") and not data.get("redispatch_to") and acting.ticket.confidential:
+        async with acting.runtime.session_maker() as session:
+            state = await _stored_state(session, acting.ticket_no)
+            pending = [r for r in state.get("returns", []) if r.get("id") == data.get("return_id")]
+            suggested = pending[-1]["application"].get("suggested_unit") if pending else None
+            if suggested:
+                await require_cleared_staff(session, suggested)
+    await refusal_point(acting, data)
+
+
+async def answering_point(acting: Acting, data: dict[str, Any]) -> None:
+    """A12: the answer cites a point of the knowledge base, if any: one that exists."""
+    if point_id := data.get("knowledge_point_id"):
+        await _existing_point(acting.runtime, point_id, "A12")
+
+
+async def subunit(acting: Acting, data: dict[str, Any]) -> None:
+    """A6: the caller's unit forwards to a unit below it (A32: with cleared staff, if confidential)."""
+    unit_id = acting.caller.unit_id
+    assert unit_id is not None
+    async with acting.runtime.session_maker() as session:
+        await require_subunit(session, unit_id, data["sub_unit"], confidential=acting.ticket.confidential)
+
+
+async def prior_matter(acting: Acting, data: dict[str, Any]) -> None:
+    """A18: the notice names a matter that exists and was lawfully concluded. The workflow cannot look
+    another ticket up, so the API checks it against the read model before the update: only for the unit
+    handling this ticket, so that no other caller can probe which ticket numbers exist."""
+    if acting.ticket.relation != Relation.HANDLER:
+        raise not_your_action()
+    async with acting.runtime.session_maker() as session:
+        prior_no = data.get("prior_ticket_no")
+        if prior_no is None:  # the registration's own "repeat of", as the workflow takes it
+            registration = (await _stored_state(session, acting.ticket_no)).get("registration")
+            prior_no = prior_ticket_no(Registration.model_validate(registration)) if registration else None
+        if prior_no is None:
+            return  # the workflow's verdict answers PRIOR_TICKET_REQUIRED
+        if prior_no == acting.ticket_no:
+            raise invalid("PRIOR_IS_THIS_TICKET", "name the earlier ticket, not this one", "A18")
+        outcome = (
+            await session.execute(select(TicketRow.outcome).where(TicketRow.ticket_no == prior_no))
+        ).one_or_none()
+    if outcome is None:
+        raise invalid("UNKNOWN_PRIOR_TICKET", f"no ticket {prior_no}", "A18")
+    if outcome.outcome not in CONCLUDED_MATTER:
+        raise conflict(
+            "PRIOR_NOT_CONCLUDED",
+            f"ticket {prior_no} was not concluded ({outcome.outcome or 'still open'}): "
+            "only a matter handled to its end can be terminated",
+            "A18",
+        )
+
+
+async def _stored_state(session: AsyncSession, ticket_no: str) -> dict[str, Any]:
+    """The ticket's state as last projected into the read model (empty before its first projection)."""
+    state = await session.scalar(select(TicketRow.state).where(TicketRow.ticket_no == ticket_no))
+    return state or {}
