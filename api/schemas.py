@@ -34,6 +34,7 @@ from domain.ticket import (
     TicketState,
     TimelineEvent,
 )
+from domain.timeline import REQUESTER, EventKind
 from domain.vocabulary import (
     Card,
     Category,
@@ -290,7 +291,14 @@ class RegistrationCreated(BaseModel):
 # milestones of its handling: sent to a unit, taken up, passed down, sent back for a redo, ended. Which unit
 # holds it is the unit's business with the requester (A14: it contacts them); the view names no unit.
 PROGRESS_MILESTONES = frozenset(
-    {"dispatched", "signed_for", "forwarded_to_subunit", "lead_designated", "redo_ordered", "concluded"}
+    {
+        EventKind.DISPATCHED,
+        EventKind.SIGNED_FOR,
+        EventKind.FORWARDED_TO_SUBUNIT,
+        EventKind.LEAD_DESIGNATED,
+        EventKind.REDO_ORDERED,
+        EventKind.CONCLUDED,
+    }
 )
 
 
@@ -398,7 +406,7 @@ class PublicTicketView(BaseModel):
             progress=[
                 ProgressEvent(at=e.at, kind=e.kind, rule=e.rule)
                 for e in state.timeline
-                if "requester" in e.notify or e.kind in PROGRESS_MILESTONES
+                if REQUESTER in e.notify or e.kind in PROGRESS_MILESTONES
             ],
         )
 

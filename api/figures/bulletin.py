@@ -13,18 +13,19 @@ from api.figures.common import Event, Period, charged_events, of_unit, ratings
 from api.unit_tree import MEMBER_TIER
 from db.api_models import UnitRow
 from db.models import TicketRow
+from domain.timeline import CardChanged, Dispatched, EventKind
 from domain.vocabulary import Card, Category, Channel, RatingOption
 
 # timeline kind -> the bulletin figure it counts (A14–A17, A24).
 EVENT_FIGURES = {
-    "return_applied": "returns_applied",
-    "return_approved": "returns_approved",
-    "return_refused": "returns_refused",
-    "overdue_return": "overdue_returns",
-    "extension_applied": "extensions_applied",
-    "extension_approved": "extensions_approved",
-    "redo_ordered": "redos",
-    "callback_recorded": "callbacks",
+    EventKind.RETURN_APPLIED.value: "returns_applied",
+    EventKind.RETURN_APPROVED.value: "returns_approved",
+    EventKind.RETURN_REFUSED.value: "returns_refused",
+    EventKind.OVERDUE_RETURN.value: "overdue_returns",
+    EventKind.EXTENSION_APPLIED.value: "extensions_applied",
+    EventKind.EXTENSION_APPROVED.value: "extensions_approved",
+    EventKind.REDO_ORDERED.value: "redos",
+    EventKind.CALLBACK_RECORDED.value: "callbacks",
 }
 
 
@@ -164,14 +165,14 @@ async def _ticket_figures(
 
 
 async def _received(session: AsyncSession, period: Period, unit: str | None) -> Iterable[tuple[str, int]]:
-    lead = Event.data["lead_unit"].as_string()
+    lead = Event.data[Dispatched.key("lead_unit")].as_string()
     query = (
         select(lead, func.count(Event.ticket_no.distinct()))
         .where(
-            Event.kind == "dispatched",
+            Event.kind == EventKind.DISPATCHED,
             period.holds(Event.at),
             # A24: a redo goes back to the same unit; it is not a new receipt.
-            Event.data["redo"].as_boolean().is_not(true()),
+            Event.data[Dispatched.key("redo")].as_boolean().is_not(true()),
             *of_unit(lead, unit),
         )
         .group_by(lead)
@@ -190,10 +191,10 @@ async def _card_counts(
     session: AsyncSession, period: Period, unit: str | None
 ) -> Iterable[tuple[str, str, int]]:
     """A22 card changes to yellow or red, stamped with the boundary crossed, charged to the holder then."""
-    after = Event.data["after"].as_string()
+    after = Event.data[CardChanged.key("after")].as_string()
     changes = charged_events(
         and_(
-            Event.kind == "card_changed",
+            Event.kind == EventKind.CARD_CHANGED,
             after.in_([Card.YELLOW.value, Card.RED.value]),
             period.holds(Event.at),
         ),

@@ -11,11 +11,12 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from db.models import TimelineEventRow
+from domain.timeline import RATING_SETTLED, Dispatched, EventKind, Rated, StageRatingPayload
 from domain.vocabulary import DEFAULTED_RATING
 
 Event = TimelineEventRow
 
-RATING_KINDS = ("rated", "rating_defaulted")
+RATING_KINDS = tuple(k.value for k in RATING_SETTLED)
 
 
 class Period(BaseModel):
@@ -35,8 +36,12 @@ def _holder(event: Any) -> ScalarSelect[str]:
     """The unit holding the ticket when `event` happened: the lead of the latest dispatch before it."""
     dispatch = aliased(TimelineEventRow)
     return (
-        select(dispatch.data["lead_unit"].as_string())
-        .where(dispatch.ticket_no == event.ticket_no, dispatch.kind == "dispatched", dispatch.seq < event.seq)
+        select(dispatch.data[Dispatched.key("lead_unit")].as_string())
+        .where(
+            dispatch.ticket_no == event.ticket_no,
+            dispatch.kind == EventKind.DISPATCHED,
+            dispatch.seq < event.seq,
+        )
         .order_by(dispatch.seq.desc())
         .limit(1)
         .scalar_subquery()
@@ -52,8 +57,8 @@ def charged_events(condition: ColumnElement[bool], *columns: Any) -> Select[Any]
 def _handling_option() -> ColumnElement[str]:
     # A24: a defaulted rating counts as DEFAULTED_RATING (`rating_defaulted` carries no option).
     return case(
-        (Event.kind == "rating_defaulted", DEFAULTED_RATING.value),
-        else_=Event.data[("handling", "option")].as_string(),
+        (Event.kind == EventKind.RATING_DEFAULTED, DEFAULTED_RATING.value),
+        else_=Event.data[(Rated.key("handling"), StageRatingPayload.key("option"))].as_string(),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.figures.common import Event, Period, charged_events
 from db.models import TicketRow
 from db.session import count_rows
+from domain.timeline import CardChanged, EventKind
 from domain.vocabulary import Card
 
 
@@ -26,10 +27,10 @@ class Signal(StrEnum):
 
 
 _SIGNAL_OF_KIND = {
-    "overdue_return": Signal.OVERDUE_RETURN,
-    "return_refused": Signal.IMPROPER_RETURN,
-    "card_changed": Signal.RED_CARD,
-    "redo_ordered": Signal.REDO_ORDERED,
+    EventKind.OVERDUE_RETURN.value: Signal.OVERDUE_RETURN,
+    EventKind.RETURN_REFUSED.value: Signal.IMPROPER_RETURN,
+    EventKind.CARD_CHANGED.value: Signal.RED_CARD,
+    EventKind.REDO_ORDERED.value: Signal.REDO_ORDERED,
 }
 
 
@@ -65,7 +66,10 @@ async def supervision(
     offset: int,
 ) -> SupervisionPage:
     kinds = [k for k, s in _SIGNAL_OF_KIND.items() if signal is None or s == signal]
-    red = or_(Event.kind != "card_changed", Event.data["after"].as_string() == Card.RED.value)
+    red = or_(
+        Event.kind != EventKind.CARD_CHANGED,
+        Event.data[CardChanged.key("after")].as_string() == Card.RED.value,
+    )
     events = charged_events(
         and_(Event.kind.in_(kinds), red, *([period.holds(Event.at)] if period else [])),
         Event.id,

@@ -15,7 +15,7 @@ from domain.stages import dispatch
 from domain.stages.common import conclude, happen, require_operator, require_stage, transition
 from domain.ticket import CallbackRecord, RatingRound, StageRating, TicketState
 from domain.timeline import HOTLINE, REQUESTER, SYSTEM, EventKind, Step, unit
-from domain.vocabulary import DISSATISFIED, ActorKind, Decision, RatingOption, Stage
+from domain.vocabulary import DEFAULTED_RATING, DISSATISFIED, ActorKind, Decision, RatingOption, Stage
 
 # Whether a dissatisfied *final* rating is called back too (workflows/patches.py CALLBACK_AFTER_FINAL_RATING):
 # asked only when it matters, because asking records the decision in the ticket's history.
@@ -29,7 +29,7 @@ def read_rating(raw: list[str]) -> StageRating:
     if len(raw) == 1 and raw[0] in valid:
         return StageRating(option=RatingOption(raw[0]))
     why = "no answer" if not raw else "several options" if len(raw) > 1 else "invalid option"
-    return StageRating(option=RatingOption.BASICALLY_SATISFIED, defaulted_because=why)
+    return StageRating(option=DEFAULTED_RATING, defaulted_because=why)
 
 
 def check_rate(state: TicketState, cmd: Rate, now: datetime) -> None:
