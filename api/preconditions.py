@@ -23,7 +23,7 @@ from api.ticket_access import Actionable
 from api.unit_tree import MEMBER_TIER, unit_scope
 from db.api_models import CredentialRow, KnowledgePointRow, UnitRow
 from db.models import TicketRow
-from domain.commands import KnowledgePoint, Registration
+from domain.commands import KnowledgePoint, Registration, phone_key
 from domain.matters import CONCLUDED_MATTER, prior_ticket_no
 
 
@@ -155,32 +155,53 @@ async def subunit(acting: Acting, data: dict[str, Any]) -> None:
 
 
 async def prior_matter(acting: Acting, data: dict[str, Any]) -> None:
-    """A18: the notice names a matter that exists and was lawfully concluded. The workflow cannot look
-    another ticket up, so the API checks it against the read model before the update: only for the unit
-    handling this ticket, so that no other caller can probe which ticket numbers exist."""
+    """A18: the notice names an earlier ticket of the same requester, concluded by law (「已依法办理完毕」);
+    whether it is the same matter with nothing new the hotline decides when it reviews the notice (filed
+    with 12345, 「在12345热线备案」). The workflow cannot look another ticket up, so the API checks the read
+    model before the update, for the unit handling this ticket only. Whatever is wrong with the number
+    cited — unknown, still open, another requester's — the unit hears the same answer, so it cannot probe
+    which tickets exist, how they ended or whose they are."""
     if acting.ticket.relation != Relation.HANDLER:
         raise not_your_action()
     async with acting.runtime.session_maker() as session:
-        prior_no = data.get("prior_ticket_no")
-        if prior_no is None:  # the registration's own "repeat of", as the workflow takes it
-            registration = (await _stored_state(session, acting.ticket_no)).get("registration")
-            prior_no = prior_ticket_no(Registration.model_validate(registration)) if registration else None
-        if prior_no is None:
+        this = (
+            await session.execute(
+                select(TicketRow.state, TicketRow.requester_phone, TicketRow.registered_at).where(
+                    TicketRow.ticket_no == acting.ticket_no
+                )
+            )
+        ).one_or_none()
+        registration = ((this.state if this else None) or {}).get("registration")
+        prior_no = data.get("prior_ticket_no") or (
+            prior_ticket_no(Registration.model_validate(registration)) if registration else None
+        )
+        if prior_no is None or this is None:
             return  # the workflow's verdict answers PRIOR_TICKET_REQUIRED
         if prior_no == acting.ticket_no:
             raise invalid("PRIOR_IS_THIS_TICKET", "name the earlier ticket, not this one", "A18")
-        outcome = (
-            await session.execute(select(TicketRow.outcome).where(TicketRow.ticket_no == prior_no))
+        prior = (
+            await session.execute(
+                select(TicketRow.outcome, TicketRow.requester_phone, TicketRow.registered_at).where(
+                    TicketRow.ticket_no == prior_no
+                )
+            )
         ).one_or_none()
-    if outcome is None:
-        raise invalid("UNKNOWN_PRIOR_TICKET", f"no ticket {prior_no}", "A18")
-    if outcome.outcome not in CONCLUDED_MATTER:
-        raise conflict(
-            "PRIOR_NOT_CONCLUDED",
-            f"ticket {prior_no} was not concluded ({outcome.outcome or 'still open'}): "
-            "only a matter handled to its end can be terminated",
+    if not _same_requesters_concluded_matter(this, prior):
+        raise invalid(
+            "PRIOR_TICKET_NOT_ELIGIBLE",
+            "name an earlier ticket of the same requester on this matter, concluded by law",
             "A18",
         )
+
+
+def _same_requesters_concluded_matter(this: Any, prior: Any) -> bool:
+    """A18: the earlier ticket was concluded (closed, answered, itself terminated), registered before this
+    one, by the same requester: a notice is served on the requester, so one without a number to match
+    (anonymous) is never the same requester."""
+    if prior is None or prior.outcome not in CONCLUDED_MATTER or prior.registered_at >= this.registered_at:
+        return False
+    mine, theirs = phone_key(this.requester_phone or ""), phone_key(prior.requester_phone or "")
+    return bool(mine) and mine == theirs
 
 
 async def _stored_state(session: AsyncSession, ticket_no: str) -> dict[str, Any]:

@@ -18,9 +18,10 @@ class Change:
     text: str
 
 
-# 1: the first version. 2 (2026-11-27): the changes below.
+# 1: the first version. 2 (2026-11-27) and 3 (2026-12-01): the changes below.
 VERDICTS_V2 = 2
-VERDICTS_LATEST = VERDICTS_V2
+VERDICTS_V3 = 3
+VERDICTS_LATEST = VERDICTS_V3
 
 A14_1_SUGGESTED_UNIT = Change(VERDICTS_V2, "A14.1", "a not-our-duty return names the unit it suggests")
 A14_2_NO_WINDOW = Change(VERDICTS_V2, "A14.2", "a registration-error return has no window, never overdue")
@@ -44,6 +45,11 @@ A24_REDO_NAMES_ITS_UNIT = Change(
     VERDICTS_V2, "A24", "a redo of a consultation answered on the spot names a unit"
 )
 A24_REDO_GOES_BACK = Change(VERDICTS_V2, "A24", "a redo goes back to the unit that handled the ticket")
+# A18 「在12345热线备案」: a unit's termination notice is filed with the hotline, which reviews it like a
+# closure; until then the ticket is not concluded (before: filed and concluded at once).
+A18_TERMINATION_REVIEWED = Change(
+    VERDICTS_V3, "A18", "a termination notice is an application the hotline reviews"
+)
 
 # Every named change, in the order written above (a test checks each names its rule).
 CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

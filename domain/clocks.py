@@ -76,9 +76,14 @@ CLOCKS: tuple[ClockSpec, ...] = (
         lambda rs, reg: rs.answer_limit(reg.category, reg.emergency),
         restarts_on_redo=True,
         met_by=frozenset(
-            {EventKind.CLOSURE_APPLIED, EventKind.FOUND_NOT_ACCEPTABLE, EventKind.TERMINATION_NOTICE_FILED}
+            {
+                EventKind.CLOSURE_APPLIED,
+                EventKind.FOUND_NOT_ACCEPTABLE,
+                EventKind.TERMINATION_NOTICE_FILED,
+                EventKind.TERMINATION_APPLIED,
+            }
         ),
-        reopened_by=frozenset({EventKind.CLOSURE_SENT_BACK}),
+        reopened_by=frozenset({EventKind.CLOSURE_SENT_BACK, EventKind.TERMINATION_REFUSED}),
     ),
     # A14.1: a return is applied for within 1 WD of receipt.
     ClockSpec(RETURN_WINDOW, "A14.1", lambda rs, reg: rs.return_window, carded=False, restarts_on_redo=True),

@@ -120,9 +120,16 @@ class ClosureRecord(BaseModel):
     applied_at: datetime
     closure: ApplyClosure | None = None
     not_acceptable: FindNotAcceptable | None = None
+    # A18 (verdicts 3): a termination notice filed with the hotline, reviewed like a closure.
+    termination: FileTerminationNotice | None = None
     decision: Decision = Decision.PENDING
     reason: str = ""
     decided_at: datetime | None = None
+
+
+def closure_id(state: TicketState) -> str:
+    """An application to end the ticket (closure, not acceptable, termination), numbered C1, C2, …"""
+    return f"C{len(state.closures) + 1}"
 
 
 class Contact(BaseModel):

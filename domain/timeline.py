@@ -53,7 +53,10 @@ class EventKind(StrEnum):
     NOT_ACCEPTABLE_CONFIRMED = "not_acceptable_confirmed"
     CLOSURE_APPROVED = "closure_approved"
     CLOSURE_SENT_BACK = "closure_sent_back"
-    TERMINATION_NOTICE_FILED = "termination_notice_filed"
+    TERMINATION_NOTICE_FILED = "termination_notice_filed"  # verdicts 1–2: filed and concluded at once
+    TERMINATION_APPLIED = "termination_applied"  # A18, verdicts 3: filed with 12345 for review
+    TERMINATION_CONFIRMED = "termination_confirmed"
+    TERMINATION_REFUSED = "termination_refused"
     # A24: rating, callback, redo
     RATING_REQUESTED = "rating_requested"
     RATED = "rated"

@@ -312,7 +312,8 @@ ACTIONS: tuple[Action, ...] = (
         OPERATOR,
         "Review a closure (operator)",
         "A20: approve (the requester is asked to rate, A24) or send back with a reason (the limit still "
-        "counts from the first receipt).",
+        "counts from the first receipt). The same review settles an A14.4 finding and an A18 termination "
+        "notice.",
         {"approve": False, "reason": "未答复维修时限"},
     ),
     Action(
@@ -322,9 +323,12 @@ ACTIONS: tuple[Action, ...] = (
         body_model(FileTerminationNotice, "TerminationNoticeBody"),
         UNIT,
         "File a termination notice (lead unit)",
-        "A18: a concluded matter raised again without new facts; the hotline will not accept it again. "
-        "The earlier ticket (`prior_ticket_no`, or the registration's `repeat_of`) must exist and have been "
-        "concluded (closed, answered on the spot or itself terminated).",
+        "A18: a matter concluded by law raised again with no new facts or reasons. The notice is filed with "
+        "12345 (「在12345热线备案」): the ticket goes to closure review, and the hotline confirms it "
+        "(terminated; the matter is not accepted again) or sends it back to be handled "
+        "(`POST /tickets/{no}/closure/review`). The earlier ticket (`prior_ticket_no`, or the registration's "
+        "`repeat_of`) is an earlier, concluded ticket of the same requester; whatever else it is, the answer "
+        "is the same 422 `PRIOR_TICKET_NOT_ELIGIBLE`.",
         {
             "notice_ref": "韶武城终字〔2026〕12号",
             "prior_ticket_no": "GD12345-20260910-0A1B2C3D",

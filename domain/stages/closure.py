@@ -14,6 +14,7 @@ from domain.changes import (
 )
 from domain.commands import ApplyClosure, ContactAttempt, FindNotAcceptable, Review
 from domain.errors import conflict, invalid
+from domain.matters import notice_prior_ticket_no
 from domain.stages.common import (
     HANDLING_STAGES,
     assignment_of,
@@ -25,7 +26,7 @@ from domain.stages.common import (
     require_stage,
     transition,
 )
-from domain.ticket import ClosureRecord, Contact, TicketState
+from domain.ticket import ClosureRecord, Contact, TicketState, closure_id
 from domain.timeline import HOTLINE, REQUESTER, EventKind, Step, unit
 from domain.vocabulary import (
     NEEDS_EXPLANATORY_MATERIAL,
@@ -161,14 +162,10 @@ def record_contact(state: TicketState, cmd: ContactAttempt, step: Step) -> None:
         )
 
 
-def _closure_id(state: TicketState) -> str:
-    return f"C{len(state.closures) + 1}"
-
-
 @transition
 def apply_closure(state: TicketState, cmd: ApplyClosure, step: Step) -> None:
     """A20: the answer goes to the hotline for review; the answer limit is met (the clock table)."""
-    state.closures.append(ClosureRecord(id=_closure_id(state), applied_at=step.now, closure=cmd))
+    state.closures.append(ClosureRecord(id=closure_id(state), applied_at=step.now, closure=cmd))
     state.stage = Stage.CLOSURE_REVIEW
     happen(
         state, step, EventKind.CLOSURE_APPLIED, cmd.actor, "A20", [HOTLINE], closure_id=state.closures[-1].id
@@ -178,7 +175,7 @@ def apply_closure(state: TicketState, cmd: ApplyClosure, step: Step) -> None:
 @transition
 def find_not_acceptable(state: TicketState, cmd: FindNotAcceptable, step: Step) -> None:
     """A14.4: the unit finds the request not acceptable (litigation, petition, …); the hotline reviews it."""
-    record = ClosureRecord(id=_closure_id(state), applied_at=step.now, not_acceptable=cmd)
+    record = ClosureRecord(id=closure_id(state), applied_at=step.now, not_acceptable=cmd)
     state.closures.append(record)
     state.stage = Stage.CLOSURE_REVIEW
     happen(
@@ -201,6 +198,9 @@ def review_closure(state: TicketState, cmd: Review, step: Step) -> None:
     assert record is not None
     record.decided_at, record.reason = step.now, cmd.reason
     lead = unit(state.lead_unit or "")
+    if record.termination is not None:
+        _review_termination(state, cmd, step, record)
+        return
     if not cmd.approve:
         # A20: sent back; the limit still counts from the first receipt (the clock table reopens it).
         record.decision = Decision.REFUSED
@@ -224,3 +224,41 @@ def review_closure(state: TicketState, cmd: Review, step: Step) -> None:
     state.outcome = Outcome.CLOSED
     happen(state, step, EventKind.CLOSURE_APPROVED, cmd.actor, "A20", [lead, REQUESTER])
     request_rating(state, step)
+
+
+def _review_termination(state: TicketState, cmd: Review, step: Step, record: ClosureRecord) -> None:
+    """A18: the hotline confirms the earlier matter was concluded by law and the requester brings nothing new
+    (the ticket ends as terminated, the requester told with the remedies the law gives), or sends it back
+    to be handled (the answer limit reopens, counting from the first receipt)."""
+    notice = record.termination
+    assert notice is not None
+    lead = unit(state.lead_unit or "")
+    prior = notice_prior_ticket_no(state.registration, notice)
+    if not cmd.approve:
+        record.decision = Decision.REFUSED
+        state.stage = Stage.HANDLING
+        happen(
+            state,
+            step,
+            EventKind.TERMINATION_REFUSED,
+            cmd.actor,
+            "A18",
+            [lead],
+            reason=cmd.reason,
+            prior_ticket_no=prior,
+        )
+        return
+    record.decision = Decision.APPROVED
+    state.termination = notice
+    state.outcome = Outcome.TERMINATED
+    happen(
+        state,
+        step,
+        EventKind.TERMINATION_CONFIRMED,
+        cmd.actor,
+        "A18",
+        [lead, REQUESTER],
+        notice_ref=notice.notice_ref,
+        prior_ticket_no=prior,
+    )
+    conclude(state, step)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from domain.changes import A21_PERMISSION_REFUSAL_SAYS_WHY
+from domain.changes import A18_TERMINATION_REVIEWED, A21_PERMISSION_REFUSAL_SAYS_WHY
 from domain.commands import ApplySupplement, FileTerminationNotice, ReviewSupplement, SubmitSupplement
 from domain.errors import conflict, invalid
 from domain.matters import notice_prior_ticket_no, prior_ticket_no, supplement_under_way
@@ -17,7 +17,7 @@ from domain.stages.common import (
     require_stage,
     transition,
 )
-from domain.ticket import Supplement, TicketState
+from domain.ticket import ClosureRecord, Supplement, TicketState, closure_id
 from domain.timeline import HOTLINE, REQUESTER, SYSTEM, EventKind, Step, unit
 from domain.vocabulary import Outcome, Stage, SupplementStatus
 
@@ -71,7 +71,25 @@ def check_review_supplement_content(state: TicketState, cmd: ReviewSupplement) -
 # -- transitions -------------------------------------------------------------------------------------------
 @transition
 def file_termination_notice(state: TicketState, cmd: FileTerminationNotice, step: Step) -> None:
-    """A18: the matter was concluded before and the requester raised it again with nothing new."""
+    """A18: the matter was concluded before and the requester raised it again with nothing new. The notice
+    is filed with 12345 (「在12345热线备案」), which reviews it like a closure (closure.review_closure)."""
+    if state.judged_by(A18_TERMINATION_REVIEWED):
+        record = ClosureRecord(id=closure_id(state), applied_at=step.now, termination=cmd)
+        state.closures.append(record)
+        state.stage = Stage.CLOSURE_REVIEW
+        happen(
+            state,
+            step,
+            EventKind.TERMINATION_APPLIED,
+            cmd.actor,
+            "A18",
+            [HOTLINE],
+            closure_id=record.id,
+            notice_ref=cmd.notice_ref,
+            prior_ticket_no=notice_prior_ticket_no(state.registration, cmd),
+        )
+        return
+    # Verdicts 1–2: filed and concluded at once, as those tickets' histories recorded it.
     state.termination = cmd
     state.outcome = Outcome.TERMINATED
     happen(

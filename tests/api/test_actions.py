@@ -10,9 +10,9 @@ from typing import Any
 from tests.api.conftest import RETURN, Api, at, closure_body
 
 
-async def concluded_ticket(api: Api) -> dict[str, Any]:
+async def concluded_ticket(api: Api, **registration: Any) -> dict[str, Any]:
     """A complaint handled, approved and rated satisfied by its requester (A20, A24)."""
-    created = await api.register(dispatch_to="WJ-URBAN")
+    created = await api.register(dispatch_to="WJ-URBAN", **registration)
     no = created["ticket_no"]
     await api.act(no, "sign-for", as_="urban")
     await api.act(no, "contacts", {"reached": True}, as_="urban")
@@ -86,35 +86,48 @@ async def test_a14_3_a_survey_starts_once(api: Api) -> None:
     assert (again.json()["code"], again.json()["rule"]) == ("SURVEY_ALREADY_STARTED", "A14.3")
 
 
-async def test_a18_a_termination_notice_concludes_the_matter(api: Api) -> None:
+async def test_a18_a_termination_notice_is_filed_with_12345_which_concludes_it(api: Api) -> None:
+    """A18 「在12345热线备案」: the unit's notice waits for the hotline's review, like a closure."""
     prior = (await concluded_ticket(api))["ticket_no"]
     no = (await api.register(dispatch_to="WJ-URBAN", repeat_of=prior))["ticket_no"]
     notice = {"notice_ref": "韶武城终字〔2026〕12号", "served_at": (await api.now()).isoformat()}
     t = await api.act(no, "termination", notice, as_="urban")
+    assert (t["stage"], t["outcome"]) == ("closure_review", None)
+    t = await api.act(no, "closure/review", {"approve": True})
     assert (t["stage"], t["outcome"]) == ("concluded", "terminated")
 
 
-async def test_a18_a_termination_notice_names_a_concluded_earlier_matter(api: Api) -> None:
-    """A18 "已依法办理完毕": the earlier ticket must exist, be another ticket, and have been concluded. A
-    ticket still being handled, or one never registered, cannot be terminated against; nothing changes."""
+async def test_a18_a_termination_notice_names_the_same_requester_s_concluded_matter(api: Api) -> None:
+    """A18 "已依法办理完毕": the earlier ticket must be another, earlier ticket of the same requester that was
+    concluded. Whatever is wrong with the number — never registered, still open, another requester's — the
+    unit hears the same answer, so it cannot probe which tickets exist or how they ended; nothing changes."""
     open_prior = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
+    someone_elses = (await concluded_ticket(api, requester={"name": "张三", "phone": "13900000001"}))[
+        "ticket_no"
+    ]
     no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
     served = (await api.now()).isoformat()
-    for prior, status, code in (
-        ("GD12345-20250101-00000000", 422, "UNKNOWN_PRIOR_TICKET"),
-        (no, 422, "PRIOR_IS_THIS_TICKET"),
-        (open_prior, 409, "PRIOR_NOT_CONCLUDED"),
-    ):
+    answers = []
+    for prior in ("GD12345-20250101-00000000", open_prior, someone_elses):
         notice = {"notice_ref": "韶武城终字〔2026〕13号", "prior_ticket_no": prior, "served_at": served}
         refused = await api.post(f"/tickets/{no}/termination", notice, as_="urban")
-        assert (refused.status_code, refused.json()["code"], refused.json()["rule"]) == (status, code, "A18")
+        assert (refused.status_code, refused.json()["code"], refused.json()["rule"]) == (
+            422,
+            "PRIOR_TICKET_NOT_ELIGIBLE",
+            "A18",
+        )
+        answers.append({k: v for k, v in refused.json().items() if k != "request_id"})
+    assert answers[0] == answers[1] == answers[2]
+    notice = {"notice_ref": "n", "prior_ticket_no": no, "served_at": served}
+    itself = await api.post(f"/tickets/{no}/termination", notice, as_="urban")
+    assert (itself.status_code, itself.json()["code"]) == (422, "PRIOR_IS_THIS_TICKET")
     repeat = (await api.register(dispatch_to="WJ-URBAN", repeat_of=open_prior))["ticket_no"]
     refused = await api.post(
         f"/tickets/{repeat}/termination",
         {"notice_ref": "韶武城终字〔2026〕14号", "served_at": served},
         as_="urban",
     )
-    assert (refused.status_code, refused.json()["code"]) == (409, "PRIOR_NOT_CONCLUDED")
+    assert (refused.status_code, refused.json()["code"]) == (422, "PRIOR_TICKET_NOT_ELIGIBLE")
     t = await api.ticket(no)
     assert (t["stage"], t["outcome"]) == ("dispatched", None)
 

@@ -2,7 +2,7 @@
 
     cd /work/main && .venv/bin/python -m tests.replay.record
 
-Runs three tickets from registration to archive on the time-skipping server with a real worker and a
+Runs each scenario's ticket from registration to archive on the time-skipping server with a real worker and a
 SQLite read model, then writes each workflow's history (and the coordination child's) as
 `tests/histories/<workflow id>.json`.
 
@@ -35,6 +35,7 @@ from domain.commands import (
     ApplyReturn,
     DecideRedo,
     Designation,
+    FileTerminationNotice,
     RaiseDispute,
     Rate,
     RecordCallback,
@@ -184,12 +185,34 @@ async def kept_lead_and_called_back_twice(hotline: Hotline, h: Handle) -> list[H
     return [child]
 
 
+async def termination_reviewed(hotline: Hotline, h: Handle) -> list[Handle]:
+    """A18 (verdicts 3): the lead files a termination notice with 12345; the hotline first sends it back (new
+    facts), then the unit files again and the hotline confirms it: terminated."""
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    notice = FileTerminationNotice(
+        actor=unit("U1"),
+        notice_ref="doc://termination/1",
+        prior_ticket_no="T-PRIOR-0001",
+        served_at=await hotline.now(),
+    )
+    s = await hotline.act(h, TicketWorkflow.file_termination_notice, notice)
+    assert s.stage == Stage.CLOSURE_REVIEW, s.stage
+    await hotline.act(
+        h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=False, reason="New facts")
+    )
+    await hotline.act(h, TicketWorkflow.file_termination_notice, notice)
+    s = await hotline.act(h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
+    assert s.stage == Stage.CONCLUDED and s.termination is not None, s.stage
+    return []
+
+
 # Ticket number -> scenario; the ticket's workflow id `ticket-<no>` names its history file.
 SCENARIOS: dict[str, Scenario] = {
     "REPLAY-RETURN": returned_and_redispatched,
     "REPLAY-EXTENSION-REDO": extended_and_redone,
     "REPLAY-COORDINATION": coordinated,
     "REPLAY-KEPT-LEAD-FINAL-CALLBACK": kept_lead_and_called_back_twice,
+    "REPLAY-TERMINATION-REVIEWED": termination_reviewed,
 }
 
 
@@ -256,12 +279,14 @@ async def record_scenario(ticket_no: str, scenario: Scenario, out: Path) -> list
         return written
 
 
-async def record(out: Path = HISTORIES) -> tuple[list[Path], list[str]]:
-    """Record every scenario; return the files written and the scenarios that failed."""
+async def record(out: Path = HISTORIES, only: list[str] | None = None) -> tuple[list[Path], list[str]]:
+    """Record every scenario (or only those named); return the files written and the scenarios that failed."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     failed: list[str] = []
     for ticket_no, scenario in SCENARIOS.items():
+        if only and ticket_no not in only:
+            continue
         try:
             written += await record_scenario(ticket_no, scenario, out)
         except Exception as exc:  # noqa: BLE001 - report every scenario, record the others
@@ -270,7 +295,9 @@ async def record(out: Path = HISTORIES) -> tuple[list[Path], list[str]]:
 
 
 def main() -> int:
-    written, failed = asyncio.run(record())
+    """`python -m tests.replay.record [TICKET-NO …]`: a new scenario is recorded alone, so the histories
+    already checked in stay as they were recorded."""
+    written, failed = asyncio.run(record(only=sys.argv[1:] or None))
     for path in written:
         print("wrote", path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
     for failure in failed:

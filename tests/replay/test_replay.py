@@ -20,7 +20,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from domain.changes import VERDICTS_V2
+from domain.changes import VERDICTS_V2, VERDICTS_V3
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
 from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
@@ -166,3 +166,11 @@ def test_a_v2_history_takes_the_old_branches_of_the_later_patches() -> None:
     )
     updates_seen = updates(old)
     assert updates_seen.count("rate") == 2 and updates_seen.count("record_callback") == 1
+
+
+def test_a_history_files_a_termination_with_12345_for_review() -> None:
+    """A18 (verdicts 3): a ticket opened under version 3 holds its marker; its notice went to the hotline's
+    review, was sent back, filed again and confirmed. The older histories replay judged by 1 or 2."""
+    [reviewed] = [h for h in ticket_histories() if VERDICT_PATCHES[VERDICTS_V3] in patches(h)]
+    seen = updates(reviewed)
+    assert seen.count("file_termination_notice") == 2 and seen.count("review_closure") == 2

@@ -11,7 +11,7 @@ import pytest
 
 from domain import clocks
 from domain.calendar import WorkingCalendar, load_seed
-from domain.changes import CHANGES, VERDICTS_LATEST
+from domain.changes import CHANGES, VERDICTS_LATEST, VERDICTS_V2
 from domain.clocks import ClockSpec
 from domain.commands import (
     Actor,
@@ -282,18 +282,40 @@ def test_a24_no_answer_in_the_window_reads_basically_satisfied_stamped_at_its_en
 
 
 # -- ending (A18, A21) ---------------------------------------------------------------------------------------
-def test_a18_a_termination_meets_the_limit_and_concludes() -> None:
+NOTICE = FileTerminationNotice(
+    actor=U1,
+    notice_ref="韶武城管〔2026〕1号",
+    prior_ticket_no="GD12345-20260101-0000BBBB",
+    served_at=RECEIVED,
+)
+
+
+def test_a18_a_termination_notice_is_filed_with_12345_for_review() -> None:
     state = handling()
-    notice = FileTerminationNotice(
-        actor=U1,
-        notice_ref="韶武城管〔2026〕1号",
-        prior_ticket_no="GD12345-20260101-0000BBBB",
-        served_at=RECEIVED,
-    )
-    ending.check_termination(state, notice)
-    events = ending.file_termination_notice(state, notice, step())
-    assert kinds(events) == [EventKind.TERMINATION_NOTICE_FILED, EventKind.CONCLUDED]
+    ending.check_termination(state, NOTICE)
+    events = ending.file_termination_notice(state, NOTICE, step())
+    assert kinds(events) == [EventKind.TERMINATION_APPLIED] and events[0].notify == ["hotline"]
     assert events[0].data["prior_ticket_no"] == "GD12345-20260101-0000BBBB"
+    assert state.stage == Stage.CLOSURE_REVIEW and state.outcome is None and state.termination is None
+    assert state.clocks[ANSWER].met_at is not None
+    events = closure.review_closure(state, Review(actor=OPERATOR, approve=True), step())
+    assert kinds(events) == [EventKind.TERMINATION_CONFIRMED, EventKind.CONCLUDED]
+    assert state.outcome == Outcome.TERMINATED and state.termination == NOTICE
+
+
+def test_a18_a_termination_refused_reopens_the_answer_limit() -> None:
+    state = handling()
+    ending.file_termination_notice(state, NOTICE, step())
+    events = closure.review_closure(state, Review(actor=OPERATOR, approve=False, reason="有新理由"), step())
+    assert kinds(events) == [EventKind.TERMINATION_REFUSED]
+    assert state.stage == Stage.HANDLING and state.clocks[ANSWER].met_at is None and state.termination is None
+
+
+def test_a18_a_ticket_opened_under_verdicts_2_concludes_on_the_notice_as_recorded() -> None:
+    state = handling()
+    state.verdicts = VERDICTS_V2
+    events = ending.file_termination_notice(state, NOTICE, step())
+    assert kinds(events) == [EventKind.TERMINATION_NOTICE_FILED, EventKind.CONCLUDED]
     assert state.outcome == Outcome.TERMINATED and state.clocks[ANSWER].met_at is not None
 
 

@@ -65,20 +65,28 @@ async def test_a18_termination_notice_needs_a_prior_ticket(hotline: Hotline) -> 
     assert (await hotline.state(h)).stage == Stage.HANDLING
 
 
-async def test_a18_termination_notice_concludes_and_screens_out_the_matter(hotline: Hotline) -> None:
-    """A18: the unit files the written notice with 12345 -> terminated and concluded; afterwards 12345 no
-    longer accepts the matter (A10.6/A18); A21: a terminated ticket takes no supplementary answer."""
+async def test_a18_termination_notice_is_filed_with_12345_reviewed_then_screens_out_the_matter(
+    hotline: Hotline,
+) -> None:
+    """A18 「在12345热线备案」: the unit files the written notice with 12345, which reviews it like a closure
+    (the answer limit is met meanwhile); approved -> terminated and concluded, the requester told; afterwards
+    12345 no longer accepts the matter (A10.6/A18); A21: a terminated ticket takes no supplementary answer."""
     h = await register(hotline, Category.COMPLAINT)
     await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=U1))
     served = await hotline.now()
     s = await hotline.act(h, TicketWorkflow.file_termination_notice, notice(served))
+    assert (s.stage, s.outcome, s.termination) == (Stage.CLOSURE_REVIEW, None, None)
+    assert s.clocks["answer"].met_at is not None
+    [applied] = events(s, "termination_applied")
+    assert (applied.rule, applied.notify, applied.data["prior_ticket_no"]) == ("A18", ["hotline"], PRIOR)
+    assert not events(s, "termination_notice_filed")
+
+    s = await hotline.act(h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
     assert (s.stage, s.outcome) == (Stage.CONCLUDED, Outcome.TERMINATED)
     assert s.termination is not None and s.termination.notice_ref == "doc://termination/17"
-    assert s.clocks["answer"].met_at is not None
-    filed = events(s, "termination_notice_filed")
-    assert len(filed) == 1 and filed[0].rule == "A18"
-    assert set(filed[0].notify) == {"hotline", "requester"} and filed[0].data["prior_ticket_no"] == PRIOR
-    assert [e.kind for e in s.timeline][-2:] == ["termination_notice_filed", "concluded"]
+    [confirmed] = events(s, "termination_confirmed")
+    assert set(confirmed.notify) == {"unit:U1", "requester"} and confirmed.data["prior_ticket_no"] == PRIOR
+    assert [e.kind for e in s.timeline][-2:] == ["termination_confirmed", "concluded"]
 
     register_row = await projected(hotline, TerminatedMatterRow, s.ticket_no)
     assert (register_row.prior_ticket_no, register_row.notice_ref) == (PRIOR, "doc://termination/17")
@@ -92,13 +100,39 @@ async def test_a18_termination_notice_concludes_and_screens_out_the_matter(hotli
     assert verdict(err) == ("NOT_CLOSED", "A21")
 
 
+async def test_a18_a_termination_the_hotline_refuses_goes_back_to_be_handled(hotline: Hotline) -> None:
+    """A18: the hotline finds new facts or another matter: the unit handles the ticket, its answer limit
+    reopened and still counting from the first receipt; nothing is filed in the terminated register."""
+    h = await register(hotline, Category.COMPLAINT)
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=U1))
+    first = (await hotline.state(h)).clocks["answer"].due_at
+    await hotline.act(h, TicketWorkflow.file_termination_notice, notice(await hotline.now()))
+    unreasoned = await hotline.refused(
+        h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=False)
+    )
+    assert verdict(unreasoned) == ("REASON_REQUIRED", "A20")
+    s = await hotline.act(
+        h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=False, reason="诉求人提出了新的理由")
+    )
+    assert (s.stage, s.outcome, s.termination) == (Stage.HANDLING, None, None)
+    assert s.clocks["answer"].met_at is None and s.clocks["answer"].due_at == first
+    [refused] = events(s, "termination_refused")
+    assert (refused.rule, refused.notify) == ("A18", ["unit:U1"])
+    row = await projected(hotline, TicketRow, s.ticket_no, until=lambda r: r.revision >= s.revision)
+    assert (row.stage, row.outcome) == (Stage.HANDLING.value, None)
+    async with hotline.session_maker() as session:
+        assert await session.get(TerminatedMatterRow, s.ticket_no) is None
+
+
 async def test_a18_registration_naming_the_earlier_ticket_is_enough(hotline: Hotline) -> None:
     """A18/A10.6: the operator registered it as a repeat of an earlier ticket; the notice needs no more."""
     h = await register(hotline, Category.COMPLAINT, repeat_of=PRIOR)
     await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=U1))
     s = await hotline.act(h, TicketWorkflow.file_termination_notice, notice(await hotline.now(), None))
+    assert events(s, "termination_applied")[0].data["prior_ticket_no"] == PRIOR
+    s = await hotline.act(h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
     assert s.outcome == Outcome.TERMINATED
-    assert events(s, "termination_notice_filed")[0].data["prior_ticket_no"] == PRIOR
+    assert events(s, "termination_confirmed")[0].data["prior_ticket_no"] == PRIOR
 
 
 # -- A21 supplementary answers ------------------------------------------------------------------------------
