@@ -23,11 +23,13 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from api.auth import caller_for_token
 from api.registration import register
 from api.routes.tickets import RegistrationBody
 from api.runtime import Runtime
+from db.api_models import RequesterAccessRow
 from domain.rulesets import CITY, RuleSet, hours
 from operations.demo import OPERATOR, unit_staff
 
@@ -63,6 +65,7 @@ class Step:
 @dataclass(frozen=True)
 class DemoTicket:
     no: str
+    shows: str  # what the ticket is there to show, printed by `make run`
     registration: dict[str, Any]
     steps: tuple[Step, ...] = ()
 
@@ -83,6 +86,7 @@ WJ_CLERK = unit_staff("WJ")
 DEMO_TICKETS: tuple[DemoTicket, ...] = (
     DemoTicket(
         HANDLING_NO,
+        "办理中 handling (武江区, 供电局协办)",
         {
             "channel": "phone",
             "category": "complaint",
@@ -98,6 +102,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
     ),
     DemoTicket(
         DISPATCHED_NO,
+        "待签收 dispatched (自来水公司)",
         {
             "channel": "wechat_mini_program",
             "category": "help",
@@ -111,6 +116,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
     ),
     DemoTicket(
         YELLOW_NO,
+        "黄牌 yellow card a minute in (demo rule set)",
         {
             "channel": "phone",
             "category": "complaint",
@@ -125,6 +131,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
     ),
     DemoTicket(
         ANSWERED_NO,
+        "直接答复 answered at once, awaiting rating",
         {
             "channel": "phone",
             "category": "consultation",
@@ -145,6 +152,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
     ),
     DemoTicket(
         CONCLUDED_NO,
+        "已办结 concluded, rated very satisfied",
         {
             "channel": "web",
             "category": "help",
@@ -170,6 +178,7 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
     ),
     DemoTicket(
         NOT_ACCEPTED_NO,
+        "不予受理 not accepted (A10.3)",
         {
             "channel": "web",
             "category": "consultation",
@@ -219,9 +228,18 @@ async def seed_demo_tickets(
     if loaded.status_code != 409:  # loaded before, by an earlier run
         _ok(loaded, "demo rule set")
     caller = await caller_for_token(runtime.session_maker, tokens[OPERATOR])
+    # Registered before (by an earlier run): its requester's access row is there, worker or not.
+    async with runtime.session_maker() as session:
+        registered = set(
+            await session.scalars(
+                select(RequesterAccessRow.ticket_no).where(
+                    RequesterAccessRow.ticket_no.in_([t.no for t in DEMO_TICKETS])
+                )
+            )
+        )
     secrets: dict[str, dict[str, str]] = {}
     for ticket in DEMO_TICKETS:
-        if (await http.get(f"/tickets/{ticket.no}", headers=operator)).status_code == 200:
+        if ticket.no in registered:
             continue
         body = RegistrationBody.model_validate(ticket.registration)
         now = await runtime.clock()
