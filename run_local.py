@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from config import get_settings
+from config import Settings, get_settings
 from workflows.search_attributes import cli_flags
 
 ROOT = Path(__file__).resolve().parent
@@ -85,80 +85,136 @@ async def _prepare_database() -> list[str]:
     return await seed_demo(settings.database_url, Path(settings.data_dir))
 
 
-def main() -> None:
+async def _seed_demo_tickets() -> list[str]:
+    """The demo's tickets, through the app in this process (the worker must be running): once."""
+    import httpx
+
+    from api.app import create_app
+    from operations.demo import demo_tokens
+    from operations.demo_tickets import DEMO_TICKETS, DemoSeedError, keep_requester_secrets, seed_demo_tickets
+
+    settings = get_settings()
+    tokens = demo_tokens(Path(settings.data_dir))
+    if not tokens:
+        return []
+    app = create_app(settings)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo") as http,
+        ):
+            created = await seed_demo_tickets(app, http, tokens)
+    except DemoSeedError as err:  # the service runs on; the demo is only a start
+        return [f"(the demo tickets could not all be seeded: {err})"]
+    kept = keep_requester_secrets(Path(settings.data_dir), created)
+    return [
+        f"{t.no}  {t.shows}  (access secret {kept[t.no]['access_secret']})"
+        for t in DEMO_TICKETS
+        if t.no in kept
+    ]
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """The last started first: the API, then the worker, then Temporal. SIGTERM, which each takes as a
+    graceful stop once running, and which ends one still starting quietly (SIGINT there is a traceback)."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops `make run` as Ctrl-C does
+
+
+def main() -> int:
     settings = get_settings()
     data = ROOT / settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen[bytes]] = []
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _run(settings, data, children)
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as err:  # a child that would not start: said in err
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop(children)
+        print(err, file=sys.stderr)
+        return 1
+    # Ctrl-C again while stopping would interrupt the stop itself: each child has a deadline instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _stop(children)
+    print("\nstopped; data kept in", data, flush=True)
+    return 0
+
+
+def _child(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # A session of its own: Ctrl-C reaches `make run` only, which stops the children in order.
+    return subprocess.Popen(
+        args,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
+    )
+
+
+def _run(settings: Settings, data: Path, children: list[subprocess.Popen[bytes]]) -> None:
     host, port = settings.temporal_address.rsplit(":", 1)
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
-    children: list[subprocess.Popen[bytes]] = []
-
-    def stop(*_: object) -> None:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in reversed(children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        print("\nstopped; data kept in", data)
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        temporal = _start_temporal(data, host, int(port), settings.temporal_ui_port, data / "temporal.log")
-        children.append(temporal)
-        _wait_for_port(host, int(port), 60, temporal)
-        credentials = asyncio.run(_prepare_database())
-        worker = subprocess.Popen(
-            [sys.executable, str(ROOT / "worker.py")],
-            env=env,
-            cwd=ROOT,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
-        )
-        children.append(worker)
-        api = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:create_app",
-                "--factory",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
-        )
-        children.append(api)
-        _wait_for_port(settings.api_host, settings.api_port, 60, api)
-    except BaseException:
-        stop()
-        raise
+    temporal = _start_temporal(data, host, int(port), settings.temporal_ui_port, data / "temporal.log")
+    children.append(temporal)
+    _wait_for_port(host, int(port), 60, temporal)
+    credentials = asyncio.run(_prepare_database())
+    children.append(_child([sys.executable, str(ROOT / "worker.py")], env))
+    api = _child(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            settings.api_host,
+            "--port",
+            str(settings.api_port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
+    children.append(api)
+    _wait_for_port(settings.api_host, settings.api_port, 60, api)
+    # Last: its Temporal client starts threads in this process, and no child may be forked after that
+    # with a preexec_fn.
+    tickets = asyncio.run(_seed_demo_tickets())
     print(f"""
 12345 hotline service is running (Ctrl-C stops it; data stays in {data}):
   API docs      http://{settings.api_host}:{settings.api_port}/docs
+  Rules         http://{settings.api_host}:{settings.api_port}/reference
   Temporal UI   http://{host}:{settings.temporal_ui_port}   (filter e.g. HotlineStage="handling")
   Temporal      {settings.temporal_address}  task queue {settings.task_queue}
-  Database      {settings.database_url}
-Demo credentials (Authorization: Bearer <token>):""")
+  Database      {settings.database_url}""")
+    if tickets:
+        print("Demo tickets (requesters follow them at /public/tickets/{no} with X-Access-Secret):")
+        for line in tickets:
+            print("  " + line)
+    print("Demo credentials (Authorization: Bearer <token>):")
     for line in credentials:
         print("  " + line)
     sys.stdout.flush()
     while True:
         for child in children:
             if child.poll() is not None:
-                print(f"{child.args[0]} exited with {child.returncode}; stopping")
-                stop()
+                raise SystemExit(f"{child.args[0]} exited with {child.returncode}; stopping")
         time.sleep(1)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import errors
+from api import docs_pages, errors
 from api.errors import ApiError
 from api.routes import api_router, reports
 from api.runtime import Clock, Runtime, wall_clock
@@ -30,7 +30,11 @@ log = logging.getLogger("hotline.api")
 
 DESCRIPTION = """
 The 12345 hotline's ticket service (韶关市12345政务服务便民热线). Every ticket is a durable workflow that
-enforces the rules in `rules/RULES.md`; rule ids (A14.1, A17 …) appear in descriptions and in error bodies.
+enforces the regulation; rule ids (A14.1, A17 …) appear in descriptions and in error bodies.
+
+**Reference** (served by this API, readable offline): [the rules with their ids](/reference/rules.md),
+[the regulation's text, 《韶关市12345政务服务便民热线管理细则》](/reference/shaoguan-12345-rules.zh.txt),
+[why a request is not accepted, and every error code](/reference/errors.md).
 
 **Who calls what**
 - *Hotline office (operators)*: register, dispatch, review returns, extensions, closures and supplementary
@@ -47,7 +51,7 @@ enforces the rules in `rules/RULES.md`; rule ids (A14.1, A17 …) appear in desc
 
 **Retries**: send an `Idempotency-Key` header on every POST; a retry has exactly one effect.
 
-**Errors**: always `{"code", "message", "rule"?}`. 404 means "no such ticket *for you*" (never 403 for a
+**Errors**: always `{"code", "message", "rule"?}` ([every code](/reference/errors.md)). 404 means "no such ticket *for you*" (never 403 for a
 ticket). 409: the ticket's stage does not allow it now. 422: invalid input. 503: retry later.
 """
 
@@ -89,8 +93,16 @@ def create_app(
             if engine is not None:
                 await engine.dispose()
 
-    app = FastAPI(title="12345 hotline tickets", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="12345 hotline tickets",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served by docs_pages, from files of our own: no CDN
+        redoc_url=None,
+    )
     errors.install(app)
+    docs_pages.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)
     return app

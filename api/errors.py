@@ -70,7 +70,7 @@ class ErrorBody(BaseModel):
     )
     message: str = Field(examples=["no such ticket for this caller"])
     rule: str | None = Field(
-        None, description="The rule that decided it (rules/RULES.md), e.g. `A17`.", examples=["A17"]
+        None, description="The rule that decided it (/reference/rules.md), e.g. `A17`.", examples=["A17"]
     )
     errors: list[FieldError] | None = Field(None, description="Field errors, for code `INVALID_INPUT`.")
 

@@ -72,8 +72,16 @@ def requester_secrets(server_secret: str, ticket_no: str, nonce: str) -> tuple[s
 
 
 async def register(
-    runtime: Runtime, caller: Caller, body: BaseModel, key: str | None, now: datetime
+    runtime: Runtime,
+    caller: Caller,
+    body: BaseModel,
+    key: str | None,
+    now: datetime,
+    *,
+    number: str | None = None,
 ) -> Registered:
+    """`number`: a ticket number chosen in advance (the demo's, which the API's examples name); the API
+    always draws one."""
     fields: dict[str, Any] = dict(body)
     if caller.role == Role.INTEGRATOR and (fields.get("dispatch_to") or fields.get("co_units")):
         # A12: the hotline office classifies and dispatches; other systems only register.
@@ -95,7 +103,11 @@ async def register(
     for _ in range(_NUMBER_ATTEMPTS):
         registration = Registration.model_validate(
             fields
-            | {"ticket_no": new_ticket_no(now), "received_at": received_at, "registered_by": caller.actor}
+            | {
+                "ticket_no": number or new_ticket_no(now),
+                "received_at": received_at,
+                "registered_by": caller.actor,
+            }
         )
         nonce = secrets.token_urlsafe(16)
         try:

@@ -1,4 +1,8 @@
-"""`make run`'s demo hotline: units in three tiers (A4–A6), a few knowledge points (A28) and credentials.
+"""`make run`'s demo hotline, in Shaoguan's own names: units in three tiers (A4–A6), knowledge points (A28)
+and credentials. Its tickets are seeded once the worker runs (operations/demo_tickets.py).
+
+The ids are the ones the API's OpenAPI examples name (tests/api/test_openapi_examples.py runs every example
+against this demo), so "Try it out" in /docs works on a fresh `make run`.
 
 Tokens are stored only as digests; the demo keeps its own plain copies in data/demo-credentials.json
 (mode 0600, never committed) so a second `make run` can print them again.
@@ -18,39 +22,75 @@ from db.seed import seed_reference_data
 from db.session import make_engine, make_session_maker
 from operations.credentials import UnitKind, create_unit, issue_credential
 
-# (id, name, tier, kind, parent)
+# (id, name, tier, kind, parent). A4–A6: tier 1 the city, tier 2 the member units the hotline dispatches
+# to (a district government, city departments, public utilities, a sub-centre), tier 3 the bureaux and
+# towns a district forwards its tickets to.
 DEMO_UNITS: list[tuple[str, str, int, UnitKind, str | None]] = [
-    ("SG-CITY", "韶关市人民政府 (city level)", 1, "other", None),
-    ("ZJ-GOV", "浈江区人民政府", 2, "county", "SG-CITY"),
-    ("SG-HOUSING", "韶关市住房和城乡建设管理局", 2, "department", "SG-CITY"),
-    ("SG-WATER", "韶关市供水有限公司", 2, "utility", "SG-CITY"),
-    ("SC-12328", "交通运输服务监督分中心", 2, "sub_centre", "SG-CITY"),
-    ("ZJ-FENGCAI", "浈江区风采街道办事处", 3, "town", "ZJ-GOV"),
-    ("ZJ-DONGHE", "浈江区东河街道办事处", 3, "town", "ZJ-GOV"),
+    ("SG-CITY", "韶关市人民政府", 1, "other", None),
+    ("WJ", "韶关市武江区人民政府", 2, "county", "SG-CITY"),
+    ("SG-HRSS", "韶关市人力资源和社会保障局", 2, "department", "SG-CITY"),
+    ("SG-POWER", "广东电网有限责任公司韶关供电局", 2, "utility", "SG-CITY"),
+    ("SG-WATER", "韶关市自来水有限公司", 2, "utility", "SG-CITY"),
+    ("SG-12328", "韶关市12328交通运输服务监督电话分中心", 2, "sub_centre", "SG-CITY"),
+    ("WJ-URBAN", "武江区城市管理和综合执法局", 3, "department", "WJ"),
+    ("WJ-HOUSING", "武江区住房和城乡建设局", 3, "department", "WJ"),
+    ("WJ-XILIAN", "武江区西联镇人民政府", 3, "town", "WJ"),
+    ("WJ-LONGGUI", "武江区龙归镇人民政府", 3, "town", "WJ"),
 ]
+UNIT_NAMES = {unit_id: name for unit_id, name, *_ in DEMO_UNITS}
 
+# (id, unit, title, body). `kp-3f9a0c1b2d4e` is the id the API's examples name.
 DEMO_KNOWLEDGE = [
     (
-        "KP-WATER-OUTAGE",
-        "SG-WATER",
-        "Planned water outages",
-        "Outages are announced 24 hours ahead on the app.",
+        "kp-3f9a0c1b2d4e",
+        "SG-HRSS",
+        "社保卡补办",
+        "携带身份证到任一社保网点办理，当场制卡；也可通过“粤省事”小程序申请邮寄。",
     ),
     (
-        "KP-HOUSING-FUND",
-        "SG-HOUSING",
-        "Housing fund withdrawal",
-        "Withdrawals are handled at any service hall.",
+        "kp-5d21c7a09e3f",
+        "SG-WATER",
+        "计划停水公告",
+        "计划停水提前 24 小时在“韶关自来水”公众号和小区公告栏公布；抢修停水以现场公告为准。",
     ),
-    ("KP-ZJ-HOURS", "ZJ-GOV", "District service hall hours", "Mon–Fri 08:30–12:00, 14:30–17:30."),
+    (
+        "kp-8a4be61f02c9",
+        "WJ",
+        "武江区政务服务中心办公时间",
+        "周一至周五 上午 8:30–12:00，下午 14:30–17:30（法定节假日除外）。",
+    ),
+    (
+        "kp-b7e0934d1a58",
+        "WJ-URBAN",
+        "城市道路照明报修",
+        "路灯不亮可拨打 12345 或向所在街道反映，城管部门一般在 48 小时内修复。",
+    ),
 ]
+
+OPERATOR = "operator (confidential clearance)"
+INTEGRATOR = "integrator (110/119/120/122 linkage)"
+
+
+def unit_staff(unit_id: str) -> str:
+    """The key of a unit clerk's token in the demo's credentials."""
+    return f"unit staff of {unit_id}"
+
+
+def credentials_file(data_dir: Path) -> Path:
+    return data_dir / "demo-credentials.json"
+
+
+def demo_tokens(data_dir: Path) -> dict[str, str]:
+    """The demo's plain tokens by who holds them ({} if the units were there before the demo)."""
+    store = credentials_file(data_dir)
+    return dict(json.loads(store.read_text())) if store.exists() else {}
 
 
 async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
     """Idempotent: seeds once, then only reads back the saved demo credentials."""
     engine = make_engine(database_url)
     maker = make_session_maker(engine)
-    store = data_dir / "demo-credentials.json"
+    store = credentials_file(data_dir)
     try:
         await seed_reference_data(maker)
         async with maker() as session:
@@ -65,16 +105,16 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
                         KnowledgePointRow(id=kp_id, unit_id=unit_id, title=title, body=body, uploaded_at=now)
                     )
             issued = {
-                "operator (confidential clearance)": await issue_credential(
-                    maker, role="operator", name="Hotline operator", confidential_clearance=True
+                OPERATOR: await issue_credential(
+                    maker, role="operator", name="12345热线话务员", confidential_clearance=True
                 ),
-                "integrator (110/119/120/122 linkage)": await issue_credential(
-                    maker, role="integrator", name="Emergency linkage gateway"
-                ),
+                INTEGRATOR: await issue_credential(maker, role="integrator", name="110联动平台接口"),
             }
-            for unit_id, *_ in DEMO_UNITS[1:]:
-                issued[f"unit staff of {unit_id}"] = await issue_credential(
-                    maker, role="unit_staff", name=f"clerk of {unit_id}", unit_id=unit_id
+            for unit_id, name, tier, *_ in DEMO_UNITS:
+                if tier == 1:
+                    continue
+                issued[unit_staff(unit_id)] = await issue_credential(
+                    maker, role="unit_staff", name=f"{name}工单员", unit_id=unit_id
                 )
             store.write_text(
                 json.dumps({k: v.token for k, v in issued.items()}, ensure_ascii=False, indent=1)
@@ -84,4 +124,11 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
         await engine.dispose()
     if not store.exists():
         return ["(units existed before; issue credentials with `python -m operations issue-credential ...`)"]
-    return [f"{who:40s} {token}" for who, token in json.loads(store.read_text()).items()]
+    return [credential_line(who, token) for who, token in demo_tokens(data_dir).items()]
+
+
+def credential_line(who: str, token: str) -> str:
+    """`<who> <unit name> <token>`: the token last, so a script takes the line's last word."""
+    unit_id = who.removeprefix(unit_staff(""))
+    label = f"{who} {UNIT_NAMES[unit_id]}" if unit_id in UNIT_NAMES else who
+    return f"{label:44s} {token}"

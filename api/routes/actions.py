@@ -98,7 +98,7 @@ SupplementReviewBody = body_model(ReviewSupplement, "SupplementReviewBody", drop
 SIGN_OFF = {"name": "王强", "title": "副局长"}
 CLOSURE_EXAMPLE = {
     "answers": [
-        {"point": "修复解放路路灯", "answer": "已于 11 月 27 日更换灯具，恢复照明。"},
+        {"point": "修复新华南路路灯", "answer": "已于 11 月 27 日更换灯具，恢复照明。"},
         {"point": "说明维修时限", "answer": "今后同类故障 48 小时内修复。"},
     ],
     "handled_at": "2026-11-27T16:00:00+08:00",
@@ -116,7 +116,7 @@ ACTIONS: tuple[Action, ...] = (
         OPERATOR,
         "Dispatch to a lead unit (operator)",
         "A12/A14: sends a registered ticket to its lead unit and co-units; the unit's limits count from now.",
-        {"lead_unit": "WJ-URBAN", "co_units": ["WJ-POWER"], "note": "路灯属城管局职责"},
+        {"lead_unit": "WJ", "co_units": ["SG-POWER"], "note": "路灯属武江区管养，供电局配合"},
         units=lambda d: d["co_units"],
         lead=lambda d: d["lead_unit"],
     ),
@@ -160,7 +160,7 @@ ACTIONS: tuple[Action, ...] = (
         "Forward to a sub-unit (lead unit)",
         "A6: a tier-2 lead forwards the ticket to one of its own sub-units, which then acts for it; the "
         "lead stays responsible. A unit that is not below yours is refused (422 `NOT_A_SUBUNIT`).",
-        {"sub_unit": "WJ-URBAN-XH", "note": "请新华街道办理"},
+        {"sub_unit": "WJ-URBAN", "note": "请区城管执法局办理"},
         prepare=subunit,
     ),
     Action(
@@ -194,9 +194,9 @@ ACTIONS: tuple[Action, ...] = (
         "or basis (A16.2), or after an extension (A16.7), it is refused at once.",
         {
             "kind": "not_our_duty",
-            "reason": "路灯维护不属本局职责",
+            "reason": "该路段路灯线路由供电局维护",
             "basis": "《韶关市城市照明管理办法》第五条",
-            "suggested_unit": "WJ-POWER",
+            "suggested_unit": "SG-POWER",
             "signed_off_by": SIGN_OFF,
         },
         lead=lambda d: d.get("suggested_unit"),  # A6: the unit it should go to, a member unit
@@ -229,7 +229,7 @@ ACTIONS: tuple[Action, ...] = (
         "Review a return (operator)",
         "A14.1/A16: approve (the ticket is re-dispatched and its limits restart) or refuse on an A16 "
         "ground with reasons (the unit keeps it; limits still count from the first receipt).",
-        {"approve": True, "redispatch_to": "WJ-POWER", "reason": "属供电公司维护范围"},
+        {"approve": True, "redispatch_to": "SG-POWER", "reason": "属供电局维护范围"},
         item="return_id",
         lead=lambda d: d.get("redispatch_to"),
         prepare=review_of_return,
@@ -243,7 +243,7 @@ ACTIONS: tuple[Action, ...] = (
         "Raise a dispute (operator, lead unit)",
         "A14.5: several units, contested jurisdiction or law: a coordination designates the lead "
         "(`POST /coordinations/{no}/{n}/designate`).",
-        {"kind": "contested_jurisdiction", "units": ["WJ-URBAN", "WJ-POWER"], "reason": "双方均称不属本单位"},
+        {"kind": "contested_jurisdiction", "units": ["WJ", "SG-POWER"], "reason": "双方均称不属本单位"},
         units=lambda d: d["units"],
     ),
     Action(
@@ -358,7 +358,7 @@ ACTIONS: tuple[Action, ...] = (
         {
             "meeting": "2026年第12次热线会商会议纪要",
             "held_on": "2026-11-20",
-            "decision": "由武江区城管局牵头，12月底前完成整改",
+            "decision": "由武江区人民政府牵头，12月底前完成整改",
         },
     ),
     Action(
@@ -381,7 +381,7 @@ ACTIONS: tuple[Action, ...] = (
         UNIT,
         "Apply for a supplementary answer (lead unit)",
         "A21: new progress after closure.",
-        {"reason": "路灯改造工程已立项"},
+        {"reason": "新华南路路灯改造工程已立项"},
     ),
     Action(
         "review_supplement_permission",
@@ -402,7 +402,7 @@ ACTIONS: tuple[Action, ...] = (
         UNIT,
         "Write the supplementary answer (lead unit)",
         "A21: reviewed by the hotline before it is published.",
-        {"content": "解放路路灯改造工程将于 12 月完工。"},
+        {"content": "新华南路路灯改造工程将于 12 月完工。"},
         item="supplement_id",
     ),
     Action(

@@ -20,9 +20,9 @@ DesignationBody = body_model(
     Designation,
     "DesignationBody",
     example={
-        "lead_unit": "WJ-URBAN",
-        "co_units": ["WJ-POWER"],
-        "note": "协调会议定：城管局牵头，供电公司配合",
+        "lead_unit": "WJ",
+        "co_units": ["SG-POWER"],
+        "note": "协调会议定：武江区牵头，供电局配合",
     },
 )
 
@@ -42,7 +42,7 @@ DesignationBody = body_model(
 )
 async def designate(
     no: TicketNoDep,
-    n: Annotated[int, Path(ge=1, le=100, description="Which coordination, from 1.")],
+    n: Annotated[int, Path(ge=1, le=100, description="Which coordination, from 1.", examples=[1])],
     body: DesignationBody,  # type: ignore[valid-type]
     caller: OperatorDep,
     runtime: RuntimeDep,

@@ -58,6 +58,7 @@ class KnowledgePointIn(BaseModel):
     unit_id: str | None = Field(
         None,
         pattern=UNIT_ID_PATTERN,
+        examples=["SG-HRSS"],
         description="Operators name the unit; unit staff upload for their own unit only (A29).",
     )
     kind: PointKind = Field(
@@ -88,15 +89,20 @@ class KnowledgePointOut(BaseModel):
 class KnowledgeCorrection(BaseModel):
     model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
 
-    title: Words = Field(min_length=1, max_length=200)
-    body: Words = Field(min_length=1, max_length=20_000)
+    title: Words = Field(min_length=1, max_length=200, examples=["社保卡补办"])
+    body: Words = Field(
+        min_length=1,
+        max_length=20_000,
+        examples=["携带身份证到任一社保网点办理，当场制卡；也可线上申请邮寄。"],
+    )
 
 
 class ErrorNoticeIn(BaseModel):
     model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
 
     severity: ErrorSeverity = Field(
-        description="`general`: fixed within 2 working days; `major` (a major or sudden event): 24 hours."
+        examples=["general"],
+        description="`general`: fixed within 2 working days; `major` (a major or sudden event): 24 hours.",
     )
     note: Words = Field(min_length=1, max_length=2_000, examples=["停水公告的联系电话已变更"])
 

@@ -46,12 +46,12 @@ REGISTRATION_EXAMPLE = {
     "channel": "phone",
     "category": "complaint",
     "requester": {"name": "李华", "phone": "13800000000"},
-    "content": "解放路路灯连续一周不亮，夜间行人摔倒。",
-    "request_points": ["修复解放路路灯", "说明维修时限"],
-    "location": "武江区解放路 88 号",
+    "content": "新华南路路灯连续一周不亮，夜间行人摔倒。",
+    "request_points": ["修复新华南路路灯", "说明维修时限"],
+    "location": "武江区新华南路 88 号",
     "domain": "城市照明",
-    "dispatch_to": "WJ-URBAN",
-    "co_units": ["WJ-POWER"],
+    "dispatch_to": "WJ",
+    "co_units": ["SG-POWER"],
 }
 
 RegistrationBody = body_model(

@@ -22,13 +22,15 @@ router = APIRouter(prefix="/units", tags=["units"])
 class UnitIn(BaseModel):
     model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
 
-    id: str = Field(pattern=UNIT_ID_PATTERN, examples=["WJ-URBAN-XH"])
-    name: Words = Field(min_length=1, max_length=200, examples=["新华街道办事处"])
-    tier: int = Field(ge=1, le=3, description="A6: 1 city-level, 2 a member unit, 3 its sub-units.")
-    parent_id: str | None = Field(
-        None, max_length=64, examples=["WJ-URBAN"], description="The unit above (a lower tier number)."
+    id: str = Field(pattern=UNIT_ID_PATTERN, examples=["WJ-XINHUA"])
+    name: Words = Field(min_length=1, max_length=200, examples=["武江区新华街道办事处"])
+    tier: int = Field(
+        ge=1, le=3, examples=[3], description="A6: 1 city-level, 2 a member unit, 3 its sub-units."
     )
-    kind: UnitKind = "other"
+    parent_id: str | None = Field(
+        None, max_length=64, examples=["WJ"], description="The unit above (a lower tier number)."
+    )
+    kind: UnitKind = Field("other", examples=["town"])
 
 
 class UnitOut(UnitIn):

@@ -1,0 +1,109 @@
+"""Headless Chromium for the tests that look at a page as a person would, with no network but 127.0.0.1.
+
+Debian's chromium (/usr/bin/chromium; .ci/run installs it with `apt-get install chromium fonts-noto-cjk`)
+driven by playwright, the Python package only: never `playwright install`, which downloads a browser.
+Missing chromium skips the test on a developer's machine and fails it in CI (CI=true), as
+tests/unit/test_compose.py does for docker-compose.
+
+`offline_page` opens a page whose every request not to 127.0.0.1 is aborted and recorded: the hotline's
+machines have no internet, so a page that needs one is broken there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must install it (.ci/run: apt-get install chromium fonts-noto-cjk)")
+    pytest.skip(
+        f"{reason} (apt-get install chromium fonts-noto-cjk); this skip becomes a failure when CI=true"
+    )
+
+
+def require_chromium() -> Any:
+    """playwright's async API, once chromium and playwright are both there."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is not installed")
+    try:
+        from playwright import async_api
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    return async_api
+
+
+@dataclass
+class OfflinePage:
+    page: Any  # playwright.async_api.Page
+    blocked: list[str] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def offline_page() -> AsyncIterator[OfflinePage]:
+    async_api = require_chromium()
+    async with async_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            offline = OfflinePage(page)
+
+            async def only_local(route: Any) -> None:
+                url = route.request.url
+                if urlsplit(url).hostname in LOCAL_HOSTS:
+                    await route.continue_()
+                else:
+                    offline.blocked.append(url)
+                    await route.abort("internetdisconnected")
+
+            await page.route("**/*", only_local)
+            yield offline
+        finally:
+            await browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def served(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
+    """`app` on a real port of 127.0.0.1 (a browser needs one); its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # raises what stopped it
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
