@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.reports import AssessmentWeights, SatisfactionTally, UnitPerformance, assess
 from db.models import TicketRow
 from domain.calendar import SHANGHAI
-from tests.api.conftest import POINTS, Api, Ticket, _rate, closure_body, own_time_skipping_server, serving
+from tests.api.support import POINTS, Api, Ticket, closure_body, rate, serving
+from tests.driver import own_time_skipping_server
 
 URBAN, POWER = "WJ-URBAN", "WJ-POWER"
 UNIT_CALLER = {URBAN: "urban", POWER: "power"}
@@ -96,7 +97,7 @@ async def world(module_session_maker: async_sessionmaker[AsyncSession]) -> Async
         await api.act(t1.no, "extension", {"reason": "需协调多部门", "requester_told": True}, as_="urban")
         await api.act(t1.no, "extension/review", {"approve": True, "reason": "理由充分"})
         await answer(api, t1.no, URBAN)
-        await _rate(api, t1, "satisfied")
+        await rate(api, t1, "satisfied")
 
         t2 = await register(api, URBAN, channel="web")
         await api.act(t2.no, "returns", a_return(POWER), as_="urban")
@@ -106,11 +107,11 @@ async def world(module_session_maker: async_sessionmaker[AsyncSession]) -> Async
 
         t4 = await register(api, POWER, channel="wechat_mini_program", category="help", domain="mediation")
         await answer(api, t4.no, POWER)
-        await _rate(api, t4, "dissatisfied")
+        await rate(api, t4, "dissatisfied")
         await api.act(t4.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": True})
         await api.act(t4.no, "redo", {"approve": True, "reason": "调解协议未落实"})
         await answer(api, t4.no, POWER)
-        await _rate(api, t4, "dissatisfied")
+        await rate(api, t4, "dissatisfied")
         # A24: the final rating is called back too, and that concludes the ticket.
         await api.act(t4.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": False})
 
