@@ -32,6 +32,7 @@ from operations.__main__ import main as operations_cli
 from operations.rebuild import RebuildIncomplete, rebuild_read_model, ticket_workflows
 from tests.db.support import Sessions, snapshot
 from tests.driver import OPERATOR, Hotline, unit
+from tests.support import Backend
 from worker import build_worker
 from workflows.ticket import TicketWorkflow
 
@@ -106,7 +107,7 @@ async def delete_read_model(sessions: Sessions) -> None:
 
 
 async def test_the_rebuild_restores_a_deleted_read_model_exactly(
-    dev_env: WorkflowEnvironment, sessions: Sessions, request: pytest.FixtureRequest
+    dev_env: WorkflowEnvironment, sessions: Sessions, backend: Backend
 ) -> None:
     await seed_reference_data(sessions)
     task_queue = f"rebuild-{uuid.uuid4()}"
@@ -140,7 +141,7 @@ async def test_the_rebuild_restores_a_deleted_read_model_exactly(
         assert await rebuild_read_model(dev_env.client, sessions, query=query) == len(handles)
         assert await snapshot(sessions) == before
 
-        if request.node.callspec.params["engine"] == "sqlite":
+        if backend == "sqlite":
             # The command an operator types, against the same server and database (a file on SQLite).
             await delete_read_model(sessions)
             assert await _cli(dev_env, sessions, task_queue) == 0
