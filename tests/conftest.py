@@ -1,4 +1,5 @@
-"""Shared fixtures: a real time-skipping Temporal server, a real SQLite read model, a real worker."""
+"""Shared fixtures: the database a test runs on, a real time-skipping Temporal server, a real read model,
+a real worker."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from db.seed import seed_reference_data
-from db.session import create_schema, make_engine, make_session_maker
-from tests.driver import DEV_SERVER, TEST_SERVER, Hotline, own_time_skipping_server
+from tests.driver import Hotline, own_dev_server, own_time_skipping_server
+from tests.support import DATABASES, SQLITE, Backend, read_model
 from worker import build_worker
 
-__all__ = ["DEV_SERVER", "TEST_SERVER"]
+
+@pytest.fixture(params=DATABASES)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Which database the test runs on: SQLite, and PostgreSQL when HOTLINE_TEST_DATABASE_URL is set
+    (tests/support.py). The one place the tests choose a database."""
+    chosen: Backend = request.param
+    return chosen
 
 
 @pytest.fixture
@@ -25,14 +31,21 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
+@pytest.fixture(scope="module")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The local dev server (real visibility and search attributes), one per module."""
+    async with own_dev_server() as env:
+        yield env
+
+
 @pytest.fixture
-async def session_maker(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}")
-    await create_schema(engine)
-    maker = make_session_maker(engine)
-    await seed_reference_data(maker)
-    yield maker
-    await engine.dispose()
+async def session_maker(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The read model, seeded: on SQLite, or on the test's `backend` when it has one (on_each_database)."""
+    backend: Backend = request.getfixturevalue("backend") if "backend" in request.fixturenames else SQLITE
+    async with read_model(backend, tmp_path / "hotline.db") as maker:
+        yield maker
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from domain.calendar import SHANGHAI
 from domain.commands import Actor, ApplyClosure, ContactAttempt, PointAnswer, Registration, Requester
 from domain.ticket import TicketInput, TicketState
 from domain.vocabulary import ActorKind, Category, Channel
-from workflows.search_attributes import ensure_registered
+from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
 BIN = Path(sys.prefix) / "bin"
@@ -46,7 +46,23 @@ async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
     )
     try:
-        await ensure_registered(env.client)
+        await sa.ensure_registered(env.client)
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@asynccontextmanager
+async def own_dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The local dev server (`temporal server start-dev`): real visibility and search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(DEV_SERVER),
+        data_converter=pydantic_data_converter,
+        search_attributes=sa.ALL,
+    )
+    try:
+        # What every worker does at start-up; idempotent on a server that already has them (STYLE pitfalls).
+        await sa.ensure_registered(env.client)
         yield env
     finally:
         await env.shutdown()

@@ -18,7 +18,7 @@ from api.app import create_app
 from db.session import create_schema, make_engine, make_session_maker
 from operations.demo import demo_tokens, seed_demo
 from operations.demo_tickets import seed_demo_tickets
-from tests.api.conftest import api_settings
+from tests.api.support import api_settings
 from worker import build_worker
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.api.conftest import RETURN, Api, at, closure_body
+from tests.api.support import RETURN, Api, at, closure_body
 
 
 async def concluded_ticket(api: Api, **registration: Any) -> dict[str, Any]:

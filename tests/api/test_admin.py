@@ -17,7 +17,7 @@ from db.models import CalendarYearRow
 from db.session import create_schema, make_engine, make_session_maker
 from operations.__main__ import main as operations_cli
 from operations.credentials import digest
-from tests.api.conftest import Api, at
+from tests.api.support import Api, at
 
 
 async def test_units_form_three_tiers(api: Api) -> None:

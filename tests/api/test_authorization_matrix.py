@@ -1,6 +1,6 @@
 """Issue 3, must-show 2: every endpoint × every kind of caller, with the status each must get (A6, A32).
 
-Callers (conftest.UNITS): the hotline office; the lead unit WJ-URBAN; its co-unit WJ-POWER; the county WJ
+Callers (support.UNITS): the hotline office; the lead unit WJ-URBAN; its co-unit WJ-POWER; the county WJ
 above the lead (an ancestor, A6); an unrelated unit of another county; WJ-URBAN-XH, a tier-3 sub-unit of the
 lead the ticket was not forwarded to; an integrator; the requester (no account: the access secret and the
 rating code of the ticket, A19/A24); and an anonymous caller.
@@ -30,7 +30,7 @@ from api.app import create_app
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow, LeaderSessionRow, RequesterAccessRow, UnitRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
-from tests.api.conftest import (
+from tests.api.support import (
     CO_UNIT,
     LEAD,
     POINTS,
@@ -44,7 +44,7 @@ from tests.api.conftest import (
 )
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
-# Matrix column -> conftest.CALLERS credential (None: no bearer token).
+# Matrix column -> support.CALLERS credential (None: no bearer token).
 CALLERS: dict[str, str | None] = {
     "operator": "operator",
     "lead": "urban",

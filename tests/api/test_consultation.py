@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.models import NoticeRow
 from domain.calendar import WorkingCalendar
-from tests.api.conftest import Api, ticket_in
+from tests.api.support import Api, ticket_in
 
 
 async def decision(api: Api, days_ago: int = 0) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api.conftest import Api, at, closure_body, end_of, own_time_skipping_server
+from tests.api.support import Api, at, closure_body, end_of
+from tests.driver import own_time_skipping_server
 
 SIGN_OFF = {"name": "王强", "title": "副局长"}
 

@@ -1,6 +1,6 @@
 """Errors map to HTTP in one place (api/errors.py): every body has a code, a message and, where a rule
 decided it, the rule; 404 for a ticket the caller may not see; 503 when a dependency does not answer;
-never a 500 (the conftest fails any test that receives one)."""
+never a 500 (tests/api/support.py `serving` fails any test that receives one)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from db.session import make_engine, make_session_maker
-from tests.api.conftest import Api, api_settings, registration_body
+from tests.api.support import Api, api_settings, error, registration_body
 
 UNKNOWN = "GD12345-20260101-DEADBEEF"
-
-
-def error(response: httpx.Response) -> tuple[int, str, str | None]:
-    body = response.json()
-    assert body["message"], body
-    return response.status_code, body["code"], body.get("rule")
 
 
 async def test_authentication(api: Api) -> None:

@@ -1,4 +1,8 @@
-"""Issue 3, must-show 6: duplicate POSTs with one Idempotency-Key make one ticket and have one effect."""
+"""Issue 3, must-show 6: duplicate POSTs with one Idempotency-Key make one ticket and have one effect.
+
+The tests marked `on_each_database` (the ON CONFLICT claim of a registration, retried actions and ratings)
+run on SQLite and on PostgreSQL (tests/support.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from sqlalchemy import func, select
 from api.app import create_app
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from operations.idempotency import purge_idempotency_keys
-from tests.api.conftest import Api, api_settings, registration_body
+from tests.api.support import Api, api_settings, registration_body
+from tests.support import on_each_database
 
 
 async def count(api: Api, model: type[Any]) -> int:
@@ -24,6 +29,7 @@ def kinds(view: dict[str, Any], kind: str) -> int:
     return sum(1 for e in view["timeline"] if e["kind"] == kind)
 
 
+@on_each_database
 async def test_a_retried_registration_answers_with_the_same_ticket_and_secrets(api: Api) -> None:
     body = registration_body()
     first = await api.post("/tickets", body, key="reg-1")
@@ -46,6 +52,7 @@ async def test_a_retried_registration_answers_with_the_same_ticket_and_secrets(a
     assert progress.status_code == 200
 
 
+@on_each_database
 async def test_concurrent_duplicate_registrations_make_one_ticket(api: Api) -> None:
     body = registration_body()
     answers = await asyncio.gather(*(api.post("/tickets", body, key="reg-concurrent") for _ in range(5)))
@@ -58,6 +65,7 @@ async def test_concurrent_duplicate_registrations_make_one_ticket(api: Api) -> N
     assert kinds(ticket, "registered") == 1 and kinds(ticket, "dispatched") == 1
 
 
+@on_each_database
 async def test_a_key_is_the_callers_own_and_bound_to_its_body(api: Api) -> None:
     first = await api.post("/tickets", registration_body(), key="reg-2")
     other_body = await api.post("/tickets", registration_body(content="另一件事"), key="reg-2")
@@ -70,6 +78,7 @@ async def test_a_key_is_the_callers_own_and_bound_to_its_body(api: Api) -> None:
     assert other_caller.json()["ticket_no"] != first.json()["ticket_no"]
 
 
+@on_each_database
 async def test_a_retried_action_has_one_effect(api: Api) -> None:
     no = (await api.register(dispatch_to=None))["ticket_no"]
 
@@ -112,6 +121,7 @@ async def test_an_actions_key_reused_for_another_request_is_refused(api: Api) ->
     assert (again_elsewhere.status_code, again_elsewhere.json()["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
 
 
+@on_each_database
 async def test_a_retried_rating_counts_once(api: Api) -> None:
     created = await api.register(category="consultation", dispatch_to=None)
     no = created["ticket_no"]

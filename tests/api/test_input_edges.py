@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 
 from db.api_models import KnowledgePointRow, LeaderSessionRow
 from db.models import TicketRow
-from tests.api.conftest import Api, registration_body
-from tests.api.test_errors import error
+from tests.api.support import Api, error, registration_body
 
 
 async def count(api: Api, table: type) -> int:

@@ -13,7 +13,7 @@ from db.seed import read_working_calendar
 from domain.calendar import WorkingCalendar
 from domain.knowledge import ErrorSeverity, correction_due
 from operations.credentials import issue_credential
-from tests.api.conftest import Api, at
+from tests.api.support import Api, at
 
 
 async def calendar(api: Api) -> WorkingCalendar:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.api.conftest import Api, at
+from tests.api.support import Api, at
 
 
 def session_body(start: datetime, hours: float = 2, **overrides: Any) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Issue 3, must-show 3 (A32, A6): who sees a ticket, who sees the requester, and the audit of it.
 
-Units (conftest.UNITS): WJ (tier 1) > WJ-URBAN, WJ-POWER (tier 2); WJ-URBAN > WJ-URBAN-XH (tier 3);
-ZJ-HOUSING is unrelated.
+Units (support.UNITS): WJ (tier 1) > WJ-URBAN, WJ-POWER (tier 2); WJ-URBAN > WJ-URBAN-XH (tier 3);
+ZJ-HOUSING is unrelated. The tests marked `on_each_database` (lists, queues, masking, audit) run on SQLite and
+on PostgreSQL (tests/support.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from db.api_models import IdentityReadRow
-from tests.api.conftest import RETURN, Api, registration_body
+from tests.api.support import RETURN, Api, registration_body
+from tests.support import on_each_database
 
 UNMASKED = {
     "name": "李华",
@@ -35,6 +37,7 @@ def listed(page: dict[str, Any], ticket_no: str) -> dict[str, Any] | None:
     return next((t for t in page["items"] if t["ticket_no"] == ticket_no), None)
 
 
+@on_each_database
 async def test_the_handling_unit_sees_the_requester_a_co_unit_sees_it_masked(api: Api) -> None:
     no = (await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"]))["ticket_no"]
     before = await identity_reads(api, no)  # the operator's polling reads while it opened
@@ -51,6 +54,7 @@ async def test_the_handling_unit_sees_the_requester_a_co_unit_sees_it_masked(api
     assert (await identity_reads(api, no))[-1] == (api.credential_ids["urban"], "action:sign_for")
 
 
+@on_each_database
 async def test_lists_always_mask_the_requester(api: Api) -> None:
     no = (await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"]))["ticket_no"]
     revision = (await api.ticket(no))["revision"]
@@ -63,6 +67,7 @@ async def test_lists_always_mask_the_requester(api: Api) -> None:
     assert listed((await api.get("/tickets", as_="urban", params={"role": "co"})).json(), no) is None
 
 
+@on_each_database
 async def test_a_unit_sees_its_own_its_sub_units_and_nothing_else(api: Api) -> None:
     no = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]
     revision = (await api.ticket(no))["revision"]
@@ -134,6 +139,7 @@ async def test_a_confidential_request_goes_only_to_a_unit_with_cleared_staff(api
     )
 
 
+@on_each_database
 async def test_a_confidential_requester_is_seen_only_by_cleared_staff(api: Api) -> None:
     created = await api.register(
         dispatch_to="WJ-URBAN", requester={"name": "张三", "phone": "13911112222", "confidential": True}
@@ -167,6 +173,7 @@ async def test_a_confidential_requester_is_seen_only_by_cleared_staff(api: Api) 
     assert (line["requester"]["name"], line["requester"]["phone"]) == ("张*", "139****22")
 
 
+@on_each_database
 async def test_the_requester_sees_progress_but_no_identity_or_unit_internals(api: Api) -> None:
     created = await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"])
     no = created["ticket_no"]
@@ -220,6 +227,7 @@ async def test_an_integrator_lists_the_tickets_it_registered(api: Api) -> None:
     assert (other.status_code, other.json()["code"]) == (403, "NOT_YOUR_UNIT")
 
 
+@on_each_database
 async def test_an_integrator_sees_only_what_it_registered_masked(api: Api) -> None:
     mine = (await api.register(as_="integrator", dispatch_to=None, co_units=[]))["ticket_no"]
     theirs = (await api.register(dispatch_to="WJ-URBAN"))["ticket_no"]

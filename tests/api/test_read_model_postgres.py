@@ -1,14 +1,11 @@
 """Issue 3, must-show 4: the API's read model on PostgreSQL as on SQLite.
 
-Here `session_maker` (which the `api` fixture and its worker use) is the read-model database of
-tests/db/conftest.py: SQLite, and PostgreSQL in a schema of its own when HOTLINE_TEST_DATABASE_URL is set.
-On it run:
-
-- the queue tests below: the recursive unit-tree query (A6), the JSON `co_units` filter and its LIKE
-  escaping, the operator's one-unit filter;
-- the privacy tests (tests/api/test_privacy.py: lists, queues, masking, audit, A32) and the idempotency
-  tests (tests/api/test_idempotency.py: the ON CONFLICT claim of a registration, actions retried), imported
-  below and collected again, on PostgreSQL only (their own modules run them on SQLite).
+Every test here runs on each database (tests/support.py `on_each_database`): `session_maker`, which the
+`api` fixture and its worker use, is SQLite, and PostgreSQL in a schema of its own when
+HOTLINE_TEST_DATABASE_URL is set. Here: the recursive unit-tree query (A6), the JSON `co_units` filter and
+its LIKE escaping, the operator's one-unit filter. The privacy tests (tests/api/test_privacy.py: lists,
+queues, masking, audit, A32) and the idempotency tests (tests/api/test_idempotency.py: the ON CONFLICT claim
+of a registration, actions retried) that touch SQL are marked `on_each_database` where they are.
 
 Every action also re-projects its ticket: the projection's ON CONFLICT upserts run on both databases.
 """
@@ -17,43 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.api_models import IdentityReadRow
 from db.models import RestrictedCallerRow, TicketRow
-from db.seed import seed_reference_data
-from db.session import make_session_maker
-from tests.api.conftest import Api
-from tests.api.test_idempotency import (  # noqa: F401 - collected again, here on PostgreSQL
-    test_a_key_is_the_callers_own_and_bound_to_its_body,
-    test_a_retried_action_has_one_effect,
-    test_a_retried_rating_counts_once,
-    test_a_retried_registration_answers_with_the_same_ticket_and_secrets,
-    test_concurrent_duplicate_registrations_make_one_ticket,
-)
-from tests.api.test_privacy import (  # noqa: F401 - collected again, here on PostgreSQL
-    test_a_confidential_requester_is_seen_only_by_cleared_staff,
-    test_a_unit_sees_its_own_its_sub_units_and_nothing_else,
-    test_an_integrator_sees_only_what_it_registered_masked,
-    test_lists_always_mask_the_requester,
-    test_the_handling_unit_sees_the_requester_a_co_unit_sees_it_masked,
-    test_the_requester_sees_progress_but_no_identity_or_unit_internals,
-)
-from tests.db.conftest import engine  # noqa: F401 - SQLite, and PostgreSQL in a schema of its own
+from tests.api.support import Api
+from tests.support import on_each_database
 
-
-@pytest.fixture
-async def session_maker(
-    engine: AsyncEngine,  # noqa: F811 - the fixture imported above
-    request: pytest.FixtureRequest,
-) -> async_sessionmaker[AsyncSession]:
-    if engine.dialect.name == "sqlite" and request.function.__module__ != __name__:
-        pytest.skip(f"{request.function.__module__} runs it on SQLite")
-    maker = make_session_maker(engine)
-    await seed_reference_data(maker)
-    return maker
+pytestmark = on_each_database
 
 
 async def queue(api: Api, as_: str, **params: Any) -> set[str]:

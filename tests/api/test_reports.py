@@ -28,16 +28,8 @@ from api.figures.bulletin import UnitPerformance
 from db.models import TicketRow
 from domain.assessment import AssessmentWeights, SatisfactionTally, assess
 from domain.calendar import SHANGHAI
-from tests.api.conftest import (
-    POINTS,
-    UNITS,
-    Api,
-    Ticket,
-    _rate,
-    closure_body,
-    own_time_skipping_server,
-    serving,
-)
+from tests.api.support import POINTS, UNITS, Api, Ticket, closure_body, rate, serving
+from tests.driver import own_time_skipping_server
 
 URBAN, POWER, HOUSING = "WJ-URBAN", "WJ-POWER", "ZJ-HOUSING"  # member units (tier 2); HOUSING gets nothing
 NAME = {unit_id: name for unit_id, name, *_ in UNITS}
@@ -107,7 +99,7 @@ async def world(module_session_maker: async_sessionmaker[AsyncSession]) -> Async
         await api.act(t1.no, "extension", {"reason": "需协调多部门", "requester_told": True}, as_="urban")
         await api.act(t1.no, "extension/review", {"approve": True, "reason": "理由充分"})
         await answer(api, t1.no, URBAN)
-        await _rate(api, t1, "satisfied")
+        await rate(api, t1, "satisfied")
 
         t2 = await register(api, URBAN, channel="web")
         await api.act(t2.no, "returns", a_return(POWER), as_="urban")
@@ -117,11 +109,11 @@ async def world(module_session_maker: async_sessionmaker[AsyncSession]) -> Async
 
         t4 = await register(api, POWER, channel="wechat_mini_program", category="help", domain="mediation")
         await answer(api, t4.no, POWER)
-        await _rate(api, t4, "dissatisfied")
+        await rate(api, t4, "dissatisfied")
         await api.act(t4.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": True})
         await api.act(t4.no, "redo", {"approve": True, "reason": "调解协议未落实"})
         await answer(api, t4.no, POWER)
-        await _rate(api, t4, "dissatisfied")
+        await rate(api, t4, "dissatisfied")
         # A24: the final rating is called back too, and that concludes the ticket.
         await api.act(t4.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": False})
 

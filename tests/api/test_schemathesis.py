@@ -34,7 +34,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from tests.api.conftest import api_settings, own_time_skipping_server, seeded_sqlite, serving, ticket_in
+from tests.api.support import api_settings, serving, ticket_in
+from tests.driver import own_time_skipping_server
+from tests.support import SQLITE, read_model
 
 # Examples per operation and caller in the fuzzing phase (the examples and coverage phases add their own).
 MAX_EXAMPLES = 12
@@ -52,7 +54,7 @@ STAGES = (
     "supplement_requested",
     "coordinating",
 )
-# Who calls: the office, and the lead unit's staff (conftest.CALLERS).
+# Who calls: the office, and the lead unit's staff (support.CALLERS).
 CALLERS = ("operator", "urban")
 
 T = TypeVar("T")
@@ -85,9 +87,9 @@ class BackgroundLoop:
 
 async def _serve(stack: AsyncExitStack, folder: Path) -> Served:
     env = await stack.enter_async_context(own_time_skipping_server())
-    sessions = await stack.enter_async_context(seeded_sqlite(folder / "hotline.db"))
+    sessions = await stack.enter_async_context(read_model(SQLITE, folder / "hotline.db"))
     api = await stack.enter_async_context(serving(env, sessions))
-    # Walked there through the driver, whose every response is checked (conftest): no 5xx on the way.
+    # Walked there through the driver, whose every response is checked (support.serving): no 5xx on the way.
     tickets = tuple([(await ticket_in(api, stage)).no for stage in STAGES])
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

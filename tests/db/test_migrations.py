@@ -3,7 +3,7 @@
 `upgrade head` must build exactly the schema of the models (db/models.py, db/api_models.py): a model
 changed without a migration fails here. `downgrade base` must undo it all.
 
-PostgreSQL: set HOTLINE_TEST_DATABASE_URL (see tests/db/conftest.py). Each test migrates a fresh schema of
+PostgreSQL: set HOTLINE_TEST_DATABASE_URL (see tests/support.py). Each test migrates a fresh schema of
 its own, on a connection whose search_path names it, handed to Alembic as `config.attributes["connection"]`.
 SQLite goes the way `alembic upgrade head` and `make run` go: env.py opens its own engine from the URL.
 """
@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,41 +26,21 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 import db.api_models  # noqa: F401 - the API's tables are on the same Base
 from db.models import Base
-from db.session import make_engine
-from tests.db.conftest import BOTH_DATABASES, isolated_postgres_engine
+from tests.support import Backend, Database, empty_database
 
-PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = ROOT / "alembic.ini"
 ALEMBIC = Path(sys.prefix) / "bin" / "alembic"
 
 
-@dataclass
-class Database:
-    engine: AsyncEngine
-    url: str
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
-
-@pytest.fixture(params=BOTH_DATABASES)
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+@pytest.fixture
+async def database(backend: Backend, tmp_path: Path) -> AsyncIterator[Database]:
     """An empty database: no tables, not even Alembic's."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'hotline.db'}"
-        engine = make_engine(url)
-        yield Database(engine, url)
-        await engine.dispose()
-        return
-
-    async with isolated_postgres_engine() as engine:
-        yield Database(engine, PG_URL or "")
+    async with empty_database(backend, tmp_path / "data" / "hotline.db") as empty:
+        yield empty
 
 
 def alembic_config(url: str) -> Config:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
 from activities.hotline import HotlineActivities
@@ -19,7 +18,6 @@ from db.models import (
     NoticeRow,
     RestrictedCallerRow,
     RuleSetRow,
-    TerminatedMatterRow,
     TicketRow,
     TimelineEventRow,
 )
@@ -36,32 +34,8 @@ from domain.deadlines import PlanItem, PlanRequest
 from domain.rulesets import CITY, NATIONAL, PROVINCIAL, county_rule_set, wd
 from domain.ticket import OpeningFacts
 from domain.vocabulary import Channel, NotAcceptedReason, Stage
-from tests.db.conftest import OPERATOR, RECEIVED, registration, run, ticket_state
-
-Sessions = async_sessionmaker[AsyncSession]
-
-
-async def count(sessions: Sessions, model: type[Any]) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def rows(sessions: Sessions, model: type[Any], *skip: str) -> list[dict[str, Any]]:
-    """Every row of a table as plain values, in primary-key order, without the `skip` columns."""
-    table = model.__table__
-    async with sessions() as session:
-        result = await session.execute(select(table).order_by(*table.primary_key.columns))
-        return [{k: v for k, v in row._mapping.items() if k not in skip} for row in result]
-
-
-async def snapshot(sessions: Sessions) -> dict[str, list[dict[str, Any]]]:
-    return {
-        "tickets": await rows(sessions, TicketRow, "updated_at"),
-        "events": await rows(sessions, TimelineEventRow),
-        "notices": await rows(sessions, NoticeRow),
-        "terminated": await rows(sessions, TerminatedMatterRow),
-    }
-
+from tests.db.support import RECEIVED, Sessions, count, registration, rows, run, snapshot, ticket_state
+from tests.driver import OPERATOR
 
 # -- reference data ------------------------------------------------------------------------------------
 

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from config import get_settings
@@ -33,29 +30,16 @@ from domain.ticket import TicketState
 from domain.vocabulary import Category, NotAcceptedReason
 from operations.__main__ import main as operations_cli
 from operations.rebuild import RebuildIncomplete, rebuild_read_model, ticket_workflows
-from tests.conftest import DEV_SERVER
-from tests.db.test_read_model import snapshot
+from tests.db.support import Sessions, snapshot
 from tests.driver import OPERATOR, Hotline, unit
+from tests.support import Backend
 from worker import build_worker
-from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.devserver
 
-Sessions = async_sessionmaker[AsyncSession]
 READ_MODEL = (NoticeRow, TimelineEventRow, TerminatedMatterRow, TicketRow)  # children first (foreign keys)
 SECONDS = 20.0
-
-
-@pytest.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(DEV_SERVER),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-    )
-    yield env
-    await env.shutdown()
 
 
 async def eventually(check: Any, what: str) -> None:
@@ -123,7 +107,7 @@ async def delete_read_model(sessions: Sessions) -> None:
 
 
 async def test_the_rebuild_restores_a_deleted_read_model_exactly(
-    dev_env: WorkflowEnvironment, sessions: Sessions, request: pytest.FixtureRequest
+    dev_env: WorkflowEnvironment, sessions: Sessions, backend: Backend
 ) -> None:
     await seed_reference_data(sessions)
     task_queue = f"rebuild-{uuid.uuid4()}"
@@ -157,7 +141,7 @@ async def test_the_rebuild_restores_a_deleted_read_model_exactly(
         assert await rebuild_read_model(dev_env.client, sessions, query=query) == len(handles)
         assert await snapshot(sessions) == before
 
-        if request.node.callspec.params["engine"] == "sqlite":
+        if backend == "sqlite":
             # The command an operator types, against the same server and database (a file on SQLite).
             await delete_read_model(sessions)
             assert await _cli(dev_env, sessions, task_queue) == 0

@@ -12,24 +12,20 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from db.seed import load_rule_set, seed_reference_data
-from db.session import create_schema, make_engine, make_session_maker
+from db.seed import load_rule_set
 from domain.commands import SignFor
 from domain.rulesets import CITY, RuleSet, hours
 from domain.ticket import TicketState
 from domain.vocabulary import Card, Category
-from tests.conftest import DEV_SERVER
 from tests.driver import Hotline, unit
+from tests.support import SQLITE, read_model
 from worker import build_worker
-from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
 pytestmark = pytest.mark.devserver
@@ -53,30 +49,12 @@ UNDISPATCHED = ticket_workflow_id("SA-UNDISPATCHED")  # registered, no unit yet
 
 
 @pytest.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(DEV_SERVER),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-    )
-    # What every worker does at start-up; idempotent on a server that already has them (STYLE pitfalls).
-    await sa.ensure_registered(env.client)
-    yield env
-    await env.shutdown()
-
-
-@pytest.fixture(scope="module")
 async def module_session_maker(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    path: Path = tmp_path_factory.mktemp("devserver") / "hotline.db"
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
-    await create_schema(engine)
-    maker = make_session_maker(engine)
-    await seed_reference_data(maker)
-    await load_rule_set(maker, FAST_SIGN_FOR)
-    yield maker
-    await engine.dispose()
+    async with read_model(SQLITE, tmp_path_factory.mktemp("devserver") / "hotline.db") as maker:
+        await load_rule_set(maker, FAST_SIGN_FOR)
+        yield maker
 
 
 @pytest.fixture(scope="module")

@@ -1,29 +1,47 @@
-"""Driving many tickets on a real dev server from outside the worker, and comparing the read model with them.
+"""F1–F3: the worker as OS processes on a real dev server, its database, and the tickets they drive.
 
 The worker runs as its own OS process (bench/common.py `WorkerProcess`), so these helpers talk to the
 workflows only through the Temporal client (start, update, query, describe) and to SQL through their own
-engine, as the API would.
+engine, as the API would. The worker's database (`AppDatabase`) is a SQLite file or, for F3 on PostgreSQL,
+a fresh database created and dropped around the test; each can be taken away for a while (an outage).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import uuid
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 
-from bench.common import registration, start_ticket, unit_actor, until
+from bench.common import (
+    DevServer,
+    WorkerProcess,
+    prepare_app_db,
+    registration,
+    start_ticket,
+    tiny_rule_set,
+    unit_actor,
+    until,
+)
 from db.models import NoticeRow, TicketRow, TimelineEventRow
+from db.session import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_session_maker
 from domain.commands import ApplyClosure, ContactAttempt, PointAnswer, Rate, Review, SignFor
 from domain.ticket import TicketState
 from domain.vocabulary import Stage
 from tests.driver import OPERATOR
+from tests.support import postgres_url
 from workflows.ticket import TicketWorkflow
 
 UNIT = "U1"
@@ -222,3 +240,115 @@ class Tickets:
             await until(converged, timeout=timeout, interval=0.5, what="read model convergence")
         except TimeoutError as err:
             raise AssertionError(f"read model never converged: {last[:10]} ({len(last)} tickets)") from err
+
+
+# F2: a sign-for limit of seconds, so the card turns yellow while the server is down (A22).
+TINY = tiny_rule_set("tiny", sign_for_seconds=20)
+
+
+@dataclass
+class AppDatabase:
+    """The worker's database: its URL, the test's own sessions, and a way to take it away for a while."""
+
+    backend: str
+    url: str
+    sessions: async_sessionmaker[AsyncSession]
+    outage: Callable[[], AbstractAsyncContextManager[None]]
+    # How long an outage must last before the worker's calls fail rather than merely wait.
+    min_outage_seconds: float
+
+
+@asynccontextmanager
+async def sqlite_app_db(tmp_path: Path) -> AsyncIterator[AppDatabase]:
+    path = tmp_path / "app" / "hotline.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await prepare_app_db(url, [TINY])
+    engine = make_engine(url)
+
+    @asynccontextmanager
+    async def write_lock() -> AsyncIterator[None]:
+        # WAL mode lets readers through; every write waits the busy timeout, then fails ("database is
+        # locked") and Temporal retries the activity.
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        await asyncio.to_thread(conn.execute, "BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+
+    try:
+        yield AppDatabase(
+            "sqlite",
+            url,
+            make_session_maker(engine),
+            write_lock,
+            min_outage_seconds=SQLITE_BUSY_TIMEOUT_MS / 1000 + 3,
+        )
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def postgres_app_db() -> AsyncIterator[AppDatabase]:
+    pg_url = postgres_url()
+    name = f"hotline_faults_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(pg_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+
+    @asynccontextmanager
+    async def refuse_connections() -> AsyncIterator[None]:
+        # New connections are refused (even a superuser's) and the open ones are cut.
+        async with admin.connect() as conn:
+            await conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        try:
+            yield
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+
+    try:
+        await prepare_app_db(url, [TINY])
+        yield AppDatabase(
+            "postgresql", url, make_session_maker(engine), refuse_connections, min_outage_seconds=6
+        )
+    finally:
+        await engine.dispose()
+        async with admin.connect() as conn:
+            await conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+class Workers:
+    """Starts worker processes on one task queue; kills whatever is left at teardown."""
+
+    def __init__(self, server: DevServer, client: Client, tmp_path: Path) -> None:
+        self.server, self.client, self.tmp_path = server, client, tmp_path
+        self.task_queue = f"faults-{uuid.uuid4().hex[:8]}"
+        self.started: list[WorkerProcess] = []
+
+    async def start(self, database_url: str) -> WorkerProcess:
+        log = self.tmp_path / f"worker-{len(self.started) + 1}.log"
+        worker = WorkerProcess.tickets(self.server.address, database_url, self.task_queue, log)
+        self.started.append(worker)
+        return await worker.start_ready(self.client)
+
+    def tickets(self, db: AppDatabase, prefix: str) -> Tickets:
+        """A driver for tickets on this task queue, numbered `<prefix>-<run>-<n>`."""
+        return Tickets(self.client, self.task_queue, db.sessions, prefix=f"{prefix}-{uuid.uuid4().hex[:6]}")
+
+    def cleanup(self) -> None:
+        for worker in self.started:
+            worker.kill()
+            print(f"--- {worker.log_file.name} (pid {worker.pid}, tail)\n{worker.log_tail(30)}")

@@ -13,8 +13,7 @@ from collections import Counter
 import pytest
 
 from domain.vocabulary import Stage
-from tests.faults.conftest import AppDatabase, Workers
-from tests.faults.support import CLOSURE_PATH
+from tests.faults.support import CLOSURE_PATH, AppDatabase, Workers
 
 pytestmark = pytest.mark.devserver
 

@@ -16,7 +16,7 @@ import pytest
 from bench.common import DevServer, timer_observed_at, wait_idle
 from domain.ticket import SIGN_FOR, TicketState
 from domain.vocabulary import Card, Stage
-from tests.faults.conftest import TINY, AppDatabase, Workers
+from tests.faults.support import TINY, AppDatabase, Workers
 
 pytestmark = pytest.mark.devserver
 

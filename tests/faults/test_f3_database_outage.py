@@ -18,7 +18,7 @@ import time
 import pytest
 
 from domain.vocabulary import Stage
-from tests.faults.conftest import AppDatabase, Workers
+from tests.faults.support import AppDatabase, Workers
 
 pytestmark = pytest.mark.devserver
 

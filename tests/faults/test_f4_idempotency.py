@@ -19,18 +19,14 @@ from bench.api_support import Service, registration_body, ticket_workflow_id
 from bench.common import until
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import TicketRow
-from tests.faults.api_fixtures import (
+from tests.faults.api_support import (
     StartService,
     converged,
     event_kinds,
     post,
-    start_service,
-    temporal_cli,
     ticket_view,
     updates_accepted,
 )
-
-__all__ = ["start_service", "temporal_cli"]  # fixtures, used by name
 
 pytestmark = pytest.mark.devserver
 

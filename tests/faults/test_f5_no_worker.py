@@ -21,20 +21,16 @@ from api.temporal import TemporalGateway
 from bench.api_support import Service, registration_body, ticket_workflow_id
 from config import Settings
 from domain.commands import SignFor
-from tests.faults.api_fixtures import (
+from tests.faults.api_support import (
     StartService,
     accepted_updates,
     answered,
     converged,
     event_kinds,
     post,
-    start_service,
-    temporal_cli,
     ticket_view,
     updates_accepted,
 )
-
-__all__ = ["start_service", "temporal_cli"]  # fixtures, used by name
 
 pytestmark = pytest.mark.devserver
 

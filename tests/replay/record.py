@@ -46,14 +46,13 @@ from domain.commands import (
 )
 from domain.ticket import TicketState
 from domain.vocabulary import ContactChannel, DisputeKind, ReturnKind, Stage
-from tests.driver import OPERATOR, Hotline, unit
+from tests.driver import OPERATOR, TEST_SERVER, Hotline, unit
 from worker import build_worker
 from workflows.coordination import CoordinationWorkflow, coordination_workflow_id
 from workflows.search_attributes import ensure_registered
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
-TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
 # A21: a concluded ticket waits 90 days for supplementary answers, then the workflow ends (archived).
 PAST_SUPPLEMENT_WINDOW = timedelta(days=91)
 SCENARIO_TIMEOUT_SECONDS = 60

@@ -1,6 +1,6 @@
 """Acceptance at the hotline (A10–A13, A18 screening, A11 restriction, A23 linkage) on the time-skipping server.
 
-Helpers (own server per test, a hand-counted calendar, timed updates) come from test_returns.py.
+Helpers (own server per test, a hand-counted calendar, timed updates) come from tests/workflows/support.py.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from domain.commands import AnswerAtOnce, Dispatch, FileTerminationNotice, NotAc
 from domain.ticket import TicketState
 from domain.vocabulary import Card, Category, Channel, NotAcceptedReason, Outcome, Stage
 from tests.driver import OPERATOR, Hotline, unit
-from tests.workflows.test_limits_and_cards import register
-from tests.workflows.test_returns import (
+from tests.workflows.support import (
     act,
     eventually,
     kinds_after,
     load_known_calendar,
     only_event,
     refusal,
+    register,
     sign_for,
 )
 from workflows.ticket import TicketWorkflow

@@ -1,7 +1,7 @@
 """Counting time: a deadline planned before the year's holiday notice was loaded is provisional (weekends
 only); loading the notice recomputes the open tickets' deadlines that have not passed yet.
 
-Instants are worked out by hand; calendar helpers live in test_limits_and_cards.py.
+Instants are worked out by hand; calendar helpers live in tests/workflows/support.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from domain.calendar import SHANGHAI, YearCalendar
 from domain.vocabulary import Card, Category
 from operations.calendar import load_year_and_replan
 from tests.driver import Hotline
-from tests.workflows.test_limits_and_cards import (
+from tests.workflows.support import (
     FRIDAY,
     assert_card_changed,
     at_local,

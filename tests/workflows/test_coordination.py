@@ -1,5 +1,5 @@
 """A14.5 disputes (the CoordinationWorkflow child designates the lead) and A14.4 a unit's finding that the
-request is not acceptable, on the time-skipping server. Helpers come from test_returns.py.
+request is not acceptable, on the time-skipping server. Helpers come from tests/workflows/support.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from temporalio.client import WorkflowHandle
 from domain.commands import Designation, FindNotAcceptable, RaiseDispute, Review, SignFor
 from domain.vocabulary import Decision, DisputeKind, NotAcceptedReason, Outcome, Stage
 from tests.driver import OPERATOR, Hotline, unit
-from tests.workflows.test_limits_and_cards import register
-from tests.workflows.test_returns import (
+from tests.workflows.support import (
     UPDATE_TIMEOUT,
     a_return,
     act,
@@ -24,6 +23,7 @@ from tests.workflows.test_returns import (
     load_known_calendar,
     only_event,
     refusal,
+    register,
     sign_for,
 )
 from workflows.coordination import CoordinationState, CoordinationWorkflow

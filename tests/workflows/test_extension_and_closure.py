@@ -1,6 +1,6 @@
 """A17 extension and A20 closure on the time-skipping server; instants worked out by hand.
 
-Calendar helpers live in test_limits_and_cards.py ("Counting time": the day of receipt is not counted; a
+Calendar helpers live in support.py ("Counting time": the day of receipt is not counted; a
 period ends at 24:00 Asia/Shanghai of its last working day).
 """
 
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from domain.commands import ApplyExtension, ContactAttempt, PointAnswer, Review, SignFor
 from domain.vocabulary import Card, Category, ContactChannel, ContactPurpose, Decision, Stage
 from tests.driver import OPERATOR, Hotline, unit
-from tests.workflows.test_limits_and_cards import (
+from tests.workflows.support import (
     FRIDAY,
     MONDAY,
     ONE_SECOND,

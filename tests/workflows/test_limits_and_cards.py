@@ -8,159 +8,39 @@ of its last working day; A22 yellow from the limit, red more than 2 WD past it).
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import WorkflowHandle
-from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.hotline import HotlineActivities
-from db.seed import load_calendar_year
-from domain.calendar import SHANGHAI, YearCalendar
 from domain.commands import ApplyExtension, Dispatch, EmergencyResponse, SignFor
 from domain.deadlines import PlannedDeadline, PlanRequest
-from domain.ticket import ActivityNames, TicketInput, TicketState, TimelineEvent
+from domain.ticket import ActivityNames, TicketInput, TicketState
 from domain.vocabulary import Card, Category, Stage
 from tests.driver import OPERATOR, Hotline, unit
+from tests.workflows.support import (
+    FRIDAY,
+    ONE_SECOND,
+    TUESDAY,
+    assert_card_changed,
+    at_local,
+    crosses,
+    end_of,
+    events,
+    load_test_calendar,
+    next_weekday,
+    register,
+    search_attributes,
+    ticket_at,
+    verdict,
+)
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
-
-TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
-ONE_SECOND = timedelta(seconds=1)
-# The workflow wakes for a boundary a few milliseconds after its timer fires; what it records at the
-# wake-up time (not at the boundary) is checked within this.
-WAKE_UP = timedelta(seconds=1)
-MONDAY, TUESDAY, FRIDAY = 0, 1, 4
-
-
-# -- helpers shared by the workflow tests of this folder (calendar, events, verdicts, servers) ---------
-def next_weekday(after: datetime, weekday: int, min_days: int = 2) -> date:
-    """The first `weekday` (Monday == 0) at least `min_days` after `after`'s Shanghai date."""
-    day = after.astimezone(SHANGHAI).date() + timedelta(days=min_days)
-    while day.weekday() != weekday:
-        day += timedelta(days=1)
-    return day
-
-
-def at_local(day: date, hour: int = 10, minute: int = 0) -> datetime:
-    """A wall-clock instant in Asia/Shanghai."""
-    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
-
-
-def end_of(day: date) -> datetime:
-    """24:00 Asia/Shanghai of `day` (= 00:00 of the next day): where a working-day period ends."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
-
-
-async def load_test_calendar(
-    session_maker: async_sessionmaker[AsyncSession],
-    first: date,
-    last: date,
-    holidays: Iterable[date] = (),
-    adjusted_workdays: Iterable[date] = (),
-) -> None:
-    """Replace every year from `first` to `last` with a test notice holding only the given days, so the
-    span is fully known (not provisional) and no real holiday interferes."""
-    holidays, adjusted_workdays = list(holidays), list(adjusted_workdays)
-    for year in range(first.year, last.year + 1):
-        await load_calendar_year(
-            session_maker,
-            YearCalendar(
-                year=year,
-                holidays=[d for d in holidays if d.year == year],
-                adjusted_workdays=[d for d in adjusted_workdays if d.year == year],
-                source="test notice",
-            ),
-        )
-
-
-def events(state: TicketState, kind: str, **data: Any) -> list[TimelineEvent]:
-    return [e for e in state.timeline if e.kind == kind and all(e.data.get(k) == x for k, x in data.items())]
-
-
-def verdict(err: ApplicationError, *, kind: bool = False) -> tuple[str | None, ...]:
-    """A refused action's code and rule (and its kind: conflict, invalid, not_yours)."""
-    details = err.details[0]
-    return (err.type, details["rule"], details["kind"]) if kind else (err.type, details["rule"])
-
-
-def card_change(state: TicketState, clock: str, after: Card) -> TimelineEvent:
-    found = events(state, "card_changed", clock=clock, after=after.value)
-    assert len(found) == 1, [e.data for e in state.timeline if e.kind == "card_changed"]
-    return found[0]
-
-
-def assert_card_changed(
-    state: TicketState, clock: str, before: Card, after: Card, boundary: datetime
-) -> None:
-    """A22: one card_changed event for the clock, stamped with the exact boundary it crossed."""
-    event = card_change(state, clock, after)
-    assert (event.rule, event.data["before"], event.at) == ("A22", before.value, boundary)
-    if after != Card.GREEN:
-        assert set(event.notify) == {f"unit:{state.lead_unit}", "hotline"}
-
-
-async def crosses(
-    hotline: Hotline, h: WorkflowHandle[Any, Any], clock: str, boundary: datetime, before: Card, after: Card
-) -> TicketState:
-    """A22: the clock's card is `before` a second before the boundary and turns `after` there; the change
-    is stamped with the boundary."""
-    await hotline.sleep_until(boundary - ONE_SECOND)
-    assert (await hotline.state(h)).clocks[clock].card == before
-    await hotline.sleep_until(boundary + ONE_SECOND)
-    s = await hotline.until(h, lambda s: s.clocks[clock].card == after)
-    assert_card_changed(s, clock, before, after, boundary)
-    return s
-
-
-async def register(
-    hotline: Hotline, category: Category = Category.COMPLAINT, **overrides: Any
-) -> WorkflowHandle[TicketWorkflow, TicketState]:
-    """`hotline.register`, then wait until the ticket has opened (its first published revision, as the API
-    waits): the driver returns at the "registered" event, before the dispatch is planned, so a query
-    right after it may show no unit and no clocks yet."""
-    h = await hotline.register(category, **overrides)
-    await hotline.until(h, lambda s: s.revision > 0)
-    return h
-
-
-async def ticket_at(
-    hotline: Hotline,
-    at: datetime,
-    category: Category = Category.COMPLAINT,
-    *,
-    sign: bool = False,
-    **overrides: Any,
-) -> WorkflowHandle[TicketWorkflow, TicketState]:
-    """Register (and dispatch to U1) at a chosen instant, with the test calendar loaded before; `sign`:
-    U1 signs for it at once."""
-    await hotline.sleep_until(at)
-    h = await register(hotline, category, **overrides)
-    if sign:
-        await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
-    return h
-
-
-async def projected(
-    hotline: Hotline, model: Any, ticket_no: str, until: Callable[[Any], bool] = lambda row: True
-) -> Any:
-    """Poll the SQL read model (written by the project_ticket activity) for a ticket's row."""
-    for _ in range(200):
-        async with hotline.session_maker() as session:
-            row = await session.scalar(select(model).where(model.ticket_no == ticket_no))
-        if row is not None and until(row):
-            return row
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no such {model.__tablename__} row for {ticket_no}")
 
 
 def stoppable_worker(hotline: Hotline, queue: str) -> Worker:
@@ -190,11 +70,6 @@ async def start_on(
     )
     await hotline.until(h, lambda s: s.revision > 0)
     return h
-
-
-async def search_attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
-    described = await handle.describe()
-    return {key.name: described.typed_search_attributes.get(key) for key in sa.ALL}
 
 
 # -- A17.1, A17.2 and the sign-for clock ----------------------------------------------------------------

@@ -1,6 +1,6 @@
 """A24 rating, callback and redo on the time-skipping server; instants worked out by hand.
 
-Calendar helpers live in test_limits_and_cards.py.
+Calendar helpers live in support.py.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from domain.vocabulary import (
     Stage,
 )
 from tests.driver import OPERATOR, Hotline, unit
-from tests.workflows.test_limits_and_cards import (
+from tests.workflows.support import (
     MONDAY,
     ONE_SECOND,
     WAKE_UP,

@@ -3,25 +3,19 @@
 Deadlines are worked out by hand from a calendar each test loads itself (`load_known_calendar`): the first
 weekday after "today" is a holiday and the Saturday after it an adjusted working day (调休), so expected
 instants cross a weekend, a holiday and a 调休 day. Each test gets a time-skipping server of its own
-(see test_limits_and_cards.own_time_skipping_server: a leftover ticket's timer stalls a shared server).
-The helpers here are shared with test_acceptance.py and test_coordination.py.
+(see tests/driver.py own_time_skipping_server: a leftover ticket's timer stalls a shared server).
+The helpers are tests/workflows/support.py's, shared with test_acceptance.py and test_coordination.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from temporalio.client import WorkflowHandle
 
-from domain.calendar import SHANGHAI, WorkingCalendar, YearCalendar, load_seed
 from domain.commands import (
-    Actor,
     ApplyExtension,
     ApplyReturn,
     KnowledgePoint,
@@ -32,134 +26,22 @@ from domain.commands import (
     SurveyRecord,
     SurveyStart,
 )
-from domain.ticket import TicketState, TimelineEvent
 from domain.vocabulary import Decision, RefusalGround, ReturnKind, Stage
 from tests.driver import OPERATOR, Hotline, unit
-from tests.workflows.test_limits_and_cards import (
+from tests.workflows.support import (
+    ONE_DAY,
+    SIGNED,
+    a_return,
+    act,
     events,
-    load_test_calendar,
+    kinds_after,
+    load_known_calendar,
+    only_event,
+    refusal,
     register,
+    sign_for,
 )
 from workflows.ticket import TicketWorkflow
-
-T = TypeVar("T")
-ONE_DAY = timedelta(days=1)
-# An update completes in well under a second; one that hangs (a failing workflow task) fails the test.
-UPDATE_TIMEOUT = 5.0
-
-
-# ==================================================================================== shared helpers
-@dataclass(frozen=True)
-class KnownCalendar:
-    """The working days the test DB holds, counted by hand ("Counting time", 《民法典》 Art. 201)."""
-
-    holiday: date
-    adjusted_workday: date
-    reference: WorkingCalendar  # the same notices through the production code, as a cross-check
-
-    def is_working_day(self, d: date) -> bool:
-        return d != self.holiday and (d == self.adjusted_workday or d.weekday() < 5)
-
-    def nth_working_day_after(self, start: date, n: int) -> date:
-        day = start
-        while n > 0:
-            day += ONE_DAY
-            if self.is_working_day(day):
-                n -= 1
-        return day
-
-    def due(self, received_at: datetime | None, working_days: int) -> datetime:
-        """24:00 Asia/Shanghai of the n-th working day after the (Shanghai) day of receipt."""
-        assert received_at is not None
-        last = self.nth_working_day_after(received_at.astimezone(SHANGHAI).date(), working_days)
-        expected = datetime.combine(last + ONE_DAY, time(0), tzinfo=SHANGHAI)
-        reference = self.reference.working_days_deadline(received_at, working_days)
-        assert (reference.due_at, reference.provisional) == (expected, False), (reference, expected)
-        return expected
-
-    def working_day_at(self, after: datetime, n: int, hour: int) -> datetime:
-        """`hour`:00 Shanghai on the n-th working day after the day of `after`."""
-        day = self.nth_working_day_after(after.astimezone(SHANGHAI).date(), n)
-        return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
-
-
-async def load_known_calendar(hotline: Hotline) -> KnownCalendar:
-    """Replace the notices of the next two months' years BEFORE any ticket registers.
-
-    Holiday: the first Monday–Friday after today (Shanghai). 调休: the first Saturday after that holiday.
-    """
-    today = (await hotline.now()).astimezone(SHANGHAI).date()
-    holiday = today + ONE_DAY
-    while holiday.weekday() >= 5:
-        holiday += ONE_DAY
-    adjusted = holiday + timedelta(days=5 - holiday.weekday())
-    last = today + timedelta(days=60)
-    await load_test_calendar(hotline.session_maker, today, last, [holiday], [adjusted])
-    reference = WorkingCalendar(load_seed())
-    for y in range(today.year, last.year + 1):
-        reference = reference.merged(
-            YearCalendar(
-                year=y,
-                holidays=[d for d in (holiday,) if d.year == y],
-                adjusted_workdays=[d for d in (adjusted,) if d.year == y],
-            )
-        )
-    return KnownCalendar(holiday=holiday, adjusted_workday=adjusted, reference=reference)
-
-
-def only_event(state: TicketState, kind: str) -> TimelineEvent:
-    found = events(state, kind)
-    assert len(found) == 1, [e.kind for e in state.timeline]
-    return found[0]
-
-
-def kinds_after(state: TicketState, event: TimelineEvent) -> list[str]:
-    return [e.kind for e in state.timeline if e.seq > event.seq]
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], attempts: int = 200) -> T:
-    """Poll (e.g. the read model, written asynchronously by the projector) until `probe` returns a value."""
-    for _ in range(attempts):
-        value = await probe()
-        if value is not None:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError("the value never appeared")
-
-
-async def act(hotline: Hotline, h: WorkflowHandle[Any, Any], update: Any, cmd: Any) -> TicketState:
-    return await asyncio.wait_for(hotline.act(h, update, cmd), UPDATE_TIMEOUT)
-
-
-async def refusal(
-    hotline: Hotline, h: WorkflowHandle[Any, Any], update: Any, cmd: Any
-) -> tuple[str, Any, Any]:
-    """(code, rule, kind) of an update that must be rejected."""
-    err = await asyncio.wait_for(hotline.refused(h, update, cmd), UPDATE_TIMEOUT)
-    details = err.details[0]
-    assert details["code"] == err.type
-    return err.type, details["rule"], details["kind"]
-
-
-SIGNED = SignOff(name="Wang Qiang", title="deputy director in charge")
-
-
-def a_return(
-    kind: ReturnKind = ReturnKind.NOT_OUR_DUTY, actor: Actor | None = None, **overrides: Any
-) -> ApplyReturn:
-    data: dict[str, Any] = {
-        "actor": actor or unit("U1"),
-        "kind": kind,
-        "reason": "street lighting is the power company's duty",
-        "basis": "城市照明管理规定 第五条",
-        "suggested_unit": "U2",
-        "signed_off_by": SIGNED,
-    }
-    return ApplyReturn(**(data | overrides))
-
-
-async def sign_for(hotline: Hotline, h: WorkflowHandle[Any, Any], unit_id: str = "U1") -> TicketState:
-    return await act(hotline, h, TicketWorkflow.sign_for, SignFor(actor=unit(unit_id)))
 
 
 def review(approve: bool, return_id: str = "R1", **fields: Any) -> ReviewReturn:

@@ -20,13 +20,7 @@ from domain.commands import (
 from domain.ticket import TicketState
 from domain.vocabulary import Category, NotAcceptedReason, Outcome, Stage, SupplementStatus
 from tests.driver import OPERATOR, Hotline, unit
-from tests.workflows.test_limits_and_cards import (
-    WAKE_UP,
-    events,
-    projected,
-    register,
-    verdict,
-)
+from tests.workflows.support import WAKE_UP, events, projected, register, verdict
 from workflows.ticket import TicketWorkflow
 
 U1 = unit("U1")

