@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from api.views import View
 from db.models import TicketRow, TimelineEventRow
 from db.session import count_rows
 from domain.vocabulary import DISSATISFIED, Card, Category, Channel, RatingOption
@@ -105,7 +106,7 @@ class UnitPerformance(BaseModel):
     )
 
 
-class Bulletin(BaseModel):
+class Bulletin(View):
     period: Period
     unit: str | None = Field(description="The unit the bulletin is restricted to, if any.")
     volumes: Volumes
@@ -347,7 +348,7 @@ class UnitAssessment(BaseModel):
     )
 
 
-class Assessment(BaseModel):
+class Assessment(View):
     period: Period
     weights: AssessmentWeights = Field(description="The configured weights, normalised.")
     satisfaction_exempt_domains: list[str]
@@ -467,7 +468,7 @@ class SupervisionLine(BaseModel):
     reason: str | None = None
 
 
-class SupervisionPage(BaseModel):
+class SupervisionPage(View):
     total: int
     limit: int
     offset: int

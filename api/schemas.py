@@ -8,6 +8,7 @@ datetime in a body must carry its offset (a naive time has no instant, and would
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import copy
 from datetime import datetime
 from types import UnionType
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
+from api.views import View
 from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer, writable
 from domain.ticket import (
     ANSWER,
@@ -35,6 +37,7 @@ from domain.ticket import (
     TimelineEvent,
 )
 from domain.vocabulary import (
+    OPEN_STAGES,
     Card,
     Category,
     Channel,
@@ -123,8 +126,28 @@ def check_writable(data: Any) -> None:
             pending.extend(value)
 
 
+# -- provisional, as shown ---------------------------------------------------------------------------------
+def provisional_shown(stage: Stage, clocks: Iterable[tuple[bool, object]]) -> bool:
+    """Counting time: a limit is provisional while it still runs on a year whose notice is not loaded. A met
+    limit, and every limit of a ticket no longer open (concluded, not accepted), is settled: it is never
+    recomputed, so it is not shown provisional. `clocks`: (provisional, met_at) per limit.
+
+    TicketState.provisional() (domain/ticket.py) should say the same; until it does, the views decide here."""
+    return stage in OPEN_STAGES and any(provisional and met_at is None for provisional, met_at in clocks)
+
+
+def state_provisional(state: TicketState) -> bool:
+    return provisional_shown(state.stage, ((c.provisional, c.met_at) for c in state.clocks.values()))
+
+
+def row_provisional(stage: str, state: dict[str, Any] | None) -> bool:
+    """The same for a read-model row, from the state it stores (TicketState.model_dump(mode="json"))."""
+    clocks = ((state or {}).get("clocks") or {}).values()
+    return provisional_shown(Stage(stage), ((bool(c.get("provisional")), c.get("met_at")) for c in clocks))
+
+
 # -- the ticket, as staff see it -----------------------------------------------------------------------
-class TicketView(BaseModel):
+class TicketView(View):
     """A ticket as the workflow holds it now, with the requester shown as the caller may see it (A32)."""
 
     ticket_no: str = Field(examples=["GD12345-20261126-3F9A0C1B"])
@@ -150,7 +173,10 @@ class TicketView(BaseModel):
     forwarded_to: str | None = Field(description="A6: the sub-unit the lead forwarded the ticket to.")
     sign_for_due_at: datetime | None
     answer_due_at: datetime | None = Field(description="A17: when the answer is due (after any extension).")
-    provisional: bool = Field(description="A deadline counts days of a year whose holidays are not loaded.")
+    provisional: bool = Field(
+        description="A limit still running counts days of a year whose holiday notice is not loaded (its "
+        "statutory holidays counted, 调休 unknown); never for a met limit or a concluded ticket."
+    )
     clocks: dict[str, Clock] = Field(
         description="Each time limit with its due and red instants and card (A22)."
     )
@@ -227,11 +253,11 @@ class TicketView(BaseModel):
             forwarded_to=assignment.forwarded_to if assignment else None,
             sign_for_due_at=sign_for.due_at if sign_for else None,
             answer_due_at=state.answer_due_at(),
-            provisional=state.provisional(),
+            provisional=state_provisional(state),
         )
 
 
-class TicketSummary(BaseModel):
+class TicketSummary(View):
     """One line of a queue or list, from the SQL read model; the requester is always masked (A32)."""
 
     ticket_no: str
@@ -254,7 +280,7 @@ class TicketSummary(BaseModel):
     content: str
 
 
-class TicketPage(BaseModel):
+class TicketPage(View):
     total: int = Field(description="How many tickets match, over all pages.")
     limit: int
     offset: int
@@ -262,7 +288,7 @@ class TicketPage(BaseModel):
 
 
 # -- registration ---------------------------------------------------------------------------------------
-class RegistrationCreated(BaseModel):
+class RegistrationCreated(View):
     """Shown once: only digests of the secret and the code are kept (A19, A24)."""
 
     ticket_no: str = Field(examples=["GD12345-20261126-3F9A0C1B"])
@@ -294,13 +320,13 @@ PROGRESS_MILESTONES = frozenset(
 )
 
 
-class ProgressEvent(BaseModel):
+class ProgressEvent(View):
     at: datetime
     kind: str = Field(examples=["closure_approved"])
     rule: str | None
 
 
-class PublicAnswer(BaseModel):
+class PublicAnswer(View):
     """A20: the approved closure: point-by-point answers, how and when, the result and its basis."""
 
     answers: list[PointAnswer]
@@ -312,28 +338,28 @@ class PublicAnswer(BaseModel):
     progress: str
 
 
-class PublicExtension(BaseModel):
+class PublicExtension(View):
     """A17: the requester is told why and until when."""
 
     extended_to: datetime | None
     reason: str
 
 
-class PublicSupplement(BaseModel):
+class PublicSupplement(View):
     """A21: a supplementary answer, once the hotline published it."""
 
     content: str
     published_at: datetime | None
 
 
-class PublicRating(BaseModel):
+class PublicRating(View):
     round: int
     expires_at: datetime
     rated: bool
     final: bool
 
 
-class PublicTicketView(BaseModel):
+class PublicTicketView(View):
     """What the requester may see of their own ticket: progress, limits and answers, no unit internals."""
 
     ticket_no: str
@@ -373,7 +399,7 @@ class PublicTicketView(BaseModel):
             category=state.registration.category,
             received_at=state.registration.received_at,
             answer_due_at=answer_clock.due_at if answer_clock else None,
-            provisional=state.provisional(),
+            provisional=state_provisional(state),
             outcome=state.outcome,
             not_accepted_reason=state.not_accepted_reason,
             not_accepted_basis=state.not_accepted_basis,

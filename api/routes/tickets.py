@@ -24,7 +24,14 @@ from api.deps import (
 from api.errors import ApiError, responses
 from api.privacy import requester_view
 from api.registration import register
-from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, body_model
+from api.schemas import (
+    RegistrationCreated,
+    TicketPage,
+    TicketSummary,
+    TicketView,
+    body_model,
+    row_provisional,
+)
 from api.tickets import ticket_view, visible_ticket
 from api.units import unit_scope
 from db.models import TicketRow
@@ -208,7 +215,7 @@ def _summary(row: TicketRow) -> TicketSummary:
         forwarded_to=row.forwarded_to,
         sign_for_due_at=row.sign_for_due_at,
         answer_due_at=row.answer_due_at,
-        provisional=row.provisional,
+        provisional=row_provisional(row.stage, row.state),
         registered_at=row.registered_at,
         concluded_at=row.concluded_at,
         requester=requester_view(requester, unmasked=False),

@@ -1,0 +1,53 @@
+"""What the API shows a person: every instant in Asia/Shanghai, every code with its labels.
+
+`View` is the base of every response model. Its one serializer writes each instant of the response, those
+in nested domain models too (a ticket's clocks, timeline, records), with the +08:00 offset of
+Asia/Shanghai: a limit reads `2026-12-17T00:00:00+08:00`, the 24:00 a clerk counts to, not
+`2026-12-16T16:00:00Z`. Requests keep accepting any offset. The domain models that travel through Temporal
+keep their instants as they are; only the JSON the API writes changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+
+from domain.calendar import SHANGHAI
+
+
+def in_shanghai(value: Any) -> Any:
+    """`value` with every aware datetime in it (nested models, lists, dicts) expressed in Asia/Shanghai;
+    the same object where nothing changes. Models are copied without validation: a domain validator that
+    normalises to UTC (domain/calendar.py Deadline) must not undo it."""
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI) if value.utcoffset() is not None else value
+    if isinstance(value, BaseModel):
+        update = {}
+        for name in type(value).model_fields:
+            item = getattr(value, name, None)
+            shown = in_shanghai(item)
+            if shown is not item:
+                update[name] = shown
+        return value.model_copy(update=update) if update else value
+    if isinstance(value, list | tuple):
+        items = [in_shanghai(v) for v in value]
+        return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        shown_items = {k: in_shanghai(v) for k, v in value.items()}
+        return shown_items if any(shown_items[k] is not value[k] for k in value) else value
+    return value
+
+
+class View(BaseModel):
+    """A response: its JSON shows every instant in Asia/Shanghai (+08:00)."""
+
+    @model_serializer(mode="wrap")
+    def _instants_in_shanghai(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):  # type: ignore[no-untyped-def]
+        # No return annotation: pydantic then keeps the fields' own schema for OpenAPI.
+        return handler(in_shanghai(self) if info.mode_is_json() else self)
+
+
+# A domain model shown as a response: `class XView(View, X)` with this config accepts the X the route returns.
+FROM_DOMAIN = ConfigDict(from_attributes=True)
