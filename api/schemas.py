@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
-from api.views import View
+from api.views import View, label_of
 from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer, writable
+from domain.labels import event_label, rule_citation
 from domain.ticket import (
     ANSWER,
     SIGN_FOR,
@@ -200,6 +201,12 @@ class TicketView(View):
     timeline: list[TimelineEvent]
     revision: int
 
+    stage_label = label_of("stage")
+    outcome_label = label_of("outcome")
+    card_label = label_of("card")
+    category_label = label_of("category")
+    not_accepted_reason_label = label_of("not_accepted_reason")
+
     @classmethod
     def of(cls, state: TicketState, relation: Relation, *, unmasked: bool) -> TicketView:
         reg, assignment = state.registration, state.assignment
@@ -279,6 +286,11 @@ class TicketSummary(View):
     location: str
     content: str
 
+    stage_label = label_of("stage")
+    outcome_label = label_of("outcome")
+    card_label = label_of("card")
+    category_label = label_of("category")
+
 
 class TicketPage(View):
     total: int = Field(description="How many tickets match, over all pages.")
@@ -324,6 +336,9 @@ class ProgressEvent(View):
     at: datetime
     kind: str = Field(examples=["closure_approved"])
     rule: str | None
+
+    kind_label = label_of("kind", event_label)
+    rule_label = label_of("rule", rule_citation)
 
 
 class PublicAnswer(View):
@@ -379,6 +394,11 @@ class PublicTicketView(View):
     progress: list[ProgressEvent] = Field(
         description="The events you were told of and the milestones of the handling, oldest first (A19)."
     )
+
+    stage_label = label_of("stage")
+    outcome_label = label_of("outcome")
+    category_label = label_of("category")
+    not_accepted_reason_label = label_of("not_accepted_reason")
 
     @classmethod
     def of(cls, state: TicketState) -> PublicTicketView:

@@ -9,12 +9,22 @@ keep their instants as they are; only the JSON the API writes changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
 from domain.calendar import SHANGHAI
+from domain.labels import Label, label
 
 
 def in_shanghai(value: Any) -> Any:
@@ -51,3 +61,27 @@ class View(BaseModel):
 
 # A domain model shown as a response: `class XView(View, X)` with this config accepts the X the route returns.
 FROM_DOMAIN = ConfigDict(from_attributes=True)
+
+
+class CodeLabel(BaseModel):
+    """What a code says, in Chinese (the regulation's words) and English (domain/labels.py)."""
+
+    zh: str = Field(examples=["办理中"])
+    en: str = Field(examples=["handling"])
+
+
+def _shown(value: object, read: Callable[[Any], Label]) -> CodeLabel | None:
+    if value is None:
+        return None
+    zh, en = read(value)
+    return CodeLabel(zh=zh, en=en)
+
+
+def label_of(field: str, read: Callable[[Any], Label] = label) -> Any:
+    """A computed `<field>_label` beside a code field: `stage: "handling"`, `stage_label: {"zh": "办理中",
+    "en": "handling"}` (null where the code is null)."""
+    return computed_field(  # type: ignore[call-overload]
+        property(lambda self: _shown(getattr(self, field), read)),
+        return_type=CodeLabel | None,
+        description=f"`{field}` in words: Chinese and English.",
+    )
