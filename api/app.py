@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import errors
+from api.deps import refuse_unknown_query_parameters
 from api.errors import ApiError
 from api.routes import api_router, reports
 from api.runtime import Clock, Runtime, wall_clock
@@ -89,7 +90,13 @@ def create_app(
             if engine is not None:
                 await engine.dispose()
 
-    app = FastAPI(title="12345 hotline tickets", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="12345 hotline tickets",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
+    )
     errors.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)

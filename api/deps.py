@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role, bearer_scheme, caller_for_token, unauthenticated
-from api.errors import forbidden
+from api.errors import forbidden, invalid
 from api.runtime import Runtime
 from api.temporal import TemporalGateway
 from domain.commands import TICKET_NO_PATTERN
@@ -117,3 +120,30 @@ def update_id(action: str, caller_key: str, key: str | None) -> str:
     """The workflow update id: the caller's Idempotency-Key (scoped to the caller and the action, so two
     callers' keys never collide), or a fresh one when the caller sent none."""
     return f"{action}:{caller_key}:{key or uuid.uuid4()}"
+
+
+# -- unknown query parameters ------------------------------------------------------------------------------
+@lru_cache(maxsize=512)
+def _query_parameters(route: APIRoute) -> frozenset[str]:
+    names: set[str] = set()
+    pending: list[Dependant] = [route.dependant]
+    while pending:  # the route's own parameters and those of its dependencies (a page's limit, offset)
+        dependant = pending.pop()
+        names.update(p.alias for p in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """Every route, one dependency (api/app.py): a query parameter the route does not take is 422
+    UNKNOWN_PARAMETER, so a typo (`?stgae=handling`) is refused rather than silently listing everything."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_parameters(route)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise invalid(
+            "UNKNOWN_PARAMETER", f"unknown query parameter {', '.join(unknown)}; this takes: {takes}"
+        )

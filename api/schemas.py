@@ -15,6 +15,7 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic_core import PydanticUndefined
 
 from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
@@ -67,11 +68,14 @@ def body_model(
     *,
     drop: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
+    required: tuple[str, ...] = (),
     add: dict[str, tuple[Any, Any]] | None = None,
     example: dict[str, Any] | None = None,
 ) -> type[BaseModel]:
     """The body for `command`: its fields minus `actor` and `drop`, `optional` ones defaulting to None
-    (the server fills them), plus `add`. Datetimes must be timezone-aware."""
+    (the server fills them), `required` ones without the command's default (the caller must say it; the
+    command keeps its default for the histories that decode it), plus `add`. Datetimes must be
+    timezone-aware."""
     fields: dict[str, Any] = {}
     for field_name, info in command.model_fields.items():
         if field_name == "actor" or field_name in drop:
@@ -84,6 +88,8 @@ def body_model(
             if info.metadata:
                 annotation, info.metadata = Annotated[(annotation, *info.metadata)], []
             annotation, info.default, info.default_factory = annotation | None, None, None
+        if field_name in required:
+            info.default, info.default_factory = PydanticUndefined, None
         fields[field_name] = (annotation, info)
     fields.update(add or {})
     config = BODY_CONFIG | ({"json_schema_extra": {"examples": [example]}} if example else {})
@@ -282,6 +288,7 @@ class TicketSummary(View):
     provisional: bool
     registered_at: datetime
     concluded_at: datetime | None
+    updated_at: datetime = Field(description="When this line last changed: the cursor for `updated_since`.")
     requester: RequesterView
     location: str
     content: str
