@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role, bearer_scheme, caller_for_token, unauthenticated
@@ -123,14 +123,27 @@ def update_id(action: str, caller_key: str, key: str | None) -> str:
 
 
 # -- unknown query parameters ------------------------------------------------------------------------------
-@lru_cache(maxsize=512)
+# id(route) -> (route, its query parameters): routes compare by value and are unhashable; the route is kept
+# so that an id reused by another app's route (tests build many) is not mistaken for it.
+_QUERY_PARAMETERS: dict[int, tuple[APIRoute, frozenset[str]]] = {}
+
+
 def _query_parameters(route: APIRoute) -> frozenset[str]:
+    cached = _QUERY_PARAMETERS.get(id(route))
+    if cached is not None and cached[0] is route:
+        return cached[1]
     names: set[str] = set()
     pending: list[Dependant] = [route.dependant]
     while pending:  # the route's own parameters and those of its dependencies (a page's limit, offset)
         dependant = pending.pop()
-        names.update(p.alias for p in dependant.query_params)
+        for param in dependant.query_params:
+            model = param.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):  # a model of parameters (weights)
+                names.update(f.alias or name for name, f in model.model_fields.items())
+            else:
+                names.add(param.alias)
         pending.extend(dependant.dependencies)
+    _QUERY_PARAMETERS[id(route)] = (route, frozenset(names))
     return frozenset(names)
 
 

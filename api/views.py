@@ -9,6 +9,7 @@ keep their instants as they are; only the JSON the API writes changes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,13 +27,19 @@ from pydantic import (
 from domain.calendar import SHANGHAI
 from domain.labels import Label, label
 
+# An instant written as text inside a free-form payload (a timeline event's `data`: deadlines, extended_to).
+_INSTANT_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
 
-def in_shanghai(value: Any) -> Any:
+
+def in_shanghai(value: Any, payload: bool = False) -> Any:
     """`value` with every aware datetime in it (nested models, lists, dicts) expressed in Asia/Shanghai;
     the same object where nothing changes. Models are copied without validation: a domain validator that
-    normalises to UTC (domain/calendar.py Deadline) must not undo it."""
+    normalises to UTC (domain/calendar.py Deadline) must not undo it. Inside a list or dict (`payload`), a
+    string that is exactly an instant with its offset is rewritten too: it is the same instant."""
     if isinstance(value, datetime):
         return value.astimezone(SHANGHAI) if value.utcoffset() is not None else value
+    if payload and isinstance(value, str) and _INSTANT_TEXT.fullmatch(value):
+        return datetime.fromisoformat(value).astimezone(SHANGHAI).isoformat()
     if isinstance(value, BaseModel):
         update = {}
         for name in type(value).model_fields:
@@ -42,10 +49,10 @@ def in_shanghai(value: Any) -> Any:
                 update[name] = shown
         return value.model_copy(update=update) if update else value
     if isinstance(value, list | tuple):
-        items = [in_shanghai(v) for v in value]
+        items = [in_shanghai(v, True) for v in value]
         return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
     if isinstance(value, dict):
-        shown_items = {k: in_shanghai(v) for k, v in value.items()}
+        shown_items = {k: in_shanghai(v, True) for k, v in value.items()}
         return shown_items if any(shown_items[k] is not value[k] for k in value) else value
     return value
 
