@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from copy import copy
 from datetime import datetime
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic_core import PydanticUndefined
@@ -207,11 +207,11 @@ class TicketView(View):
     timeline: list[TimelineEvent]
     revision: int
 
-    stage_label = label_of("stage")
-    outcome_label = label_of("outcome")
-    card_label = label_of("card")
-    category_label = label_of("category")
-    not_accepted_reason_label = label_of("not_accepted_reason")
+    stage_label: ClassVar[Any] = label_of("stage")
+    outcome_label: ClassVar[Any] = label_of("outcome")
+    card_label: ClassVar[Any] = label_of("card")
+    category_label: ClassVar[Any] = label_of("category")
+    not_accepted_reason_label: ClassVar[Any] = label_of("not_accepted_reason")
 
     @classmethod
     def of(cls, state: TicketState, relation: Relation, *, unmasked: bool) -> TicketView:
@@ -293,10 +293,10 @@ class TicketSummary(View):
     location: str
     content: str
 
-    stage_label = label_of("stage")
-    outcome_label = label_of("outcome")
-    card_label = label_of("card")
-    category_label = label_of("category")
+    stage_label: ClassVar[Any] = label_of("stage")
+    outcome_label: ClassVar[Any] = label_of("outcome")
+    card_label: ClassVar[Any] = label_of("card")
+    category_label: ClassVar[Any] = label_of("category")
 
 
 class TicketPage(View):
@@ -344,8 +344,8 @@ class ProgressEvent(View):
     kind: str = Field(examples=["closure_approved"])
     rule: str | None
 
-    kind_label = label_of("kind", event_label)
-    rule_label = label_of("rule", rule_citation)
+    kind_label: ClassVar[Any] = label_of("kind", event_label)
+    rule_label: ClassVar[Any] = label_of("rule", rule_citation)
 
 
 class PublicAnswer(View):
@@ -402,10 +402,10 @@ class PublicTicketView(View):
         description="The events you were told of and the milestones of the handling, oldest first (A19)."
     )
 
-    stage_label = label_of("stage")
-    outcome_label = label_of("outcome")
-    category_label = label_of("category")
-    not_accepted_reason_label = label_of("not_accepted_reason")
+    stage_label: ClassVar[Any] = label_of("stage")
+    outcome_label: ClassVar[Any] = label_of("outcome")
+    category_label: ClassVar[Any] = label_of("category")
+    not_accepted_reason_label: ClassVar[Any] = label_of("not_accepted_reason")
 
     @classmethod
     def of(cls, state: TicketState) -> PublicTicketView:
