@@ -14,7 +14,13 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def test_the_labelled_enums_are_those_a_person_reads() -> None:
-    assert {e.__name__ for e in LABELLED} >= {"Stage", "Outcome", "Card", "NotAcceptedReason", "RefusalGround"}
+    assert {e.__name__ for e in LABELLED} >= {
+        "Stage",
+        "Outcome",
+        "Card",
+        "NotAcceptedReason",
+        "RefusalGround",
+    }
 
 
 @pytest.mark.parametrize("enum", LABELLED, ids=lambda e: e.__name__)
