@@ -81,20 +81,23 @@ class HotlineActivities:
                 return OpeningFacts(
                     rule_set=rule_set,
                     refusal=NotAcceptedReason.TERMINATED_MATTER,
+                    # A18, in its own words (the requester reads it): no longer accepted, and pointed to
+                    # the remedies the law gives.
                     refusal_basis=(
-                        f"A18: the matter was terminated by written notice {terminated.notice_ref} "
-                        f"served {_local_day(terminated.served_at)} (ticket {terminated.ticket_no}); "
-                        # A18: the requester is pointed to the remedies the law gives.
-                        "the requester may apply for administrative review or bring an administrative lawsuit"
+                        f"该事项已依法办理完毕，承办单位已出具书面事项终结告知书（{terminated.notice_ref}，"
+                        f"{_local_day(terminated.served_at)}送达，工单号{terminated.ticket_no}），"
+                        "12345热线不再受理；您如有异议，可向承办单位申请行政复议或提出诉讼。"
                     ),
                 )
             restriction = await self._restriction(session, registration)
             if restriction is not None:
-                reason = f": {restriction.reason}" if restriction.reason else ""
+                reason = f"（{restriction.reason}）" if restriction.reason else ""
                 return OpeningFacts(
                     rule_set=rule_set,
                     refusal=NotAcceptedReason.RESTRICTED_CALLER,
-                    refusal_basis=f"A11: caller restricted until {_local_minute(restriction.until)}{reason}",
+                    # A11's own words: the requester reads it.
+                    refusal_basis=f"本号码被限制占用12345电话资源至{_local_minute(restriction.until)}{reason}；"
+                    "您可通过网站、APP或小程序反映诉求。",
                 )
             return OpeningFacts(rule_set=rule_set)
 
@@ -183,4 +186,4 @@ def _local_day(at: datetime) -> str:
 
 
 def _local_minute(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + " Asia/Shanghai"
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + "（北京时间）"

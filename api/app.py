@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import docs_pages, errors
+from api.deps import refuse_unknown_query_parameters
 from api.errors import ApiError
 from api.routes import api_router, reports
 from api.runtime import Clock, Runtime, wall_clock
@@ -100,6 +101,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by docs_pages, from files of our own: no CDN
         redoc_url=None,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     errors.install(app)
     docs_pages.install(app)

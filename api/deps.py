@@ -8,11 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role, bearer_scheme, caller_for_token, unauthenticated
-from api.errors import forbidden
+from api.errors import forbidden, invalid
 from api.runtime import Runtime
 from api.temporal import TemporalGateway
 from domain.commands import TICKET_NO_PATTERN
@@ -117,3 +120,43 @@ def update_id(action: str, caller_key: str, key: str | None) -> str:
     """The workflow update id: the caller's Idempotency-Key (scoped to the caller and the action, so two
     callers' keys never collide), or a fresh one when the caller sent none."""
     return f"{action}:{caller_key}:{key or uuid.uuid4()}"
+
+
+# -- unknown query parameters ------------------------------------------------------------------------------
+# id(route) -> (route, its query parameters): routes compare by value and are unhashable; the route is kept
+# so that an id reused by another app's route (tests build many) is not mistaken for it.
+_QUERY_PARAMETERS: dict[int, tuple[APIRoute, frozenset[str]]] = {}
+
+
+def _query_parameters(route: APIRoute) -> frozenset[str]:
+    cached = _QUERY_PARAMETERS.get(id(route))
+    if cached is not None and cached[0] is route:
+        return cached[1]
+    names: set[str] = set()
+    pending: list[Dependant] = [route.dependant]
+    while pending:  # the route's own parameters and those of its dependencies (a page's limit, offset)
+        dependant = pending.pop()
+        for param in dependant.query_params:
+            model = param.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):  # a model of parameters (weights)
+                names.update(f.alias or name for name, f in model.model_fields.items())
+            else:
+                names.add(param.alias)
+        pending.extend(dependant.dependencies)
+    _QUERY_PARAMETERS[id(route)] = (route, frozenset(names))
+    return frozenset(names)
+
+
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """Every route, one dependency (api/app.py): a query parameter the route does not take is 422
+    UNKNOWN_PARAMETER, so a typo (`?stgae=handling`) is refused rather than silently listing everything."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_parameters(route)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise invalid(
+            "UNKNOWN_PARAMETER", f"unknown query parameter {', '.join(unknown)}; this takes: {takes}"
+        )

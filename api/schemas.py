@@ -8,16 +8,20 @@ datetime in a body must carry its offset (a naive time has no instant, and would
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import copy
 from datetime import datetime
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic_core import PydanticUndefined
 
 from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
+from api.views import View, label_of
 from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer, writable
+from domain.labels import event_label, rule_citation
 from domain.ticket import (
     ANSWER,
     SIGN_FOR,
@@ -36,6 +40,7 @@ from domain.ticket import (
 )
 from domain.timeline import REQUESTER, EventKind
 from domain.vocabulary import (
+    OPEN_STAGES,
     Card,
     Category,
     Channel,
@@ -64,11 +69,14 @@ def body_model(
     *,
     drop: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
+    required: tuple[str, ...] = (),
     add: dict[str, tuple[Any, Any]] | None = None,
     example: dict[str, Any] | None = None,
 ) -> type[BaseModel]:
     """The body for `command`: its fields minus `actor` and `drop`, `optional` ones defaulting to None
-    (the server fills them), plus `add`. Datetimes must be timezone-aware."""
+    (the server fills them), `required` ones without the command's default (the caller must say it; the
+    command keeps its default for the histories that decode it), plus `add`. Datetimes must be
+    timezone-aware."""
     fields: dict[str, Any] = {}
     for field_name, info in command.model_fields.items():
         if field_name == "actor" or field_name in drop:
@@ -81,6 +89,8 @@ def body_model(
             if info.metadata:
                 annotation, info.metadata = Annotated[(annotation, *info.metadata)], []
             annotation, info.default, info.default_factory = annotation | None, None, None
+        if field_name in required:
+            info.default, info.default_factory = PydanticUndefined, None
         fields[field_name] = (annotation, info)
     fields.update(add or {})
     config = BODY_CONFIG | ({"json_schema_extra": {"examples": [example]}} if example else {})
@@ -124,8 +134,28 @@ def check_writable(data: Any) -> None:
             pending.extend(value)
 
 
+# -- provisional, as shown ---------------------------------------------------------------------------------
+def provisional_shown(stage: Stage, clocks: Iterable[tuple[bool, object]]) -> bool:
+    """Counting time: a limit is provisional while it still runs on a year whose notice is not loaded. A met
+    limit, and every limit of a ticket no longer open (concluded, not accepted), is settled: it is never
+    recomputed, so it is not shown provisional. `clocks`: (provisional, met_at) per limit.
+
+    TicketState.provisional() (domain/ticket.py) should say the same; until it does, the views decide here."""
+    return stage in OPEN_STAGES and any(provisional and met_at is None for provisional, met_at in clocks)
+
+
+def state_provisional(state: TicketState) -> bool:
+    return provisional_shown(state.stage, ((c.provisional, c.met_at) for c in state.clocks.values()))
+
+
+def row_provisional(stage: str, state: dict[str, Any] | None) -> bool:
+    """The same for a read-model row, from the state it stores (TicketState.model_dump(mode="json"))."""
+    clocks = ((state or {}).get("clocks") or {}).values()
+    return provisional_shown(Stage(stage), ((bool(c.get("provisional")), c.get("met_at")) for c in clocks))
+
+
 # -- the ticket, as staff see it -----------------------------------------------------------------------
-class TicketView(BaseModel):
+class TicketView(View):
     """A ticket as the workflow holds it now, with the requester shown as the caller may see it (A32)."""
 
     ticket_no: str = Field(examples=["GD12345-20261126-3F9A0C1B"])
@@ -151,7 +181,10 @@ class TicketView(BaseModel):
     forwarded_to: str | None = Field(description="A6: the sub-unit the lead forwarded the ticket to.")
     sign_for_due_at: datetime | None
     answer_due_at: datetime | None = Field(description="A17: when the answer is due (after any extension).")
-    provisional: bool = Field(description="A deadline counts days of a year whose holidays are not loaded.")
+    provisional: bool = Field(
+        description="A limit still running counts days of a year whose holiday notice is not loaded (its "
+        "statutory holidays counted, 调休 unknown); never for a met limit or a concluded ticket."
+    )
     clocks: dict[str, Clock] = Field(
         description="Each time limit with its due and red instants and card (A22)."
     )
@@ -174,6 +207,12 @@ class TicketView(BaseModel):
     archive_at: datetime | None
     timeline: list[TimelineEvent]
     revision: int
+
+    stage_label: ClassVar[Any] = label_of("stage")
+    outcome_label: ClassVar[Any] = label_of("outcome")
+    card_label: ClassVar[Any] = label_of("card")
+    category_label: ClassVar[Any] = label_of("category")
+    not_accepted_reason_label: ClassVar[Any] = label_of("not_accepted_reason")
 
     @classmethod
     def of(cls, state: TicketState, relation: Relation, *, unmasked: bool) -> TicketView:
@@ -228,11 +267,11 @@ class TicketView(BaseModel):
             forwarded_to=assignment.forwarded_to if assignment else None,
             sign_for_due_at=sign_for.due_at if sign_for else None,
             answer_due_at=state.answer_due_at(),
-            provisional=state.provisional(),
+            provisional=state_provisional(state),
         )
 
 
-class TicketSummary(BaseModel):
+class TicketSummary(View):
     """One line of a queue or list, from the SQL read model; the requester is always masked (A32)."""
 
     ticket_no: str
@@ -250,12 +289,18 @@ class TicketSummary(BaseModel):
     provisional: bool
     registered_at: datetime
     concluded_at: datetime | None
+    updated_at: datetime = Field(description="When this line last changed: the cursor for `updated_since`.")
     requester: RequesterView
     location: str
     content: str
 
+    stage_label: ClassVar[Any] = label_of("stage")
+    outcome_label: ClassVar[Any] = label_of("outcome")
+    card_label: ClassVar[Any] = label_of("card")
+    category_label: ClassVar[Any] = label_of("category")
 
-class TicketPage(BaseModel):
+
+class TicketPage(View):
     total: int = Field(description="How many tickets match, over all pages.")
     limit: int
     offset: int
@@ -263,7 +308,7 @@ class TicketPage(BaseModel):
 
 
 # -- registration ---------------------------------------------------------------------------------------
-class RegistrationCreated(BaseModel):
+class RegistrationCreated(View):
     """Shown once: only digests of the secret and the code are kept (A19, A24)."""
 
     ticket_no: str = Field(examples=["GD12345-20261126-3F9A0C1B"])
@@ -302,13 +347,16 @@ PROGRESS_MILESTONES = frozenset(
 )
 
 
-class ProgressEvent(BaseModel):
+class ProgressEvent(View):
     at: datetime
     kind: str = Field(examples=["closure_approved"])
     rule: str | None
 
+    kind_label: ClassVar[Any] = label_of("kind", event_label)
+    rule_label: ClassVar[Any] = label_of("rule", rule_citation)
 
-class PublicAnswer(BaseModel):
+
+class PublicAnswer(View):
     """A20: the approved closure: point-by-point answers, how and when, the result and its basis."""
 
     answers: list[PointAnswer]
@@ -320,28 +368,28 @@ class PublicAnswer(BaseModel):
     progress: str
 
 
-class PublicExtension(BaseModel):
+class PublicExtension(View):
     """A17: the requester is told why and until when."""
 
     extended_to: datetime | None
     reason: str
 
 
-class PublicSupplement(BaseModel):
+class PublicSupplement(View):
     """A21: a supplementary answer, once the hotline published it."""
 
     content: str
     published_at: datetime | None
 
 
-class PublicRating(BaseModel):
+class PublicRating(View):
     round: int
     expires_at: datetime
     rated: bool
     final: bool
 
 
-class PublicTicketView(BaseModel):
+class PublicTicketView(View):
     """What the requester may see of their own ticket: progress, limits and answers, no unit internals."""
 
     ticket_no: str
@@ -362,6 +410,11 @@ class PublicTicketView(BaseModel):
         description="The events you were told of and the milestones of the handling, oldest first (A19)."
     )
 
+    stage_label: ClassVar[Any] = label_of("stage")
+    outcome_label: ClassVar[Any] = label_of("outcome")
+    category_label: ClassVar[Any] = label_of("category")
+    not_accepted_reason_label: ClassVar[Any] = label_of("not_accepted_reason")
+
     @classmethod
     def of(cls, state: TicketState) -> PublicTicketView:
         approved = next(
@@ -381,7 +434,7 @@ class PublicTicketView(BaseModel):
             category=state.registration.category,
             received_at=state.registration.received_at,
             answer_due_at=answer_clock.due_at if answer_clock else None,
-            provisional=state.provisional(),
+            provisional=state_provisional(state),
             outcome=state.outcome,
             not_accepted_reason=state.not_accepted_reason,
             not_accepted_basis=state.not_accepted_basis,

@@ -110,7 +110,8 @@ class TicketRow(Base):
     # TicketState.revision: a projection never replaces a higher revision (stale retries).
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)  # TicketState.model_dump(mode="json")
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when the row was last written
+    # When the row was last written (wall clock): a unit's system polls `GET /tickets?updated_since=`.
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class TimelineEventRow(Base):

@@ -9,8 +9,10 @@ Rules implemented here (shared/rules/RULES.md, "Counting time"):
 - working days follow the State Council holiday notice of each year: statutory holidays are off,
   weekend days declared working (调休) are on, otherwise Monday–Friday.
 
-A year with no loaded notice falls back to "Monday–Friday"; any deadline that relied on that
-assumption is marked provisional so it can be recomputed once the notice is loaded.
+A year with no loaded notice falls back to "Monday–Friday less the statutory holidays the national rule
+fixes" (domain/holidays.py: 元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆); only the notice's 调休 and bridging
+days are then unknown, so any deadline that relied on that assumption is marked provisional and recomputed
+once the notice is loaded.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Self
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from domain.holidays import statutory_holidays
 
 SHANGHAI: ZoneInfo = ZoneInfo("Asia/Shanghai")
 
@@ -93,7 +97,8 @@ class Deadline(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     due_at: datetime  # aware, UTC
-    # True when a counted day lies in a year with no loaded notice (Monday–Friday assumed):
+    # True when a counted day lies in a year with no loaded notice (Monday–Friday less the statutory
+    # holidays assumed, 调休 unknown):
     # recompute once that year's notice is loaded.
     provisional: bool
 
@@ -107,7 +112,7 @@ class Deadline(BaseModel):
 
 
 class WorkingCalendar:
-    """Working days per loaded notices; Monday–Friday for years without one."""
+    """Working days per loaded notices; for years without one, Monday–Friday less the statutory holidays."""
 
     def __init__(self, years: Iterable[YearCalendar]) -> None:
         by_year: dict[int, YearCalendar] = {}
@@ -148,7 +153,10 @@ class WorkingCalendar:
                 return False
             if d in self._adjusted_workdays:
                 return True
-        # Loaded year on an ordinary day, or a year with no notice yet (provisional assumption).
+        elif d in statutory_holidays(d.year):
+            # No notice yet (provisional): the days the national rule itself fixes are off all the same.
+            return False
+        # Loaded year on an ordinary day, or a year with no notice yet on any other day.
         return d.weekday() < _SATURDAY
 
     @staticmethod

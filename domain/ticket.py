@@ -23,6 +23,7 @@ from domain.commands import (
 from domain.deadlines import PlannedDeadline
 from domain.rulesets import Period, RuleSet
 from domain.vocabulary import (
+    OPEN_STAGES,
     Card,
     ContactChannel,
     ContactPurpose,
@@ -263,7 +264,11 @@ class TicketState(BaseModel):
         return clock.due_at if clock else None
 
     def provisional(self) -> bool:
-        return any(c.provisional for c in self.clocks.values())
+        """Counting time: provisional while a limit still runs on a year whose notice is not loaded; a met
+        limit, and every limit of a ticket no longer open, is settled."""
+        return self.stage in OPEN_STAGES and any(
+            c.provisional and c.met_at is None for c in self.clocks.values()
+        )
 
     def pending_return(self) -> ReturnRecord | None:
         return next((r for r in self.returns if r.decision == Decision.PENDING), None)

@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-class Category(StrEnum):
+
+class Labelled(StrEnum):
+    """An enum a person reads: every member has a Chinese and an English label (domain/labels.py), which the
+    API's schema carries in the enum's description and `x-enum-labels`."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        from domain.labels import label  # the table imports this module; read only when a schema is built
+
+        schema = handler.resolve_ref_schema(handler(core))
+        labels = {m.value: label(m) for m in cls}
+        lines = "\n".join(f"- `{code}`: {zh} / {en}" for code, (zh, en) in labels.items())
+        schema["description"] = f"{(cls.__doc__ or cls.__name__).strip()}\n\n{lines}"
+        schema["x-enum-labels"] = {code: {"zh": zh, "en": en} for code, (zh, en) in labels.items()}
+        return schema
+
+
+class Category(Labelled):
     """A10/A12: the kinds of request the hotline accepts."""
 
     CONSULTATION = "consultation"  # 咨询
@@ -27,7 +47,9 @@ class Channel(StrEnum):
     SUB_CENTRE = "sub_centre"
 
 
-class Stage(StrEnum):
+class Stage(Labelled):
+    """Where the ticket stands."""
+
     REGISTERED = "registered"  # accepted by an operator, not yet dispatched
     NOT_ACCEPTED = "not_accepted"  # A10/A13, final
     DISPATCHED = "dispatched"  # waiting for the unit to sign for it
@@ -45,7 +67,9 @@ class Stage(StrEnum):
 OPEN_STAGES = frozenset(Stage) - {Stage.NOT_ACCEPTED, Stage.CONCLUDED, Stage.ARCHIVED}
 
 
-class Outcome(StrEnum):
+class Outcome(Labelled):
+    """How the ticket ended."""
+
     NOT_ACCEPTED = "not_accepted"  # A13 by the hotline
     ANSWERED_AT_ONCE = "answered_at_once"  # A12 consultation answered from the KB
     CLOSED = "closed"  # A20 closure approved
@@ -53,7 +77,7 @@ class Outcome(StrEnum):
     TERMINATED = "terminated"  # A18 termination notice
 
 
-class Card(StrEnum):
+class Card(Labelled):
     """A22: a timeliness card per stage."""
 
     GREEN = "green"
@@ -64,7 +88,7 @@ class Card(StrEnum):
 CARD_SEVERITY = {Card.GREEN: 0, Card.YELLOW: 1, Card.RED: 2}
 
 
-class NotAcceptedReason(StrEnum):
+class NotAcceptedReason(Labelled):
     """A10: reasons a request is not accepted; A18 for a terminated matter; A11 for a restricted caller."""
 
     OUTSIDE_JURISDICTION = "A10.1"
@@ -99,7 +123,7 @@ RETURN_RULE = {
 }
 
 
-class RefusalGround(StrEnum):
+class RefusalGround(Labelled):
     """A16: grounds on which the hotline refuses a return."""
 
     UNITS_MATTER_BY_LAW = "A16.1"

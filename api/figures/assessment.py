@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.bulletin import UnitPerformance, unit_figures
 from api.figures.common import Event, Period, ratings
+from api.views import View
 from db.models import TicketRow
 from domain.assessment import (
     SATISFACTION_EXEMPT_DOMAINS,
@@ -20,7 +21,7 @@ from domain.assessment import (
 )
 
 
-class Assessment(BaseModel):
+class Assessment(View):
     period: Period
     weights: AssessmentWeights = Field(description="The configured weights, normalised.")
     satisfaction_exempt_domains: list[str]

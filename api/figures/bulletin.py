@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.common import Event, Period, charged_events, of_unit, ratings
 from api.unit_tree import MEMBER_TIER
+from api.views import View
 from db.api_models import UnitRow
 from db.models import TicketRow
 from domain.timeline import CardChanged, Dispatched, EventKind
@@ -72,7 +73,7 @@ class UnitPerformance(BaseModel):
     )
 
 
-class Bulletin(BaseModel):
+class Bulletin(View):
     period: Period
     unit: str | None = Field(description="The unit the bulletin is restricted to, if any.")
     volumes: Volumes

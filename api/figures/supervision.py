@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.common import Event, Period, charged_events
+from api.views import View
 from db.models import TicketRow
 from db.session import count_rows
 from domain.timeline import CardChanged, EventKind
@@ -48,7 +49,7 @@ class SupervisionLine(BaseModel):
     reason: str | None = None
 
 
-class SupervisionPage(BaseModel):
+class SupervisionPage(View):
     total: int
     limit: int
     offset: int

@@ -90,6 +90,8 @@ class Action:
     # a return only suggests it, and the review that follows checks it (review_of_return).
     hands_over: bool = True
     prepare: Prepare | None = None
+    # Former paths, still served for one release and marked deprecated in OpenAPI.
+    deprecated_paths: tuple[str, ...] = ()
 
 
 # -- bodies ---------------------------------------------------------------------------------------------
@@ -122,13 +124,16 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "not_accept",
-        "/not-accept",
+        "/refuse-at-intake",
         NotAccept,
         body_model(NotAccept, "NotAcceptBody"),
         OPERATOR,
-        "Do not accept (operator)",
-        "A10/A13: the requester is told it is not accepted and on what basis.",
+        "Refuse at intake: not accepted (operator)",
+        "A10/A13: the hotline does not accept the request at intake (不予受理); the requester is told it is not "
+        "accepted and on what basis. A unit that finds a dispatched ticket not acceptable uses "
+        "`/find-not-acceptable` (A14.4).",
         {"reason": "A10.3", "basis": "该事项已进入信访程序"},
+        deprecated_paths=("/not-accept",),
     ),
     Action(
         "answer_at_once",
@@ -270,12 +275,12 @@ ACTIONS: tuple[Action, ...] = (
         "record_contact",
         "/contacts",
         ContactAttempt,
-        body_model(ContactAttempt, "ContactAttemptBody", optional=("at",)),
+        body_model(ContactAttempt, "ContactAttemptBody", optional=("at",), required=("purpose",)),
         UNIT,
         "Record a contact attempt (lead unit)",
-        "A20: `purpose` `result` (the default) tells the requester the result; two consecutive days of failed "
-        "phone calls to tell it count as answered. `enquiry` records an A14 contact asking for details, "
-        "which tells no result. `at` defaults to now.",
+        "`purpose` is required: `result` (A20) tells the requester the result, and two consecutive days of "
+        "failed phone calls to tell it count as answered; `enquiry` (A14) asks for details and tells no "
+        "result. `at` defaults to now.",
         {"channel": "phone", "purpose": "result", "reached": True, "note": "已告知处理结果"},
         prepare=contact_time,
     ),
@@ -291,18 +296,21 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "find_not_acceptable",
-        "/not-acceptable",
+        "/find-not-acceptable",
         FindNotAcceptable,
         body_model(FindNotAcceptable, "FindNotAcceptableBody"),
         UNIT,
         "Find the request not acceptable (lead unit)",
-        "A14.4: the unit tells the requester why; litigation/petition matters need explanatory material.",
+        "A14.4: the unit, having received the ticket, finds it not acceptable and tells the requester why; "
+        "litigation/petition matters need explanatory material. The hotline's own refusal at intake is "
+        "`/refuse-at-intake` (A13).",
         {
             "reason": "A10.2",
             "explanation": "该纠纷已进入诉讼程序",
             "requester_told": True,
             "material_refs": ["att://court-notice-2026-118.pdf"],
         },
+        deprecated_paths=("/not-acceptable",),
     ),
     Action(
         "review_closure",
@@ -473,7 +481,21 @@ def _add_route(action: Action) -> None:
     # Annotated with runtime values (one body type per action): checkers cannot follow, FastAPI can.
     body_param = Annotated[body_type, Body(openapi_examples=examples)]  # type: ignore[valid-type]
 
-    if action.item is None:
+    if action.item is None and not any(f.is_required() for f in body_type.model_fields.values()):
+        # Nothing to say (a sign-for): no body at all is the empty body.
+        optional_body = Annotated[body_type | None, Body(openapi_examples=examples)]  # type: ignore[valid-type]
+
+        async def on_ticket_body_optional(
+            no: TicketNoDep,
+            runtime: RuntimeDep,
+            caller: Annotated[Caller, allowed],
+            body: optional_body = None,
+            idempotency_key: IdempotencyKey = None,
+        ) -> TicketView:
+            return await perform(action, runtime, caller, no, body or body_type(), None, idempotency_key)
+
+        endpoint: Callable[..., Awaitable[TicketView]] = on_ticket_body_optional
+    elif action.item is None:
 
         async def on_ticket(
             no: TicketNoDep,
@@ -484,7 +506,7 @@ def _add_route(action: Action) -> None:
         ) -> TicketView:
             return await perform(action, runtime, caller, no, body, None, idempotency_key)
 
-        endpoint: Callable[..., Awaitable[TicketView]] = on_ticket
+        endpoint = on_ticket
     else:
         item_param = Annotated[
             str,
@@ -510,18 +532,27 @@ def _add_route(action: Action) -> None:
         endpoint = on_item
 
     roles = ", ".join(sorted(r.value for r in action.roles))
-    router.add_api_route(
-        "/{no}" + action.path,
-        endpoint,
-        methods=["POST"],
-        response_model=TicketView,
-        name=action.update,
-        operation_id=action.update,
-        summary=action.summary,
-        description=f"{action.description}\n\nRoles: {roles}. Answers with the ticket after the action. "
-        "Send an `Idempotency-Key` so a retry has exactly one effect.",
-        responses=responses(401, 403, 404, 409, 422, 503),
+    description = (
+        f"{action.description}\n\nRoles: {roles}. Answers with the ticket after the action. "
+        "Send an `Idempotency-Key` so a retry has exactly one effect."
     )
+    for n, path in enumerate((action.path, *action.deprecated_paths)):
+        old = n > 0
+        router.add_api_route(
+            "/{no}" + path,
+            endpoint,
+            methods=["POST"],
+            response_model=TicketView,
+            name=f"{action.update}_as_{path.strip('/').replace('-', '_')}" if old else action.update,
+            operation_id=f"{action.update}_deprecated_{n}" if old else action.update,
+            summary=action.summary,
+            description=f"**Deprecated**: the former path of `POST /tickets/{{no}}{action.path}`, served for "
+            f"one release.\n\n{description}"
+            if old
+            else description,
+            responses=responses(401, 403, 404, 409, 422, 503),
+            deprecated=old,
+        )
 
 
 for _action in ACTIONS:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import conflict, responses
 from api.schemas import BODY_CONFIG
+from api.views import View
 from db.models import CalendarYearRow
 from domain.calendar import YearCalendar
 from domain.commands import Words
@@ -35,7 +36,7 @@ class CalendarNotice(BaseModel):
     )
 
 
-class CalendarYearLoaded(BaseModel):
+class CalendarYearLoaded(View):
     year: int
     holidays: list[date]
     adjusted_workdays: list[date]
@@ -43,7 +44,7 @@ class CalendarYearLoaded(BaseModel):
     tickets_replanned: int = Field(description="Open tickets told to recompute the deadlines not yet passed.")
 
 
-class CalendarYearOut(BaseModel):
+class CalendarYearOut(View):
     year: int
     holidays: list[date]
     adjusted_workdays: list[date]
@@ -78,7 +79,7 @@ NOTICE_EXAMPLE = {
         "The State Council notice for one year: statutory holidays and the weekend days declared working "
         "days (调休). A year already loaded is 409 `YEAR_ALREADY_LOADED` unless `replace` is true (a "
         "corrected notice). Deadlines that counted days of that year were "
-        "provisional (weekends only); every open ticket recomputes the ones it has not yet passed (A17, A22)."
+        "provisional (weekends and the statutory holidays the national rule fixes, 调休 unknown); every open ticket recomputes the ones it has not yet passed (A17, A22)."
     ),
     openapi_extra={"requestBody": {"content": {"application/json": {"example": NOTICE_EXAMPLE}}}},
 )
@@ -109,7 +110,8 @@ async def load_year(body: CalendarNotice, caller: OperatorDep, runtime: RuntimeD
     responses=responses(401, 403, 503),
     summary="The loaded holiday notices (staff)",
     description="Every year the working-day calendar knows; a year missing here is counted Monday–Friday "
-    "and its deadlines are provisional.",
+    "less the statutory holidays of 《全国年节及纪念日放假办法》 (元旦, 春节 除夕–初三, 清明, 劳动节 2 days, 端午, "
+    "中秋, 国庆 3 days), and its deadlines are provisional until its notice is loaded.",
 )
 async def list_years(caller: StaffDep, session: SessionDep) -> list[CalendarYearOut]:
     rows = await session.scalars(select(CalendarYearRow).order_by(CalendarYearRow.year))

@@ -11,6 +11,7 @@ from api.errors import ApiError, conflict, responses
 from api.preconditions import require_units
 from api.schemas import body_model
 from api.ticket_access import visible_ticket
+from api.views import FROM_DOMAIN, View
 from domain.commands import Designation
 from workflows.coordination import CoordinationState
 
@@ -27,9 +28,15 @@ DesignationBody = body_model(
 )
 
 
+class CoordinationView(View, CoordinationState):
+    """The coordination as its workflow holds it, its instants shown in Asia/Shanghai."""
+
+    model_config = FROM_DOMAIN
+
+
 @router.post(
     "/{no}/{n}/designate",
-    response_model=CoordinationState,
+    response_model=CoordinationView,
     responses=responses(401, 403, 404, 409, 422, 503),
     summary="Designate the lead in a coordination (operator)",
     description=(

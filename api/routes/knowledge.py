@@ -27,6 +27,7 @@ from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import ApiError, invalid, responses
 from api.preconditions import require_units
 from api.schemas import BODY_CONFIG
+from api.views import View
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow
 from db.seed import read_working_calendar
 from db.session import count_rows
@@ -71,7 +72,7 @@ class KnowledgePointIn(BaseModel):
     )
 
 
-class KnowledgePointOut(BaseModel):
+class KnowledgePointOut(View):
     id: str = Field(examples=["kp-3f9a0c1b2d4e"])
     unit_id: str
     title: str
@@ -114,7 +115,7 @@ class ErrorState(StrEnum):
     CORRECTED_LATE = "corrected_late"
 
 
-class ErrorNoticeOut(BaseModel):
+class ErrorNoticeOut(View):
     id: int
     point_id: str
     unit_id: str
@@ -127,12 +128,12 @@ class ErrorNoticeOut(BaseModel):
     state: ErrorState
 
 
-class ErrorNoticePage(BaseModel):
+class ErrorNoticePage(View):
     total: int
     items: list[ErrorNoticeOut]
 
 
-class KnowledgePointPage(BaseModel):
+class KnowledgePointPage(View):
     total: int
     limit: int
     offset: int

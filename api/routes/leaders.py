@@ -14,6 +14,7 @@ from sqlalchemy import select
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import conflict, invalid, responses
 from api.schemas import BODY_CONFIG
+from api.views import View
 from db.api_models import LeaderSessionRow, UnitRow
 from domain.commands import Instant, Words
 from operations.credentials import UNIT_ID_PATTERN
@@ -38,7 +39,7 @@ class LeaderSessionIn(BaseModel):
     ends_at: Instant = Field(examples=["2026-12-03T11:00:00+08:00"])
 
 
-class LeaderSessionOut(LeaderSessionIn):
+class LeaderSessionOut(LeaderSessionIn, View):
     id: int
     recorded_at: datetime
 

@@ -11,6 +11,7 @@ from api.deps import NowDep, OperatorDep, RuntimeDep
 from api.errors import responses
 from api.routes.rule_sets import current_rule_set
 from api.schemas import BODY_CONFIG
+from api.views import View
 from db.models import RestrictedCallerRow
 from db.session import insert_for
 from domain.commands import Words, phone_key
@@ -26,7 +27,7 @@ class RestrictionIn(BaseModel):
     rule_set_id: Words = Field("city", max_length=200, description="Whose `restriction_days` apply (A33).")
 
 
-class RestrictionOut(BaseModel):
+class RestrictionOut(View):
     phone: str
     until: datetime
     reason: str

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import conflict, invalid, responses
 from api.schemas import require_writable
+from api.views import View
 from db.models import RuleSetRow
 from db.seed import load_rule_set
 from domain.rulesets import DEFAULT_RULE_SETS, RuleSet, county_rule_set
@@ -19,7 +19,7 @@ from domain.rulesets import DEFAULT_RULE_SETS, RuleSet, county_rule_set
 router = APIRouter(prefix="/rule-sets", tags=["rule sets"])
 
 
-class StoredRuleSet(BaseModel):
+class StoredRuleSet(View):
     rule_set: RuleSet
     created_at: datetime
 

@@ -24,7 +24,14 @@ from api.deps import (
 from api.errors import ApiError, responses
 from api.privacy import requester_view
 from api.registration import register
-from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, body_model
+from api.schemas import (
+    RegistrationCreated,
+    TicketPage,
+    TicketSummary,
+    TicketView,
+    body_model,
+    row_provisional,
+)
 from api.ticket_access import ticket_view, visible_ticket
 from api.unit_tree import unit_scope
 from db.models import TicketRow
@@ -123,6 +130,14 @@ async def list_tickets(
         BeforeValidator(_rfc3339_only),
         Query(description="Only tickets whose answer is due before this instant (A17)."),
     ] = None,
+    updated_since: Annotated[
+        Instant | None,
+        BeforeValidator(_rfc3339_only),
+        Query(
+            description="Only tickets whose row changed at or after this instant (ISO 8601 with its offset): "
+            "poll with the largest `updated_at` seen so far (repeats at that instant are yours to skip)."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
@@ -147,6 +162,7 @@ async def list_tickets(
                 TicketRow.card == card.value if card else None,
                 TicketRow.category == category.value if category else None,
                 TicketRow.answer_due_at < due_before if due_before else None,
+                TicketRow.updated_at >= updated_since if updated_since else None,
             )
             if c is not None
         )
@@ -208,9 +224,10 @@ def _summary(row: TicketRow) -> TicketSummary:
         forwarded_to=row.forwarded_to,
         sign_for_due_at=row.sign_for_due_at,
         answer_due_at=row.answer_due_at,
-        provisional=row.provisional,
+        provisional=row_provisional(row.stage, row.state),
         registered_at=row.registered_at,
         concluded_at=row.concluded_at,
+        updated_at=row.updated_at,
         requester=requester_view(requester, unmasked=False),
         location=row.location,
         content=row.content,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import ApiError, responses
 from api.schemas import BODY_CONFIG
+from api.views import View
 from db.api_models import UnitRow
 from domain.commands import Words
 from operations.credentials import UNIT_ID_PATTERN, UnitError, UnitKind, create_unit
@@ -33,7 +34,7 @@ class UnitIn(BaseModel):
     kind: UnitKind = Field("other", examples=["town"])
 
 
-class UnitOut(UnitIn):
+class UnitOut(UnitIn, View):
     created_at: datetime
 
 

@@ -266,7 +266,10 @@ def _act(action: str, body: dict[str, Any] | None = None, as_: str = "operator")
 # stage -> (the stage it follows, the step that gets there); roots are registrations.
 STAGES: dict[str, tuple[str, Step]] = {
     "handling": ("dispatched", _act("sign-for", as_="urban")),
-    "informed": ("handling", _act("contacts", {"channel": "phone", "reached": True}, as_="urban")),
+    "informed": (
+        "handling",
+        _act("contacts", {"channel": "phone", "purpose": "result", "reached": True}, as_="urban"),
+    ),
     "return_review": ("dispatched", _act("returns", RETURN, as_="urban")),
     "extension_review": (
         "handling",

@@ -15,7 +15,7 @@ async def concluded_ticket(api: Api, **registration: Any) -> dict[str, Any]:
     created = await api.register(dispatch_to="WJ-URBAN", **registration)
     no = created["ticket_no"]
     await api.act(no, "sign-for", as_="urban")
-    await api.act(no, "contacts", {"reached": True}, as_="urban")
+    await api.act(no, "contacts", {"purpose": "result", "reached": True}, as_="urban")
     t = await api.act(
         no, "closure", closure_body(["修复解放路路灯", "说明维修时限"], await api.now()), as_="urban"
     )

@@ -174,6 +174,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/tickets/{no}", INVOLVED, stage="dispatched"),
     # -- the hotline office's actions
     _post("/tickets/{no}/dispatch", OPERATOR, "registered", {"lead_unit": LEAD, "co_units": [CO_UNIT]}),
+    _post(
+        "/tickets/{no}/refuse-at-intake",
+        OPERATOR,
+        "registered",
+        {"reason": "A10.3", "basis": "已进入信访程序"},
+    ),
+    # The former path, deprecated (one release).
     _post("/tickets/{no}/not-accept", OPERATOR, "registered", {"reason": "A10.3", "basis": "已进入信访程序"}),
     _post("/tickets/{no}/answer", OPERATOR, "registered", {"answer": "到任一社保网点办理"}),
     _post(
@@ -219,18 +226,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _post("/tickets/{no}/survey", LEAD_ONLY, "dispatched", {"note": "现场核查权属"}),
     _post("/tickets/{no}/returns", LEAD_ONLY, "dispatched", RETURN),
     _post("/tickets/{no}/extension", LEAD_ONLY, "handling", {"reason": "需协调", "requester_told": True}),
-    _post("/tickets/{no}/contacts", LEAD_ONLY, "handling", {"channel": "phone", "reached": True}),
-    _post("/tickets/{no}/closure", LEAD_ONLY, "informed", _closure_now),
     _post(
-        "/tickets/{no}/not-acceptable",
+        "/tickets/{no}/contacts",
         LEAD_ONLY,
         "handling",
-        {
-            "reason": "A10.2",
-            "explanation": "已进入诉讼程序",
-            "requester_told": True,
-            "material_refs": ["att://x"],
-        },
+        {"channel": "phone", "purpose": "result", "reached": True},
+    ),
+    _post("/tickets/{no}/closure", LEAD_ONLY, "informed", _closure_now),
+    *(
+        _post(
+            path,  # the new path and the former one, deprecated (one release)
+            LEAD_ONLY,
+            "handling",
+            {
+                "reason": "A10.2",
+                "explanation": "已进入诉讼程序",
+                "requester_told": True,
+                "material_refs": ["att://x"],
+            },
+        )
+        for path in ("/tickets/{no}/find-not-acceptable", "/tickets/{no}/not-acceptable")
     ),
     _post("/tickets/{no}/termination", LEAD_ONLY, "handling", _termination),
     _post("/tickets/{no}/supplements", LEAD_ONLY, "concluded", {"reason": "改造已立项"}),

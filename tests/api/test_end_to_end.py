@@ -110,7 +110,12 @@ async def test_a_complaint_from_registration_to_its_final_rating(api: Api) -> No
 
     # -- D7 10:00: the requester is told the result; closure applied, then sent back (A20).
     await api.sleep_until(monday + timedelta(days=7, hours=1))
-    await api.act(no, "contacts", {"channel": "phone", "reached": True, "note": "已告知"}, as_="power")
+    await api.act(
+        no,
+        "contacts",
+        {"channel": "phone", "purpose": "result", "reached": True, "note": "已告知"},
+        as_="power",
+    )
     t = await api.act(no, "closure", closure_body(t["request_points"], await api.now()), as_="power")
     assert t["stage"] == "closure_review" and clock(t, "answer")["met_at"] is not None
     await api.sleep_until(monday + timedelta(days=7, hours=2))
@@ -164,7 +169,10 @@ async def test_a_complaint_from_registration_to_its_final_rating(api: Api) -> No
     # final (A24), even dissatisfied: the hotline calls back once more and that concludes it, no second redo.
     await api.sleep_until(monday + timedelta(days=9, hours=1))
     await api.act(
-        no, "contacts", {"channel": "phone", "reached": True, "note": "已告知重办结果"}, as_="power"
+        no,
+        "contacts",
+        {"channel": "phone", "purpose": "result", "reached": True, "note": "已告知重办结果"},
+        as_="power",
     )
     t = await api.act(no, "closure", closure_body(t["request_points"], await api.now()), as_="power")
     await api.sleep_until(monday + timedelta(days=9, hours=2))

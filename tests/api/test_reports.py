@@ -69,7 +69,7 @@ async def register(api: Api, unit: str, **overrides: Any) -> Ticket:
 async def answer(api: Api, no: str, unit: str) -> None:
     """A20: the requester told, closure applied and approved; the requester is asked to rate."""
     caller = UNIT_CALLER[unit]
-    await api.act(no, "contacts", {"channel": "phone", "reached": True}, as_=caller)
+    await api.act(no, "contacts", {"channel": "phone", "purpose": "result", "reached": True}, as_=caller)
     await api.act(no, "closure", closure_body(POINTS, await api.now()), as_=caller)
     await api.act(no, "closure/review", {"approve": True})
 

@@ -192,14 +192,16 @@ async def test_plan_deadlines_sees_a_newly_loaded_year(sessions: Sessions, acts:
     anchor = datetime(2026, 12, 28, 10, 0, tzinfo=SHANGHAI)  # 10 WD runs into 2027
 
     before = (await run(acts.plan_deadlines, answer_plan(anchor)))["answer"]
-    assert before.provisional  # 2027 not loaded: Monday–Friday assumed, 2027-01-01 counted
-    assert before.due_at == datetime(2027, 1, 11, 16, 0, tzinfo=UTC)
+    # 2027 not loaded: Monday–Friday less the statutory days assumed, 2027-01-01 (元旦) not counted.
+    assert before.provisional
+    assert before.due_at == datetime(2027, 1, 12, 16, 0, tzinfo=UTC)
 
-    notice = YearCalendar(year=2027, holidays=[date(2027, 1, 1)], adjusted_workdays=[], source="test notice")
+    # A notice that (hypothetically) keeps 1 January a working day replaces the computed days.
+    notice = YearCalendar(year=2027, holidays=[], adjusted_workdays=[], source="test notice")
     await load_calendar_year(sessions, notice)
     after = (await run(acts.plan_deadlines, answer_plan(anchor)))["answer"]
     assert not after.provisional
-    assert after.due_at == datetime(2027, 1, 12, 16, 0, tzinfo=UTC)
+    assert after.due_at == datetime(2027, 1, 11, 16, 0, tzinfo=UTC)
 
     # A corrected notice for a year already loaded (same row count) is seen too.
     corrected = notice.model_copy(update={"holidays": [date(2027, 1, 1), date(2027, 1, 4)]})

@@ -97,14 +97,15 @@ def test_naive_datetimes_are_refused(cal: WorkingCalendar) -> None:
 def test_deadline_into_unloaded_2027_is_provisional_until_the_notice_is_merged(cal: WorkingCalendar) -> None:
     """A17.2, 10 WD from Fri 2026-12-25; 2027 has no notice in the seed.
 
-    Weekends only: 12-28, 12-29, 12-30, 12-31, Fri 01-01 (assumed working), 01-04..01-08 -> 24:00 Fri 01-08.
-    With a (hypothetical) 2027 notice making Fri 01-01..Sun 01-03 holidays: 12-28..12-31 (4),
-    01-04..01-08 (5), Mon 01-11 (10) -> 24:00 Mon 01-11, no longer provisional.
+    Unloaded 2027 counts the statutory days the national rule fixes: Fri 01-01 (元旦) is off, so
+    12-28..12-31 (4), 01-04..01-08 (5), Mon 01-11 (10) -> 24:00 Mon 01-11, provisional (调休 unknown).
+    A (hypothetical) 2027 notice making Fri 01-01..Sun 01-03 holidays confirms it, no longer provisional;
+    one that adds a bridging day Mon 01-04 moves it to Tue 01-12.
     """
     assert not cal.is_loaded(2027)
     received = sh(2026, 12, 25, 10)
     before = cal.working_days_deadline(received, 10)
-    assert before == Deadline(due_at=utc(2027, 1, 8, 16), provisional=True)
+    assert before == Deadline(due_at=utc(2027, 1, 11, 16), provisional=True)
 
     notice_2027 = parse_notice(2027, ["2027-01-01", "2027-01-02", "2027-01-03"], [], source="test notice")
     merged = cal.merged(notice_2027)
@@ -112,6 +113,10 @@ def test_deadline_into_unloaded_2027_is_provisional_until_the_notice_is_merged(c
     assert merged.loaded_years == cal.loaded_years | {2027}
     after = merged.working_days_deadline(received, 10)
     assert after == Deadline(due_at=utc(2027, 1, 11, 16), provisional=False)
+    bridged = cal.merged(parse_notice(2027, ["2027-01-01", "2027-01-04"], [], source="test notice"))
+    assert bridged.working_days_deadline(received, 10) == Deadline(
+        due_at=utc(2027, 1, 12, 16), provisional=False
+    )
     # merged() returns a new calendar; the original is unchanged.
     assert not cal.is_loaded(2027)
     assert cal.working_days_deadline(received, 10) == before
@@ -122,9 +127,12 @@ def test_provisional_only_when_an_unloaded_day_is_examined(cal: WorkingCalendar)
     assert cal.nth_working_day_after(date(2026, 12, 29), 2) == (date(2026, 12, 31), False)
     # n == 0 examines nothing: start itself, not provisional even at the edge of the data.
     assert cal.nth_working_day_after(date(2026, 12, 31), 0) == (date(2026, 12, 31), False)
-    assert cal.nth_working_day_after(date(2026, 12, 31), 1) == (date(2027, 1, 1), True)
-    # An empty calendar is Monday–Friday everywhere, and always provisional.
-    assert WorkingCalendar([]).nth_working_day_after(date(2026, 9, 30), 1) == (date(2026, 10, 1), True)
+    # 2027-01-01 (元旦, statutory) is off even unloaded: the first working day is Mon 01-04.
+    assert cal.nth_working_day_after(date(2026, 12, 31), 1) == (date(2027, 1, 4), True)
+    # An empty calendar is Monday–Friday less the statutory days everywhere, and always provisional:
+    # 国庆 Thu 10-01..Sat 10-03, then Sunday.
+    assert WorkingCalendar([]).nth_working_day_after(date(2026, 9, 30), 1) == (date(2026, 10, 5), True)
+    assert WorkingCalendar([]).nth_working_day_after(date(2026, 3, 2), 1) == (date(2026, 3, 3), True)
     with pytest.raises(ValueError):
         cal.nth_working_day_after(date(2026, 1, 1), -1)
 

@@ -273,9 +273,10 @@ async def test_a18_a_matter_terminated_by_notice_is_not_accepted_again(hotline: 
     h = await register(hotline, repeat_of=t1)
     s = await hotline.until(h, lambda s: s.stage == Stage.NOT_ACCEPTED)
     day = served.astimezone(SHANGHAI).date().isoformat()
+    # A18 in its own words, in Chinese: the requester reads it (the public view).
     basis = (
-        f"A18: the matter was terminated by written notice {ref} served {day} (ticket {t1}); "
-        "the requester may apply for administrative review or bring an administrative lawsuit"
+        f"该事项已依法办理完毕，承办单位已出具书面事项终结告知书（{ref}，{day}送达，工单号{t1}），"
+        "12345热线不再受理；您如有异议，可向承办单位申请行政复议或提出诉讼。"
     )
     screened_out(s, NotAcceptedReason.TERMINATED_MATTER, basis)
     final: TicketState = await h.result()
@@ -320,7 +321,8 @@ async def test_a11_a_restricted_caller_is_not_accepted(hotline: Hotline) -> None
     screened_out(
         s,
         NotAcceptedReason.RESTRICTED_CALLER,
-        f"A11: caller restricted until {local} Asia/Shanghai: threatened an operator",
+        f"本号码被限制占用12345电话资源至{local}（北京时间）（threatened an operator）；"
+        "您可通过网站、APP或小程序反映诉求。",
     )
     assert (await h.result()).stage == Stage.NOT_ACCEPTED
 

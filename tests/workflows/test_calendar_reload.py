@@ -1,5 +1,6 @@
 """Counting time: a deadline planned before the year's holiday notice was loaded is provisional (weekends
-only); loading the notice recomputes the open tickets' deadlines that have not passed yet.
+and the statutory days the national rule fixes, none of which fall in these tests' spans); loading the
+notice recomputes the open tickets' deadlines that have not passed yet.
 
 Instants are worked out by hand; calendar helpers live in tests/workflows/support.py.
 """
@@ -15,6 +16,7 @@ from temporalio.client import WorkflowHandle
 
 from db.models import CalendarYearRow, TicketRow
 from domain.calendar import SHANGHAI, YearCalendar
+from domain.holidays import statutory_holidays
 from domain.vocabulary import Card, Category
 from operations.calendar import load_year_and_replan
 from tests.driver import Hotline
@@ -57,6 +59,17 @@ async def projected_open(hotline: Hotline, h: WorkflowHandle[Any, Any]) -> None:
     await projected(hotline, TicketRow, (await hotline.state(h)).ticket_no)
 
 
+async def friday_clear_of_statutory_days(hotline: Hotline) -> date:
+    """The next Friday whose following 30 days hold none of the statutory holidays that an unloaded year still
+    counts (domain/holidays.py), so the days worked out by hand below are weekends only."""
+    friday = next_weekday(await hotline.now(), FRIDAY)
+    while any(
+        friday + timedelta(days=n) in statutory_holidays((friday + timedelta(days=n)).year) for n in range(31)
+    ):
+        friday += timedelta(days=7)
+    return friday
+
+
 def recomputed(event_data: dict[str, Any], clock: str) -> tuple[datetime, bool]:
     entry = event_data["clocks"][clock]
     return datetime.fromisoformat(entry["due_at"]), entry["provisional"]
@@ -66,7 +79,7 @@ async def test_loading_the_notice_recomputes_a_provisional_deadline(hotline: Hot
     """Counting time / A17.2: planned on weekends only and marked provisional; the notice adds a holiday
     inside the 10 WD, and the open ticket's limit moves one working day later."""
     await forget_this_year_and_next(hotline)
-    friday = next_weekday(await hotline.now(), FRIDAY)
+    friday = await friday_clear_of_statutory_days(hotline)
     h = await ticket_at(hotline, at_local(friday, 10), Category.COMPLAINT)
     s = await hotline.state(h)
     # Weekends only: Mon(1)..Fri(5), Mon(6)..Fri(10) -> 24:00 Friday (friday + 14).
@@ -97,7 +110,7 @@ async def test_loading_the_notice_recomputes_a_provisional_deadline(hotline: Hot
 async def test_a_deadline_already_passed_is_not_recomputed(hotline: Hotline) -> None:
     """Counting time / A22: a limit that has passed keeps its instant and its card; the open ones move."""
     await forget_this_year_and_next(hotline)
-    friday = next_weekday(await hotline.now(), FRIDAY)
+    friday = await friday_clear_of_statutory_days(hotline)
     h = await ticket_at(hotline, at_local(friday, 10), Category.COMPLAINT)
     sign_for_due = end_of(friday + timedelta(days=3))  # weekends only: Monday
     await hotline.sleep_until(at_local(friday + timedelta(days=4), 10))  # Tuesday: the sign-for limit passed
