@@ -15,15 +15,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import hotline_logging
 from activities.hotline import HotlineActivities
+from activities.linkage import LinkageActivities
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
 from workflows.coordination import CoordinationWorkflow
+from workflows.linkage import LinkageWorkflow
 from workflows.search_attributes import ensure_registered
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("hotline.worker")
 
-WORKFLOWS: Sequence[type] = (TicketWorkflow, CoordinationWorkflow)
+WORKFLOWS: Sequence[type] = (TicketWorkflow, CoordinationWorkflow, LinkageWorkflow)
 
 
 async def connect(settings: Settings) -> Client:
@@ -63,11 +65,18 @@ def build_worker(
     **options: object,
 ) -> Worker:
     activities = HotlineActivities(session_maker)
+    lines = LinkageActivities(session_maker)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=[activities.open_ticket, activities.plan_deadlines, activities.project_ticket],
+        activities=[
+            activities.open_ticket,
+            activities.plan_deadlines,
+            activities.project_ticket,
+            lines.hand_over_to_line,
+            lines.tell_line_result,
+        ],
         workflow_runner=workflow_runner(strict_sandbox=strict_sandbox),
         **options,
     )  # type: ignore[arg-type]

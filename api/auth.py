@@ -47,6 +47,8 @@ class Caller:
     unit_id: str | None
     # A32: may see tickets of requesters who asked for confidentiality.
     confidential_clearance: bool
+    # A23: an integrator's credential for one emergency line acts for that line only.
+    line: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -72,6 +74,7 @@ _CALLER_BY_DIGEST = select(
     CredentialRow.name,
     CredentialRow.unit_id,
     CredentialRow.confidential_clearance,
+    CredentialRow.line,
 ).where(CredentialRow.token_hash == bindparam("token_hash"), CredentialRow.revoked_at.is_(None))
 
 
@@ -91,4 +94,5 @@ async def caller_for_token(session_maker: async_sessionmaker[AsyncSession], toke
         name=row.name,
         unit_id=row.unit_id,
         confidential_clearance=row.confidential_clearance,
+        line=row.line,
     )

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Caller, Role
 from api.errors import ApiError, invalid
 from api.idempotency import claim_key
+from api.linkage_list import listed_matters
 from api.preconditions import require_units
 from api.privacy import relation_of
 from api.runtime import Runtime
@@ -37,7 +38,9 @@ from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import RuleSetRow
 from domain.calendar import SHANGHAI
 from domain.commands import Registration
+from domain.linkage import LINES, EmergencyMatter, match
 from domain.rulesets import DEFAULT_RULE_SETS
+from domain.vocabulary import Channel
 from operations.credentials import digest
 from workflows.ticket import ticket_workflow_id
 
@@ -89,6 +92,7 @@ async def register(
     received_at: datetime = fields.pop("received_at") or now
     if received_at > now + CLOCK_SKEW:
         raise invalid("RECEIVED_IN_FUTURE", "received_at lies in the future", "A2")
+    _linkage_source_is_the_caller_s(caller, fields)
     if fields.get("co_units") and not fields.get("dispatch_to"):
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
     async with runtime.session_maker() as session:
@@ -97,6 +101,7 @@ async def register(
             session, fields.get("co_units", []), lead=fields.get("dispatch_to"), confidential=confidential
         )
         await _require_rule_set(session, fields.get("rule_set_id"))
+        _emergency_if_listed(fields, await listed_matters(session))
 
     request_hash = digest(body.model_dump_json())
     scope = f"register:cred-{caller.credential_id}"
@@ -189,3 +194,26 @@ async def _require_rule_set(session: AsyncSession, rule_set_id: str | None) -> N
         return
     if await session.scalar(select(RuleSetRow.id).where(RuleSetRow.id == rule_set_id).limit(1)) is None:
         raise invalid("UNKNOWN_RULE_SET", f"no rule set {rule_set_id}", "A33")
+
+
+def _linkage_source_is_the_caller_s(caller: Caller, fields: dict[str, Any]) -> None:
+    """A23: a line hands a matter to 12345 with its own credential and reference (channel `linkage`)."""
+    source = fields.get("linkage_source")
+    if (fields.get("channel") == Channel.LINKAGE) != (source is not None):
+        raise invalid(
+            "LINKAGE_SOURCE", "a hand-over from a line has channel `linkage` and its `linkage_source`", "A23"
+        )
+    if source is not None and caller.line != source.line:
+        raise ApiError(403, "LINE_MISMATCH", f"this credential does not act for line {source.line}", "A23")
+
+
+def _emergency_if_listed(fields: dict[str, Any], matters: list[EmergencyMatter]) -> None:
+    """A23: a matter on the emergency list is an emergency (A17.3) linked to the list's lines; the operator
+    may still flag one by hand."""
+    found = match(
+        matters, fields.get("matter_type") or "", fields.get("content") or "", fields.get("location") or ""
+    )
+    if found is None:
+        return
+    fields["emergency"] = True
+    fields["linkage"] = sorted({*fields.get("linkage", []), *found.lines}, key=LINES.index)

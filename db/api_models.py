@@ -64,6 +64,8 @@ class CredentialRow(Base):
     confidential_clearance: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A23: an integrator's credential for an emergency line (110, 119, 120, 122) acts for that line only.
+    line: Mapped[str | None] = mapped_column(String(3))
 
 
 class IdempotencyKeyRow(Base):

@@ -171,8 +171,23 @@ def plan_item(clock: Clock) -> PlanItem:
     )
 
 
+# Limits of which a ticket may hold several, one per party, named `<family>:<party>`.
+FAMILIES: Mapping[str, ClockSpec] = {
+    # A23: a line acknowledges a hand-over in time, or the hotline's duty officer is alerted; charged to the
+    # hotline, kept by any re-dispatch (the line's limit does not follow the lead unit).
+    "linkage_ack": ClockSpec(
+        "linkage_ack",
+        "A23",
+        lambda rs, reg: None,
+        planned_at_receipt=False,
+        survives_redispatch=True,
+        charged_to=ChargedTo.HOTLINE,
+    ),
+}
+
+
 def _spec(name: str) -> ClockSpec:
-    spec = SPECS.get(name)
+    spec = SPECS.get(name) or FAMILIES.get(name.partition(":")[0])
     if spec is None:
         # A clock only a later version of this table knows: it keeps counting, untouched by what it
         # cannot name (and survives re-dispatch, so it never silently disappears).
@@ -202,6 +217,7 @@ def refresh_cards(state: TicketState, step: Step) -> None:
             before=before,
             after=card,
             due_at=clock.due_at,
+            **({"charged_to": clock.charged_to} if clock.charged_to != ChargedTo.LEAD_UNIT else {}),
         )
 
 

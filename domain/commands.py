@@ -101,6 +101,17 @@ class Requester(Command):
     confidential: bool = False
 
 
+LINE_PATTERN = r"^(110|119|120|122)$"
+Line = Annotated[str, StringConstraints(pattern=LINE_PATTERN)]
+
+
+class LinkageSource(Command):
+    """A23: a matter an emergency line (110, 119, 120, 122) handed to 12345, with that line's reference."""
+
+    line: Line
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
 class Registration(Command):
     """A2/A12: one ticket, whatever the channel. `received_at` is when the hotline received the request."""
 
@@ -110,9 +121,11 @@ class Registration(Command):
     # A17.3/A23: a matter on the emergency list: handled within 2 hours, concluded within 2 WD.
     emergency: bool = False
     # A23: emergency lines to link with (110 police, 119 fire, 120 ambulance, 122 traffic).
-    linkage: Annotated[list[Annotated[str, StringConstraints(pattern=r"^(110|119|120|122)$")]], Distinct] = (
-        Field(default_factory=list, max_length=4)
-    )
+    linkage: Annotated[list[Line], Distinct] = Field(default_factory=list, max_length=4)
+    # A23: the emergency-matter list's type (突发事项清单), if the operator chose one.
+    matter_type: ShortText = ""
+    # A23: a non-emergency matter a line handed over (channel `linkage`); the line is told the result.
+    linkage_source: LinkageSource | None = None
     requester: Requester = Requester()
     content: Text = Field(..., min_length=1)
     # A20: a closure answers these point by point; default: the content is one point.

@@ -162,6 +162,15 @@ EVENT_LABELS: dict[EventKind, Label] = {
     EventKind.SUPPLEMENT_SUBMITTED: Label("补充答复已提交", "supplementary answer submitted"),
     EventKind.SUPPLEMENT_PUBLISHED: Label("补充答复已公开", "supplementary answer published"),
     EventKind.SUPPLEMENT_REJECTED: Label("补充答复未通过审核", "supplementary answer rejected"),
+    EventKind.LINKAGE_HANDED_OVER: Label("已移交紧急热线", "handed over to the emergency line"),
+    EventKind.LINKAGE_ACKNOWLEDGED: Label("紧急热线已确认接收", "acknowledged by the emergency line"),
+    EventKind.LINKAGE_ESCALATED: Label(
+        "紧急热线未及时确认，已报值班领导", "not acknowledged: duty officer alerted"
+    ),
+    EventKind.LINKAGE_UNREACHABLE: Label("紧急热线无法联通", "emergency line unreachable"),
+    EventKind.LINKAGE_RESULT_TOLD: Label(
+        "已向移交热线反馈办理结果", "result told to the line that handed it over"
+    ),
     EventKind.CLOSURE_APPLIED: Label("承办单位申请办结", "closure applied for"),
     EventKind.FOUND_NOT_ACCEPTABLE: Label(
         "承办单位认为不予受理，待审核", "found not acceptable, under review"

@@ -67,6 +67,8 @@ class RuleSet(BaseModel):
     extension_review: Period = wd(1)
     closure_review: Period = wd(2)
     coordination: Period = wd(3)
+    # A23: a line acknowledges a hand-over within this, or the hotline's duty officer is alerted.
+    linkage_ack: Period = hours(5 / 60)
     # A17: at most one extension; A24: one redo.
     max_extensions: int = Field(1, ge=0, le=1)
     max_redos: int = Field(1, ge=0, le=1)

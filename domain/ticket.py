@@ -57,6 +57,8 @@ class Clock(BaseModel):
     provisional: bool = False
     met_at: datetime | None = None
     card: Card = Card.GREEN
+    # Whose card it is (domain/clocks.py ChargedTo): the lead unit's, or the hotline's own (A23 linkage).
+    charged_to: str = "lead_unit"
 
     def replan(self, planned: PlannedDeadline) -> None:
         self.due_at, self.red_at, self.provisional = planned.due_at, planned.red_at, planned.provisional
@@ -257,7 +259,8 @@ class TicketState(BaseModel):
         return list(self.assignment.co_units) if self.assignment else []
 
     def card(self) -> Card:
-        return worst([c.card for c in self.clocks.values()])
+        """The lead unit's card (A22): the worst of the limits charged to it."""
+        return worst([c.card for c in self.clocks.values() if c.charged_to == "lead_unit"])
 
     def answer_due_at(self) -> datetime | None:
         clock = self.clocks.get(ANSWER)

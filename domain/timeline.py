@@ -25,6 +25,12 @@ class EventKind(StrEnum):
     EMERGENCY_LINKAGE = "emergency_linkage"
     NOT_ACCEPTED = "not_accepted"
     ANSWERED_AT_ONCE = "answered_at_once"
+    # A23: linkage with the emergency lines 110/119/120/122 (workflows/linkage.py)
+    LINKAGE_HANDED_OVER = "linkage_handed_over"
+    LINKAGE_ACKNOWLEDGED = "linkage_acknowledged"
+    LINKAGE_ESCALATED = "linkage_escalated"
+    LINKAGE_UNREACHABLE = "linkage_unreachable"
+    LINKAGE_RESULT_TOLD = "linkage_result_told"
     # A6, A14, A17.3: dispatch and first steps
     DISPATCHED = "dispatched"
     SIGNED_FOR = "signed_for"
@@ -133,6 +139,8 @@ class CardChanged(Payload):
     clock: str
     before: str
     after: str
+    # Absent for the lead unit's limits; "hotline" for the office's own (A23 linkage acknowledgement).
+    charged_to: str | None = None
 
 
 class StageRatingPayload(Payload):

@@ -45,6 +45,7 @@ class Channel(StrEnum):
     PROVINCIAL_PLATFORM = "provincial_platform"
     NATIONAL_PLATFORM = "national_platform"
     SUB_CENTRE = "sub_centre"
+    LINKAGE = "linkage"  # A23: handed over by 110/119/120/122
 
 
 class Stage(Labelled):

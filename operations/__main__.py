@@ -2,6 +2,7 @@
 
     python -m operations create-unit --id U1 --name "武江区人民政府" --tier 2 [--parent P] [--kind county]
     python -m operations issue-credential --role unit_staff --unit U1 --name "clerk" [--confidential]
+    python -m operations issue-credential --role integrator --line 110 --name "110 指挥中心"
     python -m operations revoke-credential --id 7
     python -m operations load-calendar notice-2027.json
     python -m operations rebuild-read-model [--all-task-queues]
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     cred.add_argument(
         "--confidential", action="store_true", help="A32: may see requesters who asked for confidentiality"
     )
+    cred.add_argument("--line", choices=["110", "119", "120", "122"], help="A23: an integrator for this line")
 
     revoke = commands.add_parser("revoke-credential", help="revoke a credential by id")
     revoke.add_argument("--id", type=int, required=True)
@@ -107,6 +109,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 name=args.name,
                 unit_id=args.unit,
                 confidential_clearance=args.confidential,
+                line=args.line,
             )
             return f"credential {issued.id}: {issued.token}\n(shown once; only its digest is stored)"
         if args.command == "revoke-credential":

@@ -100,10 +100,15 @@ async def issue_credential(
     name: str,
     unit_id: str | None = None,
     confidential_clearance: bool = False,
+    line: str | None = None,
     now: datetime | None = None,
 ) -> IssuedCredential:
     if (role == "unit_staff") != (unit_id is not None):
         raise UnitError("UNIT_REQUIRED", "unit staff are bound to exactly one unit; other roles to none")
+    if line is not None and role != "integrator":
+        raise UnitError(
+            "LINE_FOR_INTEGRATORS", "a credential bound to an emergency line is an integrator's (A23)"
+        )
     token = new_token()
     async with session_maker.begin() as session:
         if unit_id is not None and await session.get(UnitRow, unit_id) is None:
@@ -114,6 +119,7 @@ async def issue_credential(
             unit_id=unit_id,
             name=name,
             confidential_clearance=confidential_clearance,
+            line=line,
             created_at=now or datetime.now(UTC),
         )
         session.add(row)

@@ -27,6 +27,11 @@ DESIGNATION_KEEPS_RECEIPT = "designation-keeps-receipt"
 # Removable with the v2 histories, as above.
 CALLBACK_AFTER_FINAL_RATING = "callback-after-final-rating"
 
+# A23: an emergency's lines are linked by a child workflow per line that hands the matter over and waits for
+# the line's acknowledgement; histories recorded before this only recorded the linkage as an event.
+# Removable once no ticket opened before 2026-12-01 with linkage lines is running.
+LINKAGE_CHILDREN = "linkage-children"
+
 # domain/changes.py: a ticket opened from now on is judged by the latest verdicts; one opened before (its
 # history holds none of the later markers) keeps the version it opened with. One patch per version, each
 # setting its own number, so a ticket opened under version 2 replays as 2 once a 3 exists.

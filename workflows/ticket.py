@@ -39,8 +39,9 @@ with workflow.unsafe.imports_passed_through():
         SubmitSupplement,
         SurveyStart,
     )
+    from domain.linkage import LinkageOrder, LinkageReport, new_lines
     from domain.matters import ENDED
-    from domain.stages import closure, dispatch, ending, extension, intake, rating, returns
+    from domain.stages import closure, dispatch, ending, extension, intake, linkage, rating, returns
     from domain.ticket import TicketInput, TicketState
     from workflows.coordination import CoordinationInput, CoordinationWorkflow, coordination_workflow_id
     from workflows.ticket_machinery import TicketMachinery
@@ -63,6 +64,7 @@ class TicketWorkflow(TicketMachinery):
             await self._open(inp)
         projector = asyncio.create_task(self._publisher.project_forever(lambda: self._s))
         while self._s.stage not in ENDED:
+            await self._tell_line_when_concluded()
             if self._calendar_changed:
                 self._calendar_changed = False
                 async with self._lock:
@@ -76,6 +78,7 @@ class TicketWorkflow(TicketMachinery):
                 await self._drain()
                 projector.cancel()
                 workflow.continue_as_new(TicketInput(registration=self._s.registration, carried=self._s))
+        await self._tell_line_when_concluded()
         await self._drain()
         projector.cancel()
         return self._s
@@ -91,6 +94,25 @@ class TicketWorkflow(TicketMachinery):
         registers with this, so the operator's response already shows the unit and the deadlines."""
         await workflow.wait_condition(lambda: self._opened)
         return self._s
+
+    @workflow.signal
+    def linkage_reported(self, report: LinkageReport) -> None:
+        """A23: a line's linkage child reports; the loop records it under the lock."""
+        self._linkage_reports.append(report)
+        self._wake = True
+
+    @workflow.update
+    async def link_emergency(self, order: LinkageOrder) -> TicketState:
+        """A23: the operator or an integrator links an open ticket to more lines."""
+        async with self._acting(linkage.check_link, order):
+            await self._link(
+                new_lines(linkage.linked_lines(self._s), order.lines), order.actor, at_registration=False
+            )
+        return self._s
+
+    @link_emergency.validator
+    def _v_link_emergency(self, order: LinkageOrder) -> None:
+        self._validate(linkage.check_link, order)
 
     @workflow.signal
     def calendar_changed(self) -> None:

@@ -15,18 +15,26 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain import clocks
     from domain.commands import Designation
     from domain.deadlines import PlanItem, PlannedDeadline
+    from domain.linkage import Handover, LinkageReport, linkage_workflow_id
     from domain.rulesets import CITY
-    from domain.stages import dispatch, ending, intake, rating, returns
+    from domain.stages import dispatch, ending, intake, linkage, rating, returns
     from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
     from domain.timeline import Step
     from domain.vocabulary import Stage
     from workflows import effects
-    from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
+    from workflows.linkage import TELL_LINE_RESULT, LinkageInput, LinkageWorkflow
+    from workflows.patches import (
+        CALLBACK_AFTER_FINAL_RATING,
+        DESIGNATION_KEEPS_RECEIPT,
+        LINKAGE_CHILDREN,
+        VERDICT_PATCHES,
+    )
     from workflows.verdicts import raise_verdict
 
 C = TypeVar("C")
@@ -50,6 +58,7 @@ class TicketMachinery:
         self._alarms: set[datetime] = set()
         self._alarm_tasks: set[asyncio.Task[None]] = set()
         self._rang = False
+        self._linkage_reports: list[LinkageReport] = []
 
     # ---------------------------------------------------------------------------- the loop's steps
     async def _open(self, inp: TicketInput) -> None:
@@ -61,6 +70,10 @@ class TicketMachinery:
             intake.open_ticket(self._s, facts, self._step())
             if self._s.stage == Stage.REGISTERED and inp.registration.dispatch_to:
                 await self._dispatch_at_registration()
+            # A23: an emergency is linked to its lines at once (histories before this: an event only).
+            lines = list(inp.registration.linkage)
+            if lines and self._s.stage != Stage.NOT_ACCEPTED and workflow.patched(LINKAGE_CHILDREN):
+                await self._link(lines, inp.registration.registered_by, at_registration=True)
             # Only now may actions run: a unit signing for a ticket registered with dispatch_to must find
             # it dispatched, not see a verdict taken halfway through the opening.
             self._opened = True
@@ -117,10 +130,62 @@ class TicketMachinery:
         )
 
     def _pass_time(self) -> None:
-        """A24 a rating window that ran out; A21 an archive date reached."""
+        """A23 what the lines reported; A24 a rating window that ran out; A21 an archive date reached."""
         step = self._step()
+        reports, self._linkage_reports = self._linkage_reports, []
+        for report in reports:
+            linkage.reported(self._s, report, step)
         rating.rating_window_passes(self._s, step, self._calls_back_final)
         ending.archive_when_due(self._s, step)
+
+    async def _link(self, lines: list[str], actor: Any, *, at_registration: bool) -> None:
+        """A23: each line's acknowledgement limit, then one linkage child per line (workflows/linkage.py)."""
+        s, step = self._s, self._step()
+        linkage.link(
+            s,
+            lines,
+            actor,
+            step,
+            await self._plan(linkage.link_plan(s, lines, step.now)),
+            at_registration=at_registration,
+        )
+        reg, me = s.registration, workflow.info()
+        for line in lines:
+            handover = Handover(
+                linkage_id=linkage_workflow_id(me.workflow_id, line),
+                ticket_no=s.ticket_no,
+                line=line,
+                category=reg.category,
+                content=reg.content,
+                location=reg.location,
+                registered_at=reg.received_at,
+            )
+            await workflow.start_child_workflow(
+                LinkageWorkflow.run,
+                LinkageInput(
+                    ticket_workflow_id=me.workflow_id,
+                    handover=handover,
+                    ack_within_seconds=(s.rule_set.linkage_ack.hours or 0) * 3600,
+                ),
+                id=handover.linkage_id,
+                task_queue=me.task_queue,
+                static_summary=f"A23 联动 {line}: {s.ticket_no}",
+            )
+
+    async def _tell_line_when_concluded(self) -> None:
+        """A23: a matter a line handed to 12345 is answered back to it once concluded (outside the lock: the
+        line's system may be slow, and the ticket keeps taking supplementary answers meanwhile)."""
+        result = linkage.result_due(self._s)
+        if result is None:
+            return
+        try:
+            await effects.run_activity(TELL_LINE_RESULT, result)
+            told = True
+        except ActivityError:
+            told = False
+        async with self._lock:
+            linkage.result_told(self._s, result, self._step(), told=told)
+            self._publish()
 
     async def _await_designation(self, handle: workflow.ChildWorkflowHandle[Any, Designation]) -> None:
         designation = await handle

@@ -198,6 +198,8 @@ async def _card_counts(
             Event.kind == EventKind.CARD_CHANGED,
             after.in_([Card.YELLOW.value, Card.RED.value]),
             period.holds(Event.at),
+            # A unit is charged with its own limits only, not the hotline's (A23 a line's acknowledgement).
+            Event.data[CardChanged.key("charged_to")].as_string().is_(None),
         ),
         after.label("card"),
     )

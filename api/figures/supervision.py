@@ -69,7 +69,10 @@ async def supervision(
     kinds = [k for k, s in _SIGNAL_OF_KIND.items() if signal is None or s == signal]
     red = or_(
         Event.kind != EventKind.CARD_CHANGED,
-        Event.data[CardChanged.key("after")].as_string() == Card.RED.value,
+        and_(
+            Event.data[CardChanged.key("after")].as_string() == Card.RED.value,
+            Event.data[CardChanged.key("charged_to")].as_string().is_(None),  # the unit's own limits
+        ),
     )
     events = charged_events(
         and_(Event.kind.in_(kinds), red, *([period.holds(Event.at)] if period else [])),

@@ -11,6 +11,7 @@ from api.routes import (
     health,
     knowledge,
     leaders,
+    linkage,
     public,
     restrictions,
     rule_sets,
@@ -31,5 +32,6 @@ for _module in (
     calendar,
     rule_sets,
     restrictions,
+    linkage,
 ):
     api_router.include_router(_module.router)
