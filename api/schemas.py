@@ -9,15 +9,16 @@ datetime in a body must carry its offset (a naive time has no instant, and would
 from __future__ import annotations
 
 from copy import copy
-from datetime import datetime
+from datetime import date, datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from api.edge import WrittenDay, WrittenInstant, check_body_size
 from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
-from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer, writable
+from domain.commands import ApplyClosure, Command, FileTerminationNotice, PointAnswer, writable
 from domain.ticket import (
     ANSWER,
     SIGN_FOR,
@@ -49,11 +50,13 @@ BODY_CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 
 def _aware(annotation: Any) -> Any:
-    # The commands' own instant type: aware and plausible (domain/commands.py).
-    if annotation is datetime:
-        return Instant
-    if get_origin(annotation) in (UnionType, Union) and datetime in get_args(annotation):
-        return Instant | None
+    # The commands' own instant type (aware and plausible, domain/commands.py), written as ISO 8601 with
+    # its offset; a day as ISO 8601 (api/edge.py): never a Unix time.
+    for plain, written in ((datetime, WrittenInstant), (date, WrittenDay)):
+        if annotation is plain:
+            return written
+        if get_origin(annotation) in (UnionType, Union) and plain in get_args(annotation):
+            return written | None
     return annotation
 
 
@@ -67,7 +70,7 @@ def body_model(
     example: dict[str, Any] | None = None,
 ) -> type[BaseModel]:
     """The body for `command`: its fields minus `actor` and `drop`, `optional` ones defaulting to None
-    (the server fills them), plus `add`. Datetimes must be timezone-aware."""
+    (the server fills them), plus `add`. Datetimes are ISO 8601 with their offset, days ISO 8601."""
     fields: dict[str, Any] = {}
     for field_name, info in command.model_fields.items():
         if field_name == "actor" or field_name in drop:
@@ -103,8 +106,10 @@ def require_writable(data: Any) -> None:
 
 
 def _writable_body(cls: type[BaseModel], data: Any) -> Any:
-    """The generated bodies' validator (before their fields are read): 422 INVALID_INPUT through pydantic."""
+    """The generated bodies' validator (before their fields are read): 422 INVALID_INPUT through pydantic
+    for a control character, 422 TOO_LARGE for a body a workflow payload should not carry (api/edge.py)."""
     check_writable(data)
+    check_body_size(data)
     return data
 
 
