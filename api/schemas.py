@@ -13,7 +13,7 @@ from datetime import date, datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
 
 from api.edge import WrittenDay, WrittenInstant, check_body_size
 from api.errors import invalid
@@ -52,10 +52,10 @@ BODY_CONFIG = ConfigDict(extra="forbid", frozen=True)
 def _aware(annotation: Any) -> Any:
     # The commands' own instant type (aware and plausible, domain/commands.py), written as ISO 8601 with
     # its offset; a day as ISO 8601 (api/edge.py): never a Unix time.
-    for plain, written in ((datetime, WrittenInstant), (date, WrittenDay)):
-        if annotation is plain:
+    for plains, written in (((datetime, AwareDatetime), WrittenInstant), ((date,), WrittenDay)):
+        if annotation in plains:
             return written
-        if get_origin(annotation) in (UnionType, Union) and plain in get_args(annotation):
+        if get_origin(annotation) in (UnionType, Union) and set(plains) & set(get_args(annotation)):
             return written | None
     return annotation
 
