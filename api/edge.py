@@ -26,10 +26,12 @@ from api.errors import invalid
 from domain.commands import Instant
 from domain.phones import phone_key, phone_problem
 
-# 64 KiB of JSON: ~20,000 Chinese characters, far more than any registration or answer a clerk writes, and
-# a thirtieth of the 2 MB a workflow payload may hold (a ticket's state holds its registration and every
-# action's command: see tests/api/test_attack_oversized.py for the largest one).
+# 64 KiB of JSON for an action: ~20,000 Chinese characters, far more than any answer a clerk writes, and a
+# thirtieth of the 2 MB a workflow payload may hold (a ticket's state holds its registration and every
+# action's command: see tests/api/test_attack_oversized.py for the largest one). A registration gets half:
+# a closure repeats its request points (A20) and must still have room for the answers.
 BODY_LIMIT_BYTES = 64 * 1024
+REGISTRATION_LIMIT_BYTES = 32 * 1024
 # A rule set is captured by every ticket opened under it (A17, A33): its free text is bounded too.
 RULE_SET_TEXT_LIMITS = {"title": 200, "basis": 2000}
 
@@ -78,13 +80,13 @@ def json_size(data: Any) -> int:
     return len(json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode())
 
 
-def check_body_size(data: Any) -> None:
+def check_body_size(data: Any, limit: int = BODY_LIMIT_BYTES) -> None:
     """The generated bodies' size check (api/schemas.py body_model): 422 TOO_LARGE (api/errors.py)."""
-    if json_size(data) > BODY_LIMIT_BYTES:
+    if json_size(data) > limit:
         raise PydanticCustomError(
             "too_large",
-            "the body is larger than {limit} bytes of JSON: shorten its text or split it",
-            {"limit": BODY_LIMIT_BYTES},
+            "the body is larger than {limit} bytes of JSON: shorten its text",
+            {"limit": limit},
         )
 
 

@@ -334,7 +334,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "The ticket's stage or history does not allow this now; `rule` names the rule. "
         "`TICKET_OPENING`: registered a moment ago and not opened yet; retry after `Retry-After` seconds.",
         422: "Invalid input (`INVALID_INPUT` with field `errors`; `TOO_LONG` for text or a list over its "
-        "maximum, `TOO_LARGE` for a body over 64 KiB of JSON), or an action the rules reject as malformed.",
+        "maximum, `TOO_LARGE` for a body over 64 KiB of JSON, a registration's over 32 KiB), or an action the rules reject as malformed.",
         503: "Temporal or the database did not answer in time (`TEMPORAL_UNAVAILABLE`, "
         "`DATABASE_UNAVAILABLE`, `UNAVAILABLE`): retry after `Retry-After` seconds.",
     }

@@ -8,6 +8,7 @@ datetime in a body must carry its offset (a naive time has no instant, and would
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from copy import copy
 from datetime import date, datetime
 from types import UnionType
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
 
-from api.edge import WrittenDay, WrittenInstant, check_body_size
+from api.edge import BODY_LIMIT_BYTES, WrittenDay, WrittenInstant, check_body_size
 from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
 from domain.commands import ApplyClosure, Command, FileTerminationNotice, PointAnswer, writable
@@ -68,9 +69,11 @@ def body_model(
     optional: tuple[str, ...] = (),
     add: dict[str, tuple[Any, Any]] | None = None,
     example: dict[str, Any] | None = None,
+    max_bytes: int = BODY_LIMIT_BYTES,
 ) -> type[BaseModel]:
     """The body for `command`: its fields minus `actor` and `drop`, `optional` ones defaulting to None
-    (the server fills them), plus `add`. Datetimes are ISO 8601 with their offset, days ISO 8601."""
+    (the server fills them), plus `add`. Datetimes are ISO 8601 with their offset, days ISO 8601; the body
+    is at most `max_bytes` of JSON (api/edge.py)."""
     fields: dict[str, Any] = {}
     for field_name, info in command.model_fields.items():
         if field_name == "actor" or field_name in drop:
@@ -91,7 +94,7 @@ def body_model(
         __config__=config,
         __doc__=command.__doc__,
         # pydantic accepts its decorator proxies here; its stubs ask for plain callables.
-        __validators__={"_writable": model_validator(mode="before")(_writable_body)},  # type: ignore[dict-item]
+        __validators__={"_edge": model_validator(mode="before")(_edge_check(max_bytes))},  # type: ignore[dict-item]
         **fields,
     )
     return model
@@ -105,12 +108,16 @@ def require_writable(data: Any) -> None:
         raise invalid("INVALID_INPUT", str(err)) from None
 
 
-def _writable_body(cls: type[BaseModel], data: Any) -> Any:
+def _edge_check(max_bytes: int) -> Callable[[type[BaseModel], Any], Any]:
     """The generated bodies' validator (before their fields are read): 422 INVALID_INPUT through pydantic
     for a control character, 422 TOO_LARGE for a body a workflow payload should not carry (api/edge.py)."""
-    check_writable(data)
-    check_body_size(data)
-    return data
+
+    def check(cls: type[BaseModel], data: Any) -> Any:
+        check_writable(data)
+        check_body_size(data, max_bytes)
+        return data
+
+    return check
 
 
 def check_writable(data: Any) -> None:

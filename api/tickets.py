@@ -50,16 +50,16 @@ async def visible_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> tu
         raise not_found()
     relation = await relation_in(runtime, caller, state)
     if relation is None:
-        if not state.timeline and await _will_see(runtime, caller, state):
+        if state.revision == 0 and await _will_see(runtime, caller, state):
             raise ticket_opening()
         raise not_found()
     return state, relation
 
 
 async def _will_see(runtime: Runtime, caller: Caller, state: TicketState) -> bool:
-    """A ticket not opened yet (its first event, `registered`, is written when it opens) has no unit: the
-    caller it will be dispatched to (or a co-unit, or above them) hears 409 TICKET_OPENING, not 404;
-    anyone else still cannot tell it exists."""
+    """A ticket still opening (revision 0: the workflow publishes its first revision once the opening is
+    done) has no unit yet: the unit it will be dispatched to (or a co-unit, or a unit above them) hears
+    409 TICKET_OPENING, not 404; anyone else still cannot tell it exists."""
     reg = state.registration
     return (
         relation_to(

@@ -21,7 +21,7 @@ from api.deps import (
     SessionDep,
     TicketNoDep,
 )
-from api.edge import instant_text
+from api.edge import REGISTRATION_LIMIT_BYTES, instant_text
 from api.errors import ApiError, responses
 from api.privacy import requester_view
 from api.registration import register
@@ -59,6 +59,7 @@ RegistrationBody = body_model(
     drop=("ticket_no", "registered_by"),
     optional=("received_at",),
     example=REGISTRATION_EXAMPLE,
+    max_bytes=REGISTRATION_LIMIT_BYTES,
 )
 
 
