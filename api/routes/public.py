@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Header
 
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, update_id
 from api.errors import invalid, not_found, responses
-from api.idempotency import claim_action_key, request_digest
+from api.idempotency import claim_action_key
 from api.runtime import Runtime
 from api.schemas import PublicTicketView, body_model
 from db.api_models import RequesterAccessRow
@@ -113,14 +113,7 @@ async def rate(
     if idempotency_key is not None:
         # Bound to its first request, as a staff action's key is (api/idempotency.py): the same key with
         # another rating, or for another ticket, is 422 IDEMPOTENCY_KEY_REUSED, not silently dropped.
-        await claim_action_key(
-            runtime,
-            RATING_KEY_SCOPE,
-            idempotency_key,
-            request_digest(no, None, body),
-            no,
-            await runtime.clock(),
-        )
+        await claim_action_key(runtime, RATING_KEY_SCOPE, idempotency_key, no, body)
     state = await runtime.temporal.update_ticket(
         no, "rate", command, update_id("rate", "requester", idempotency_key)
     )

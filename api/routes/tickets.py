@@ -161,13 +161,15 @@ async def list_tickets(
 @router.get(
     "/{no}",
     response_model=TicketView,
-    responses=responses(401, 404, 422, 503),
+    responses=responses(401, 404, 409, 422, 503),
     summary="One ticket with its deadlines, cards and timeline",
     description=(
         "From the ticket's workflow (authoritative, never stale). Operators see every ticket; a unit the "
         "tickets it is lead, forwarded-to, co-unit or an ancestor of one of those for (A6); an integrator "
         "the tickets it registered. The requester is unmasked only for the office and the handling unit; "
-        "every such read is audited (A32). Anything else is 404, as for a ticket that does not exist."
+        "every such read is audited (A32). Anything else is 404, as for a ticket that does not exist. A ticket "
+        "registered a moment ago and still opening is 409 `TICKET_OPENING` (with `Retry-After`) for those it "
+        "is being dispatched to."
     ),
 )
 async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -> TicketView:
