@@ -113,4 +113,5 @@ async def test_an_action_on_a_ticket_still_opening_is_retryable_not_404(
         }
         await asyncio.sleep(0.1)
     assert (signed.status_code, signed.json()["stage"]) == (200, "handling")
-    print(f"opening held: {len(seen)} actions answered {sorted(set(seen))} before it opened")
+    counts = {status: seen.count(status) for status in sorted(set(seen))}
+    print(f"opening held: {len(seen)} actions answered {counts} before it opened")
