@@ -60,9 +60,11 @@ def build_worker(
     task_queue: str,
     *,
     strict_sandbox: bool = True,
+    activities: HotlineActivities | None = None,
     **options: object,
 ) -> Worker:
-    activities = HotlineActivities(session_maker)
+    # `activities`: the tests' own instance (one that holds an opening, tests/api/test_attack_opening.py).
+    activities = activities or HotlineActivities(session_maker)
     return Worker(
         client,
         task_queue=task_queue,
