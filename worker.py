@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -17,6 +16,7 @@ import hotline_logging
 from activities.hotline import HotlineActivities
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
+from workflows.converter import hotline_data_converter
 from workflows.coordination import CoordinationWorkflow
 from workflows.search_attributes import ensure_registered
 from workflows.ticket import TicketWorkflow
@@ -27,11 +27,12 @@ WORKFLOWS: Sequence[type] = (TicketWorkflow, CoordinationWorkflow)
 
 
 async def connect(settings: Settings) -> Client:
-    # One data converter everywhere: API client, worker, tests and the Replayer (STYLE pattern 4).
+    # One data converter everywhere: API client, worker, tests and the Replayer (STYLE pattern 4);
+    # payloads encrypted (workflows/converter.py).
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=hotline_data_converter(settings),
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -23,6 +22,7 @@ from domain.calendar import SHANGHAI
 from domain.commands import Actor, ApplyClosure, ContactAttempt, PointAnswer, Registration, Requester
 from domain.ticket import TicketInput, TicketState
 from domain.vocabulary import ActorKind, Category, Channel
+from workflows.converter import demo_data_converter
 from workflows.search_attributes import ensure_registered
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
@@ -43,7 +43,7 @@ async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     does not release it), and every later `env.sleep` would run in real time. So no test shares one.
     """
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER), data_converter=demo_data_converter()
     )
     try:
         await ensure_registered(env.client)

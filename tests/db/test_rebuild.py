@@ -22,7 +22,6 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from config import get_settings
@@ -38,6 +37,7 @@ from tests.db.test_read_model import snapshot
 from tests.driver import OPERATOR, Hotline, unit
 from worker import build_worker
 from workflows import search_attributes as sa
+from workflows.converter import demo_data_converter
 from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.devserver
@@ -51,7 +51,7 @@ SECONDS = 20.0
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(DEV_SERVER),
-        data_converter=pydantic_data_converter,
+        data_converter=demo_data_converter(),
         search_attributes=sa.ALL,
     )
     yield env

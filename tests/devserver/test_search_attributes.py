@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.seed import load_rule_set, seed_reference_data
@@ -30,6 +29,7 @@ from tests.conftest import DEV_SERVER
 from tests.driver import Hotline, unit
 from worker import build_worker
 from workflows import search_attributes as sa
+from workflows.converter import demo_data_converter
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
 pytestmark = pytest.mark.devserver
@@ -56,7 +56,7 @@ UNDISPATCHED = ticket_workflow_id("SA-UNDISPATCHED")  # registered, no unit yet
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(DEV_SERVER),
-        data_converter=pydantic_data_converter,
+        data_converter=demo_data_converter(),
         search_attributes=sa.ALL,
     )
     # What every worker does at start-up; idempotent on a server that already has them (STYLE pitfalls).
