@@ -77,7 +77,7 @@ class EncryptionCodec(PayloadCodec):
             raise PayloadKeyError(f"payload encrypted with unknown key id {key_id!r}")
         try:
             plain = cipher.decrypt(payload.data[:_NONCE_BYTES], payload.data[_NONCE_BYTES:], key_id)
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
             raise PayloadKeyError(f"payload does not decrypt with key {key_id!r}") from None
         return Payload.FromString(plain)
 
