@@ -14,6 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import hotline_logging
 from activities.hotline import HotlineActivities
+from activities.reconcile import reconcile_forever
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
 from workflows.converter import hotline_data_converter
@@ -80,9 +81,10 @@ async def main() -> None:
     client = await connect(settings)
     await ensure_registered(client)
     engine = make_engine(settings.database_url)
+    session_maker = make_session_maker(engine)
     worker = build_worker(
         client,
-        make_session_maker(engine),
+        session_maker,
         settings.task_queue,
         strict_sandbox=settings.worker_strict_sandbox,
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -93,7 +95,12 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
     async with worker:
+        # Tickets terminated from Temporal UI or the CLI: marked in the read model (activities/reconcile.py).
+        reconciler = asyncio.create_task(
+            reconcile_forever(client, session_maker, settings.reconcile_interval_seconds)
+        )
         await stop.wait()
+        reconciler.cancel()
     await engine.dispose()
 
 

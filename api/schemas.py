@@ -173,6 +173,13 @@ class TicketView(BaseModel):
     archive_at: datetime | None
     timeline: list[TimelineEvent]
     revision: int
+    ended_outside: str | None = Field(
+        None,
+        description="The ticket's workflow was ended outside the service (`terminated`, `failed`, `timed_out`, "
+        "`canceled`: from Temporal UI or the CLI): its stage is then `archived`, it takes no more actions and "
+        "its limits no longer run.",
+    )
+    ended_outside_at: datetime | None = None
 
     @classmethod
     def of(cls, state: TicketState, relation: Relation, *, unmasked: bool) -> TicketView:
@@ -252,6 +259,13 @@ class TicketSummary(BaseModel):
     requester: RequesterView
     location: str
     content: str
+    ended_outside: str | None = Field(
+        None,
+        description="The ticket's workflow was ended outside the service (`terminated`, `failed`, `timed_out`, "
+        "`canceled`: from Temporal UI or the CLI): its stage is then `archived`, it takes no more actions and "
+        "its limits no longer run.",
+    )
+    ended_outside_at: datetime | None = None
 
 
 class TicketPage(BaseModel):

@@ -22,6 +22,7 @@ from api.deps import (
     TicketNoDep,
 )
 from api.errors import ApiError, responses
+from api.outside_ends import as_ended_outside
 from api.privacy import requester_view
 from api.registration import register
 from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, body_model
@@ -123,6 +124,12 @@ async def list_tickets(
         BeforeValidator(_rfc3339_only),
         Query(description="Only tickets whose answer is due before this instant (A17)."),
     ] = None,
+    ended_outside: Annotated[
+        bool | None,
+        Query(
+            description="Only tickets whose workflow was (true) or was not (false) ended outside the service."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
@@ -147,6 +154,7 @@ async def list_tickets(
                 TicketRow.card == card.value if card else None,
                 TicketRow.category == category.value if category else None,
                 TicketRow.answer_due_at < due_before if due_before else None,
+                None if ended_outside is None else TicketRow.ended_outside.is_not(None) == ended_outside,
             )
             if c is not None
         )
@@ -172,7 +180,7 @@ async def list_tickets(
 )
 async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -> TicketView:
     state, relation = await visible_ticket(runtime, caller, no)
-    return await ticket_view(runtime, caller, state, relation, "read")
+    return await as_ended_outside(runtime, await ticket_view(runtime, caller, state, relation, "read"))
 
 
 # -- queue helpers ----------------------------------------------------------------------------------------
@@ -214,4 +222,6 @@ def _summary(row: TicketRow) -> TicketSummary:
         requester=requester_view(requester, unmasked=False),
         location=row.location,
         content=row.content,
+        ended_outside=row.ended_outside,
+        ended_outside_at=row.ended_outside_at,
     )
