@@ -72,13 +72,14 @@ class EncryptionCodec(PayloadCodec):
         if not is_encrypted(payload):
             return payload  # written before encryption: passes through (replay of old histories)
         key_id = payload.metadata.get(KEY_ID, b"")
-        cipher = self._ciphers.get(key_id.decode(errors="replace"))
+        name = key_id.decode(errors="replace")
+        cipher = self._ciphers.get(name)
         if cipher is None:
-            raise PayloadKeyError(f"payload encrypted with unknown key id {key_id!r}")
+            raise PayloadKeyError(f"payload encrypted with unknown key id {name!r}")
         try:
             plain = cipher.decrypt(payload.data[:_NONCE_BYTES], payload.data[_NONCE_BYTES:], key_id)
         except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
-            raise PayloadKeyError(f"payload does not decrypt with key {key_id!r}") from None
+            raise PayloadKeyError(f"payload does not decrypt with key {name!r}") from None
         return Payload.FromString(plain)
 
 
