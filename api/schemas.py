@@ -124,7 +124,19 @@ def check_writable(data: Any) -> None:
 
 
 # -- the ticket, as staff see it -----------------------------------------------------------------------
-class TicketView(BaseModel):
+class EndedOutside(BaseModel):
+    """Set by the reconciler (activities/reconcile.py) from the read model, for a ticket and its list line."""
+
+    ended_outside: str | None = Field(
+        None,
+        description="The ticket's workflow was ended outside the service (`terminated`, `failed`, `timed_out`, "
+        "`canceled`: from Temporal UI or the CLI): its stage is then `archived`, it takes no more actions and "
+        "its limits no longer run.",
+    )
+    ended_outside_at: datetime | None = None
+
+
+class TicketView(EndedOutside):
     """A ticket as the workflow holds it now, with the requester shown as the caller may see it (A32)."""
 
     ticket_no: str = Field(examples=["GD12345-20261126-3F9A0C1B"])
@@ -173,13 +185,6 @@ class TicketView(BaseModel):
     archive_at: datetime | None
     timeline: list[TimelineEvent]
     revision: int
-    ended_outside: str | None = Field(
-        None,
-        description="The ticket's workflow was ended outside the service (`terminated`, `failed`, `timed_out`, "
-        "`canceled`: from Temporal UI or the CLI): its stage is then `archived`, it takes no more actions and "
-        "its limits no longer run.",
-    )
-    ended_outside_at: datetime | None = None
 
     @classmethod
     def of(cls, state: TicketState, relation: Relation, *, unmasked: bool) -> TicketView:
@@ -238,7 +243,7 @@ class TicketView(BaseModel):
         )
 
 
-class TicketSummary(BaseModel):
+class TicketSummary(EndedOutside):
     """One line of a queue or list, from the SQL read model; the requester is always masked (A32)."""
 
     ticket_no: str
@@ -259,13 +264,6 @@ class TicketSummary(BaseModel):
     requester: RequesterView
     location: str
     content: str
-    ended_outside: str | None = Field(
-        None,
-        description="The ticket's workflow was ended outside the service (`terminated`, `failed`, `timed_out`, "
-        "`canceled`: from Temporal UI or the CLI): its stage is then `archived`, it takes no more actions and "
-        "its limits no longer run.",
-    )
-    ended_outside_at: datetime | None = None
 
 
 class TicketPage(BaseModel):
