@@ -22,6 +22,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from api.codec import SESSION_COOKIE, audit_decode, cleared_operator, presented_token
 from api.deps import RuntimeDep
 from api.errors import ApiError, error_response, invalid, responses
+from api.runtime import Runtime
 from workflows.converter import EncryptionCodec, PayloadKeyError
 
 router = APIRouter(prefix="/codec", tags=["codec server (Temporal UI)"])
@@ -31,7 +32,7 @@ _ALLOWED_HEADERS = "content-type,x-namespace,authorization"
 _PAYLOADS_EXAMPLE = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA=="}, "data": "..."}]}
 
 
-def _cors(request: Request, runtime: RuntimeDep) -> dict[str, str]:
+def _cors(request: Request, runtime: Runtime) -> dict[str, str]:
     origin = request.headers.get("origin")
     if origin is None or origin not in runtime.settings.codec_cors_origins:
         return {}
@@ -52,7 +53,7 @@ async def _payloads(request: Request) -> list[Payload]:
         raise invalid("INVALID_PAYLOADS", f'the body must be {{"payloads": [...]}} (protobuf JSON): {err}')
 
 
-async def _apply(request: Request, runtime: RuntimeDep, *, decoding: bool) -> Response:
+async def _apply(request: Request, runtime: Runtime, *, decoding: bool) -> Response:
     cors = _cors(request, runtime)
     try:
         caller = await cleared_operator(runtime.session_maker, presented_token(request))
