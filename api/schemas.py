@@ -165,7 +165,19 @@ def row_provisional(stage: str, state: dict[str, Any] | None) -> bool:
 
 
 # -- the ticket, as staff see it -----------------------------------------------------------------------
-class TicketView(View):
+class EndedOutside(View):
+    """Set by the reconciler (activities/reconcile.py) from the read model, for a ticket and its list line."""
+
+    ended_outside: str | None = Field(
+        None,
+        description="The ticket's workflow was ended outside the service (`terminated`, `failed`, `timed_out`, "
+        "`canceled`: from Temporal UI or the CLI): its stage is then `archived`, it takes no more actions and "
+        "its limits no longer run.",
+    )
+    ended_outside_at: datetime | None = None
+
+
+class TicketView(EndedOutside):
     """A ticket as the workflow holds it now, with the requester shown as the caller may see it (A32)."""
 
     ticket_no: str = Field(examples=["GD12345-20261126-3F9A0C1B"])
@@ -281,7 +293,7 @@ class TicketView(View):
         )
 
 
-class TicketSummary(View):
+class TicketSummary(EndedOutside):
     """One line of a queue or list, from the SQL read model; the requester is always masked (A32)."""
 
     ticket_no: str

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routes import (
     actions,
     calendar,
+    codec,
     coordinations,
     health,
     knowledge,
@@ -31,5 +32,6 @@ for _module in (
     calendar,
     rule_sets,
     restrictions,
+    codec,
 ):
     api_router.include_router(_module.router)

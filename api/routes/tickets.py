@@ -23,6 +23,7 @@ from api.deps import (
 )
 from api.edge import REGISTRATION_LIMIT_BYTES, instant_text
 from api.errors import ApiError, responses
+from api.outside_ends import as_ended_outside
 from api.privacy import requester_view
 from api.registration import register
 from api.schemas import (
@@ -138,6 +139,12 @@ async def list_tickets(
             "poll with the largest `updated_at` seen so far (repeats at that instant are yours to skip)."
         ),
     ] = None,
+    ended_outside: Annotated[
+        bool | None,
+        Query(
+            description="Only tickets whose workflow was (true) or was not (false) ended outside the service."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
@@ -163,6 +170,7 @@ async def list_tickets(
                 TicketRow.category == category.value if category else None,
                 TicketRow.answer_due_at < due_before if due_before else None,
                 TicketRow.updated_at >= updated_since if updated_since else None,
+                None if ended_outside is None else TicketRow.ended_outside.is_not(None) == ended_outside,
             )
             if c is not None
         )
@@ -190,7 +198,7 @@ async def list_tickets(
 )
 async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -> TicketView:
     state, relation = await visible_ticket(runtime, caller, no)
-    return await ticket_view(runtime, caller, state, relation, "read")
+    return await as_ended_outside(runtime, await ticket_view(runtime, caller, state, relation, "read"))
 
 
 # -- queue helpers ----------------------------------------------------------------------------------------
@@ -233,4 +241,6 @@ def _summary(row: TicketRow) -> TicketSummary:
         requester=requester_view(requester, unmasked=False),
         location=row.location,
         content=row.content,
+        ended_outside=row.ended_outside,
+        ended_outside_at=row.ended_outside_at,
     )

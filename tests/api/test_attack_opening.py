@@ -21,7 +21,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.hotline import HotlineActivities
@@ -31,6 +30,7 @@ from tests.api.support import Api, registration_body, serving
 from tests.driver import DEV_SERVER
 from tests.support import SQLITE, read_model
 from workflows import search_attributes as sa
+from workflows.converter import demo_data_converter
 
 pytestmark = pytest.mark.devserver
 
@@ -55,7 +55,7 @@ class HeldOpening(HotlineActivities):
 @pytest.fixture
 async def held(tmp_path: Path) -> AsyncIterator[tuple[Api, HeldOpening]]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(DEV_SERVER), data_converter=pydantic_data_converter, ui=False
+        dev_server_existing_path=str(DEV_SERVER), data_converter=demo_data_converter(), ui=False
     )
     try:
         await sa.ensure_registered(env.client)
