@@ -18,7 +18,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from api.codec import AUDIT_PURPOSE, SESSION_COOKIE
 from db.api_models import IdentityReadRow
-from tests.api.conftest import Api
+from tests.api.support import Api
 from workflows.converter import KEY_ID, is_encrypted
 from workflows.ticket import ticket_workflow_id
 

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
-from temporalio.testing import WorkflowEnvironment
-
-from tests.driver import DEV_SERVER
-from workflows import search_attributes as sa
-from workflows.converter import demo_data_converter
+from tests.driver import own_dev_server
 
 SECONDS = 20.0
 
 
-@asynccontextmanager
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    """A dev server of its own, the hotline's data converter (encrypting) on its client."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(DEV_SERVER),
-        data_converter=demo_data_converter(),
-        search_attributes=sa.ALL,
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
+# A dev server of its own, the hotline's data converter (encrypting) on its client.
+dev_server = own_dev_server
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:

@@ -20,9 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import ContactAttempt, Requester, Review, SignFor
 from domain.vocabulary import Category
-from tests.api.conftest import seeded_sqlite
 from tests.devserver.support import dev_server
 from tests.driver import OPERATOR, Hotline, unit
+from tests.support import SQLITE, read_model
 from worker import build_worker
 from workflows.converter import EncryptionCodec, is_encrypted
 from workflows.ticket import TicketWorkflow
@@ -47,7 +47,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 async def sessions(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    async with seeded_sqlite(tmp_path_factory.mktemp("privacy") / "hotline.db") as maker:
+    async with read_model(SQLITE, tmp_path_factory.mktemp("privacy") / "hotline.db") as maker:
         yield maker
 
 

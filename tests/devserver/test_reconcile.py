@@ -17,8 +17,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.reconcile import reconcile_ended_outside
 from db.models import TicketRow
-from tests.api.conftest import Api, seeded_sqlite, serving
+from tests.api.support import Api, serving
 from tests.devserver.support import dev_server, eventually
+from tests.support import SQLITE, read_model
 from workflows.ticket import ticket_workflow_id
 
 pytestmark = pytest.mark.devserver
@@ -32,7 +33,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def api(env: WorkflowEnvironment, tmp_path: Any) -> AsyncIterator[Api]:
-    async with seeded_sqlite(tmp_path / "hotline.db") as sessions, serving(env, sessions) as driver:
+    async with read_model(SQLITE, tmp_path / "hotline.db") as sessions, serving(env, sessions) as driver:
         yield driver
 
 
