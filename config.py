@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A secret shipped in the repo may serve a laptop demo, never production.
 DEMO_TOKEN_SECRET = "demo-only-secret-change-me-0000000000000000"
+# Likewise the payload key (workflows/converter.py): AES-256, base64 of 32 bytes, for laptops and tests only.
+DEMO_PAYLOAD_KEY_ID = "demo-1"
+DEMO_PAYLOAD_KEY = base64.b64encode(b"demo-only-payload-key-0000000000").decode()
+# Environments where the demo secrets may serve; anything else must bring its own.
+DEV_ENVIRONMENTS = frozenset({"local", "dev", "test"})
 
 
 class Settings(BaseSettings):
@@ -35,12 +42,46 @@ class Settings(BaseSettings):
     worker_strict_sandbox: bool = False
     # How long a POST's Idempotency-Key is honoured; older keys are purged (operations/idempotency.py).
     idempotency_retention_hours: float = Field(168.0, gt=0)
+    # Workflow payloads are encrypted (workflows/converter.py): key id -> base64 AES key (16, 24 or 32
+    # bytes), JSON in the environment. `payload_key_id` encrypts; every key listed still decrypts, so a key
+    # is rotated by adding the new one, making it current, and removing the old one once no history kept
+    # by Temporal (retention) was written with it.
+    payload_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {DEMO_PAYLOAD_KEY_ID: SecretStr(DEMO_PAYLOAD_KEY)}
+    )
+    payload_key_id: str = DEMO_PAYLOAD_KEY_ID
+    # Origins of Temporal UI allowed to call the codec server (api/routes/codec.py) from the browser.
+    codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+    # How often the worker looks for tickets whose workflow was ended outside the service (terminated or
+    # failed from Temporal UI or the CLI) and marks them in the read model (activities/reconcile.py).
+    reconcile_interval_seconds: float = Field(60.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.token_secret == DEMO_TOKEN_SECRET:
             raise ValueError("HOTLINE_TOKEN_SECRET must be set in production")
         return self
+
+    @model_validator(mode="after")
+    def _check_payload_keys(self) -> Settings:
+        if self.payload_key_id not in self.payload_keys:
+            raise ValueError(f"HOTLINE_PAYLOAD_KEY_ID {self.payload_key_id!r} is not in HOTLINE_PAYLOAD_KEYS")
+        for key_id, key in self.payload_keys.items():
+            if not key_id or not key_id.isascii() or not key_id.isprintable():
+                raise ValueError(f"payload key id {key_id!r}: printable ASCII, not empty")
+            if len(payload_key_bytes(key)) not in (16, 24, 32):
+                raise ValueError(f"payload key {key_id!r}: base64 of 16, 24 or 32 bytes (AES)")
+            if self.environment not in DEV_ENVIRONMENTS and key.get_secret_value() == DEMO_PAYLOAD_KEY:
+                raise ValueError(f"payload key {key_id!r} is the demo key: set HOTLINE_PAYLOAD_KEYS")
+        return self
+
+
+def payload_key_bytes(key: SecretStr) -> bytes:
+    """A configured payload key's bytes; b"" (refused by the check above) when it is not base64."""
+    try:
+        return base64.b64decode(key.get_secret_value(), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 @lru_cache

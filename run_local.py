@@ -45,7 +45,9 @@ def _wait_for_port(host: str, port: int, seconds: float, proc: subprocess.Popen[
     raise SystemExit(f"nothing listens on {host}:{port} after {seconds:.0f}s")
 
 
-def _start_temporal(data: Path, host: str, port: int, ui_port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_temporal(
+    data: Path, host: str, port: int, ui_port: int, codec_endpoint: str, log: Path
+) -> subprocess.Popen[bytes]:
     db_file = data / "temporal.db"
     # --search-attribute registers only on a new database file; an existing one is handled by the
     # worker's idempotent registration at start-up.
@@ -63,6 +65,10 @@ def _start_temporal(data: Path, host: str, port: int, ui_port: int, log: Path) -
         "--db-filename",
         str(db_file),
         "--ui-disable-news-fetch",
+        # Payloads are encrypted (workflows/converter.py): the UI decodes them through the API's codec
+        # server, for an operator signed in at /codec/sign-in.
+        "--ui-codec-endpoint",
+        codec_endpoint,
         "--log-level",
         "warn",
         *flags,
@@ -168,7 +174,10 @@ def _child(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 def _run(settings: Settings, data: Path, children: list[subprocess.Popen[bytes]]) -> None:
     host, port = settings.temporal_address.rsplit(":", 1)
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
-    temporal = _start_temporal(data, host, int(port), settings.temporal_ui_port, data / "temporal.log")
+    codec_endpoint = f"http://{settings.api_host}:{settings.api_port}/codec"
+    temporal = _start_temporal(
+        data, host, int(port), settings.temporal_ui_port, codec_endpoint, data / "temporal.log"
+    )
     children.append(temporal)
     _wait_for_port(host, int(port), 60, temporal)
     credentials = asyncio.run(_prepare_database())
@@ -199,6 +208,8 @@ def _run(settings: Settings, data: Path, children: list[subprocess.Popen[bytes]]
   API docs      http://{settings.api_host}:{settings.api_port}/docs
   Rules         http://{settings.api_host}:{settings.api_port}/reference
   Temporal UI   http://{host}:{settings.temporal_ui_port}   (filter e.g. HotlineStage="handling")
+  Payloads      encrypted; to read them in the UI sign in at {codec_endpoint}/sign-in with the operator
+                token, then turn on "Include cross-origin credentials" in the UI's codec server settings
   Temporal      {settings.temporal_address}  task queue {settings.task_queue}
   Database      {settings.database_url}""")
     if tickets:

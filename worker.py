@@ -9,15 +9,16 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import hotline_logging
 from activities.hotline import HotlineActivities
 from activities.linkage import LinkageActivities
+from activities.reconcile import reconcile_forever
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
+from workflows.converter import hotline_data_converter
 from workflows.coordination import CoordinationWorkflow
 from workflows.linkage import LinkageWorkflow
 from workflows.search_attributes import ensure_registered
@@ -29,11 +30,12 @@ WORKFLOWS: Sequence[type] = (TicketWorkflow, CoordinationWorkflow, LinkageWorkfl
 
 
 async def connect(settings: Settings) -> Client:
-    # One data converter everywhere: API client, worker, tests and the Replayer (STYLE pattern 4).
+    # One data converter everywhere: API client, worker, tests and the Replayer (STYLE pattern 4);
+    # payloads encrypted (workflows/converter.py).
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=hotline_data_converter(settings),
     )
 
 
@@ -62,9 +64,11 @@ def build_worker(
     task_queue: str,
     *,
     strict_sandbox: bool = True,
+    activities: HotlineActivities | None = None,
     **options: object,
 ) -> Worker:
-    activities = HotlineActivities(session_maker)
+    # `activities`: the tests' own instance (one that holds an opening, tests/api/test_attack_opening.py).
+    activities = activities or HotlineActivities(session_maker)
     lines = LinkageActivities(session_maker)
     return Worker(
         client,
@@ -88,9 +92,10 @@ async def main() -> None:
     client = await connect(settings)
     await ensure_registered(client)
     engine = make_engine(settings.database_url)
+    session_maker = make_session_maker(engine)
     worker = build_worker(
         client,
-        make_session_maker(engine),
+        session_maker,
         settings.task_queue,
         strict_sandbox=settings.worker_strict_sandbox,
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -101,7 +106,12 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
     async with worker:
+        # Tickets terminated from Temporal UI or the CLI: marked in the read model (activities/reconcile.py).
+        reconciler = asyncio.create_task(
+            reconcile_forever(client, session_maker, settings.reconcile_interval_seconds)
+        )
         await stop.wait()
+        reconciler.cancel()
     await engine.dispose()
 
 

@@ -28,9 +28,10 @@ from db.models import (
 )
 from db.seed import read_working_calendar
 from domain.calendar import SHANGHAI, WorkingCalendar
-from domain.commands import Registration, phone_key
+from domain.commands import Registration
 from domain.deadlines import PlannedDeadline, PlanRequest, plan
 from domain.matters import prior_ticket_no
+from domain.phones import phone_key
 from domain.rulesets import DEFAULT_RULE_SETS, RuleSet, rule_set_id_for
 from domain.ticket import ActivityNames, OpeningFacts, TicketState
 from domain.vocabulary import Channel, NotAcceptedReason

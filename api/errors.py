@@ -39,8 +39,10 @@ log = logging.getLogger("hotline.api")
 TICKET_NOT_FOUND = "TICKET_NOT_FOUND"
 TEMPORAL_UNAVAILABLE = "TEMPORAL_UNAVAILABLE"
 DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
-# Seconds a client should wait before retrying a 503.
+TICKET_OPENING = "TICKET_OPENING"
+# Seconds a client should wait before retrying a 503, and a request on a ticket still opening.
 RETRY_AFTER = "5"
+OPENING_RETRY_AFTER = "1"
 
 _STATUS_BY_KIND = {VerdictKind.CONFLICT: 409, VerdictKind.INVALID: 422, VerdictKind.NOT_YOURS: 404}
 _TEMPORAL_DOWN = frozenset(
@@ -72,7 +74,9 @@ class ErrorBody(BaseModel):
     rule: str | None = Field(
         None, description="The rule that decided it (/reference/rules.md), e.g. `A17`.", examples=["A17"]
     )
-    errors: list[FieldError] | None = Field(None, description="Field errors, for code `INVALID_INPUT`.")
+    errors: list[FieldError] | None = Field(
+        None, description="Field errors, for codes `INVALID_INPUT`, `TOO_LONG` and `TOO_LARGE`."
+    )
 
 
 class ApiError(Exception):
@@ -93,6 +97,17 @@ class ApiError(Exception):
 
 def not_found(message: str = "no such ticket for this caller") -> ApiError:
     return ApiError(404, TICKET_NOT_FOUND, message)
+
+
+def ticket_opening() -> ApiError:
+    """A ticket registered a moment ago whose workflow has not finished opening it (rule set, screening,
+    dispatch): it exists, and the caller will see it; retry shortly, never 404."""
+    return ApiError(
+        409,
+        TICKET_OPENING,
+        "the ticket is still opening (registered a moment ago); retry shortly",
+        headers={"Retry-After": OPENING_RETRY_AFTER},
+    )
 
 
 def invalid(code: str, message: str, rule: str | None = None) -> ApiError:
@@ -189,14 +204,17 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.rule, headers=exc.headers)
 
 
+# Field errors that have a code of their own: a value longer than its field's maximum, a body larger than
+# a workflow payload should carry (api/edge.py). Answered with it when every field error has it.
+_CODE_BY_ERROR_TYPE = {"string_too_long": "TOO_LONG", "too_long": "TOO_LONG", "too_large": "TOO_LARGE"}
+
+
 async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError | ValidationError)
-    return error_response(
-        422,
-        "INVALID_INPUT",
-        "the request is not valid; see errors",
-        errors=_field_errors(jsonable_encoder(exc.errors(), custom_encoder={Exception: str})),
-    )
+    errors = _field_errors(jsonable_encoder(exc.errors(), custom_encoder={Exception: str}))
+    codes = {_CODE_BY_ERROR_TYPE.get(e.type, "INVALID_INPUT") for e in errors}
+    code = codes.pop() if len(codes) == 1 else "INVALID_INPUT"
+    return error_response(422, code, "the request is not valid; see errors", errors=errors)
 
 
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
@@ -313,9 +331,10 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Your role may not use this endpoint (`FORBIDDEN`), or the ticket you see is not yours to act on "
         "here (`NOT_YOUR_ACTION`: a co-unit or a unit above the lead doing the lead's part).",
         404: "No such ticket, or not one you may see (`TICKET_NOT_FOUND`): the two are indistinguishable.",
-        409: "The ticket's stage or history does not allow this now; `rule` names the rule.",
-        422: "Invalid input (`INVALID_INPUT` with field `errors`), or an action the rules reject as "
-        "malformed.",
+        409: "The ticket's stage or history does not allow this now; `rule` names the rule. "
+        "`TICKET_OPENING`: registered a moment ago and not opened yet; retry after `Retry-After` seconds.",
+        422: "Invalid input (`INVALID_INPUT` with field `errors`; `TOO_LONG` for text or a list over its "
+        "maximum, `TOO_LARGE` for a body over 64 KiB of JSON, a registration's over 32 KiB), or an action the rules reject as malformed.",
         503: "Temporal or the database did not answer in time (`TEMPORAL_UNAVAILABLE`, "
         "`DATABASE_UNAVAILABLE`, `UNAVAILABLE`): retry after `Retry-After` seconds.",
     }

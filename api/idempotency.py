@@ -58,9 +58,11 @@ async def claim_key(
 
 
 async def claim_action_key(
-    runtime: Runtime, scope: str, key: str, request_hash: str, ticket_no: str, now: datetime
+    runtime: Runtime, scope: str, key: str, ticket_no: str, body: BaseModel, item: str | None = None
 ) -> None:
-    """Claim `key` for this request, or check that its first use asked for the same thing."""
+    """Claim `key` for this request (the ticket, the item and the body as sent), or check that its first
+    use asked for the same thing. Staff actions and the requester's rating alike."""
+    request_hash, now = request_digest(ticket_no, item, body), await runtime.clock()
     async with runtime.session_maker.begin() as session:
         earlier = await claim_key(
             session, key=key, scope=scope, request_hash=request_hash, ticket_no=ticket_no, payload={}, now=now

@@ -23,8 +23,9 @@ from api.ticket_access import Actionable
 from api.unit_tree import MEMBER_TIER, unit_scope
 from db.api_models import CredentialRow, KnowledgePointRow, UnitRow
 from db.models import TicketRow
-from domain.commands import KnowledgePoint, Registration, phone_key
+from domain.commands import KnowledgePoint, Registration
 from domain.matters import CONCLUDED_MATTER, prior_ticket_no
+from domain.phones import phone_key
 
 
 @dataclass(frozen=True)

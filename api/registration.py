@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
+from api.edge import written_phone
 from api.errors import ApiError, invalid
 from api.idempotency import claim_key
 from api.linkage_list import listed_matters
@@ -93,6 +94,11 @@ async def register(
     if received_at > now + CLOCK_SKEW:
         raise invalid("RECEIVED_IN_FUTURE", "received_at lies in the future", "A2")
     _linkage_source_is_the_caller_s(caller, fields)
+    requester = fields.get("requester")
+    if requester is not None and requester.phone:
+        # A11: kept in its one spelling, so a restriction matches it however it was written.
+        phone = written_phone(requester.phone, "requester.phone")
+        fields["requester"] = requester.model_copy(update={"phone": phone})
     if fields.get("co_units") and not fields.get("dispatch_to"):
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
     async with runtime.session_maker() as session:

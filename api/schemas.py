@@ -8,19 +8,20 @@ datetime in a body must carry its offset (a naive time has no instant, and would
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from copy import copy
-from datetime import datetime
+from datetime import date, datetime
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic_core import PydanticUndefined
 
+from api.edge import BODY_LIMIT_BYTES, WrittenDay, WrittenInstant, check_body_size
 from api.errors import invalid
 from api.privacy import Relation, RequesterView, requester_view
 from api.views import View, label_of
-from domain.commands import ApplyClosure, Command, FileTerminationNotice, Instant, PointAnswer, writable
+from domain.commands import ApplyClosure, Command, FileTerminationNotice, PointAnswer, writable
 from domain.labels import event_label, rule_citation
 from domain.ticket import (
     ANSWER,
@@ -55,11 +56,13 @@ BODY_CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 
 def _aware(annotation: Any) -> Any:
-    # The commands' own instant type: aware and plausible (domain/commands.py).
-    if annotation is datetime:
-        return Instant
-    if get_origin(annotation) in (UnionType, Union) and datetime in get_args(annotation):
-        return Instant | None
+    # The commands' own instant type (aware and plausible, domain/commands.py), written as ISO 8601 with
+    # its offset; a day as ISO 8601 (api/edge.py): never a Unix time.
+    for plains, written in (((datetime, AwareDatetime), WrittenInstant), ((date,), WrittenDay)):
+        if annotation in plains:
+            return written
+        if get_origin(annotation) in (UnionType, Union) and set(plains) & set(get_args(annotation)):
+            return written | None
     return annotation
 
 
@@ -72,11 +75,12 @@ def body_model(
     required: tuple[str, ...] = (),
     add: dict[str, tuple[Any, Any]] | None = None,
     example: dict[str, Any] | None = None,
+    max_bytes: int = BODY_LIMIT_BYTES,
 ) -> type[BaseModel]:
     """The body for `command`: its fields minus `actor` and `drop`, `optional` ones defaulting to None
     (the server fills them), `required` ones without the command's default (the caller must say it; the
-    command keeps its default for the histories that decode it), plus `add`. Datetimes must be
-    timezone-aware."""
+    command keeps its default for the histories that decode it), plus `add`. Datetimes are ISO 8601 with
+    their offset, days ISO 8601; the body is at most `max_bytes` of JSON (api/edge.py)."""
     fields: dict[str, Any] = {}
     for field_name, info in command.model_fields.items():
         if field_name == "actor" or field_name in drop:
@@ -99,7 +103,7 @@ def body_model(
         __config__=config,
         __doc__=command.__doc__,
         # pydantic accepts its decorator proxies here; its stubs ask for plain callables.
-        __validators__={"_writable": model_validator(mode="before")(_writable_body)},  # type: ignore[dict-item]
+        __validators__={"_edge": model_validator(mode="before")(_edge_check(max_bytes))},  # type: ignore[dict-item]
         **fields,
     )
     return model
@@ -113,10 +117,16 @@ def require_writable(data: Any) -> None:
         raise invalid("INVALID_INPUT", str(err)) from None
 
 
-def _writable_body(cls: type[BaseModel], data: Any) -> Any:
-    """The generated bodies' validator (before their fields are read): 422 INVALID_INPUT through pydantic."""
-    check_writable(data)
-    return data
+def _edge_check(max_bytes: int) -> Callable[[type[BaseModel], Any], Any]:
+    """The generated bodies' validator (before their fields are read): 422 INVALID_INPUT through pydantic
+    for a control character, 422 TOO_LARGE for a body a workflow payload should not carry (api/edge.py)."""
+
+    def check(cls: type[BaseModel], data: Any) -> Any:
+        check_writable(data)
+        check_body_size(data, max_bytes)
+        return data
+
+    return check
 
 
 def check_writable(data: Any) -> None:
@@ -155,7 +165,19 @@ def row_provisional(stage: str, state: dict[str, Any] | None) -> bool:
 
 
 # -- the ticket, as staff see it -----------------------------------------------------------------------
-class TicketView(View):
+class EndedOutside(View):
+    """Set by the reconciler (activities/reconcile.py) from the read model, for a ticket and its list line."""
+
+    ended_outside: str | None = Field(
+        None,
+        description="The ticket's workflow was ended outside the service (`terminated`, `failed`, `timed_out`, "
+        "`canceled`: from Temporal UI or the CLI): its stage is then `archived`, it takes no more actions and "
+        "its limits no longer run.",
+    )
+    ended_outside_at: datetime | None = None
+
+
+class TicketView(EndedOutside):
     """A ticket as the workflow holds it now, with the requester shown as the caller may see it (A32)."""
 
     ticket_no: str = Field(examples=["GD12345-20261126-3F9A0C1B"])
@@ -271,7 +293,7 @@ class TicketView(View):
         )
 
 
-class TicketSummary(View):
+class TicketSummary(EndedOutside):
     """One line of a queue or list, from the SQL read model; the requester is always masked (A32)."""
 
     ticket_no: str

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from api.auth import Caller
-from api.errors import conflict, not_found
+from api.errors import conflict, not_found, ticket_opening
 from api.privacy import (
     UNMASKED,
     Relation,
@@ -48,8 +48,28 @@ async def visible_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> tu
         raise not_found()
     relation = await relation_in(runtime, caller, state)
     if relation is None:
+        if state.revision == 0 and await _will_see(runtime, caller, state):
+            raise ticket_opening()
         raise not_found()
     return state, relation
+
+
+async def _will_see(runtime: Runtime, caller: Caller, state: TicketState) -> bool:
+    """A ticket still opening (revision 0: the workflow publishes its first revision once the opening is
+    done) has no unit yet: the unit it will be dispatched to (or a co-unit, or a unit above them) hears
+    409 TICKET_OPENING, not 404; anyone else still cannot tell it exists."""
+    reg = state.registration
+    return (
+        relation_to(
+            caller,
+            confidential=reg.requester.confidential,
+            registered_by=reg.registered_by.id,
+            handlers={reg.dispatch_to} - {None},
+            co_units=set(reg.co_units),
+            unit_scope=await caller_scope(runtime, caller),
+        )
+        is not None
+    )
 
 
 @dataclass(frozen=True)

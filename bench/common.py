@@ -37,7 +37,6 @@ from temporalio.api.enums.v1 import EventType, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from bench.bare_timer import BareTimerWorkflow
@@ -48,6 +47,7 @@ from domain.commands import Actor, Registration, Requester
 from domain.rulesets import CITY, RuleSet, hours
 from domain.ticket import TicketInput
 from domain.vocabulary import ActorKind, Category, Channel, Stage
+from workflows.converter import demo_data_converter
 from workflows.search_attributes import cli_flags
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
@@ -193,7 +193,7 @@ async def gather_limited(coros: Iterable[Awaitable[T]], limit: int) -> list[T]:
 
 
 async def connect(address: str) -> Client:
-    return await Client.connect(address, data_converter=pydantic_data_converter)
+    return await Client.connect(address, data_converter=demo_data_converter())
 
 
 # ------------------------------------------------------------------------------------------- processes

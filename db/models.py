@@ -107,6 +107,11 @@ class TicketRow(Base):
     # and follows the tickets it registered (A23 linkage systems, the provincial platform).
     registered_by: Mapped[str | None] = mapped_column(SHORT, index=True)
     concluded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The workflow was ended outside the service (terminated, failed, timed_out, canceled: from Temporal UI
+    # or the CLI), found by activities/reconcile.py, which also sets the stage to archived. A projection
+    # (the workflow running again after a reset) clears it: it writes no value here.
+    ended_outside: Mapped[str | None] = mapped_column(CODE)
+    ended_outside_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # TicketState.revision: a projection never replaces a higher revision (stale retries).
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)  # TicketState.model_dump(mode="json")

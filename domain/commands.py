@@ -80,19 +80,6 @@ class Actor(Command):
     unit_id: UnitId | None = None
 
 
-_PHONE_PUNCTUATION = re.compile(r"[\s\-().·]")
-_MAINLAND_MOBILE = re.compile(r"^(?:\+?86|0086)(1\d{10})$")
-
-
-def phone_key(phone: str) -> str:
-    """One spelling per phone number, so that a restriction (A11) is not dodged by writing the number as
-    "134 0000 5555" or "+86 134-0000-5555": spaces and punctuation dropped, the country code taken off a
-    mainland mobile number."""
-    digits = _PHONE_PUNCTUATION.sub("", phone)
-    mobile = _MAINLAND_MOBILE.match(digits)
-    return mobile.group(1) if mobile else digits
-
-
 class Requester(Command):
     name: ShortText = ""
     phone: ShortText = ""

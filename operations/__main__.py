@@ -141,9 +141,16 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 raise OSError(f"cannot connect to Temporal at {settings.temporal_address}: {err}") from None
             query = ticket_workflows(None if args.all_task_queues else settings.task_queue)
             try:
-                return f"{await rebuild_read_model(client, sessions, query=query)} tickets projected"
+                projected = await rebuild_read_model(client, sessions, query=query)
             except RebuildIncomplete as err:
                 raise CommandFailed(f"incomplete: {err}") from None
+            # A terminated ticket was projected with the stage it had: mark it again at once.
+            from activities.reconcile import reconcile_ended_outside
+
+            ended = await reconcile_ended_outside(client, sessions)
+            return f"{projected} tickets projected" + (
+                f"; {len(ended)} ended outside the service" if ended else ""
+            )
         if args.command == "purge-idempotency-keys":
             from operations.idempotency import purge_idempotency_keys
 

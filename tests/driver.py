@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -24,6 +23,7 @@ from domain.commands import Actor, ApplyClosure, ContactAttempt, PointAnswer, Re
 from domain.ticket import TicketInput, TicketState
 from domain.vocabulary import ActorKind, Category, Channel
 from workflows import search_attributes as sa
+from workflows.converter import demo_data_converter
 from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
 BIN = Path(sys.prefix) / "bin"
@@ -43,7 +43,7 @@ async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     does not release it), and every later `env.sleep` would run in real time. So no test shares one.
     """
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER), data_converter=demo_data_converter()
     )
     try:
         await sa.ensure_registered(env.client)
@@ -57,7 +57,7 @@ async def own_dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """The local dev server (`temporal server start-dev`): real visibility and search attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(DEV_SERVER),
-        data_converter=pydantic_data_converter,
+        data_converter=demo_data_converter(),
         search_attributes=sa.ALL,
     )
     try:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routes import (
     actions,
     calendar,
+    codec,
     coordinations,
     health,
     knowledge,
@@ -33,5 +34,6 @@ for _module in (
     rule_sets,
     restrictions,
     linkage,
+    codec,
 ):
     api_router.include_router(_module.router)

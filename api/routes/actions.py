@@ -23,7 +23,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from api.auth import Caller, Role
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
 from api.errors import responses, verdict_error
-from api.idempotency import claim_action_key, request_digest
+from api.idempotency import claim_action_key
 from api.preconditions import (
     Acting,
     Prepare,
@@ -449,14 +449,7 @@ async def perform(
     command = action.command.model_validate(data)
     if idempotency_key is not None:
         scope = f"{action.update}:cred-{caller.credential_id}"
-        await claim_action_key(
-            runtime,
-            scope,
-            idempotency_key,
-            request_digest(ticket_no, item, body),
-            ticket_no,
-            await runtime.clock(),
-        )
+        await claim_action_key(runtime, scope, idempotency_key, ticket_no, body, item)
     try:
         updated = await runtime.temporal.update_ticket(
             ticket_no,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.edge import WrittenDay
 from api.errors import conflict, responses
 from api.schemas import BODY_CONFIG
 from api.views import View
@@ -26,8 +27,10 @@ class CalendarNotice(BaseModel):
     model_config = BODY_CONFIG
 
     year: int = Field(ge=2000, le=2100, examples=[2027])
-    holidays: list[date] = Field(max_length=366, description="Every statutory day off.")
-    adjusted_workdays: list[date] = Field(max_length=366, description="Weekend days declared working days.")
+    holidays: list[WrittenDay] = Field(max_length=366, description="Every statutory day off.")
+    adjusted_workdays: list[WrittenDay] = Field(
+        max_length=366, description="Weekend days declared working days."
+    )
     source: Words = Field("", max_length=200, description="The notice, e.g. 国办发明电〔2026〕X号.")
     replace: bool = Field(
         False,

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.edge import WrittenDay
 from api.errors import ApiError, invalid, responses
 from api.preconditions import require_units
 from api.schemas import BODY_CONFIG
@@ -67,7 +68,7 @@ class KnowledgePointIn(BaseModel):
         description="A28.1 `duty` (duties, power lists, service items, contacts, hours), A28.2 `policy` "
         "(reported 3–10 working days before publication), A28.3 `event_script` (major or sudden events).",
     )
-    publishes_on: date | None = Field(
+    publishes_on: WrittenDay | None = Field(
         None, description="A28.2: the policy's publication day (Asia/Shanghai); required for a policy only."
     )
 

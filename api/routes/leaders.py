@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.edge import WrittenInstant
 from api.errors import conflict, invalid, responses
 from api.schemas import BODY_CONFIG
 from api.views import View
 from db.api_models import LeaderSessionRow, UnitRow
-from domain.commands import Instant, Words
+from domain.commands import Words
 from operations.credentials import UNIT_ID_PATTERN
 
 router = APIRouter(prefix="/leader-sessions", tags=["leaders on the line (A7)"])
@@ -35,8 +36,8 @@ class LeaderSessionIn(BaseModel):
     unit_id: str = Field(
         pattern=UNIT_ID_PATTERN, examples=["WJ"], description="The leader's unit (tier 1 or 2)."
     )
-    starts_at: Instant = Field(examples=["2026-12-03T09:00:00+08:00"])
-    ends_at: Instant = Field(examples=["2026-12-03T11:00:00+08:00"])
+    starts_at: WrittenInstant = Field(examples=["2026-12-03T09:00:00+08:00"])
+    ends_at: WrittenInstant = Field(examples=["2026-12-03T11:00:00+08:00"])
 
 
 class LeaderSessionOut(LeaderSessionIn, View):
@@ -104,8 +105,8 @@ async def list_sessions(
     caller: StaffDep,
     session: SessionDep,
     now: NowDep,
-    start: Annotated[Instant | None, Query(alias="from")] = None,
-    end: Annotated[Instant | None, Query(alias="to")] = None,
+    start: Annotated[WrittenInstant | None, Query(alias="from")] = None,
+    end: Annotated[WrittenInstant | None, Query(alias="to")] = None,
     unit_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[LeaderSessionOut]:

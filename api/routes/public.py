@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Header
 
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, update_id
 from api.errors import invalid, not_found, responses
+from api.idempotency import claim_action_key
 from api.runtime import Runtime
 from api.schemas import PublicTicketView, body_model
 from db.api_models import RequesterAccessRow
@@ -37,6 +38,8 @@ RatingCode = Annotated[
     ),
 ]
 RatingBody = body_model(Rate, "RatingBody", drop=("via",))
+# Requesters have no credential: their keys share one scope; the ticket is part of what a key is bound to.
+RATING_KEY_SCOPE = "rate:requester"
 RATING_EXAMPLES = {
     "satisfied": {
         "summary": "One option per stage",
@@ -89,7 +92,9 @@ async def progress(no: TicketNoDep, secret: AccessSecret, runtime: RuntimeDep) -
         "basically satisfied. Dissatisfied: the hotline calls back and may order one redo; the second "
         "rating is final; every dissatisfied rating is called back. A round is rated once (409 "
         "`ALREADY_RATED`). A rating that picks nothing for either stage is 422 `EMPTY_RATING`: it is no "
-        "answer, and the window stays open (no answer in time counts as basically satisfied)."
+        "answer, and the window stays open (no answer in time counts as basically satisfied). With an "
+        "`Idempotency-Key`, a retry answers as the first request did; the key reused for another rating or "
+        "ticket is 422 `IDEMPOTENCY_KEY_REUSED`."
     ),
 )
 async def rate(
@@ -105,6 +110,10 @@ async def rate(
         # A24 reads "no answer in time" as basically satisfied when the window ends; an empty submission
         # (a client sending before the requester chose) must not spend the requester's one rating now.
         raise invalid("EMPTY_RATING", "pick one option for the acceptance or the handling", "A24")
+    if idempotency_key is not None:
+        # Bound to its first request, as a staff action's key is (api/idempotency.py): the same key with
+        # another rating, or for another ticket, is 422 IDEMPOTENCY_KEY_REUSED, not silently dropped.
+        await claim_action_key(runtime, RATING_KEY_SCOPE, idempotency_key, no, body)
     state = await runtime.temporal.update_ticket(
         no, "rate", command, update_id("rate", "requester", idempotency_key)
     )

@@ -8,13 +8,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import NowDep, OperatorDep, RuntimeDep
+from api.edge import written_phone
 from api.errors import responses
 from api.routes.rule_sets import current_rule_set
 from api.schemas import BODY_CONFIG
 from api.views import View
 from db.models import RestrictedCallerRow
 from db.session import insert_for
-from domain.commands import Words, phone_key
+from domain.commands import Words
 
 router = APIRouter(prefix="/restrictions", tags=["restrictions"])
 
@@ -43,7 +44,9 @@ class RestrictionOut(View):
     description="A11: harassment, insults or threats: the caller's new requests are not accepted for "
     "the rule set's `restriction_days` (30 natural days in the city's rules), counted "
     "from now. Restricting the same phone again restarts the period. The number is kept in one spelling "
-    "(no spaces or punctuation, no +86 on a mobile number), and so is every requester's it is matched with.",
+    "(its digits only: no spaces, punctuation, invisible characters, full-width digits, `tel:` or +86 on a "
+    "mobile number), and so is every requester's it is matched with; a number with letters is 422 "
+    "`INVALID_PHONE`.",
 )
 async def restrict(
     restriction: RestrictionIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep
@@ -51,7 +54,7 @@ async def restrict(
     async with runtime.session_maker.begin() as session:
         rule_set = await current_rule_set(session, restriction.rule_set_id)
         values = {
-            "phone": phone_key(restriction.phone),
+            "phone": written_phone(restriction.phone),
             "until": now + timedelta(days=rule_set.restriction_days),
             "reason": restriction.reason,
             "created_at": now,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.edge import require_rule_set_size
 from api.errors import conflict, invalid, responses
 from api.schemas import require_writable
 from api.views import View
@@ -46,7 +47,8 @@ async def current_rule_set(session: AsyncSession, rule_set_id: str) -> RuleSet:
     description=(
         "A17.4/A17.5: the provincial and national platforms' limits; A33: a county's own rules. A version is "
         "immutable: loading the same (id, version) with the same content is a no-op, with other content 409 "
-        "`RULE_SET_VERSION_EXISTS` (load it as a new version). New tickets take the latest version."
+        "`RULE_SET_VERSION_EXISTS` (load it as a new version). New tickets take the latest version. The title "
+        "is at most 200 characters and the basis 2,000 (422 `TOO_LONG`)."
     ),
     openapi_extra={
         "requestBody": {
@@ -59,6 +61,8 @@ async def current_rule_set(session: AsyncSession, rule_set_id: str) -> RuleSet:
     },
 )
 async def create_rule_set(rule_set: RuleSet, caller: OperatorDep, runtime: RuntimeDep) -> RuleSet:
+    # Every ticket opened under it keeps a copy (A33): free text is short, the whole is small (api/edge.py).
+    require_rule_set_size(rule_set.model_dump(mode="json"))
     require_writable(rule_set.model_dump(mode="json"))
     try:
         await load_rule_set(runtime.session_maker, rule_set)

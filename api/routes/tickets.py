@@ -21,7 +21,9 @@ from api.deps import (
     SessionDep,
     TicketNoDep,
 )
+from api.edge import REGISTRATION_LIMIT_BYTES, instant_text
 from api.errors import ApiError, responses
+from api.outside_ends import as_ended_outside
 from api.privacy import requester_view
 from api.registration import register
 from api.schemas import (
@@ -42,11 +44,9 @@ from domain.vocabulary import Card, Category, Stage
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 
-def _rfc3339_only(value: object) -> object:
-    # pydantic would read "0.5" as a Unix time; the schema promises a date-time such as 2026-12-01T00:00+08:00.
-    if isinstance(value, str) and "T" not in value.upper():
-        raise ValueError("an RFC 3339 date-time with its offset, e.g. 2026-12-01T00:00:00+08:00")
-    return value
+# pydantic would read "0.5" as a Unix time; the schema promises a date-time such as 2026-12-01T00:00+08:00.
+# The edge's one check of a written instant (api/routes/reports.py reads it from here too).
+_rfc3339_only = instant_text
 
 
 REGISTRATION_EXAMPLE = {
@@ -67,6 +67,7 @@ RegistrationBody = body_model(
     drop=("ticket_no", "registered_by"),
     optional=("received_at",),
     example=REGISTRATION_EXAMPLE,
+    max_bytes=REGISTRATION_LIMIT_BYTES,
 )
 
 
@@ -138,6 +139,12 @@ async def list_tickets(
             "poll with the largest `updated_at` seen so far (repeats at that instant are yours to skip)."
         ),
     ] = None,
+    ended_outside: Annotated[
+        bool | None,
+        Query(
+            description="Only tickets whose workflow was (true) or was not (false) ended outside the service."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
@@ -163,6 +170,7 @@ async def list_tickets(
                 TicketRow.category == category.value if category else None,
                 TicketRow.answer_due_at < due_before if due_before else None,
                 TicketRow.updated_at >= updated_since if updated_since else None,
+                None if ended_outside is None else TicketRow.ended_outside.is_not(None) == ended_outside,
             )
             if c is not None
         )
@@ -177,18 +185,20 @@ async def list_tickets(
 @router.get(
     "/{no}",
     response_model=TicketView,
-    responses=responses(401, 404, 422, 503),
+    responses=responses(401, 404, 409, 422, 503),
     summary="One ticket with its deadlines, cards and timeline",
     description=(
         "From the ticket's workflow (authoritative, never stale). Operators see every ticket; a unit the "
         "tickets it is lead, forwarded-to, co-unit or an ancestor of one of those for (A6); an integrator "
         "the tickets it registered. The requester is unmasked only for the office and the handling unit; "
-        "every such read is audited (A32). Anything else is 404, as for a ticket that does not exist."
+        "every such read is audited (A32). Anything else is 404, as for a ticket that does not exist. A ticket "
+        "registered a moment ago and still opening is 409 `TICKET_OPENING` (with `Retry-After`) for those it "
+        "is being dispatched to."
     ),
 )
 async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -> TicketView:
     state, relation = await visible_ticket(runtime, caller, no)
-    return await ticket_view(runtime, caller, state, relation, "read")
+    return await as_ended_outside(runtime, await ticket_view(runtime, caller, state, relation, "read"))
 
 
 # -- queue helpers ----------------------------------------------------------------------------------------
@@ -231,4 +241,6 @@ def _summary(row: TicketRow) -> TicketSummary:
         requester=requester_view(requester, unmasked=False),
         location=row.location,
         content=row.content,
+        ended_outside=row.ended_outside,
+        ended_outside_at=row.ended_outside_at,
     )

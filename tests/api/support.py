@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from activities.hotline import HotlineActivities
 from api.app import create_app
 from config import Settings
 from db.seed import load_calendar_year
@@ -352,17 +353,22 @@ async def seed_callers(api: Api, now: datetime) -> None:
 
 @asynccontextmanager
 async def serving(
-    env: WorkflowEnvironment, session_maker: async_sessionmaker[AsyncSession]
+    env: WorkflowEnvironment,
+    session_maker: async_sessionmaker[AsyncSession],
+    activities: HotlineActivities | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Api]:
-    """The real app (lifespan and all) with a real worker on a fresh task queue, callers seeded."""
+    """The real app (lifespan and all) with a real worker on a fresh task queue, callers seeded.
+    `activities`: the worker's (default: the real ones on `session_maker`); `settings`: the app's."""
     task_queue = f"api-{uuid.uuid4()}"
     app = create_app(
-        api_settings(task_queue),
+        api_settings(task_queue, **settings),
         client=env.client,
         session_maker=session_maker,
         clock=env.get_current_time,
     )
-    async with build_worker(env.client, session_maker, task_queue), LifespanManager(app):
+    worker = build_worker(env.client, session_maker, task_queue, activities=activities)
+    async with worker, LifespanManager(app):
         holder: list[Api] = []
 
         async def check(response: httpx.Response) -> None:

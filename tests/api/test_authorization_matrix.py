@@ -27,7 +27,14 @@ import pytest
 from sqlalchemy import func, select
 
 from api.app import create_app
-from db.api_models import KnowledgeErrorRow, KnowledgePointRow, LeaderSessionRow, RequesterAccessRow, UnitRow
+from db.api_models import (
+    IdentityReadRow,
+    KnowledgeErrorRow,
+    KnowledgePointRow,
+    LeaderSessionRow,
+    RequesterAccessRow,
+    UnitRow,
+)
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
 from tests.api.support import (
@@ -83,6 +90,8 @@ LEAD_ONLY = row(404, lead=200, co_unit=403, ancestor=403, operator=403, integrat
 # The requester's own door: staff have no secret to send (the header is required: 422).
 REQUESTER = row(422, requester=200)
 
+# One payload as Temporal UI sends it (protobuf JSON, base64): `{}` in json/plain.
+CODEC_BODY = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "e30="}]}
 # A report period that holds every ticket of the run.
 EVER = {"from": "2001-01-01T00:00:00+08:00", "to": "2199-01-01T00:00:00+08:00"}
 Body = dict[str, Any] | Callable[[Api], Awaitable[dict[str, Any]]] | None
@@ -330,6 +339,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body={"phone": "13912340000", "reason": "矩阵测试"},
         table=RestrictedCallerRow,
     ),
+    # The codec server (Temporal UI): cleared operators only; a refused decode audits nothing (A32).
+    Endpoint("POST", "/codec/decode", OPERATOR, body=CODEC_BODY, table=IdentityReadRow),
+    Endpoint("POST", "/codec/encode", OPERATOR, body=CODEC_BODY, table=IdentityReadRow),
 )
 
 

@@ -16,7 +16,7 @@ from db.models import CalendarYearRow
 from domain.calendar import SHANGHAI
 from domain.labels import ENUM_LABELS, REGULATION
 from domain.vocabulary import Labelled
-from tests.api.conftest import Api, closure_body
+from tests.api.support import Api, closure_body
 
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 RULE_ID = re.compile(r"^A\d{1,2}(\.\d{1,2})?$")

@@ -10,6 +10,7 @@ point or ticket that does not exist or a body that is not valid.
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,8 @@ def _path(template: str, operation: dict[str, Any]) -> str:
 async def _headers(demo: Demo, operation: dict[str, Any], path: str) -> dict[str, str]:
     """The caller the operation is meant for: the requester with their secrets, the unit now handling the
     example ticket for a unit's action, the point's owner for a correction, else the hotline office."""
-    op_id = operation["operationId"]
+    # A deprecated former path (`<update>_deprecated_<n>`) is meant for the caller of its action.
+    op_id = re.sub(r"_deprecated_\d+$", "", operation["operationId"])
     headers = {"Idempotency-Key": str(uuid.uuid4())}
     if path.startswith("/public/"):
         secrets = demo.requesters[HANDLING_NO]

@@ -25,7 +25,6 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.seed import seed_reference_data
@@ -48,6 +47,7 @@ from domain.ticket import TicketState
 from domain.vocabulary import ContactChannel, DisputeKind, ReturnKind, Stage
 from tests.driver import OPERATOR, TEST_SERVER, Hotline, unit
 from worker import build_worker
+from workflows.converter import demo_data_converter
 from workflows.coordination import CoordinationWorkflow, coordination_workflow_id
 from workflows.search_attributes import ensure_registered
 from workflows.ticket import TicketWorkflow
@@ -224,7 +224,7 @@ async def fresh_hotline() -> AsyncIterator[Hotline]:
     """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER),
-        data_converter=pydantic_data_converter,
+        data_converter=demo_data_converter(),
         identity="tests.replay.record",  # not the recording machine's pid@host, in committed files
     )
     try:

@@ -17,12 +17,12 @@ import pytest
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.changes import VERDICTS_V2, VERDICTS_V3
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
+from workflows.converter import demo_data_converter
 from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
@@ -64,7 +64,7 @@ def ticket_histories() -> list[WorkflowHistory]:
 
 def replayer(workflows: list[type] | None = None) -> Replayer:
     # The same data converter as the client and the worker (STYLE pattern 4).
-    return Replayer(workflows=workflows or list(WORKFLOWS), data_converter=pydantic_data_converter)
+    return Replayer(workflows=workflows or list(WORKFLOWS), data_converter=demo_data_converter())
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=lambda p: str(p.relative_to(HISTORIES).with_suffix("")))

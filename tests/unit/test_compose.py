@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -26,6 +27,8 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 INIT_SQL = REPO_ROOT / "deploy" / "postgres-init" / "01-hotline.sql"
 
 TEST_SECRET = "compose-test-secret"
+TEST_PAYLOAD_KEYS = '{"compose-test": "Y29tcG9zZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA="}'
+PAYLOAD_KEYS = ("HOTLINE_PAYLOAD_KEYS", "HOTLINE_PAYLOAD_KEY_ID")
 
 SEARCH_ATTRIBUTES = {
     "HotlineLeadUnit": "Keyword",
@@ -67,11 +70,15 @@ def _docker_compose() -> str:
     return exe
 
 
-def _run_compose(tmp_path: Path, *args: str, secret: str | None) -> subprocess.CompletedProcess[str]:
+def _run_compose(
+    tmp_path: Path, *args: str, secret: str | None, payload_keys: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run docker-compose from the repo root, isolated from the caller's .env and COMPOSE_* vars."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "COMPOSE_", "TEMPORAL_"))}
     if secret is not None:
         env["HOTLINE_TOKEN_SECRET"] = secret
+    if payload_keys:
+        env |= {"HOTLINE_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS, "HOTLINE_PAYLOAD_KEY_ID": "compose-test"}
     empty_env_file = tmp_path / "empty.env"
     empty_env_file.write_text("")
     return subprocess.run(
@@ -155,6 +162,13 @@ def test_token_secret_is_required(tmp_path: Path) -> None:
     assert "HOTLINE_TOKEN_SECRET" in result.stderr
 
 
+def test_payload_keys_are_required(tmp_path: Path) -> None:
+    """No demo key in production: Compose refuses to start without the payload keys (workflows/converter.py)."""
+    result = _run_compose(tmp_path, "config", "-q", secret=TEST_SECRET, payload_keys=False)
+    assert result.returncode != 0, "config must fail without HOTLINE_PAYLOAD_KEYS (${VAR:?...})"
+    assert "HOTLINE_PAYLOAD_KEY" in result.stderr
+
+
 # ------------------------------------------------------------------------ structure
 
 
@@ -219,6 +233,8 @@ def test_app_environment_and_commands(compose_doc: dict[str, Any]) -> None:
             TEST_SECRET,
             "${HOTLINE_TOKEN_SECRET:?set HOTLINE_TOKEN_SECRET}",
         }, name
+        for key in PAYLOAD_KEYS:  # both ends of Temporal encrypt and decrypt, with the same keys
+            assert env[key].startswith(("${" + key + ":?", "{", "compose-test")), (name, key)
         assert services[name].get("build"), f"{name} must be built from the Dockerfile"
     assert _command_text(services["api"]).startswith("uvicorn api.app:create_app --factory")
     assert _command_text(services["worker"]) == "python worker.py"
@@ -299,3 +315,58 @@ def test_registration_script_fails_on_other_errors(tmp_path: Path) -> None:
     result, _ = _run_registration(tmp_path, fail_on="HotlineDeadline")
     assert result.returncode != 0
     assert "connection refused" in result.stderr
+
+
+# ------------------------------------------------------------------ Temporal UI access
+
+
+def _published(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(host ip, host port) of each published port, in the short syntax or the long one."""
+    published = []
+    for port in service.get("ports") or []:
+        if isinstance(port, dict):
+            published.append((str(port.get("host_ip", "")), str(port.get("published", ""))))
+            continue
+        short = re.fullmatch(r"(?:(?P<ip>[\d.]+):)?(?P<host>.+):(?P<container>\d+)", str(port).split("/")[0])
+        assert short, f"unreadable port {port}"
+        published.append((short["ip"] or "", short["host"]))
+    return published
+
+
+def test_temporal_ui_is_published_on_loopback_only(compose_doc: dict[str, Any]) -> None:
+    """The UI reads every history and has no login of its own: never on 0.0.0.0."""
+    ui = _services(compose_doc)["temporal-ui"]
+    published = _published(ui)
+    assert published, "Temporal UI is not reachable at all"
+    for host_ip, port in published:
+        assert host_ip == "127.0.0.1", f"Temporal UI published on {host_ip or '0.0.0.0'}:{port}"
+
+
+def test_only_the_api_is_published_on_every_interface(compose_doc: dict[str, Any]) -> None:
+    for name, service in _services(compose_doc).items():
+        for host_ip, port in _published(service):
+            assert name == "api" or host_ip == "127.0.0.1", (
+                f"{name} published on {host_ip or '0.0.0.0'}:{port}"
+            )
+
+
+def test_temporal_ui_decodes_through_the_codec_server(compose_doc: dict[str, Any]) -> None:
+    env = _environment(_services(compose_doc)["temporal-ui"])
+    assert env["TEMPORAL_CODEC_ENDPOINT"] in {
+        "${HOTLINE_CODEC_ENDPOINT:-http://127.0.0.1:8000/codec}",
+        "http://127.0.0.1:8000/codec",
+    }
+    # The codec sign-in cookie goes with the browser's decode requests; writes (terminate …) are off.
+    assert env["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    assert env["TEMPORAL_DISABLE_WRITE_ACTIONS"] in {"${TEMPORAL_UI_DISABLE_WRITE_ACTIONS:-true}", "true"}
+    assert env["TEMPORAL_AUTH_ENABLED"] in {"${TEMPORAL_UI_AUTH_ENABLED:-false}", "false"}
+    for name in ("api", "worker"):
+        origins = _environment(_services(compose_doc)[name])["HOTLINE_CODEC_CORS_ORIGINS"]
+        assert "http://127.0.0.1:8233" in origins, name
+
+
+def test_the_codec_routes_the_ui_is_pointed_at_exist() -> None:
+    from api.routes.codec import router
+
+    paths = {route.path for route in router.routes}  # type: ignore[attr-defined]
+    assert {"/codec/decode", "/codec/encode", "/codec/sign-in"} <= paths

@@ -10,13 +10,13 @@ import asyncio
 import uuid
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.commands import Rate, Review, SignFor
 from domain.vocabulary import Stage
 from tests.driver import OPERATOR, Hotline, unit
 from worker import WORKFLOWS, build_worker
+from workflows.converter import demo_data_converter
 from workflows.ticket import TicketWorkflow
 
 
@@ -45,7 +45,7 @@ async def test_updates_interleaved_with_projection_replay_cleanly_without_a_cach
         # Four tickets at once per sandbox: enough for updates, local projections and timers to interleave;
         # without a cache every workflow task replays the whole history (~70 s for eight, here).
         ids = await asyncio.wait_for(asyncio.gather(*(_one_ticket(no_cache) for _ in range(4))), timeout=120)
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=demo_data_converter())
     for workflow_id in ids:
         history = await hotline.client.get_workflow_handle(workflow_id).fetch_history()
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
