@@ -154,7 +154,11 @@ async def list_lines(caller: OperatorDep, runtime: RuntimeDep) -> list[LineOut]:
     "acknowledge within the rule set's `linkage_ack`, 5 minutes by default, or the duty officer is alerted).",
 )
 async def link(
-    no: TicketNoDep, body: LinkIn, caller: RegistrarDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey
+    no: TicketNoDep,
+    body: LinkIn,
+    caller: RegistrarDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> list[LinkageOut]:
     order = LinkageOrder(actor=caller.actor, lines=body.lines)
     key = update_id("link_emergency", f"cred-{caller.credential_id}", idempotency_key)

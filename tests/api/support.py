@@ -122,6 +122,12 @@ class Api:
         headers = self.auth(as_) | ({"Idempotency-Key": key} if key else {}) | (headers or {})
         return await self.http.post(path, json=body if body is not None else {}, headers=headers)
 
+    async def put(self, path: str, body: Any, as_: str | None = "operator") -> httpx.Response:
+        return await self.http.put(path, json=body, headers=self.auth(as_))
+
+    async def delete(self, path: str, as_: str | None = "operator") -> httpx.Response:
+        return await self.http.delete(path, headers=self.auth(as_))
+
     async def register(self, as_: str = "operator", **overrides: Any) -> dict[str, Any]:
         response = await self.post("/tickets", registration_body(**overrides), as_=as_)
         assert response.status_code == 201, response.text
