@@ -120,20 +120,10 @@ def main() -> None:
         )
         children.append(worker)
         api = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:create_app",
-                "--factory",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
+            # The one uvicorn configuration (config.py Settings.uvicorn_options), as in the Dockerfile and
+            # docker-compose.yml; quiet on the terminal unless HOTLINE_LOG_LEVEL says otherwise.
+            [sys.executable, "-m", "api.serve"],
+            env={"HOTLINE_LOG_LEVEL": "WARNING"} | env,
             cwd=ROOT,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
         )

@@ -1,4 +1,4 @@
-"""The app factory. `uvicorn api.app:create_app --factory` serves it (make run).
+"""The app factory. `python -m api.serve` serves it under uvicorn (make run, the Dockerfile, docker-compose).
 
 The lifespan holds the Temporal client (pydantic data converter, via worker.connect) and the database
 engine; tests inject a client, a session maker and a clock instead.
@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.errors import ApiError
+from api.request_guard import RequestGuardMiddleware
 from api.routes import api_router, reports
 from api.runtime import Clock, Runtime, wall_clock
 from api.temporal import TemporalGateway
@@ -93,4 +94,6 @@ def create_app(
     errors.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)
+    # Last added, so outermost: sizes and credential headers are checked before anything reads them.
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     return app
