@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     token_secret: str = DEMO_TOKEN_SECRET
     # How long the API waits for a workflow update/query before answering 503.
     temporal_rpc_timeout_seconds: float = 10.0
+    # Once Temporal is known to be away, calls are refused at once for this long, then one probes
+    # (api/temporal_breaker.py); the probe is one GetSystemInfo without retries, bounded by the second.
+    temporal_breaker_cooldown_seconds: float = Field(5.0, gt=0)
+    temporal_probe_timeout_seconds: float = Field(1.0, gt=0)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = Field(1, ge=1)
