@@ -43,6 +43,8 @@ class UnitRow(Base):
     parent_id: Mapped[str | None] = mapped_column(CODE, ForeignKey("units.id"), index=True)
     kind: Mapped[str] = mapped_column(CODE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A unit taken off the hotline: its credentials are revoked and it receives no new tickets.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CredentialRow(Base):
