@@ -73,7 +73,8 @@ class IdempotencyKeyRow(Base):
 
     `scope` names the caller and the operation (a key is the caller's own); `request_hash` refuses the same
     key on a different body; `payload` holds what a replay needs (for a registration: the Registration, to
-    start its workflow if the first attempt died before it did, and the nonce its secrets derive from).
+    start its workflow if the first attempt died before it did). A registration's `key` is the SHA-256
+    digest of the caller's key, from which the requester's secrets derive (api/registration.py).
     """
 
     __tablename__ = "idempotency_keys"
