@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import errors
+from api import errors, request_guard
 from api.errors import ApiError
 from api.request_guard import RequestGuardMiddleware
 from api.routes import api_router, reports
@@ -96,4 +96,5 @@ def create_app(
     app.include_router(reports.router)
     # Last added, so outermost: sizes and credential headers are checked before anything reads them.
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
+    request_guard.document(app)
     return app

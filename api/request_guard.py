@@ -15,7 +15,9 @@ reading and its error handlers.
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,6 +91,32 @@ class RequestGuardMiddleware:
             headers={"Connection": "close"},
         )
         await response(scope, receive, send)
+
+
+def document(app: FastAPI) -> None:
+    """Every operation may get these answers, since the guard stands before all of them: say so in each
+    operation of the OpenAPI document (its own answers are kept)."""
+    guard = {
+        "400": "A credential header sent twice or holding a byte that is not printable ASCII "
+        "(`MALFORMED_AUTHORIZATION`), or a request that is not valid HTTP (`MALFORMED_REQUEST`).",
+        "413": "The body exceeds HOTLINE_API_MAX_BODY_BYTES (`BODY_TOO_LARGE`); it is not read.",
+    }
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        cached = app.openapi_schema is not None
+        schema = generate()  # FastAPI's document, cached on the app
+        if not cached:
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    for status, description in guard.items():
+                        operation["responses"].setdefault(
+                            status, {"description": description, "content": body}
+                        )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _credential_refusal(headers: list[tuple[bytes, bytes]]) -> str | None:

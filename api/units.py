@@ -47,7 +47,8 @@ async def require_units(
         raise invalid("UNKNOWN_UNIT", f"no such unit: {', '.join(missing)}")
     deactivated = sorted(row.id for row in rows if row.deactivated_at is not None)
     if deactivated:
-        raise conflict("UNIT_DEACTIVATED", f"deactivated, it receives no tickets: {', '.join(deactivated)}")
+        # 422 like an unknown unit: naming it is the caller's mistake, whatever the ticket's stage.
+        raise invalid("UNIT_DEACTIVATED", f"deactivated, it receives no tickets: {', '.join(deactivated)}")
     if lead is not None and tiers[lead] != MEMBER_TIER:
         raise invalid(
             "NOT_A_MEMBER_UNIT",

@@ -78,7 +78,7 @@ async def add_unit(unit: UnitIn, caller: OperatorDep, runtime: RuntimeDep, now: 
     responses=responses(401, 403, 404, 422, 503),
     summary="Deactivate a unit (operator)",
     description="Takes a unit off the hotline at once: every credential of its staff is revoked (their next "
-    "request is 401 `UNAUTHENTICATED`), and dispatching, forwarding, co-assigning or suggesting it is 409 "
+    "request is 401 `UNAUTHENTICATED`), and dispatching, forwarding, co-assigning or suggesting it is 422 "
     "`UNIT_DEACTIVATED`. Its open tickets stay where they are, for the office to redispatch. A repeat "
     "changes nothing. Also `python -m operations deactivate-unit --id <unit>`.",
 )

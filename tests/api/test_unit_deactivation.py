@@ -42,10 +42,10 @@ async def test_a_deactivated_unit_loses_its_credentials_and_receives_no_tickets(
     # No new ticket reaches it: as lead at registration, as co-unit, by dispatch.
     for overrides in ({"dispatch_to": "WJ-POWER"}, {"dispatch_to": "WJ-URBAN", "co_units": ["WJ-POWER"]}):
         response = await api.post("/tickets", registration_body(**overrides))
-        assert response.status_code == 409 and response.json()["code"] == "UNIT_DEACTIVATED", response.text
+        assert response.status_code == 422 and response.json()["code"] == "UNIT_DEACTIVATED", response.text
     no = (await api.register(dispatch_to=None))["ticket_no"]
     dispatched = await api.refused(no, "dispatch", {"lead_unit": "WJ-POWER", "co_units": []})
-    assert dispatched.status_code == 409 and dispatched.json()["code"] == "UNIT_DEACTIVATED"
+    assert dispatched.status_code == 422 and dispatched.json()["code"] == "UNIT_DEACTIVATED"
     assert (await api.ticket(no))["stage"] == "registered"
     # Another unit still receives it.
     assert (await api.act(no, "dispatch", {"lead_unit": "WJ-URBAN", "co_units": []}))["stage"] == "dispatched"
