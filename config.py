@@ -30,8 +30,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = Field(1, ge=1)
-    # What one connection may cost the API (api/serve.py builds uvicorn's options from these; a proxy in
-    # front, deploy/nginx, applies the same bounds first). The largest legitimate body is a knowledge
+    # What one connection may cost the API (api/serve.py builds uvicorn's options from these; the proxy in
+    # front in production applies its own bounds first, README). The largest legitimate body is a knowledge
     # point's text or a registration, a few kB: 1 MiB leaves room and refuses floods unread.
     api_max_body_bytes: int = Field(1024 * 1024, gt=0)
     # From a request's first byte to its last header, and from there to its last body byte: a client

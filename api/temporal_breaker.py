@@ -67,9 +67,8 @@ class TemporalBreaker:
             return
         if self._seconds_left() > 0 or self._lock.locked():
             raise self._refusal()
-        async with self._lock:  # half-open: this caller probes, the others are refused meanwhile
-            if self.state == BreakerState.CLOSED:
-                return
+        # Half-open: this caller probes, the others are refused meanwhile (the lock was free: no wait here).
+        async with self._lock:
             if await self._probe():
                 log.warning("Temporal answers again: breaker closed")
                 self.state = BreakerState.CLOSED

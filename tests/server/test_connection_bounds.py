@@ -28,19 +28,22 @@ def _head(served: Served, lines: list[str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def _registration_head(served: Served, framing: str) -> bytes:
+    """An operator's registration, its body framed by `framing` (a Content-Length or chunked)."""
+    token = served.tokens["operator"]
+    lines = [
+        "POST /tickets HTTP/1.1",
+        "Host: api",
+        f"Authorization: Bearer {token}",
+        "Content-Type: application/json",
+    ]
+    return _head(served, [*lines, framing])
+
+
 async def test_a_10_mb_body_is_refused_from_its_content_length_before_it_is_read(served: Served) -> None:
     with served.connect() as sock:
         sock.sendall(
-            _head(
-                served,
-                [
-                    "POST /tickets HTTP/1.1",
-                    "Host: api",
-                    f"Authorization: Bearer {served.tokens['operator']}",
-                    "Content-Type: application/json",
-                    f"Content-Length: {TEN_MB}",
-                ],
-            )
+            _registration_head(served, f"Content-Length: {TEN_MB}")
             # A sixth of a percent of what it announced; the rest is never sent. Small, so that the server
             # has read all of it when it closes (unread bytes would make the close a reset).
             + b"[" * 16384
@@ -53,18 +56,7 @@ async def test_a_10_mb_body_is_refused_from_its_content_length_before_it_is_read
 async def test_a_chunked_body_is_refused_once_it_passes_the_limit(served: Served) -> None:
     """No Content-Length to go by: the bytes are counted as they arrive, and refused before parsing."""
     with served.connect() as sock:
-        sock.sendall(
-            _head(
-                served,
-                [
-                    "POST /tickets HTTP/1.1",
-                    "Host: api",
-                    f"Authorization: Bearer {served.tokens['operator']}",
-                    "Content-Type: application/json",
-                    "Transfer-Encoding: chunked",
-                ],
-            )
-        )
+        sock.sendall(_registration_head(served, "Transfer-Encoding: chunked"))
         chunk = b"[" * 16384
         for piece in [chunk] * (LIMIT // len(chunk)) + [b"["]:  # one byte past the limit, no final chunk
             sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
