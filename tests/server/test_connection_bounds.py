@@ -115,3 +115,12 @@ async def test_an_idle_keep_alive_connection_is_closed(served: Served) -> None:
     status, body = status_and_body(answer)
     assert status == 200 and json.loads(body)[0]["id"] == "U1", answer[:300]
     assert b"connection: close" not in answer.lower()  # it was kept alive, and then closed for idling
+
+
+async def test_a_header_block_past_its_cap_is_refused(served: Served) -> None:
+    """Fast but huge headers: 40 kB of them, past the 32 kB cap (api/connection_guard.py)."""
+    with served.connect() as sock:
+        filler = [f"X-Filler-{i}: {'a' * 1000}" for i in range(40)]
+        sock.sendall(_head(served, ["GET /units HTTP/1.1", "Host: api", *filler]))
+        answer = read_answer(sock)
+    assert _refusal(answer) == (431, "HEADERS_TOO_LARGE"), answer[:300]
