@@ -1,5 +1,5 @@
 # App image shared by the api, worker and migrate services of docker-compose.yml.
-#   api:     uvicorn api.app:create_app --factory --host 0.0.0.0 --port 8000
+#   api:     python -m api.serve   (HOTLINE_API_HOST=0.0.0.0; uvicorn's options: config.py uvicorn_options)
 #   worker:  python worker.py            (default CMD)
 #   migrate: alembic upgrade head
 FROM python:3.11-slim

@@ -182,22 +182,9 @@ def _run(settings: Settings, data: Path, children: list[subprocess.Popen[bytes]]
     _wait_for_port(host, int(port), 60, temporal)
     credentials = asyncio.run(_prepare_database())
     children.append(_child([sys.executable, str(ROOT / "worker.py")], env))
-    api = _child(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_app",
-            "--factory",
-            "--host",
-            settings.api_host,
-            "--port",
-            str(settings.api_port),
-            "--log-level",
-            "warning",
-        ],
-        env,
-    )
+    # The one uvicorn configuration (config.py Settings.uvicorn_options), as in the Dockerfile and
+    # docker-compose.yml; quiet on the terminal unless HOTLINE_LOG_LEVEL says otherwise.
+    api = _child([sys.executable, "-m", "api.serve"], {"HOTLINE_LOG_LEVEL": "WARNING"} | env)
     children.append(api)
     _wait_for_port(settings.api_host, settings.api_port, 60, api)
     # Last: its Temporal client starts threads in this process, and no child may be forked after that

@@ -1,4 +1,4 @@
-"""The app factory. `uvicorn api.app:create_app --factory` serves it (make run).
+"""The app factory. `python -m api.serve` serves it under uvicorn (make run, the Dockerfile, docker-compose).
 
 The lifespan holds the Temporal client (pydantic data converter, via worker.connect) and the database
 engine; tests inject a client, a session maker and a clock instead.
@@ -17,9 +17,10 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import docs_pages, errors
+from api import docs_pages, errors, request_guard
 from api.deps import refuse_unknown_query_parameters
 from api.errors import ApiError
+from api.request_guard import RequestGuardMiddleware
 from api.routes import api_router, reports
 from api.runtime import Clock, Runtime, wall_clock
 from api.temporal import TemporalGateway
@@ -107,4 +108,7 @@ def create_app(
     docs_pages.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)
+    # Last added, so outermost: sizes and credential headers are checked before anything reads them.
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
+    request_guard.document(app)
     return app

@@ -227,9 +227,13 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 405:
         # Starlette names only the first route matching the path; GET and POST of one path are two routes.
         headers["Allow"] = ", ".join(_allowed_methods(request))
-    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(
-        exc.status_code, "HTTP_ERROR"
-    )
+    code = {
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        401: "UNAUTHENTICATED",
+        403: "FORBIDDEN",
+        413: "BODY_TOO_LARGE",  # api/request_guard.py, while a route reads the body
+    }.get(exc.status_code, "HTTP_ERROR")
     status = 503 if exc.status_code >= 500 else exc.status_code
     return error_response(status, code, str(exc.detail), headers=headers)
 

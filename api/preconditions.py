@@ -56,11 +56,19 @@ async def require_units(
     wanted = {u for u in [lead, *unit_ids] if u is not None}
     if not wanted:
         return
-    rows = (await session.execute(select(UnitRow.id, UnitRow.tier).where(UnitRow.id.in_(wanted)))).all()
+    rows = (
+        await session.execute(
+            select(UnitRow.id, UnitRow.tier, UnitRow.deactivated_at).where(UnitRow.id.in_(wanted))
+        )
+    ).all()
     tiers = {row.id: row.tier for row in rows}
     missing = sorted(wanted - set(tiers))
     if missing:
         raise invalid("UNKNOWN_UNIT", f"no such unit: {', '.join(missing)}")
+    deactivated = sorted(row.id for row in rows if row.deactivated_at is not None)
+    if deactivated:
+        # 422 like an unknown unit: naming it is the caller's mistake, whatever the ticket's stage.
+        raise invalid("UNIT_DEACTIVATED", f"deactivated, it receives no tickets: {', '.join(deactivated)}")
     if lead is not None and tiers[lead] != MEMBER_TIER:
         raise invalid(
             "NOT_A_MEMBER_UNIT",

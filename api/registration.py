@@ -5,9 +5,16 @@ same transaction that stores the requester's access digests; a retry, sequential
 claim and answers with the same ticket. The claim keeps the Registration, so a retry also starts the
 workflow if the first attempt died before it did (a second start of one ticket id is a no-op).
 
-The requester's secret and rating code are shown once and stored as digests only. To answer a retry with
-the same secret without keeping it, both derive from the server's `token_secret` and a random nonce kept
-in the claim (HMAC-SHA256): the database alone reveals neither.
+The requester's secret and rating code are shown once and stored as digests only, and nothing stored
+regenerates them, even with the server's `token_secret` (the outside attack found the nonce they derived
+from kept in the claim). Both derive (HMAC-SHA256 under `token_secret`) from the ticket number and either a
+random nonce that is never stored (no Idempotency-Key: there is no retry to answer) or the Idempotency-Key
+itself, which the caller sends again with its retry and which the claim keeps only as a SHA-256 digest. A
+retry therefore gets the same secrets back, derived afresh; a secret is as hard to guess as the key it came
+from, so a registering system's keys must be random (a UUID), as the API documents for every key.
+
+A claim made before migration 0007 kept the nonce, which the migration removed (`secrets_withheld`): a
+retry of such a registration is answered with new secrets, whose digests replace the old ones.
 """
 
 from __future__ import annotations
@@ -111,6 +118,8 @@ async def register(
 
     request_hash = digest(body.model_dump_json())
     scope = f"register:cred-{caller.credential_id}"
+    # The secrets' material: the key the caller keeps (and sends again to retry), or a nonce kept nowhere.
+    nonce = key if key is not None else secrets.token_urlsafe(16)
     for _ in range(_NUMBER_ATTEMPTS):
         registration = Registration.model_validate(
             fields
@@ -120,7 +129,6 @@ async def register(
                 "registered_by": caller.actor,
             }
         )
-        nonce = secrets.token_urlsafe(16)
         try:
             earlier = await _claim(runtime, registration, nonce, key, scope, request_hash, now)
             break
@@ -134,7 +142,8 @@ async def register(
         if earlier.request_hash != request_hash:
             raise invalid("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for another registration")
         registration = Registration.model_validate(earlier.payload["registration"])
-        nonce = earlier.payload["nonce"]
+        if earlier.payload.get("secrets_withheld"):  # claimed before migration 0007
+            nonce = await _reissue_secrets(runtime, registration.ticket_no, now)
     await runtime.temporal.start_ticket(registration)
     created = _created(runtime, registration, nonce)
     state = await runtime.temporal.opened_state(registration.ticket_no)
@@ -159,11 +168,11 @@ async def _claim(
         if key is not None:
             earlier = await claim_key(
                 session,
-                key=key,
+                key=claimed_key(key),
                 scope=scope,
                 request_hash=request_hash,
                 ticket_no=registration.ticket_no,
-                payload={"registration": registration.model_dump(mode="json"), "nonce": nonce},
+                payload={"registration": registration.model_dump(mode="json")},
                 now=now,
             )
             if earlier is not None:
@@ -178,6 +187,32 @@ async def _claim(
         )
         await session.flush()
     return None
+
+
+def claimed_key(key: str) -> str:
+    """How a registration's Idempotency-Key is kept: its digest, for the key is what its secrets come from."""
+    return digest(key)
+
+
+async def _reissue_secrets(runtime: Runtime, ticket_no: str, now: datetime) -> str:
+    """New secrets for a registration claimed before 0007 (its nonce is gone): their digests replace the
+    stored ones, so the secrets of the first answer stop working and this answer's work."""
+    nonce = secrets.token_urlsafe(16)
+    access, rating = requester_secrets(runtime.settings.token_secret, ticket_no, nonce)
+    async with runtime.session_maker.begin() as session:
+        row = await session.get(RequesterAccessRow, ticket_no)
+        if row is None:
+            session.add(
+                RequesterAccessRow(
+                    ticket_no=ticket_no,
+                    secret_hash=digest(access),
+                    rating_code_hash=digest(rating),
+                    created_at=now,
+                )
+            )
+        else:
+            row.secret_hash, row.rating_code_hash = digest(access), digest(rating)
+    return nonce
 
 
 def _created(runtime: Runtime, registration: Registration, nonce: str) -> RegistrationCreated:

@@ -2,13 +2,17 @@
 
 Every call carries `rpc_timeout` (settings.temporal_rpc_timeout_seconds) so a missing worker or server
 becomes a 503 (api/errors.py) instead of a hanging request. The client is connected at start-up when
-possible and otherwise on first use, so the API starts (and answers 503) while Temporal is down.
+possible and otherwise on first use, so the API starts (and answers 503) while Temporal is down. Every
+call passes the breaker first (api/temporal_breaker.py): once the server is known to be away, calls are
+refused at once instead of each waiting out the timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -23,6 +27,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import temporal_unavailable
+from api.temporal_breaker import TemporalBreaker
 from config import Settings
 from domain.commands import Command, Designation, Registration
 from domain.ticket import TicketInput, TicketState
@@ -37,6 +42,8 @@ log = logging.getLogger("hotline.api.temporal")
 # registration that is a matter of milliseconds, so wait a little instead of answering 503.
 _FIRST_TASK_RETRIES = 40
 _FIRST_TASK_PAUSE = 0.05
+# What an RPC answers when the server (not the workflow) is away.
+_SERVER_AWAY = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 
 
 class TemporalGateway:
@@ -45,23 +52,43 @@ class TemporalGateway:
         self._client = client
         self._lock = asyncio.Lock()
         self.rpc_timeout = timedelta(seconds=settings.temporal_rpc_timeout_seconds)
+        self._probe_timeout = timedelta(seconds=settings.temporal_probe_timeout_seconds)
+        self.breaker = TemporalBreaker(settings.temporal_breaker_cooldown_seconds, self._probe)
+        # Calls the breaker let through to Temporal (the tests count them while it is open).
+        self.calls_sent = 0
 
     async def connect(self) -> Client:
         """The client, connecting first if start-up could not (pydantic data converter: worker.connect)."""
+        await self.breaker.admit()
         if self._client is not None:
             return self._client
         async with self._lock:
             if self._client is None:
-                from worker import connect  # the worker module is the one place that knows how to connect
-
                 try:
-                    self._client = await asyncio.wait_for(
-                        connect(self._settings), self.rpc_timeout.total_seconds()
-                    )
+                    self._client = await self._new_client(self.rpc_timeout)
                 except (RuntimeError, OSError, TimeoutError, RPCError) as err:
                     log.warning("cannot connect to Temporal at %s: %r", self._settings.temporal_address, err)
+                    self.breaker.open()
                     raise temporal_unavailable() from None
         return self._client
+
+    async def _new_client(self, timeout: timedelta) -> Client:
+        from worker import connect  # the worker module is the one place that knows how to connect
+
+        return await asyncio.wait_for(connect(self._settings), timeout.total_seconds())
+
+    async def _probe(self) -> bool:
+        """Does the server answer, now and quickly? One GetSystemInfo without the SDK's retries."""
+        try:
+            if self._client is None:
+                self._client = await self._new_client(self._probe_timeout)
+            await self._client.workflow_service.get_system_info(
+                GetSystemInfoRequest(), retry=False, timeout=self._probe_timeout
+            )
+        except Exception as err:  # noqa: BLE001 - any failure means "away"
+            log.warning("Temporal probe failed: %r", err)
+            return False
+        return True
 
     # -- tickets ---------------------------------------------------------------------------------------
     async def start_ticket(self, registration: Registration) -> None:
@@ -152,16 +179,31 @@ class TemporalGateway:
             )
         return result
 
-    def _in_time(self) -> asyncio.Timeout:
+    @asynccontextmanager
+    async def _in_time(self) -> AsyncIterator[None]:
         """The whole call within the timeout: the SDK repeats an update's RPC while the server says "not yet"
         (a stuck workflow task, no worker), so `rpc_timeout` alone does not bound it. TimeoutError -> 503;
-        the update itself is not cancelled, and a retry with the same Idempotency-Key finds its outcome."""
-        return asyncio.timeout(self.rpc_timeout.total_seconds())
+        the update itself is not cancelled, and a retry with the same Idempotency-Key finds its outcome.
+        A failure that looks like the server away is reported to the breaker, which probes."""
+        self.calls_sent += 1
+        try:
+            async with asyncio.timeout(self.rpc_timeout.total_seconds()):
+                yield
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            await self.breaker.failed()
+            raise
+        except RPCError as err:
+            if err.status in _SERVER_AWAY:
+                await self.breaker.failed()
+            raise
 
     async def healthy(self) -> bool:
         try:
             client = await self.connect()
-            await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=self.rpc_timeout)
+            async with self._in_time():
+                await client.workflow_service.get_system_info(
+                    GetSystemInfoRequest(), timeout=self.rpc_timeout
+                )
         except Exception as err:  # noqa: BLE001 - any failure means "not healthy", reported as such
             log.warning("Temporal health check failed: %r", err)
             return False

@@ -144,7 +144,7 @@ async def bare_sign_for(client: Client, workflow_id: str, update_id: str) -> Non
 # ------------------------------------------------------------------------------------------- processes
 @dataclass
 class ApiProcess:
-    """`uvicorn api.app:create_app --factory` as `make run` starts it, configured by HOTLINE_* only.
+    """`python -m api.serve` as `make run` starts it, configured by HOTLINE_* only.
 
     The process itself is a bench.common.WorkerProcess (spawned with a parent-death signal, stopped with
     SIGTERM): only the readiness check differs, the API's /healthz instead of a task-queue poller.
@@ -167,12 +167,16 @@ class ApiProcess:
         return self.process.pid
 
     def argv(self) -> list[str]:
+        if self.app == "api.app:create_app":  # as make run and docker-compose.yml start it
+            return [sys.executable, "-m", "api.serve"]
         argv = [sys.executable, "-m", "uvicorn", self.app, "--factory"]
         argv += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", "--no-access-log"]
         return argv + (["--workers", str(self.workers)] if self.workers > 1 else [])
 
     async def start(self, timeout: float = 40.0) -> None:
-        self.process = WorkerProcess(self.argv(), self.env, self.log_file, task_queue="")
+        env = self.env | {"HOTLINE_API_HOST": "127.0.0.1", "HOTLINE_API_PORT": str(self.port)}
+        env |= {"HOTLINE_API_WORKERS": str(self.workers)}
+        self.process = WorkerProcess(self.argv(), env, self.log_file, task_queue="")
         self.process.start()
         deadline = time.monotonic() + timeout
         last: str = "no answer"

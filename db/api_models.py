@@ -43,6 +43,8 @@ class UnitRow(Base):
     parent_id: Mapped[str | None] = mapped_column(CODE, ForeignKey("units.id"), index=True)
     kind: Mapped[str] = mapped_column(CODE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A unit taken off the hotline: its credentials are revoked and it receives no new tickets.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CredentialRow(Base):
@@ -73,7 +75,8 @@ class IdempotencyKeyRow(Base):
 
     `scope` names the caller and the operation (a key is the caller's own); `request_hash` refuses the same
     key on a different body; `payload` holds what a replay needs (for a registration: the Registration, to
-    start its workflow if the first attempt died before it did, and the nonce its secrets derive from).
+    start its workflow if the first attempt died before it did). A registration's `key` is the SHA-256
+    digest of the caller's key, from which the requester's secrets derive (api/registration.py).
     """
 
     __tablename__ = "idempotency_keys"

@@ -4,6 +4,7 @@
     python -m operations issue-credential --role unit_staff --unit U1 --name "clerk" [--confidential]
     python -m operations issue-credential --role integrator --line 110 --name "110 指挥中心"
     python -m operations revoke-credential --id 7
+    python -m operations deactivate-unit --id U1
     python -m operations load-calendar notice-2027.json
     python -m operations rebuild-read-model [--all-task-queues]
     python -m operations purge-idempotency-keys [--older-than-hours 168]
@@ -30,7 +31,15 @@ from pydantic import TypeAdapter, ValidationError
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
 from domain.calendar import YearCalendar
-from operations.credentials import Role, UnitError, UnitKind, create_unit, issue_credential, revoke_credential
+from operations.credentials import (
+    Role,
+    UnitError,
+    UnitKind,
+    create_unit,
+    deactivate_unit,
+    issue_credential,
+    revoke_credential,
+)
 
 
 class CommandFailed(Exception):
@@ -61,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
 
     revoke = commands.add_parser("revoke-credential", help="revoke a credential by id")
     revoke.add_argument("--id", type=int, required=True)
+
+    deactivate = commands.add_parser(
+        "deactivate-unit", help="take a unit off the hotline: revoke its credentials, no new tickets"
+    )
+    deactivate.add_argument("--id", required=True)
 
     calendar = commands.add_parser("load-calendar", help="load State Council holiday notice(s) and replan")
     calendar.add_argument("file", type=Path)
@@ -114,6 +128,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
             return f"credential {issued.id}: {issued.token}\n(shown once; only its digest is stored)"
         if args.command == "revoke-credential":
             return "revoked" if await revoke_credential(sessions, args.id) else "no such active credential"
+        if args.command == "deactivate-unit":
+            row, revoked = await deactivate_unit(sessions, args.id)
+            return f"unit {row.id} deactivated at {row.deactivated_at:%Y-%m-%d %H:%M:%S}; {revoked} credentials revoked"
         if args.command == "load-calendar":
             # Imported here: the Temporal client is needed by this command only.
             from operations.calendar import load_year_and_replan

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -71,6 +71,8 @@ async def create_unit(
             parent = await session.get(UnitRow, parent_id)
             if parent is None:
                 raise UnitError("UNKNOWN_UNIT", f"no parent unit {parent_id}")
+            if parent.deactivated_at is not None:
+                raise UnitError("UNIT_DEACTIVATED", f"parent unit {parent_id} is deactivated")
             if parent.tier >= tier:
                 raise UnitError(
                     "PARENT_TIER", f"a tier-{tier} unit cannot sit below a tier-{parent.tier} unit"
@@ -93,6 +95,28 @@ async def create_unit(
     return row
 
 
+async def deactivate_unit(
+    session_maker: async_sessionmaker[AsyncSession], unit_id: str, now: datetime | None = None
+) -> tuple[UnitRow, int]:
+    """Take a unit off the hotline: every credential of its staff is revoked in the same transaction (the
+    next request with one is 401), and it receives no new tickets (api/units.py require_units). Its open
+    tickets stay where they are, for the hotline office to redispatch. Again on a deactivated unit: no-op.
+    Returns the unit and how many credentials were revoked now."""
+    moment = now or datetime.now(UTC)
+    async with session_maker.begin() as session:
+        row = await session.get(UnitRow, unit_id)
+        if row is None:
+            raise UnitError("UNKNOWN_UNIT", f"no unit {unit_id}")
+        if row.deactivated_at is None:
+            row.deactivated_at = moment
+        revoked = await session.execute(
+            update(CredentialRow)
+            .where(CredentialRow.unit_id == unit_id, CredentialRow.revoked_at.is_(None))
+            .values(revoked_at=moment)
+        )
+    return row, int(revoked.rowcount)  # type: ignore[attr-defined]
+
+
 async def issue_credential(
     session_maker: async_sessionmaker[AsyncSession],
     *,
@@ -111,8 +135,11 @@ async def issue_credential(
         )
     token = new_token()
     async with session_maker.begin() as session:
-        if unit_id is not None and await session.get(UnitRow, unit_id) is None:
+        unit = await session.get(UnitRow, unit_id) if unit_id is not None else None
+        if unit_id is not None and unit is None:
             raise UnitError("UNKNOWN_UNIT", f"no unit {unit_id}")
+        if unit is not None and unit.deactivated_at is not None:
+            raise UnitError("UNIT_DEACTIVATED", f"unit {unit_id} is deactivated")
         row = CredentialRow(
             token_hash=digest(token),
             role=role,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from api.schemas import BODY_CONFIG
 from api.views import View
 from db.api_models import UnitRow
 from domain.commands import Words
-from operations.credentials import UNIT_ID_PATTERN, UnitError, UnitKind, create_unit
+from operations.credentials import UNIT_ID_PATTERN, UnitError, UnitKind, create_unit, deactivate_unit
 
 router = APIRouter(prefix="/units", tags=["units"])
 
@@ -36,6 +36,13 @@ class UnitIn(BaseModel):
 
 class UnitOut(UnitIn, View):
     created_at: datetime
+    deactivated_at: datetime | None = Field(
+        None, description="When the unit was taken off the hotline: no tickets, no credentials."
+    )
+
+
+class DeactivatedUnit(UnitOut):
+    revoked_credentials: int = Field(description="Credentials revoked by this request (0 on a repeat).")
 
 
 def _out(row: UnitRow) -> UnitOut:
@@ -66,6 +73,29 @@ async def add_unit(unit: UnitIn, caller: OperatorDep, runtime: RuntimeDep, now: 
     except UnitError as err:
         raise ApiError(409 if err.code == "UNIT_EXISTS" else 422, err.code, err.message, "A6") from None
     return _out(row)
+
+
+@router.post(
+    "/{unit_id}/deactivation",
+    response_model=DeactivatedUnit,
+    responses=responses(401, 403, 404, 422, 503),
+    summary="Deactivate a unit (operator)",
+    description="Takes a unit off the hotline at once: every credential of its staff is revoked (their next "
+    "request is 401 `UNAUTHENTICATED`), and dispatching, forwarding, co-assigning or suggesting it is 422 "
+    "`UNIT_DEACTIVATED`. Its open tickets stay where they are, for the office to redispatch. A repeat "
+    "changes nothing. Also `python -m operations deactivate-unit --id <unit>`.",
+)
+async def deactivate(
+    unit_id: Annotated[str, Path(pattern=UNIT_ID_PATTERN)],
+    caller: OperatorDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> DeactivatedUnit:
+    try:
+        row, revoked = await deactivate_unit(runtime.session_maker, unit_id, now)
+    except UnitError as err:
+        raise ApiError(404, err.code, err.message) from None
+    return DeactivatedUnit.model_validate(_out(row).model_dump() | {"revoked_credentials": revoked})
 
 
 @router.get(

@@ -37,6 +37,7 @@ from db.api_models import (
 )
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
+from operations.credentials import create_unit
 from tests.api.support import (
     CO_UNIT,
     LEAD,
@@ -66,6 +67,8 @@ CALLERS: dict[str, str | None] = {
 SUB_UNIT = "WJ-URBAN-XH"
 # A knowledge point of the lead's (A29: only its unit corrects it), put in place by the `world` fixture.
 LEADS_POINT = "kp-matrix-lead"
+# A unit of no ticket's, for the operator to deactivate (a repeat is a no-op), put in place by `world`.
+SPARE_UNIT = "WJ-MATRIX-SPARE"
 
 
 # -- the expectation table ---------------------------------------------------------------------------------
@@ -161,7 +164,9 @@ class Endpoint:
 
     def url(self, ticket: Ticket | None) -> str:
         no = ticket.no if ticket else "-"
-        return self.path.format(no=no, return_id="R1", supplement_id="S1", n=1, point_id=LEADS_POINT)
+        return self.path.format(
+            no=no, return_id="R1", supplement_id="S1", n=1, point_id=LEADS_POINT, unit_id=SPARE_UNIT
+        )
 
 
 def _post(path: str, expected: Mapping[str, int], stage: str | None, body: Body = None) -> Endpoint:
@@ -282,6 +287,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # -- reference data
     Endpoint("POST", "/units", OPERATOR_CREATES, body=_unit, table=UnitRow),
     Endpoint("GET", "/units", STAFF),
+    Endpoint("POST", "/units/{unit_id}/deactivation", OPERATOR, body={}),
     # A29: unit staff upload for their own unit only; this point is the lead's.
     Endpoint(
         "POST",
@@ -391,6 +397,9 @@ class World:
 @pytest.fixture(scope="module")
 async def world(module_api: Api) -> World:
     world = World(module_api)
+    await create_unit(
+        module_api.session_maker, unit_id=SPARE_UNIT, name="矩阵测试停用单位", tier=3, parent_id=LEAD
+    )
     async with module_api.session_maker.begin() as session:
         session.add(
             KnowledgePointRow(

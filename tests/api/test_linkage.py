@@ -51,7 +51,7 @@ def line_system() -> Iterator[Callable[[str], LineSystem]]:
         system = LineSystem(line)
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with system.lock:

@@ -174,3 +174,43 @@ async def test_0005_fills_in_the_registrar_of_tickets_projected_before_it(databa
     async with database.engine.connect() as conn:
         registrar = await conn.scalar(text("SELECT registered_by FROM tickets WHERE ticket_no = :no"), row)
     assert registrar == "cred-7"
+
+
+async def test_0010_removes_the_nonce_of_registration_claims(database: Database) -> None:
+    """0010: a registration claim kept the nonce its requester's secrets derive from; afterwards it keeps
+    its key as a SHA-256 digest (as api/registration.py now looks it up) and no nonce. Other claims, and
+    claims without a nonce, are left as they were."""
+    import hashlib
+    import json
+
+    from sqlalchemy import text
+
+    await alembic(database, command.upgrade, "0009")
+    registration = {"ticket_no": "GD12345-20261127-0000AAAA", "content": "路灯不亮"}
+    rows = [
+        ("reg-1", "register:cred-1", {"registration": registration, "nonce": "n0nce-of-reg-1"}),
+        ("sign-1", "sign_for:cred-2", {}),
+    ]
+    async with database.engine.begin() as conn:
+        for key, scope, payload in rows:
+            await conn.execute(
+                text(
+                    "INSERT INTO idempotency_keys (key, scope, request_hash, ticket_no, payload, created_at)"
+                    " VALUES (:key, :scope, :hash, :no, :payload, CURRENT_TIMESTAMP)"
+                ),
+                {"key": key, "scope": scope, "hash": "0" * 64, "no": None, "payload": json.dumps(payload)},
+            )
+    await alembic(database, command.upgrade, "head")
+    async with database.engine.connect() as conn:
+        found = {
+            scope: (key, json.loads(payload) if isinstance(payload, str) else payload)
+            for key, scope, payload in (
+                await conn.execute(text("SELECT key, scope, CAST(payload AS TEXT) FROM idempotency_keys"))
+            ).all()
+        }
+    assert found["register:cred-1"] == (
+        hashlib.sha256(b"reg-1").hexdigest(),
+        {"registration": registration, "secrets_withheld": True},
+    )
+    assert found["sign_for:cred-2"] == ("sign-1", {})
+    assert "n0nce-of-reg-1" not in json.dumps(found)

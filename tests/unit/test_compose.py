@@ -236,7 +236,10 @@ def test_app_environment_and_commands(compose_doc: dict[str, Any]) -> None:
         for key in PAYLOAD_KEYS:  # both ends of Temporal encrypt and decrypt, with the same keys
             assert env[key].startswith(("${" + key + ":?", "{", "compose-test")), (name, key)
         assert services[name].get("build"), f"{name} must be built from the Dockerfile"
-    assert _command_text(services["api"]).startswith("uvicorn api.app:create_app --factory")
+    # The one uvicorn configuration (config.py Settings.uvicorn_options), listening on the container's port.
+    assert _command_text(services["api"]) == "python -m api.serve"
+    api_env = _environment(services["api"])
+    assert (api_env["HOTLINE_API_HOST"], str(api_env["HOTLINE_API_PORT"])) == ("0.0.0.0", "8000")
     assert _command_text(services["worker"]) == "python worker.py"
     assert _command_text(services["migrate"]) == "alembic upgrade head"
 
