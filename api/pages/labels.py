@@ -6,7 +6,7 @@ reads as "办理中" with a plain reason. A kind missing here reads as a neutral
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.calendar import SHANGHAI
 from domain.timeline import EventKind
@@ -106,3 +106,15 @@ def shanghai(at: datetime | None) -> str:
         return ""
     local = at.astimezone(SHANGHAI)
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def deadline(at: datetime | None) -> str:
+    """A limit as it is said: a working-day limit ends at 24:00 of its last day ("Counting time"), not at
+    00:00 of the next."""
+    if at is None:
+        return ""
+    local = at.astimezone(SHANGHAI)
+    if (local.hour, local.minute, local.second) != (0, 0, 0):
+        return shanghai(at)
+    day = local - timedelta(days=1)
+    return f"{day.year}年{day.month}月{day.day}日 24:00"

@@ -47,7 +47,7 @@ log = logging.getLogger("hotline.api.pages")
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 templates = Jinja2Templates(directory=PAGES / "templates")
-templates.env.filters["shanghai"] = labels.shanghai
+templates.env.filters |= {"shanghai": labels.shanghai, "deadline": labels.deadline}
 templates.env.globals |= {"RATING_OPTIONS": labels.RATING_OPTIONS, "RATING_STAGES": labels.RATING_STAGES}
 
 router = APIRouter(prefix="/t", tags=["requester pages"], include_in_schema=False)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from api.pages.links import issue_progress_link, issue_rating_link
 from db.api_models import RequesterLinkRow
 from operations.credentials import digest, issue_credential
-from tests.api.conftest import RETURN, Api, Ticket, closure_body, ticket_in
+from tests.api.conftest import RETURN, Api, Ticket, closure_body, registration_body, ticket_in
 
 LINK = re.compile(r"^/t/[A-Za-z0-9_-]{32}$")
 UNIT_NAME = "武江区城市管理和综合执法局"
@@ -39,7 +39,7 @@ async def page(api: Api, path: str, status: int = 200) -> str:
     return html(await api.http.get(path), status)
 
 
-async def post_form(api: Api, path: str, fields: dict[str, Any] | list[tuple[str, str]]) -> httpx.Response:
+async def post_form(api: Api, path: str, fields: dict[str, Any]) -> httpx.Response:
     return await api.http.post(path, data=fields, headers=FORM)
 
 
@@ -79,7 +79,20 @@ async def test_registration_carries_a_progress_link_kept_only_as_a_digest(api: A
     received = created["received_at"]
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", text)
     assert received not in text  # shown as local time, not as the API's ISO instant
+    assert re.search(r"答复期限</dt><dd><time[^>]*>\d{4}年\d{1,2}月\d{1,2}日 24:00</time>前", text)  # A17
     assert '<meta name="viewport"' in text and "<script" not in text
+
+
+async def test_a_retried_registration_gives_the_same_progress_link(api: Api) -> None:
+    """The link derives, like the secrets, from the server's secret and the claim's nonce: one row, one URL."""
+    first = await api.post("/tickets", registration_body(), key="same-call")
+    again = await api.post("/tickets", registration_body(), key="same-call")
+    assert first.status_code == 201 and again.status_code in (200, 201), again.text
+    assert again.json()["progress_page"] == first.json()["progress_page"]
+    async with api.session_maker() as session:
+        rows = (await session.scalars(select(RequesterLinkRow))).all()
+    assert len(rows) == 1
+    assert "工单办理进度" in await page(api, first.json()["progress_page"])
 
 
 async def test_the_page_names_the_unit_and_no_person(api: Api) -> None:

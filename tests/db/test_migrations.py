@@ -195,3 +195,28 @@ async def test_0005_fills_in_the_registrar_of_tickets_projected_before_it(databa
     async with database.engine.connect() as conn:
         registrar = await conn.scalar(text("SELECT registered_by FROM tickets WHERE ticket_no = :no"), row)
     assert registrar == "cred-7"
+
+
+async def test_0006_adds_the_requester_links_and_its_downgrade_removes_them(database: Database) -> None:
+    """0006: requester_links (A19/A24), digests only; down to 0005 leaves every other table as it was."""
+    await alembic(database, command.upgrade, "0005")
+    before, _ = await tables_and_revision(database)
+    await alembic(database, command.upgrade, "0006")
+    tables, revision = await tables_and_revision(database)
+    assert (tables - before, revision) == ({"requester_links"}, "0006")
+
+    def columns(connection: Connection) -> dict[str, bool]:
+        return {c["name"]: c["nullable"] for c in inspect(connection).get_columns("requester_links")}
+
+    async with database.engine.connect() as conn:
+        assert await conn.run_sync(columns) == {
+            "token_hash": False,
+            "ticket_no": False,
+            "purpose": False,
+            "rating_round": True,
+            "issued_at": False,
+            "expires_at": False,
+            "used_at": True,
+        }
+    await alembic(database, command.downgrade, "0005")
+    assert await tables_and_revision(database) == (before, "0005")
