@@ -8,12 +8,14 @@ says so in words (410), an unknown one 404.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Request
@@ -21,7 +23,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
+from sqlalchemy.exc import DBAPIError
+from temporalio.client import (
+    RPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
@@ -66,7 +74,31 @@ PAGE_HEADERS = {
 _FORM_LIMIT = 8192
 # Compared against when no ticket matches, so a wrong pair costs the same either way.
 _NO_SECRET = digest("no such ticket")
-TEMPORAL_DOWN = (ApiError, RPCError, RPCTimeoutOrCancelledError, TimeoutError)
+# Temporal or the database not answering (what api/errors.py answers 503 for): a page that says so.
+UNAVAILABLE = (
+    ApiError,
+    RPCError,
+    RPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    TimeoutError,
+    DBAPIError,
+)
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Response]])
+
+
+def in_a_page(handler: Handler) -> Handler:
+    """A dependency down answers with a page too (503, Retry-After), not with the API's JSON."""
+
+    @functools.wraps(handler)
+    async def answered(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(*args, **kwargs)
+        except UNAVAILABLE as err:
+            log.warning("requester page unavailable: %r", err)
+            return _unavailable(kwargs["request"])
+
+    return cast(Handler, answered)
 
 
 def install(app: FastAPI) -> None:
@@ -87,6 +119,11 @@ def _unavailable(request: Request) -> HTMLResponse:
     response = notice(request, 503, "服务暂时不可用", "系统正忙，请稍后刷新本页重试，或拨打12345热线查询。")
     response.headers["Retry-After"] = "5"
     return response
+
+
+def _round_over(request: Request) -> HTMLResponse:
+    # A24: a rating link belongs to its round; a later round (after a redo) has its own.
+    return notice(request, 410, "链接已失效", "此评价链接对应的评价已结束。", lookup=True)
 
 
 def _window_closed(request: Request) -> HTMLResponse:
@@ -133,6 +170,7 @@ async def lookup_form(request: Request) -> HTMLResponse:
 
 
 @router.post("", response_class=HTMLResponse)
+@in_a_page
 async def lookup(request: Request, runtime: RuntimeDep) -> Response:
     form = await _form(request)
     ticket_no = (form.get("ticket_no") or [""])[0].strip().upper()
@@ -151,6 +189,7 @@ async def lookup(request: Request, runtime: RuntimeDep) -> Response:
 
 # -- /t/<token>: the ticket's page ----------------------------------------------------------------------------
 @router.get("/{token}", response_class=HTMLResponse)
+@in_a_page
 async def ticket_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     now = await runtime.clock()
     async with runtime.session_maker() as session:
@@ -163,17 +202,13 @@ async def ticket_page(token: str, request: Request, runtime: RuntimeDep) -> HTML
 async def _render(
     request: Request, runtime: Runtime, link: Link, token: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    try:
-        state = await runtime.ticket_state(link.ticket_no)
-    except TEMPORAL_DOWN:
-        return _unavailable(request)
+    state = await runtime.ticket_state(link.ticket_no)
     if state is None:
         return notice(request, 404, "暂时查不到此工单", "工单可能正在登记，请稍后刷新本页。")
     now = await runtime.clock()
     current = state.current_rating()
     if link.purpose == Purpose.RATING and (current is None or current.round != link.rating_round):
-        # A24: a rating link belongs to its round; a later round has its own.
-        return notice(request, 410, "链接已失效", "此评价链接对应的评价已结束。", lookup=True)
+        return _round_over(request)
     async with runtime.session_maker() as session:
         page = await requester_page(session, state, link, now)
     return _page(request, "ticket.html", status, page=page, token=token, **context)
@@ -181,6 +216,7 @@ async def _render(
 
 # -- /t/<token>/rating: both stages, once (A24) ---------------------------------------------------------------
 @router.post("/{token}/rating", response_class=HTMLResponse)
+@in_a_page
 async def rate(token: str, request: Request, runtime: RuntimeDep) -> Response:
     form = await _form(request)
     now = await runtime.clock()
@@ -188,16 +224,15 @@ async def rate(token: str, request: Request, runtime: RuntimeDep) -> Response:
         link = await look_up(session, token, now)
     if link.status != LinkStatus.OPEN:
         return _link_refused(request, link)
-    try:
-        state = await runtime.ticket_state(link.ticket_no)
-    except TEMPORAL_DOWN:
-        return _unavailable(request)
+    state = await runtime.ticket_state(link.ticket_no)
     rating = state.current_rating() if state is not None else None
     if (
-        state is None
-        or rating is None
-        or (link.purpose == Purpose.RATING and link.rating_round != rating.round)
+        state is not None
+        and link.purpose == Purpose.RATING
+        and (rating is None or rating.round != link.rating_round)
     ):
+        return _round_over(request)
+    if state is None or rating is None:
         return notice(request, 409, "当前无需评价", "此工单目前没有待评价的事项。")
     if (rating.rated_at or now) >= rating.expires_at:
         return _window_closed(request)  # A24: the 24 hours passed (unanswered, read as basically satisfied)
@@ -225,9 +260,13 @@ async def rate(token: str, request: Request, runtime: RuntimeDep) -> Response:
             return _window_closed(request)
         log.info("rating refused on %s: %s", link.ticket_no, code)
         return notice(request, 409, "当前无法评价", "此工单目前不能评价，请稍后刷新或拨打12345热线。")
-    except TEMPORAL_DOWN:
-        return _unavailable(request)
     return await _rated(runtime, link, now)
+
+
+@router.get("/{token}/rating", response_class=HTMLResponse)
+async def rating_path(token: str) -> Response:
+    """The rating's address opened from the history (after a refused submit): the page itself."""
+    return RedirectResponse(f"/t/{token}", status_code=303, headers=PAGE_HEADERS)
 
 
 async def _rated(runtime: Runtime, link: Link, now: datetime) -> Response:

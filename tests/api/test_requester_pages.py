@@ -14,12 +14,15 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.app import create_app
 from api.pages.links import issue_progress_link, issue_rating_link
 from db.api_models import RequesterLinkRow
 from operations.credentials import digest, issue_credential
-from tests.api.conftest import RETURN, Api, Ticket, closure_body, registration_body, ticket_in
+from tests.api.conftest import RETURN, Api, Ticket, api_settings, closure_body, registration_body, ticket_in
 
 LINK = re.compile(r"^/t/[A-Za-z0-9_-]{32}$")
 UNIT_NAME = "武江区城市管理和综合执法局"
@@ -276,3 +279,53 @@ async def test_the_stylesheet_is_served_by_the_app(api: Api) -> None:
     css = await api.http.get("/t/static/requester.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert ":focus-visible" in css.text and "http" not in css.text  # no font or sheet from elsewhere
+
+
+async def test_a_round_one_link_does_not_rate_the_redo(api: Api) -> None:
+    """A24: after a redo the second rating is final and has its own link; the first round's link is over."""
+    t = await ticket_in(api, "rating")
+    first = await rating_link(api, t, 1)
+    rated = await post_form(api, f"{first}/rating", {"acceptance": "satisfied", "handling": "dissatisfied"})
+    assert rated.status_code == 303
+    await api.act(t.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": True})
+    await api.act(t.no, "redo", {"approve": True, "reason": "问题未彻底解决"})
+    await api.act(t.no, "contacts", {"channel": "phone", "reached": True}, as_="urban")
+    await api.act(
+        t.no, "closure", closure_body(["修复解放路路灯", "说明维修时限"], await api.now()), as_="urban"
+    )
+    await api.act(t.no, "closure/review", {"approve": True})
+
+    assert "您已评价" in await page(api, first, 410)
+    async with api.session_maker.begin() as session:
+        unspent_round_one = await issue_rating_link(session, t.no, 1, now=await api.now())
+    assert "链接已失效" in await page(api, unspent_round_one, 410)
+    refused = await post_form(api, f"{unspent_round_one}/rating", SATISFIED)
+    assert "链接已失效" in html(refused, 410)
+
+    second = await rating_link(api, t, 2)
+    assert "满意度评价" in await page(api, second)
+    assert (await post_form(api, f"{second}/rating", SATISFIED)).status_code == 303
+    assert [e["data"]["round"] for e in await rated_events(api, t.no)] == [1, 2]
+
+
+async def test_the_rating_address_opened_from_history_leads_to_the_page(api: Api) -> None:
+    t = await ticket_in(api, "rating")
+    link = await rating_link(api, t)
+    opened = await api.http.get(f"{link}/rating")
+    assert (opened.status_code, opened.headers["location"]) == (303, link)
+
+
+async def test_temporal_down_is_a_page_that_says_so(
+    session_maker: async_sessionmaker[AsyncSession], api: Api
+) -> None:
+    settings = api_settings("unused", temporal_address="127.0.0.1:1", temporal_rpc_timeout_seconds=1.0)
+    app = create_app(settings, session_maker=session_maker)
+    created = await api.register()
+    async with (
+        LifespanManager(app, startup_timeout=10),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hotline.test") as http,
+    ):
+        down = await http.get(created["progress_page"])
+        assert "服务暂时不可用" in html(down, 503) and down.headers["retry-after"]
+        rating = await http.post(f"{created['progress_page']}/rating", data=SATISFIED, headers=FORM)
+        assert "服务暂时不可用" in html(rating, 503)
