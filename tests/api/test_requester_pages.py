@@ -329,3 +329,18 @@ async def test_temporal_down_is_a_page_that_says_so(
         assert "服务暂时不可用" in html(down, 503) and down.headers["retry-after"]
         rating = await http.post(f"{created['progress_page']}/rating", data=SATISFIED, headers=FORM)
         assert "服务暂时不可用" in html(rating, 503)
+
+
+async def test_the_hotlines_own_answer_and_a_refusal_read_in_its_name(api: Api) -> None:
+    """A12: a consultation answered at once is the hotline's answer; A13: a refusal says why and on what."""
+    answered = await api.register(category="consultation", dispatch_to=None)
+    await api.act(answered["ticket_no"], "answer", {"answer": "路灯报修请拨打 12319"})
+    text = await page(api, answered["progress_page"])
+    assert "热线已直接答复" in text and "路灯报修请拨打 12319" in text
+    assert "答复单位：<strong>韶关市12345政务服务便民热线</strong>" in text
+    assert "满意度评价" in text  # A12: the requester rates the hotline's answer too
+
+    refused = await api.register(dispatch_to=None)
+    await api.act(refused["ticket_no"], "not-accept", {"reason": "A10.3", "basis": "该事项已进入信访程序"})
+    text = await page(api, refused["progress_page"])
+    assert "不予受理" in text and "已进入信访渠道" in text and "该事项已进入信访程序" in text
