@@ -37,6 +37,7 @@ from api.edge import written_phone
 from api.errors import ApiError, invalid
 from api.idempotency import claim_key
 from api.linkage_list import listed_matters
+from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
 from api.preconditions import require_units
 from api.privacy import relation_of
 from api.runtime import Runtime
@@ -72,6 +73,11 @@ def new_ticket_no(now: datetime) -> str:
 def derived_secret(server_secret: str, purpose: str, ticket_no: str, nonce: str, size: int) -> str:
     mac = hmac.new(server_secret.encode(), f"{purpose}|{ticket_no}|{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:size]).decode().rstrip("=")
+
+
+def progress_link_token(server_secret: str, ticket_no: str, nonce: str) -> str:
+    """A19: the token of the progress page's link (192 bits), derived like the secrets so a retry gets it."""
+    return derived_secret(server_secret, "progress-link", ticket_no, nonce, 24)
 
 
 def requester_secrets(server_secret: str, ticket_no: str, nonce: str) -> tuple[str, str]:
@@ -186,6 +192,15 @@ async def _claim(
             )
         )
         await session.flush()
+        link = progress_link_token(runtime.settings.token_secret, registration.ticket_no, nonce)
+        await store_link(
+            session,
+            link,
+            registration.ticket_no,
+            Purpose.PROGRESS,
+            now=now,
+            expires_at=now + PROGRESS_LINK_LIFETIME,
+        )
     return None
 
 
@@ -226,6 +241,7 @@ def _created(runtime: Runtime, registration: Registration, nonce: str) -> Regist
         rating_code=rating,
         progress_path=f"/public/tickets/{no}",
         rating_path=f"/public/tickets/{no}/rating",
+        progress_page=page_path(progress_link_token(runtime.settings.token_secret, no, nonce)),
     )
 
 

@@ -346,6 +346,11 @@ class RegistrationCreated(View):
     )
     progress_path: str = Field(examples=["/public/tickets/GD12345-20261126-3F9A0C1B"])
     rating_path: str = Field(examples=["/public/tickets/GD12345-20261126-3F9A0C1B/rating"])
+    progress_page: str = Field(
+        description="A19: the requester's page, for the SMS or to read out: `/t/<token>`, nothing else in "
+        "the URL; put the hotline's public address in front. Valid for 90 days.",
+        examples=["/t/3q2-Zx9LrT0cVb8mWn4aYs1kPe7uHd6J"],
+    )
     ticket: TicketView | None = Field(
         None,
         description="The ticket as opened: dispatched with its deadlines, or not accepted (A11, A18). Null "

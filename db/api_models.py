@@ -167,3 +167,25 @@ class LeaderSessionRow(Base):
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[int] = mapped_column(Integer, ForeignKey("credentials.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RequesterLinkRow(Base):
+    """A19/A24: a link the requester's messages open (`/t/<token>`), by the digest of its token only.
+
+    `purpose` is "progress" (follow the ticket, A19) or "rating" (one round's rating, A24: `rating_round`
+    names it, and `used_at` spends it when the rating lands). Every link expires."""
+
+    __tablename__ = "requester_links"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('progress', 'rating')", name="purpose"),
+        CheckConstraint("(purpose = 'rating') = (rating_round IS NOT NULL)", name="rating_round"),
+    )
+
+    token_hash: Mapped[str] = mapped_column(DIGEST, primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, index=True)
+    purpose: Mapped[str] = mapped_column(CODE)
+    rating_round: Mapped[int | None] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Indexed for a purge of expired links.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

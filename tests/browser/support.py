@@ -62,12 +62,14 @@ class OfflinePage:
 
 
 @asynccontextmanager
-async def offline_page() -> AsyncIterator[OfflinePage]:
+async def offline_page(**context_options: Any) -> AsyncIterator[OfflinePage]:
+    """A page in a fresh browser context (`context_options`: a phone's viewport, say)."""
     async_api = require_chromium()
     async with async_api.async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page()
+            context = await browser.new_context(**context_options)
+            page = await context.new_page()
             offline = OfflinePage(page)
 
             async def only_local(route: Any) -> None:
@@ -84,26 +86,22 @@ async def offline_page() -> AsyncIterator[OfflinePage]:
             await browser.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @asynccontextmanager
 async def served(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
-    """`app` on a real port of 127.0.0.1 (a browser needs one); its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
+    """`app` on a free port of 127.0.0.1 (a browser needs a real one), in this event loop; its base URL.
+    The socket is bound first, so no other process can take the port between choosing and serving."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         while not server.started:
             if task.done():
                 task.result()  # raises what stopped it
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+        listener.close()

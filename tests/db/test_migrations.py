@@ -214,3 +214,28 @@ async def test_0010_removes_the_nonce_of_registration_claims(database: Database)
     )
     assert found["sign_for:cred-2"] == ("sign-1", {})
     assert "n0nce-of-reg-1" not in json.dumps(found)
+
+
+async def test_0011_adds_the_requester_links_and_its_downgrade_removes_them(database: Database) -> None:
+    """0011: requester_links (A19/A24), digests only; down to 0010 leaves every other table as it was."""
+    await alembic(database, command.upgrade, "0010")
+    before, _ = await tables_and_revision(database)
+    await alembic(database, command.upgrade, "0011")
+    tables, revision = await tables_and_revision(database)
+    assert (tables - before, revision) == ({"requester_links"}, "0011")
+
+    def columns(connection: Connection) -> dict[str, bool]:
+        return {c["name"]: c["nullable"] for c in inspect(connection).get_columns("requester_links")}
+
+    async with database.engine.connect() as conn:
+        assert await conn.run_sync(columns) == {
+            "token_hash": False,
+            "ticket_no": False,
+            "purpose": False,
+            "rating_round": True,
+            "issued_at": False,
+            "expires_at": False,
+            "used_at": True,
+        }
+    await alembic(database, command.downgrade, "0010")
+    assert await tables_and_revision(database) == (before, "0010")
