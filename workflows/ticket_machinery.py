@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import clocks
     from domain.commands import Designation
     from domain.deadlines import PlanItem, PlannedDeadline
-    from domain.linkage import Handover, LinkageReport, linkage_workflow_id
+    from domain.linkage import LinkageReport
     from domain.rulesets import CITY
     from domain.stages import dispatch, ending, intake, linkage, rating, returns
     from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
@@ -149,17 +149,9 @@ class TicketMachinery:
             await self._plan(linkage.link_plan(s, lines, step.now)),
             at_registration=at_registration,
         )
-        reg, me = s.registration, workflow.info()
+        me = workflow.info()
         for line in lines:
-            handover = Handover(
-                linkage_id=linkage_workflow_id(me.workflow_id, line),
-                ticket_no=s.ticket_no,
-                line=line,
-                category=reg.category,
-                content=reg.content,
-                location=reg.location,
-                registered_at=reg.received_at,
-            )
+            handover = linkage.handover(s, line, me.workflow_id)
             await workflow.start_child_workflow(
                 LinkageWorkflow.run,
                 LinkageInput(

@@ -11,7 +11,16 @@ from domain.clocks import ChargedTo
 from domain.commands import Actor
 from domain.deadlines import PlanItem, PlannedDeadline
 from domain.errors import conflict
-from domain.linkage import LineResult, LinkageOrder, LinkageReport, LinkageStatus, ack_clock, new_lines
+from domain.linkage import (
+    Handover,
+    LineResult,
+    LinkageOrder,
+    LinkageReport,
+    LinkageStatus,
+    ack_clock,
+    linkage_workflow_id,
+    new_lines,
+)
 from domain.stages.common import happen, require_stage, transition
 from domain.ticket import Clock, TicketState
 from domain.timeline import HOTLINE, SYSTEM, EventKind, Step, linkage
@@ -29,6 +38,20 @@ _REPORTED = {
 
 def linked_lines(state: TicketState) -> list[str]:
     return [name.removeprefix(ACK_PREFIX) for name in state.clocks if name.startswith(ACK_PREFIX)]
+
+
+def handover(state: TicketState, line: str, ticket_workflow_id: str) -> Handover:
+    """What the line's system is sent: the matter and where, no requester identity (A32)."""
+    reg = state.registration
+    return Handover(
+        linkage_id=linkage_workflow_id(ticket_workflow_id, line),
+        ticket_no=state.ticket_no,
+        line=line,
+        category=reg.category,
+        content=reg.content,
+        location=reg.location,
+        registered_at=reg.received_at,
+    )
 
 
 def check_link(state: TicketState, order: LinkageOrder) -> None:

@@ -22,7 +22,7 @@ from api.app import create_app
 from api.pages.links import issue_progress_link, issue_rating_link
 from db.api_models import RequesterLinkRow
 from operations.credentials import digest, issue_credential
-from tests.api.conftest import RETURN, Api, Ticket, api_settings, closure_body, registration_body, ticket_in
+from tests.api.support import RETURN, Api, Ticket, api_settings, closure_body, registration_body, ticket_in
 
 LINK = re.compile(r"^/t/[A-Za-z0-9_-]{32}$")
 UNIT_NAME = "武江区城市管理和综合执法局"

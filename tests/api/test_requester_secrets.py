@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from api.registration import requester_secrets
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from operations.credentials import digest
-from tests.api.conftest import Api, registration_body
+from tests.api.support import Api, registration_body
 
 
 def strings_in(value: Any) -> Iterator[str]:

@@ -17,7 +17,7 @@ from config import get_settings
 from db.session import create_schema, make_engine, make_session_maker
 from operations.__main__ import main as operations_cli
 from operations.credentials import UnitError, create_unit, issue_credential
-from tests.api.conftest import Api, registration_body
+from tests.api.support import Api, registration_body
 
 
 async def test_a_deactivated_unit_loses_its_credentials_and_receives_no_tickets(api: Api) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.pages.links import issue_progress_link, issue_rating_link
-from tests.api.conftest import Api, serving, ticket_in
+from tests.api.support import Api, serving, ticket_in
 from tests.browser.support import offline_page
 from tests.browser.support import served as over_http
 

@@ -97,6 +97,8 @@ async def tickets_in_six_stages(hotline: Hotline) -> list[WorkflowHandle[Any, An
             actor=unit("U1"), notice_ref="韶武城终字〔2026〕12号", served_at=await hotline.now()
         ),
     )
+    # A18: the notice is filed with 12345, which confirms it.
+    await hotline.act(terminated, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
     return [registered, dispatched, extension, refused, concluded, terminated]
 
 
