@@ -108,7 +108,10 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
                 OPERATOR: await issue_credential(
                     maker, role="operator", name="12345热线话务员", confidential_clearance=True
                 ),
-                INTEGRATOR: await issue_credential(maker, role="integrator", name="110联动平台接口"),
+                # A23: the 110 line's system, bound to its line (it acknowledges 110's hand-overs only).
+                INTEGRATOR: await issue_credential(
+                    maker, role="integrator", name="110联动平台接口", line="110"
+                ),
             }
             for unit_id, name, tier, *_ in DEMO_UNITS:
                 if tier == 1:

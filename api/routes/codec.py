@@ -29,7 +29,15 @@ router = APIRouter(prefix="/codec", tags=["codec server (Temporal UI)"])
 
 SESSION_SECONDS = 8 * 3600  # one shift
 _ALLOWED_HEADERS = "content-type,x-namespace,authorization"
-_PAYLOADS_EXAMPLE = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA=="}, "data": "..."}]}
+# A payload the demo key (`demo-1`, local and test only) encrypted: the string "示例 example".
+_PAYLOADS_EXAMPLE = {
+    "payloads": [
+        {
+            "metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA==", "encryption-key-id": "ZGVtby0x"},
+            "data": "79IVAhHbSQf0K+/oLMwedWlaE9ozmSMMxg3KFjztk6+2ue2zzKKqXrqKRo4/Kw6m15Y6ZieDuBHSqGD/1Bh9eeI0kYfz5w==",
+        }
+    ]
+}
 
 
 def _cors(request: Request, runtime: Runtime) -> dict[str, str]:

@@ -173,6 +173,7 @@ async def link(
 
 @router.post(
     "/linkages/{no}/{line}/acknowledgement",
+    operation_id="acknowledge_linkage",
     response_model=LinkageOut,
     responses=responses(401, 403, 404, 422, 503),
     summary="A line acknowledges a hand-over (that line's integrator)",

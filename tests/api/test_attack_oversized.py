@@ -126,7 +126,9 @@ async def test_over_long_values_and_bodies_are_refused(api: Api) -> None:
     no = (await api.register())["ticket_no"]
     await api.act(no, "sign-for", as_="urban")
     note = await api.post(
-        f"/tickets/{no}/contacts", {"channel": "phone", "reached": True, "note": "记" * 4001}, as_="urban"
+        f"/tickets/{no}/contacts",
+        {"channel": "phone", "purpose": "result", "reached": True, "note": "记" * 4001},
+        as_="urban",
     )
     assert (note.status_code, note.json()["code"]) == (422, "TOO_LONG")
     answers = [{"point": WIDE * 4000, "answer": WIDE * 4000}] * 5
@@ -149,7 +151,12 @@ async def test_the_largest_valid_ticket_stays_far_below_the_payload_limit(api: A
     assert opened is not None and opened["stage"] == "dispatched"
 
     await api.act(no, "sign-for", as_="urban")
-    await api.act(no, "contacts", {"channel": "phone", "reached": True, "note": WIDE * 4000}, as_="urban")
+    await api.act(
+        no,
+        "contacts",
+        {"channel": "phone", "purpose": "result", "reached": True, "note": WIDE * 4000},
+        as_="urban",
+    )
     # The largest closure of it: every point repeated (A20), the texts as long as the body allows.
     closure: dict[str, Any] = {
         "answers": [{"point": p, "answer": "答"} for p in opened["request_points"]],

@@ -50,7 +50,9 @@ async def test_a_unix_time_is_no_instant(api: Api) -> None:
     await api.act(no, "sign-for", as_="urban")
     for value in UNIX_TIMES:
         contact = await api.post(
-            f"/tickets/{no}/contacts", {"channel": "phone", "reached": True, "at": value}, as_="urban"
+            f"/tickets/{no}/contacts",
+            {"channel": "phone", "purpose": "result", "reached": True, "at": value},
+            as_="urban",
         )
         assert refused(contact, "at", "iso8601_instant"), value
         closure = await api.post(

@@ -112,7 +112,7 @@ async def test_the_page_names_the_unit_and_no_person(api: Api) -> None:
     await api.act(no, "returns", RETURN, as_="zhang")  # signed off by 王强
     await api.act(no, "returns/R1/review", {"approve": False, "ground": "A16.1", "reason": "属本单位职责"})
     await api.act(no, "sign-for", as_="zhang")
-    await api.act(no, "contacts", {"channel": "phone", "reached": True}, as_="zhang")
+    await api.act(no, "contacts", {"channel": "phone", "purpose": "result", "reached": True}, as_="zhang")
     await api.act(
         no, "closure", closure_body(["修复解放路路灯", "说明维修时限"], await api.now()), as_="zhang"
     )
@@ -287,9 +287,11 @@ async def test_a_round_one_link_does_not_rate_the_redo(api: Api) -> None:
     first = await rating_link(api, t, 1)
     rated = await post_form(api, f"{first}/rating", {"acceptance": "satisfied", "handling": "dissatisfied"})
     assert rated.status_code == 303
-    await api.act(t.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": True})
+    await api.act(
+        t.no, "callbacks", {"channel": "phone", "purpose": "result", "reached": True, "wants_redo": True}
+    )
     await api.act(t.no, "redo", {"approve": True, "reason": "问题未彻底解决"})
-    await api.act(t.no, "contacts", {"channel": "phone", "reached": True}, as_="urban")
+    await api.act(t.no, "contacts", {"channel": "phone", "purpose": "result", "reached": True}, as_="urban")
     await api.act(
         t.no, "closure", closure_body(["修复解放路路灯", "说明维修时限"], await api.now()), as_="urban"
     )

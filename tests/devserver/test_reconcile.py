@@ -90,6 +90,8 @@ async def test_a_ticket_terminated_in_temporal_ui_is_no_longer_shown_open(api: A
     assert running in handling and terminated not in handling
     # And it takes no more actions.
     refused = await api.post(
-        f"/tickets/{terminated}/contacts", {"channel": "phone", "reached": True}, as_="urban"
+        f"/tickets/{terminated}/contacts",
+        {"channel": "phone", "purpose": "result", "reached": True},
+        as_="urban",
     )
     assert refused.status_code == 409, refused.text

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from db.models import NoticeRow, RestrictedCallerRow, TerminatedMatterRow
 from domain.calendar import SHANGHAI
-from domain.commands import AnswerAtOnce, Dispatch, FileTerminationNotice, NotAccept, Requester
+from domain.commands import AnswerAtOnce, Dispatch, FileTerminationNotice, NotAccept, Requester, Review
 from domain.ticket import TicketState
 from domain.vocabulary import Card, Category, Channel, NotAcceptedReason, Outcome, Stage
 from tests.driver import OPERATOR, Hotline, unit
@@ -231,18 +231,22 @@ async def terminated(hotline: Hotline, matter: str) -> tuple[str, str, datetime]
         TicketWorkflow.file_termination_notice,
         FileTerminationNotice(actor=unit("U1"), notice_ref=ref, served_at=served),
     )
+    # A18 「在12345热线备案」: filed with the hotline, which confirms it.
+    applied = only_event(s, "termination_applied")
+    assert (applied.rule, applied.notify) == ("A18", ["hotline"])
+    assert s.clocks["answer"].met_at == applied.at
+    s = await act(hotline, h, TicketWorkflow.review_closure, Review(actor=OPERATOR, approve=True))
     assert (s.stage, s.outcome, s.termination.notice_ref if s.termination else None) == (
         Stage.CONCLUDED,
         Outcome.TERMINATED,
         ref,
     )
-    filed = only_event(s, "termination_notice_filed")
-    assert (filed.rule, filed.notify, filed.data) == (
+    confirmed = only_event(s, "termination_confirmed")
+    assert (confirmed.rule, confirmed.notify, confirmed.data) == (
         "A18",
-        ["hotline", "requester"],
+        ["unit:U1", "requester"],
         {"notice_ref": ref, "prior_ticket_no": matter},
     )
-    assert s.clocks["answer"].met_at == filed.at
 
     async def registered_notice() -> TerminatedMatterRow | None:
         async with hotline.session_maker() as session:
