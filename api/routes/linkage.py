@@ -22,7 +22,7 @@ from api.deps import (
     TicketNoDep,
     update_id,
 )
-from api.errors import ApiError, not_found, responses, rpc_error, verdict_error
+from api.errors import ApiError, responses, rpc_error, verdict_error
 from api.schemas import BODY_CONFIG
 from api.views import View
 from db.linkage_models import EmergencyMatterRow, LinkageLineRow
@@ -106,24 +106,37 @@ async def put_matter(
     return EmergencyMatterOut(**values)
 
 
-@router.get("/emergency-matters", response_model=list[EmergencyMatterOut], summary="The emergency list")
+@router.get(
+    "/emergency-matters",
+    response_model=list[EmergencyMatterOut],
+    responses=responses(401, 403),
+    summary="The emergency list (operator)",
+)
 async def list_matters(caller: OperatorDep, runtime: RuntimeDep) -> list[EmergencyMatterOut]:
     async with runtime.session_maker() as session:
         rows = (await session.scalars(select(EmergencyMatterRow).order_by(EmergencyMatterRow.id))).all()
     return [EmergencyMatterOut.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.delete("/emergency-matters/{matter_id}", status_code=204, summary="Take a matter off the list")
+@router.delete(
+    "/emergency-matters/{matter_id}",
+    status_code=204,
+    responses=responses(401, 403, 422),
+    summary="Take a matter off the emergency list (operator)",
+    description="Idempotent: an entry not on the list is taken off all the same.",
+)
 async def delete_matter(matter_id: MatterId, caller: OperatorDep, runtime: RuntimeDep) -> None:
     async with runtime.session_maker.begin() as session:
-        if not (
-            await session.execute(delete(EmergencyMatterRow).where(EmergencyMatterRow.id == matter_id))
-        ).rowcount:
-            raise not_found("no such entry on the emergency list")
+        await session.execute(delete(EmergencyMatterRow).where(EmergencyMatterRow.id == matter_id))
 
 
 # -- the lines' systems -----------------------------------------------------------------------------------------
-@router.put("/linkage-lines/{line}", response_model=LineOut, summary="Where a line's system is (operator)")
+@router.put(
+    "/linkage-lines/{line}",
+    response_model=LineOut,
+    responses=responses(401, 403, 422),
+    summary="Where a line's system is (operator)",
+)
 async def put_line(
     line: LinePath, body: LineIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep
 ) -> LineOut:
@@ -134,7 +147,12 @@ async def put_line(
     return LineOut(line=line, endpoint=body.endpoint, has_token=bool(body.token), updated_at=now)
 
 
-@router.get("/linkage-lines", response_model=list[LineOut], summary="The lines' systems (operator)")
+@router.get(
+    "/linkage-lines",
+    response_model=list[LineOut],
+    responses=responses(401, 403),
+    summary="The lines' systems (operator)",
+)
 async def list_lines(caller: OperatorDep, runtime: RuntimeDep) -> list[LineOut]:
     async with runtime.session_maker() as session:
         rows = (await session.scalars(select(LinkageLineRow).order_by(LinkageLineRow.line))).all()

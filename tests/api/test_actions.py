@@ -67,7 +67,9 @@ async def test_a12_a_consultation_answered_at_once_is_rated(api: Api) -> None:
 async def test_a17_3_an_emergency_is_linked_and_handled(api: Api) -> None:
     no = (await api.register(dispatch_to="WJ-POWER", emergency=True, linkage=["119"]))["ticket_no"]
     t = await api.ticket(no, as_="power")
-    assert set(t["clocks"]) == {"sign_for", "handle", "answer"} and t["linkage"] == ["119"]
+    # A23: the line's acknowledgement limit beside the unit's (charged to the hotline).
+    assert set(t["clocks"]) == {"sign_for", "handle", "answer", "linkage_ack:119"} and t["linkage"] == ["119"]
+    assert t["clocks"]["linkage_ack:119"]["charged_to"] == "hotline"
     assert any(e["kind"] == "emergency_linkage" and e["rule"] == "A23" for e in t["timeline"])
     t = await api.act(no, "emergency-response", {"note": "抢修人员已到场"}, as_="power")
     assert t["clocks"]["handle"]["met_at"] is not None

@@ -35,6 +35,7 @@ from db.api_models import (
     RequesterAccessRow,
     UnitRow,
 )
+from db.linkage_models import EmergencyMatterRow, LinkageLineRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
 from operations.credentials import create_unit
@@ -165,7 +166,14 @@ class Endpoint:
     def url(self, ticket: Ticket | None) -> str:
         no = ticket.no if ticket else "-"
         return self.path.format(
-            no=no, return_id="R1", supplement_id="S1", n=1, point_id=LEADS_POINT, unit_id=SPARE_UNIT
+            no=no,
+            return_id="R1",
+            supplement_id="S1",
+            n=1,
+            point_id=LEADS_POINT,
+            unit_id=SPARE_UNIT,
+            matter_id="matrix",
+            line="122",
         )
 
 
@@ -345,6 +353,33 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body={"phone": "13912340000", "reason": "矩阵测试"},
         table=RestrictedCallerRow,
     ),
+    # A23: the office edits the emergency list and the lines' systems; the operator or an integrator links a
+    # ticket; only a line's own credential acknowledges its hand-over (no caller here has a line: 403).
+    Endpoint(
+        "PUT",
+        "/emergency-matters/{matter_id}",
+        OPERATOR,
+        body={"matter_type": "矩阵测试事项", "keywords": ["矩阵测试关键词"], "lines": []},
+        table=EmergencyMatterRow,
+    ),
+    Endpoint("GET", "/emergency-matters", OPERATOR),
+    Endpoint("DELETE", "/emergency-matters/{matter_id}", row(403, operator=204, **NO_ACCOUNT)),
+    Endpoint(
+        "PUT",
+        "/linkage-lines/{line}",
+        OPERATOR,
+        body={"endpoint": "http://127.0.0.1:9/line-122"},
+        table=LinkageLineRow,
+        params={},
+    ),
+    Endpoint("GET", "/linkage-lines", OPERATOR),
+    _post(
+        "/tickets/{no}/linkage",
+        row(403, operator=200, integrator=200, **NO_ACCOUNT),
+        "dispatched",
+        {"lines": ["122"]},
+    ),
+    _post("/linkages/{no}/{line}/acknowledgement", row(403, **NO_ACCOUNT), "dispatched", {"by": "矩阵测试"}),
     # The codec server (Temporal UI): cleared operators only; a refused decode audits nothing (A32).
     Endpoint("POST", "/codec/decode", OPERATOR, body=CODEC_BODY, table=IdentityReadRow),
     Endpoint("POST", "/codec/encode", OPERATOR, body=CODEC_BODY, table=IdentityReadRow),
@@ -391,6 +426,9 @@ class World:
         if endpoint.method == "PUT":
             headers |= self.api.auth(credential)
             return await self.api.http.put(endpoint.url(ticket), json=body, headers=headers)
+        if endpoint.method == "DELETE":
+            headers |= self.api.auth(credential)
+            return await self.api.http.delete(endpoint.url(ticket), headers=headers)
         return await self.api.post(endpoint.url(ticket), body, as_=credential, headers=headers)
 
 

@@ -186,6 +186,7 @@ NO_CHANNEL = {
     "provincial_platform": 0,
     "national_platform": 0,
     "sub_centre": 0,
+    "linkage": 0,  # A23: handed over by 110/119/120/122
 }
 
 

@@ -287,9 +287,7 @@ async def test_a_round_one_link_does_not_rate_the_redo(api: Api) -> None:
     first = await rating_link(api, t, 1)
     rated = await post_form(api, f"{first}/rating", {"acceptance": "satisfied", "handling": "dissatisfied"})
     assert rated.status_code == 303
-    await api.act(
-        t.no, "callbacks", {"channel": "phone", "purpose": "result", "reached": True, "wants_redo": True}
-    )
+    await api.act(t.no, "callbacks", {"channel": "phone", "reached": True, "wants_redo": True})
     await api.act(t.no, "redo", {"approve": True, "reason": "问题未彻底解决"})
     await api.act(t.no, "contacts", {"channel": "phone", "purpose": "result", "reached": True}, as_="urban")
     await api.act(

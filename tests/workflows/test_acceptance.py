@@ -398,8 +398,12 @@ async def test_a23_linkage_with_110_and_120_is_recorded_and_notified(hotline: Ho
 
     t0 = s.assignments[0].received_at
     clocks: dict[str, Any] = {name: (c.due_at, c.card) for name, c in s.clocks.items()}
+    linked_at = s.clocks["linkage_ack:110"].anchor_at
     assert clocks == {
         "handle": (t0 + timedelta(hours=2), Card.GREEN),
         "sign_for": (t0 + timedelta(minutes=30), Card.GREEN),
         "answer": (cal.due(t0, 2), Card.GREEN),
+        # A23: each line acknowledges within the rule set's 5 minutes (the hotline's limit, not the unit's).
+        "linkage_ack:110": (linked_at + timedelta(minutes=5), Card.GREEN),
+        "linkage_ack:120": (linked_at + timedelta(minutes=5), Card.GREEN),
     }
