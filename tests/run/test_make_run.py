@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -184,6 +185,39 @@ def _check_the_demo(http: httpx.Client, seen: list[str]) -> None:
     assert any(u["unit"] == "SG-WATER" and u["received"] == 1 for u in bulletin["units"])  # type: ignore[attr-defined]
 
 
+def _run_the_readme_queries(temporal_port: int) -> None:
+    """Every Temporal UI query the README gives runs, as written, against the demo (issue 13)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    queries = re.findall(r"`(Hotline[A-Za-z]+ [^`]+)`", readme)
+    assert queries
+    counts: dict[str, int] = {}
+    for query in queries:
+        deadline = time.monotonic() + 30  # visibility follows a card change within moments
+        while True:
+            done = subprocess.run(
+                [
+                    str(TEMPORAL),
+                    "workflow",
+                    "count",
+                    "--address",
+                    f"127.0.0.1:{temporal_port}",
+                    "--query",
+                    query,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, (query, done.stderr)
+            counts[query] = int(re.search(r"\d+", done.stdout).group())  # type: ignore[union-attr]
+            if counts[query] > 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    # Each finds what the README says it finds among the demo's tickets.
+    assert all(n > 0 for n in counts.values()), counts
+
+
 def test_make_run_serves_docs_ui_and_a_demo_ticket_and_keeps_data(tmp_path: Path) -> None:
     api_port, temporal_port, ui_port = _free_port(), _free_port(), _free_port()
     env = os.environ | {
@@ -204,6 +238,7 @@ def test_make_run_serves_docs_ui_and_a_demo_ticket_and_keeps_data(tmp_path: Path
             assert http.get("/docs").status_code == 200
             _check_the_demo(http, run.seen)
             assert httpx.get(f"http://127.0.0.1:{ui_port}/", timeout=30).status_code == 200
+            _run_the_readme_queries(temporal_port)
             auth = {"Authorization": f"Bearer {operator}"}
             created = http.post(
                 "/tickets",
