@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from domain.commands import Actor, Command, Line, ShortText, Text
+from domain.commands import Actor, Command, Distinct, Line, ShortText, Text
 from domain.vocabulary import Category
 
 LINES = ("110", "119", "120", "122")
@@ -56,7 +56,7 @@ class LinkageOrder(Command):
     """The operator or an integrator links an existing ticket to lines (A23)."""
 
     actor: Actor
-    lines: Annotated[list[Line], Field(min_length=1, max_length=4)]
+    lines: Annotated[list[Line], Distinct, Field(min_length=1, max_length=4)]
 
 
 class LineAck(Command):
@@ -123,4 +123,5 @@ def ack_clock(line: str) -> str:
 
 
 def new_lines(linked: Sequence[str], wanted: Sequence[str]) -> list[str]:
-    return [line for line in wanted if line not in linked]
+    """The lines not linked yet, each once (a child workflow per line: its id is the line's)."""
+    return [line for line in dict.fromkeys(wanted) if line not in linked]

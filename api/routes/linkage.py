@@ -27,7 +27,7 @@ from api.schemas import BODY_CONFIG
 from api.views import View
 from db.linkage_models import EmergencyMatterRow, LinkageLineRow
 from db.session import insert_for
-from domain.commands import Line
+from domain.commands import Distinct, Line
 from domain.linkage import EmergencyMatter, LineAck, LinkageOrder, linkage_workflow_id
 from workflows.linkage import LinkageState, LinkageWorkflow
 from workflows.ticket import ticket_workflow_id
@@ -66,7 +66,7 @@ class LineOut(View):
 
 class LinkIn(BaseModel):
     model_config = BODY_CONFIG
-    lines: list[Line] = Field(min_length=1, max_length=4, examples=[["110"]])
+    lines: Annotated[list[Line], Distinct] = Field(min_length=1, max_length=4, examples=[["110"]])
 
 
 class AckIn(BaseModel):
