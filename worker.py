@@ -65,10 +65,11 @@ def build_worker(
     *,
     strict_sandbox: bool = True,
     activities: HotlineActivities | None = None,
+    rating_by_message: bool = False,
     **options: object,
 ) -> Worker:
     # `activities`: the tests' own instance (one that holds an opening, tests/api/test_attack_opening.py).
-    activities = activities or HotlineActivities(session_maker)
+    activities = activities or HotlineActivities(session_maker, rating_by_message=rating_by_message)
     lines = LinkageActivities(session_maker)
     return Worker(
         client,
@@ -98,6 +99,8 @@ async def main() -> None:
         session_maker,
         settings.task_queue,
         strict_sandbox=settings.worker_strict_sandbox,
+        # A24: with an SMS gateway the rating request goes by message, its window from the receipt.
+        rating_by_message=getattr(settings, "sms_provider", "none") != "none",
         max_cached_workflows=settings.worker_max_cached_workflows,
     )
     stop = asyncio.Event()

@@ -58,8 +58,13 @@ async def database_answers() -> AsyncIterator[None]:
 
 
 class HotlineActivities:
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_maker: async_sessionmaker[AsyncSession], *, rating_by_message: bool = False
+    ) -> None:
         self._session_maker = session_maker
+        # A24: the rating request goes by message (an SMS gateway is configured): its window runs from the
+        # receipt the dispatcher reports, recorded in each ticket's opening.
+        self._rating_by_message = rating_by_message
         # SQLite has one writer: concurrent write transactions from this process would meet in its busy
         # handler, which sleeps up to 100 ms per retry, and a burst of projections (a timer storm, 100
         # actions at once) would crawl. Queued here instead, they run back to back. PostgreSQL: no queue.
@@ -100,7 +105,7 @@ class HotlineActivities:
                     refusal_basis=f"本号码被限制占用12345电话资源至{_local_minute(restriction.until)}{reason}；"
                     "您可通过网站、APP或小程序反映诉求。",
                 )
-            return OpeningFacts(rule_set=rule_set)
+            return OpeningFacts(rule_set=rule_set, rating_by_message=self._rating_by_message)
 
     @staticmethod
     async def _rule_set(session: AsyncSession, registration: Registration) -> RuleSet:

@@ -47,6 +47,9 @@ A24_REDO_NAMES_ITS_UNIT = Change(
 A24_REDO_GOES_BACK = Change(VERDICTS_V2, "A24", "a redo goes back to the unit that handled the ticket")
 # A18 「在12345热线备案」: a unit's termination notice is filed with the hotline, which reviews it like a
 # closure; until then the ticket is not concluded (before: filed and concluded at once).
+# A24 「自收到满意度评价信息之日起24小时内」: the rating window runs from the request's receipt (where the
+# hotline sends it by message); a request that cannot be delivered is called back, never defaulted.
+A24_WINDOW_FROM_RECEIPT = Change(VERDICTS_V3, "A24", "the rating window runs from the request's receipt")
 A18_TERMINATION_REVIEWED = Change(
     VERDICTS_V3, "A18", "a termination notice is an application the hotline reviews"
 )

@@ -171,6 +171,10 @@ EVENT_LABELS: dict[EventKind, Label] = {
     EventKind.LINKAGE_RESULT_TOLD: Label(
         "已向移交热线反馈办理结果", "result told to the line that handed it over"
     ),
+    EventKind.RATING_REQUEST_RECEIVED: Label("评价短信已送达", "rating request received"),
+    EventKind.RATING_REQUEST_UNDELIVERABLE: Label(
+        "评价短信无法送达，待回访", "rating request undeliverable: callback"
+    ),
     EventKind.CLOSURE_APPLIED: Label("承办单位申请办结", "closure applied for"),
     EventKind.FOUND_NOT_ACCEPTABLE: Label(
         "承办单位认为不予受理，待审核", "found not acceptable, under review"

@@ -164,6 +164,10 @@ class RatingRound(BaseModel):
     handling: StageRating | None = None
     rated_at: datetime | None = None
     final: bool = False
+    # A24 (verdicts 3): sent by message, the window runs from its receipt; until then it does not run.
+    awaiting_receipt: bool = False
+    reached_at: datetime | None = None
+    undeliverable: bool = False
 
 
 class CallbackRecord(BaseModel):
@@ -240,6 +244,8 @@ class TicketState(BaseModel):
     archive_at: datetime | None = None
     timeline: list[TimelineEvent] = Field(default_factory=list)
     revision: int = 0
+    # A24: the rating request goes by message and its window runs from the receipt (OpeningFacts).
+    rating_by_message: bool = False
 
     # -- derived views ---------------------------------------------------------------------------
     def judged_by(self, change: Change) -> bool:
@@ -292,7 +298,7 @@ class TicketState(BaseModel):
         """The next instant at which a card may change or a window closes."""
         instants = [b for c in self.clocks.values() if (b := c.next_boundary(now)) is not None]
         rating = self.current_rating()
-        if self.stage == Stage.RATING and rating and rating.rated_at is None:
+        if self.stage == Stage.RATING and rating and rating.rated_at is None and not rating.awaiting_receipt:
             instants.append(rating.expires_at)
         # A passed archive date waits for the supplement under way: no boundary, or the loop would spin.
         if self.stage == Stage.CONCLUDED and self.archive_at is not None and self.archive_at > now:
@@ -307,6 +313,8 @@ class OpeningFacts(BaseModel):
     rule_set: RuleSet
     refusal: NotAcceptedReason | None = None
     refusal_basis: str = ""
+    # A24: the hotline sends the rating request by message (an SMS gateway is configured).
+    rating_by_message: bool = False
 
 
 class TicketInput(BaseModel):

@@ -67,6 +67,8 @@ class EventKind(StrEnum):
     RATING_REQUESTED = "rating_requested"
     RATED = "rated"
     RATING_DEFAULTED = "rating_defaulted"
+    RATING_REQUEST_RECEIVED = "rating_request_received"  # A24: the window starts at the receipt
+    RATING_REQUEST_UNDELIVERABLE = "rating_request_undeliverable"
     CALLBACK_DUE = "callback_due"
     CALLBACK_RECORDED = "callback_recorded"
     REDO_ORDERED = "redo_ordered"

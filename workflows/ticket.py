@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         SubmitSupplement,
         SurveyStart,
     )
+    from domain.delivery import DeliveryReport
     from domain.linkage import LinkageOrder, LinkageReport, new_lines
     from domain.matters import ENDED
     from domain.stages import closure, dispatch, ending, extension, intake, linkage, rating, returns
@@ -94,6 +95,12 @@ class TicketWorkflow(TicketMachinery):
         registers with this, so the operator's response already shows the unit and the deadlines."""
         await workflow.wait_condition(lambda: self._opened)
         return self._s
+
+    @workflow.signal
+    def delivery_reported(self, report: DeliveryReport) -> None:
+        """A notice's delivery outcome (delivery/): A24 the rating request's receipt starts its window."""
+        self._delivery_reports.append(report)
+        self._wake = True
 
     @workflow.signal
     def linkage_reported(self, report: LinkageReport) -> None:

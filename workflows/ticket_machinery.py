@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import clocks
     from domain.commands import Designation
     from domain.deadlines import PlanItem, PlannedDeadline
+    from domain.delivery import DeliveryReport
     from domain.linkage import LinkageReport
     from domain.rulesets import CITY
     from domain.stages import dispatch, ending, intake, linkage, rating, returns
@@ -59,6 +60,7 @@ class TicketMachinery:
         self._alarm_tasks: set[asyncio.Task[None]] = set()
         self._rang = False
         self._linkage_reports: list[LinkageReport] = []
+        self._delivery_reports: list[DeliveryReport] = []
 
     # ---------------------------------------------------------------------------- the loop's steps
     async def _open(self, inp: TicketInput) -> None:
@@ -135,6 +137,9 @@ class TicketMachinery:
         reports, self._linkage_reports = self._linkage_reports, []
         for report in reports:
             linkage.reported(self._s, report, step)
+        deliveries, self._delivery_reports = self._delivery_reports, []
+        for delivery in deliveries:
+            rating.request_delivered(self._s, delivery, step)
         rating.rating_window_passes(self._s, step, self._calls_back_final)
         ending.archive_when_due(self._s, step)
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec
 
 from domain import clocks
+from domain.changes import A24_WINDOW_FROM_RECEIPT
 from domain.commands import Actor
 from domain.errors import conflict, not_yours
 from domain.ticket import Assignment, RatingRound, TicketState, TimelineEvent
@@ -99,8 +100,16 @@ def request_rating(state: TicketState, step: Step) -> None:
     length = timedelta(hours=window.hours) if window.hours is not None else timedelta(days=1)
     final = state.redo_count > 0 or len(state.ratings) >= 1
     expires_at: datetime = step.now + length
+    # A24 (verdicts 3): sent by message, the window waits for the receipt (domain/stages/rating.py).
+    awaiting = state.rating_by_message and state.judged_by(A24_WINDOW_FROM_RECEIPT)
     state.ratings.append(
-        RatingRound(round=len(state.ratings) + 1, requested_at=step.now, expires_at=expires_at, final=final)
+        RatingRound(
+            round=len(state.ratings) + 1,
+            requested_at=step.now,
+            expires_at=expires_at,
+            final=final,
+            awaiting_receipt=awaiting,
+        )
     )
     state.stage = Stage.RATING
     happen(

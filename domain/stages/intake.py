@@ -36,6 +36,7 @@ def open_ticket(state: TicketState, facts: OpeningFacts, step: Step) -> None:
     Dispatch at registration follows (dispatch.dispatch) when the operator named a unit."""
     reg = state.registration
     state.rule_set = facts.rule_set
+    state.rating_by_message = facts.rating_by_message
     happen(
         state,
         step,

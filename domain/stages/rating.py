@@ -4,12 +4,13 @@ rating is called back, and the hotline may order one redo with the original limi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain import clocks
 from domain.changes import A24_REDO_GOES_BACK, A24_REDO_NAMES_ITS_UNIT
 from domain.commands import Actor, DecideRedo, Rate, RecordCallback
 from domain.deadlines import PlanItem, PlannedDeadline
+from domain.delivery import DeliveryReport, DeliveryStatus
 from domain.errors import conflict, invalid
 from domain.stages import dispatch
 from domain.stages.common import conclude, happen, require_operator, require_stage, transition
@@ -38,7 +39,8 @@ def check_rate(state: TicketState, cmd: Rate, now: datetime) -> None:
         raise conflict("NO_RATING_REQUESTED", "nothing to rate yet", "A24")
     # The specific reasons first: a given or expired rating has already moved the ticket on.
     expired_unanswered = rating.rated_at is not None and rating.rated_at >= rating.expires_at
-    if now >= rating.expires_at or expired_unanswered:
+    # A24: a window that waits for the request's receipt has not started, so it cannot have closed.
+    if (now >= rating.expires_at and not rating.awaiting_receipt) or expired_unanswered:
         raise conflict("RATING_WINDOW_CLOSED", "the 24-hour rating window has closed", "A24")
     if rating.rated_at is not None:
         raise conflict("ALREADY_RATED", "this rating was already given", "A24")
@@ -110,7 +112,7 @@ def rating_window_passes(state: TicketState, step: Step, calls_back_final: Calls
     rating = state.current_rating()
     if state.stage != Stage.RATING or rating is None or rating.rated_at is not None:
         return
-    if step.now < rating.expires_at:
+    if rating.awaiting_receipt or step.now < rating.expires_at:
         return
     rating.acceptance = rating.handling = read_rating([])
     # Stamped with the end of the window, however late the worker got to it.
@@ -206,3 +208,74 @@ def decide_redo(
     dispatch.receive(
         state, step, planned, lead=lead, co_units=state.co_units, actor=cmd.actor, redo=True, note="redo"
     )
+
+
+# -- A24: the rating request's receipt -----------------------------------------------------------------------
+REACHED = frozenset({DeliveryStatus.SENT, DeliveryStatus.ACKNOWLEDGED})
+UNDELIVERABLE = frozenset({DeliveryStatus.DEAD_LETTERED, DeliveryStatus.NO_CHANNEL})
+
+
+@transition
+def request_delivered(state: TicketState, report: DeliveryReport, step: Step) -> None:
+    """A24 「自收到满意度评价信息之日起24小时内」: the window runs from the receipt of the rating request (the
+    gateway's acceptance, or the requester's own confirmation). A request that cannot be delivered is not read
+    as basically satisfied: it is flagged, and the hotline calls the requester back and decides."""
+    rating = state.current_rating()
+    if rating is None or not rating.awaiting_receipt or report.recipient != REQUESTER:
+        return
+    if report.event_id != _request_event_id(state, rating.round):
+        return
+    if report.status in REACHED:
+        rating.awaiting_receipt, rating.reached_at = False, report.at
+        rating.expires_at = report.at + _window(state)
+        happen(
+            state,
+            step,
+            EventKind.RATING_REQUEST_RECEIVED,
+            SYSTEM,
+            "A24",
+            [],
+            round=rating.round,
+            reached_at=report.at,
+            expires_at=rating.expires_at,
+        )
+    elif report.status in UNDELIVERABLE and state.stage == Stage.RATING:
+        rating.awaiting_receipt, rating.undeliverable = False, True
+        happen(
+            state,
+            step,
+            EventKind.RATING_REQUEST_UNDELIVERABLE,
+            SYSTEM,
+            "A24",
+            [HOTLINE],
+            round=rating.round,
+            status=report.status,
+            detail=report.detail,
+        )
+        state.stage = Stage.CALLBACK
+        happen(
+            state,
+            step,
+            EventKind.CALLBACK_DUE,
+            SYSTEM,
+            "A24",
+            [HOTLINE],
+            round=rating.round,
+            final=rating.final,
+        )
+
+
+def _request_event_id(state: TicketState, round_no: int) -> str | None:
+    return next(
+        (
+            e.id
+            for e in reversed(state.timeline)
+            if e.kind == EventKind.RATING_REQUESTED and e.data.get("round") == round_no
+        ),
+        None,
+    )
+
+
+def _window(state: TicketState) -> timedelta:
+    window = state.rule_set.rating_window
+    return timedelta(hours=window.hours) if window.hours is not None else timedelta(days=1)
