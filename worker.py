@@ -17,6 +17,7 @@ import hotline_logging
 from activities.hotline import HotlineActivities
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
+from delivery.dispatcher import Dispatcher
 from workflows.coordination import CoordinationWorkflow
 from workflows.search_attributes import ensure_registered
 from workflows.ticket import TicketWorkflow
@@ -79,9 +80,10 @@ async def main() -> None:
     client = await connect(settings)
     await ensure_registered(client)
     engine = make_engine(settings.database_url)
+    sessions = make_session_maker(engine)
     worker = build_worker(
         client,
-        make_session_maker(engine),
+        sessions,
         settings.task_queue,
         strict_sandbox=settings.worker_strict_sandbox,
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -91,8 +93,16 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
+    # The outbox's dispatcher (delivery/), unless it runs as its own process (`python -m operations deliver`).
+    delivering = (
+        asyncio.create_task(Dispatcher(settings, sessions, client=client).run(stop))
+        if settings.delivery_in_worker
+        else None
+    )
     async with worker:
         await stop.wait()
+    if delivering is not None:
+        await delivering
     await engine.dispose()
 
 

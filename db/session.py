@@ -11,7 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # The API's tables live on the same Base: importing them here makes create_schema create them too.
-import db.api_models  # noqa: F401
+import db.api_models
+import db.delivery_models  # noqa: F401
 from db.models import Base
 
 # How long a SQLite writer waits for another connection's write lock before failing (and retrying).

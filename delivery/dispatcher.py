@@ -1,0 +1,320 @@
+"""The dispatcher: drains the `notices` outbox the projection fills, in the ticket's own transaction.
+
+Why an outbox and not activities started by the workflow: a notice costs the ticket nothing — no
+activity, no timer, no history event, no retry state in its workflow; the projection already writes the
+rows atomically with the event. The dispatcher's state lives in the database (attempts, next try, lease,
+dead-letter limit), so it survives its own restarts, the worker's, the recipients' outages and the
+database's (every loop catches and backs off). It reports each outcome to the ticket's workflow with the
+signal `delivery_reported` (a DeliveryReport), best effort and retried, and records it in `deliveries`.
+
+Runs as a task inside the worker (HOTLINE_DELIVERY_IN_WORKER, the default) or as its own process
+(`python -m operations deliver`); on PostgreSQL several may run side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from config import Settings
+from delivery import links, outbox, signing
+from delivery.messages import Context, load_context, requester_text, requester_values, webhook_body
+from delivery.outbox import Claimed
+from delivery.sms import SmsMessage, SmsOutcome, SmsSender, sender_from
+from domain.delivery import DeliveryReport, DeliveryStatus, Reach, RetryPolicy, Route, route_for
+
+log = logging.getLogger("hotline.delivery")
+
+SIGNAL = "delivery_reported"
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    status: DeliveryStatus
+    detail: str = ""
+    provider_ref: str | None = None
+    permanent: bool = False
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        client: Client | None = None,
+        connect: Callable[[], Awaitable[Client]] | None = None,
+        sms: SmsSender | None = None,
+        clock: Clock = wall_clock,
+    ) -> None:
+        self.settings, self.sessions, self.clock = settings, sessions, clock
+        self._client, self._connect = client, connect
+        self.sms = sms if sms is not None else sender_from(settings)
+        self.policy = RetryPolicy(
+            base=timedelta(seconds=settings.delivery_backoff_base_seconds),
+            cap=timedelta(seconds=settings.delivery_backoff_cap_seconds),
+            dead_letter_after=timedelta(seconds=settings.delivery_dead_letter_after_seconds),
+        )
+        self.lease = timedelta(seconds=settings.delivery_lease_seconds)
+        self._http: httpx.AsyncClient | None = None
+
+    # -------------------------------------------------------------------------------- the loops
+    async def run(self, stop: asyncio.Event) -> None:
+        self._http = httpx.AsyncClient(timeout=self.settings.delivery_http_timeout_seconds)
+        loops = [
+            asyncio.create_task(self._drain_forever(stop)),
+            asyncio.create_task(self._report_forever(stop)),
+            asyncio.create_task(self._purge_forever(stop)),
+        ]
+        log.info("dispatcher draining the outbox (sms: %s)", self.sms.name if self.sms else "none")
+        try:
+            await stop.wait()
+        finally:
+            for task in loops:
+                task.cancel()
+            for task in loops:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self._http.aclose()
+
+    async def _drain_forever(self, stop: asyncio.Event) -> None:
+        in_flight: set[asyncio.Task[None]] = set()
+        failures = 0
+        while not stop.is_set():
+            room = self.settings.delivery_concurrency - len(in_flight)
+            claimed: list[Claimed] = []
+            if room > 0:
+                try:
+                    claimed = await outbox.claim(
+                        self.sessions,
+                        self.clock(),
+                        limit=min(room, self.settings.delivery_batch_size),
+                        lease=self.lease,
+                        dead_letter_after=self.policy.dead_letter_after,
+                    )
+                    failures = 0
+                except Exception:  # the database away: back off, the state is all in it
+                    failures += 1
+                    log.warning("claiming notices failed (try %d); backing off", failures, exc_info=True)
+                    await asyncio.sleep(min(0.5 * 2**failures, 30))
+                    continue
+            for c in claimed:
+                task = asyncio.create_task(self.deliver(c))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            if claimed and len(in_flight) < self.settings.delivery_concurrency:
+                continue  # more may be due right now
+            if in_flight:
+                await asyncio.wait(
+                    in_flight, timeout=self.settings.delivery_poll_seconds, return_when="FIRST_COMPLETED"
+                )
+            else:
+                await asyncio.sleep(self.settings.delivery_poll_seconds)
+        for task in in_flight:
+            task.cancel()
+
+    async def _report_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                told = await self.report_once()
+            except Exception:
+                log.warning("reporting deliveries failed; will retry", exc_info=True)
+                told = 0
+            if not told:
+                await asyncio.sleep(max(self.settings.delivery_poll_seconds, 1.0))
+
+    async def _purge_forever(self, stop: asyncio.Event) -> None:
+        retention = timedelta(hours=self.settings.delivery_retention_hours)
+        while not stop.is_set():
+            try:
+                purged = await outbox.purge_delivered(self.sessions, self.clock() - retention)
+                if purged:
+                    log.info("purged %d delivered notices older than %s", purged, retention)
+            except Exception:
+                log.warning("purging delivered notices failed; will retry", exc_info=True)
+            await asyncio.sleep(min(3600.0, retention.total_seconds() / 4))
+
+    # ----------------------------------------------------------------------------- one notice
+    async def deliver(self, c: Claimed) -> None:
+        try:
+            ctx = await load_context(self.sessions, c)
+            reach = Reach(
+                unit_webhook=ctx.webhook is not None,
+                requester_phone=bool(ctx.phone),
+                sms_gateway=self.sms is not None,
+                duty_webhook=bool(self.settings.duty_webhook_url),
+            )
+            route, why = route_for(c.recipient, reach)
+            outcome = await self._send(c, ctx, route, why)
+            await self._settle(c, route, outcome)
+        except Exception:  # its lease runs out and it is tried again, with the same id
+            log.exception("delivering %s failed before an outcome was recorded", c.id)
+
+    async def _send(self, c: Claimed, ctx: Context, route: Route, why: str) -> Outcome:
+        if route == Route.FEED:
+            return Outcome(True, DeliveryStatus.SENT, "in the unit's feed (GET /notifications)")
+        if route == Route.LINKAGE:
+            return Outcome(False, DeliveryStatus.HELD, why)
+        if route == Route.NONE:
+            return Outcome(True, DeliveryStatus.NO_CHANNEL, why)
+        if route == Route.SMS:
+            return await self._text(c, ctx)
+        if route == Route.WEBHOOK:
+            assert ctx.webhook is not None
+            return await self._post(c, ctx, ctx.webhook.url, ctx.webhook.secret)
+        return await self._post(c, ctx, self.settings.duty_webhook_url, self.settings.duty_webhook_secret)
+
+    async def _post(self, c: Claimed, ctx: Context, url: str, secret: str) -> Outcome:
+        assert self._http is not None
+        body = webhook_body(c, ctx, self.settings.public_base_url)
+        headers = signing.headers(secret, c.id, int(time.time()), body) | {"content-type": "application/json"}
+        try:
+            response = await self._http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as err:
+            return Outcome(False, DeliveryStatus.FAILED, f"{type(err).__name__}: {err}"[:300])
+        if response.is_success:
+            return Outcome(True, DeliveryStatus.ACKNOWLEDGED, f"HTTP {response.status_code}")
+        return Outcome(False, DeliveryStatus.FAILED, f"HTTP {response.status_code}")
+
+    async def _text(self, c: Claimed, ctx: Context) -> Outcome:
+        assert self._http is not None and self.sms is not None
+        values = requester_values(c, ctx, await self._links(c, ctx))
+        message = SmsMessage(
+            out_id=c.id, phone=ctx.phone, kind=c.kind, text=requester_text(c, ctx, values), params=values
+        )
+        try:
+            sent: SmsOutcome = await self.sms.send(self._http, message)
+        except httpx.HTTPError as err:
+            return Outcome(False, DeliveryStatus.FAILED, f"{type(err).__name__}: {err}"[:300])
+        if sent.accepted:
+            return Outcome(True, DeliveryStatus.SENT, sent.detail, sent.provider_ref)
+        return Outcome(False, DeliveryStatus.FAILED, sent.detail, permanent=sent.permanent)
+
+    async def _links(self, c: Claimed, ctx: Context) -> dict[str, str]:
+        now, base = self.clock(), self.settings.public_base_url
+        mint = {"server_secret": self.settings.token_secret, "ticket_no": c.ticket_no, "now": now}
+        progress = await links.mint(
+            self.sessions, delivery_id=c.id, purpose=links.PROGRESS, expires_at=None, **mint
+        )
+        found = {"progress_link": links.link_url(base, progress)}
+        if c.kind == "rating_requested":
+            expires = ctx.event_data.get("expires_at")
+            rating = await links.mint(
+                self.sessions,
+                delivery_id=c.id,
+                purpose=links.RATING,
+                expires_at=datetime.fromisoformat(expires) if expires else None,
+                **mint,
+            )
+            found["rating_link"] = links.link_url(base, rating)
+        return found
+
+    async def _settle(self, c: Claimed, route: Route, outcome: Outcome) -> None:
+        now = self.clock()
+        status, next_try = outcome.status, None
+        detail = outcome.detail
+        if not outcome.ok and status == DeliveryStatus.FAILED:
+            next_try = now + self.policy.delay(c.attempts, random.random())
+            if outcome.permanent or self.policy.gives_up(c.dead_letter_at, next_try):
+                status = DeliveryStatus.DEAD_LETTERED
+                detail = f"dead-lettered after {c.attempts} tries: {detail}"
+                log.warning("notice %s to %s dead-lettered: %s", c.id, c.recipient, outcome.detail)
+            else:
+                detail = f"try {c.attempts} failed: {detail}; next at {next_try.isoformat()}"
+        # The database may be away right after a send: retry the record within the lease, after which
+        # the notice goes again with the same id (the recipient dedupes).
+        for attempt in range(6):
+            try:
+                await outbox.settle(
+                    self.sessions,
+                    c,
+                    now,
+                    route=route,
+                    status=status,
+                    detail=detail,
+                    provider_ref=outcome.provider_ref,
+                    next_attempt_at=next_try,
+                )
+                return
+            except Exception:
+                log.warning("recording the outcome of %s failed (try %d)", c.id, attempt + 1, exc_info=True)
+                await asyncio.sleep(min(0.5 * 2**attempt, self.lease.total_seconds() / 8))
+
+    # --------------------------------------------------------------------- telling the workflow
+    async def _temporal(self) -> Client | None:
+        if self._client is None and self._connect is not None:
+            try:
+                self._client = await self._connect()
+            except Exception:
+                log.warning("Temporal unreachable: delivery reports wait", exc_info=True)
+        return self._client
+
+    async def report_once(self, limit: int = 100) -> int:
+        """Signal `delivery_reported` for each delivery whose status has not been told; best effort: a
+        ticket whose workflow has ended (or has no handler yet) does not hold delivery up."""
+        client = await self._temporal()
+        if client is None:
+            return 0
+        rows = await outbox.unreported(self.sessions, limit)
+        told: list[tuple[str, str]] = []
+        for row in rows:
+            report = DeliveryReport(
+                event_id=row.event_id,
+                recipient=row.recipient,
+                delivery_id=row.id,
+                status=DeliveryStatus(row.status),
+                at=row.updated_at,
+                detail=row.detail[:500],
+            )
+            try:
+                await client.get_workflow_handle(f"ticket-{row.ticket_no}").signal(SIGNAL, report)
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    log.warning("Temporal did not take the report of %s: %s; will retry", row.id, err)
+                    break
+                log.info(
+                    "ticket %s has no running workflow: report of %s kept in deliveries",
+                    row.ticket_no,
+                    row.id,
+                )
+            except Exception:
+                log.warning("report of %s could not be sent; kept in deliveries", row.id, exc_info=True)
+            told.append((row.id, row.status))
+        await outbox.mark_reported(self.sessions, told)
+        return len(told)
+
+
+async def run_process(settings: Settings) -> None:
+    """`python -m operations deliver`: the dispatcher as its own process, until SIGINT or SIGTERM."""
+    import signal
+
+    from db.session import make_engine, make_session_maker
+    from worker import connect
+
+    engine = make_engine(settings.database_url)
+    dispatcher = Dispatcher(settings, make_session_maker(engine), connect=lambda: connect(settings))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await dispatcher.run(stop)
+    finally:
+        await engine.dispose()
