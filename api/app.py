@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.errors import ApiError
-from api.routes import api_router, reports
+from api.routes import api_router, dev_sink, reports
 from api.runtime import Clock, Runtime, wall_clock
 from api.temporal import TemporalGateway
 from config import Settings, get_settings
@@ -93,4 +93,6 @@ def create_app(
     errors.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)
+    if settings.environment in dev_sink.DEV_ENVIRONMENTS:
+        app.include_router(dev_sink.router)  # make run's message sink; absent in production
     return app

@@ -8,10 +8,13 @@ from api.routes import (
     actions,
     calendar,
     coordinations,
+    delivery_admin,
     health,
     knowledge,
     leaders,
+    notifications,
     public,
+    requester_links,
     restrictions,
     rule_sets,
     tickets,
@@ -31,5 +34,8 @@ for _module in (
     calendar,
     rule_sets,
     restrictions,
+    notifications,
+    delivery_admin,
+    requester_links,
 ):
     api_router.include_router(_module.router)

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow, LeaderSessionRow, RequesterAccessRow, UnitRow
+from db.delivery_models import DeliveryChannelRow, MessageTemplateRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
 from tests.api.conftest import (
@@ -152,7 +153,17 @@ class Endpoint:
 
     def url(self, ticket: Ticket | None) -> str:
         no = ticket.no if ticket else "-"
-        return self.path.format(no=no, return_id="R1", supplement_id="S1", n=1, point_id=LEADS_POINT)
+        return self.path.format(
+            no=no,
+            return_id="R1",
+            supplement_id="S1",
+            n=1,
+            point_id=LEADS_POINT,
+            delivery_id="no-such-delivery",
+            unit_id=CO_UNIT,
+            kind="registered",
+            token="A" * 24,
+        )
 
 
 def _post(path: str, expected: Mapping[str, int], stage: str | None, body: Body = None) -> Endpoint:
@@ -315,6 +326,39 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body={"phone": "13912340000", "reason": "矩阵测试"},
         table=RestrictedCallerRow,
     ),
+    # -- notifications: a unit reads its own feed, the office any unit's; the rest is the office's.
+    Endpoint(
+        "GET", "/notifications", row(403, operator=200, lead=200, **NO_ACCOUNT), params={"unit_id": LEAD}
+    ),
+    Endpoint("GET", "/notifications/dead-letters", OPERATOR),
+    _post("/notifications/dead-letters/{delivery_id}/retry", row(403, operator=404, **NO_ACCOUNT), None),
+    Endpoint("GET", "/notifications/tickets/{no}", OPERATOR, stage="dispatched"),
+    Endpoint(
+        "PUT",
+        "/notifications/channels/units/{unit_id}",
+        OPERATOR,
+        body={"url": "http://127.0.0.1:9/hotline"},
+        table=DeliveryChannelRow,
+    ),
+    Endpoint("GET", "/notifications/channels", OPERATOR),
+    Endpoint("DELETE", "/notifications/channels/units/{unit_id}", row(403, operator=204, **NO_ACCOUNT)),
+    Endpoint("GET", "/notifications/templates", OPERATOR),
+    Endpoint(
+        "PUT",
+        "/notifications/templates/{kind}",
+        OPERATOR,
+        body={"text": "【12345热线】工单{ticket_no}已登记：{progress_link}"},
+        table=MessageTemplateRow,
+    ),
+    Endpoint("DELETE", "/notifications/templates/{kind}", OPERATOR),
+    # The links of the requester's SMS (A19, A24): nobody holds this one.
+    Endpoint("GET", "/public/links/{token}", row(404)),
+    _post(
+        "/public/links/{token}/rating",
+        row(404),
+        None,
+        {"acceptance": ["satisfied"], "handling": ["satisfied"]},
+    ),
 )
 
 
@@ -354,6 +398,10 @@ class World:
         if endpoint.method == "GET":
             return await self.api.get(
                 endpoint.url(ticket), as_=credential, headers=headers, params=endpoint.params
+            )
+        if endpoint.method == "DELETE":
+            return await self.api.http.delete(
+                endpoint.url(ticket), headers=headers | self.api.auth(credential)
             )
         if endpoint.method == "PUT":
             headers |= self.api.auth(credential)
