@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     sms_aliyun_template_codes: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
+    def _duty_webhook_is_signed(self) -> Settings:
+        if self.duty_webhook_url and not self.duty_webhook_secret.startswith("whsec_"):
+            raise ValueError(
+                "HOTLINE_DUTY_WEBHOOK_SECRET (whsec_…) must be set with HOTLINE_DUTY_WEBHOOK_URL"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.token_secret == DEMO_TOKEN_SECRET:
             raise ValueError("HOTLINE_TOKEN_SECRET must be set in production")

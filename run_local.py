@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from config import get_settings
+from config import Settings, get_settings
 from workflows.search_attributes import cli_flags
 
 ROOT = Path(__file__).resolve().parent
@@ -78,11 +78,18 @@ def _start_temporal(data: Path, host: str, port: int, ui_port: int, log: Path) -
 
 async def _prepare_database() -> list[str]:
     from operations.demo import seed_demo
+    from operations.demo_delivery import seed_demo_webhooks
     from operations.migrate import upgrade
 
     settings = get_settings()
     await upgrade(settings.database_url)
-    return await seed_demo(settings.database_url, Path(settings.data_dir))
+    credentials = await seed_demo(settings.database_url, Path(settings.data_dir))
+    await seed_demo_webhooks(settings.database_url, _api_base(settings))
+    return credentials
+
+
+def _api_base(settings: Settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
 
 
 def main() -> None:
@@ -90,7 +97,10 @@ def main() -> None:
     data = ROOT / settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
     host, port = settings.temporal_address.rsplit(":", 1)
-    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    from operations.demo_delivery import demo_environment
+
+    # The demo's SMS gateway and webhooks point at the API's message sink (/dev/messages).
+    env = demo_environment(_api_base(settings)) | os.environ | {"PYTHONUNBUFFERED": "1"}
     children: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
@@ -145,6 +155,7 @@ def main() -> None:
     print(f"""
 12345 hotline service is running (Ctrl-C stops it; data stays in {data}):
   API docs      http://{settings.api_host}:{settings.api_port}/docs
+  Messages      {_api_base(settings)}/dev/messages   (every SMS and webhook the demo sent)
   Temporal UI   http://{host}:{settings.temporal_ui_port}   (filter e.g. HotlineStage="handling")
   Temporal      {settings.temporal_address}  task queue {settings.task_queue}
   Database      {settings.database_url}

@@ -208,20 +208,27 @@ class Dispatcher:
         return Outcome(False, DeliveryStatus.FAILED, sent.detail, permanent=sent.permanent)
 
     async def _links(self, c: Claimed, ctx: Context) -> dict[str, str]:
-        now, base = self.clock(), self.settings.public_base_url
-        mint = {"server_secret": self.settings.token_secret, "ticket_no": c.ticket_no, "now": now}
+        now, base, secret = self.clock(), self.settings.public_base_url, self.settings.token_secret
         progress = await links.mint(
-            self.sessions, delivery_id=c.id, purpose=links.PROGRESS, expires_at=None, **mint
+            self.sessions,
+            server_secret=secret,
+            delivery_id=c.id,
+            ticket_no=c.ticket_no,
+            purpose=links.PROGRESS,
+            now=now,
+            expires_at=None,
         )
         found = {"progress_link": links.link_url(base, progress)}
         if c.kind == "rating_requested":
             expires = ctx.event_data.get("expires_at")
             rating = await links.mint(
                 self.sessions,
+                server_secret=secret,
                 delivery_id=c.id,
+                ticket_no=c.ticket_no,
                 purpose=links.RATING,
+                now=now,
                 expires_at=datetime.fromisoformat(expires) if expires else None,
-                **mint,
             )
             found["rating_link"] = links.link_url(base, rating)
         return found

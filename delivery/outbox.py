@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import CursorResult, Result, Table, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -109,6 +109,11 @@ async def claim(
     return claimed
 
 
+def _count(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (an ORM session hands back the cursor's result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
 def _mine(c: Claimed) -> Any:
     return and_(NoticeRow.id == c.id, NoticeRow.attempts == c.attempts, NoticeRow.delivered_at.is_(None))
 
@@ -142,7 +147,7 @@ async def settle(
             .values(**notice_values)
             .execution_options(synchronize_session=False)
         )
-        if not moved.rowcount:
+        if not _count(moved):
             return False
         await _record(session, c, now, route, status, detail, provider_ref)
     return True
@@ -212,7 +217,7 @@ async def purge_delivered(sessions: async_sessionmaker[AsyncSession], before: da
         result = await session.execute(
             delete(NoticeRow).where(NoticeRow.delivered_at.is_not(None), NoticeRow.delivered_at < before)
         )
-    return int(result.rowcount or 0)
+    return _count(result)
 
 
 async def retry_dead_letter(
@@ -230,7 +235,7 @@ async def retry_dead_letter(
                 dead_letter_at=now + dead_letter_after,
             )
         )
-        if not moved.rowcount:
+        if not _count(moved):
             return False
         await session.execute(
             update(DeliveryRow)

@@ -41,7 +41,8 @@ class SmsOutcome:
 
 
 class SmsSender(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def send(self, http: httpx.AsyncClient, message: SmsMessage) -> SmsOutcome: ...
 

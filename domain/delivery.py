@@ -105,7 +105,7 @@ class RetryPolicy:
     def delay(self, attempts: int, jitter: float = 0.0) -> timedelta:
         """The wait after the `attempts`-th failed try; `jitter` in [0, 1) spreads retries of an outage."""
         exponent = min(max(attempts - 1, 0), 30)
-        wait = min(self.base * (2**exponent), self.cap)
+        wait = min(self.base * (1 << exponent), self.cap)
         return wait * (1 + 0.25 * jitter)
 
     def dead_letter_at(self, since: datetime) -> datetime:

@@ -119,7 +119,8 @@ async def feed(
             break
         await asyncio.sleep(_POLL_SECONDS)
     items = [Delivery.of(r) for r in rows]
-    return FeedPage(items=items, next_cursor=items[-1].cursor if items else after)  # type: ignore[arg-type]
+    last = items[-1].cursor if items else None
+    return FeedPage(items=items, next_cursor=last if last is not None else after)
 
 
 async def _acknowledge(runtime: RuntimeDep, recipient: str, upto: int, now: datetime) -> None:

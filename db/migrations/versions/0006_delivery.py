@@ -22,7 +22,9 @@ _DATETIME = sa.DateTime(timezone=True)
 def upgrade() -> None:
     with op.batch_alter_table("notices", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("status", sa.String(length=64), server_default="pending", nullable=False))
+        batch_op.add_column(
+            sa.Column("status", sa.String(length=64), server_default="pending", nullable=False)
+        )
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("next_attempt_at", _DATETIME, nullable=True))
         batch_op.add_column(sa.Column("leased_until", _DATETIME, nullable=True))
