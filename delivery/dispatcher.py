@@ -28,15 +28,18 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from db.delivery_models import DeliveryRow
 from delivery import links, outbox, signing
-from delivery.messages import Context, load_context, requester_text, requester_values, webhook_body
-from delivery.outbox import Claimed
+from delivery.messages import Context, load_contexts, requester_text, requester_values, webhook_body
+from delivery.outbox import Claimed, Settle
 from delivery.sms import SmsMessage, SmsOutcome, SmsSender, sender_from
 from domain.delivery import DeliveryReport, DeliveryStatus, Reach, RetryPolicy, Route, route_for
 
 log = logging.getLogger("hotline.delivery")
 
 SIGNAL = "delivery_reported"
+# How long the recorder waits for more outcomes to record together (B6: fewer, larger transactions).
+SETTLE_GATHER_SECONDS = 0.01
 Clock = Callable[[], datetime]
 
 
@@ -74,6 +77,10 @@ class Dispatcher:
         )
         self.lease = timedelta(seconds=settings.delivery_lease_seconds)
         self._http: httpx.AsyncClient | None = None
+        self._in_flight = 0  # claimed and not yet settled
+        self._batch_floor = max(1, settings.delivery_concurrency // 4)
+        self._settled = asyncio.Event()
+        self._settles: asyncio.Queue[Settle] = asyncio.Queue()
 
     # -------------------------------------------------------------------------------- the loops
     async def run(self, stop: asyncio.Event) -> None:
@@ -95,50 +102,75 @@ class Dispatcher:
             await self._http.aclose()
 
     async def _drain_forever(self, stop: asyncio.Event) -> None:
-        in_flight: set[asyncio.Task[None]] = set()
+        """Claim what is due while there is room; each claim's notices go out at once, and their outcomes
+        are recorded in batches (one transaction for all that finished meanwhile)."""
+        settler = asyncio.create_task(self._settle_forever())
+        batches: set[asyncio.Task[None]] = set()
         failures = 0
-        while not stop.is_set():
-            room = self.settings.delivery_concurrency - len(in_flight)
-            claimed: list[Claimed] = []
-            if room > 0:
+        try:
+            while not stop.is_set():
+                self._settled.clear()  # any settle from here on wakes the wait below
+                room = self.settings.delivery_concurrency - self._in_flight
+                claimed: list[Claimed] = []
+                # Under load, claim in batches (a quarter of the room at least): fewer transactions.
+                if room > 0 and (room >= self._batch_floor or self._in_flight == 0):
+                    try:
+                        claimed = await outbox.claim(
+                            self.sessions,
+                            self.clock(),
+                            limit=min(room, self.settings.delivery_batch_size),
+                            lease=self.lease,
+                            dead_letter_after=self.policy.dead_letter_after,
+                        )
+                        failures = 0
+                    except Exception:  # the database away: back off, the state is all in it
+                        failures += 1
+                        log.warning("claiming notices failed (try %d); backing off", failures, exc_info=True)
+                        await asyncio.sleep(min(0.5 * 2**failures, 30))
+                        continue
+                if claimed:
+                    self._in_flight += len(claimed)
+                    batch = asyncio.create_task(self.deliver_batch(claimed))
+                    batches.add(batch)
+                    batch.add_done_callback(batches.discard)
+                    if self._in_flight < self.settings.delivery_concurrency:
+                        continue  # more may be due right now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._settled.wait(), self.settings.delivery_poll_seconds)
+        finally:
+            for task in (*batches, settler):
+                task.cancel()
+
+    async def _settle_forever(self) -> None:
+        while True:
+            items = [await self._settles.get()]
+            if self._in_flight > 1:
+                await asyncio.sleep(SETTLE_GATHER_SECONDS)  # let the outcomes in flight join this batch
+            while not self._settles.empty() and len(items) < 256:
+                items.append(self._settles.get_nowait())
+            # The database may be away right after a send: retry within the lease, after which the
+            # notices go again with the same ids (the recipients dedupe).
+            for attempt in range(8):
                 try:
-                    claimed = await outbox.claim(
-                        self.sessions,
-                        self.clock(),
-                        limit=min(room, self.settings.delivery_batch_size),
-                        lease=self.lease,
-                        dead_letter_after=self.policy.dead_letter_after,
+                    await outbox.settle_many(self.sessions, items, self.clock())
+                    break
+                except Exception:
+                    log.warning(
+                        "recording %d outcomes failed (try %d)", len(items), attempt + 1, exc_info=True
                     )
-                    failures = 0
-                except Exception:  # the database away: back off, the state is all in it
-                    failures += 1
-                    log.warning("claiming notices failed (try %d); backing off", failures, exc_info=True)
-                    await asyncio.sleep(min(0.5 * 2**failures, 30))
-                    continue
-            for c in claimed:
-                task = asyncio.create_task(self.deliver(c))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-            if claimed and len(in_flight) < self.settings.delivery_concurrency:
-                continue  # more may be due right now
-            if in_flight:
-                await asyncio.wait(
-                    in_flight, timeout=self.settings.delivery_poll_seconds, return_when="FIRST_COMPLETED"
-                )
-            else:
-                await asyncio.sleep(self.settings.delivery_poll_seconds)
-        for task in in_flight:
-            task.cancel()
+                    await asyncio.sleep(min(0.25 * 2**attempt, self.lease.total_seconds() / 8))
+            self._in_flight -= len(items)
+            self._settled.set()
 
     async def _report_forever(self, stop: asyncio.Event) -> None:
+        """Reports trail deliveries: a bounded round each interval, so a backlog's signals do not take the
+        CPU its deliveries need (B6); they catch up when the outbox is quiet."""
         while not stop.is_set():
             try:
-                told = await self.report_once()
+                await self.report_once(self.settings.delivery_reports_per_round)
             except Exception:
                 log.warning("reporting deliveries failed; will retry", exc_info=True)
-                told = 0
-            if not told:
-                await asyncio.sleep(max(self.settings.delivery_poll_seconds, 1.0))
+            await asyncio.sleep(self.settings.delivery_report_interval_seconds)
 
     async def _purge_forever(self, stop: asyncio.Event) -> None:
         retention = timedelta(hours=self.settings.delivery_retention_hours)
@@ -151,21 +183,33 @@ class Dispatcher:
                 log.warning("purging delivered notices failed; will retry", exc_info=True)
             await asyncio.sleep(min(3600.0, retention.total_seconds() / 4))
 
-    # ----------------------------------------------------------------------------- one notice
-    async def deliver(self, c: Claimed) -> None:
+    # ----------------------------------------------------------------------------- one claim
+    async def deliver_batch(self, claimed: list[Claimed]) -> None:
         try:
-            ctx = await load_context(self.sessions, c)
-            reach = Reach(
-                unit_webhook=ctx.webhook is not None,
-                requester_phone=bool(ctx.phone),
-                sms_gateway=self.sms is not None,
-                duty_webhook=bool(self.settings.duty_webhook_url),
+            contexts = await load_contexts(self.sessions, claimed)
+        except Exception:  # their leases run out and they are tried again, with the same ids
+            log.warning(
+                "reading %d notices failed; they are retried after their lease", len(claimed), exc_info=True
             )
-            route, why = route_for(c.recipient, reach)
+            self._in_flight -= len(claimed)
+            self._settled.set()
+            return
+        await asyncio.gather(*(self._deliver_one(c, contexts[c.id]) for c in claimed))
+
+    async def _deliver_one(self, c: Claimed, ctx: Context) -> None:
+        reach = Reach(
+            unit_webhook=ctx.webhook is not None,
+            requester_phone=bool(ctx.phone),
+            sms_gateway=self.sms is not None,
+            duty_webhook=bool(self.settings.duty_webhook_url),
+        )
+        route, why = route_for(c.recipient, reach)
+        try:
             outcome = await self._send(c, ctx, route, why)
-            await self._settle(c, route, outcome)
-        except Exception:  # its lease runs out and it is tried again, with the same id
-            log.exception("delivering %s failed before an outcome was recorded", c.id)
+        except Exception as err:  # a bug or the database while minting a link: a failed try, retried
+            log.exception("delivering %s failed", c.id)
+            outcome = Outcome(False, DeliveryStatus.FAILED, f"{type(err).__name__}: {err}"[:300])
+        self._settles.put_nowait(self._judged(c, route, outcome))
 
     async def _send(self, c: Claimed, ctx: Context, route: Route, why: str) -> Outcome:
         if route == Route.FEED:
@@ -233,36 +277,19 @@ class Dispatcher:
             found["rating_link"] = links.link_url(base, rating)
         return found
 
-    async def _settle(self, c: Claimed, route: Route, outcome: Outcome) -> None:
+    def _judged(self, c: Claimed, route: Route, outcome: Outcome) -> Settle:
+        """The outcome as recorded: a failed try backs off, or is dead-lettered past the limit."""
         now = self.clock()
-        status, next_try = outcome.status, None
-        detail = outcome.detail
+        status, next_try, detail = outcome.status, None, outcome.detail
         if not outcome.ok and status == DeliveryStatus.FAILED:
             next_try = now + self.policy.delay(c.attempts, random.random())
             if outcome.permanent or self.policy.gives_up(c.dead_letter_at, next_try):
-                status = DeliveryStatus.DEAD_LETTERED
+                status, next_try = DeliveryStatus.DEAD_LETTERED, None
                 detail = f"dead-lettered after {c.attempts} tries: {detail}"
                 log.warning("notice %s to %s dead-lettered: %s", c.id, c.recipient, outcome.detail)
             else:
                 detail = f"try {c.attempts} failed: {detail}; next at {next_try.isoformat()}"
-        # The database may be away right after a send: retry the record within the lease, after which
-        # the notice goes again with the same id (the recipient dedupes).
-        for attempt in range(6):
-            try:
-                await outbox.settle(
-                    self.sessions,
-                    c,
-                    now,
-                    route=route,
-                    status=status,
-                    detail=detail,
-                    provider_ref=outcome.provider_ref,
-                    next_attempt_at=next_try,
-                )
-                return
-            except Exception:
-                log.warning("recording the outcome of %s failed (try %d)", c.id, attempt + 1, exc_info=True)
-                await asyncio.sleep(min(0.5 * 2**attempt, self.lease.total_seconds() / 8))
+        return Settle(c, route, status, detail, outcome.provider_ref, next_try)
 
     # --------------------------------------------------------------------- telling the workflow
     async def _temporal(self) -> Client | None:
@@ -280,8 +307,9 @@ class Dispatcher:
         if client is None:
             return 0
         rows = await outbox.unreported(self.sessions, limit)
-        told: list[tuple[str, str]] = []
-        for row in rows:
+        gate = asyncio.Semaphore(16)
+
+        async def tell(row: DeliveryRow) -> tuple[str, str] | None:
             report = DeliveryReport(
                 event_id=row.event_id,
                 recipient=row.recipient,
@@ -290,20 +318,19 @@ class Dispatcher:
                 at=row.updated_at,
                 detail=row.detail[:500],
             )
-            try:
-                await client.get_workflow_handle(f"ticket-{row.ticket_no}").signal(SIGNAL, report)
-            except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:
-                    log.warning("Temporal did not take the report of %s: %s; will retry", row.id, err)
-                    break
-                log.info(
-                    "ticket %s has no running workflow: report of %s kept in deliveries",
-                    row.ticket_no,
-                    row.id,
-                )
-            except Exception:
-                log.warning("report of %s could not be sent; kept in deliveries", row.id, exc_info=True)
-            told.append((row.id, row.status))
+            async with gate:
+                try:
+                    await client.get_workflow_handle(f"ticket-{row.ticket_no}").signal(SIGNAL, report)
+                except RPCError as err:
+                    if err.status != RPCStatusCode.NOT_FOUND:
+                        log.warning("Temporal did not take the report of %s: %s; will retry", row.id, err)
+                        return None
+                    log.info("ticket %s has no running workflow: report of %s kept", row.ticket_no, row.id)
+                except Exception:
+                    log.warning("report of %s could not be sent; kept in deliveries", row.id, exc_info=True)
+            return row.id, row.status
+
+        told = [t for t in await asyncio.gather(*(tell(row) for row in rows)) if t is not None]
         await outbox.mark_reported(self.sessions, told)
         return len(told)
 

@@ -52,33 +52,75 @@ class Context:
     template: str | None
 
 
-async def load_context(sessions: async_sessionmaker[AsyncSession], c: Claimed) -> Context:
+async def load_contexts(
+    sessions: async_sessionmaker[AsyncSession], claimed: list[Claimed]
+) -> dict[str, Context]:
+    """What a claim's notices need, in four queries whatever their number: their events, their tickets
+    (the stored state only where a requester's message may quote the answer), the units' webhooks and
+    the office's templates."""
+    events_ids = {c.event_id for c in claimed}
+    tickets = {c.ticket_no for c in claimed}
+    texted = {c.ticket_no for c in claimed if c.recipient == "requester"}
+    units = {c.recipient for c in claimed if c.recipient.startswith("unit:")}
     async with sessions() as session:
-        event = await session.get(TimelineEventRow, c.event_id)
-        ticket = (
-            await session.execute(
-                select(TicketRow.requester_phone, TicketRow.requester_confidential, TicketRow.state).where(
-                    TicketRow.ticket_no == c.ticket_no
+        events = {
+            e.id: e
+            for e in (
+                await session.execute(
+                    select(
+                        TimelineEventRow.id, TimelineEventRow.data, TimelineEventRow.rule, TimelineEventRow.at
+                    ).where(TimelineEventRow.id.in_(events_ids))
                 )
+            ).all()
+        }
+        people = {
+            t.ticket_no: t
+            for t in (
+                await session.execute(
+                    select(
+                        TicketRow.ticket_no, TicketRow.requester_phone, TicketRow.requester_confidential
+                    ).where(TicketRow.ticket_no.in_(tickets))
+                )
+            ).all()
+        }
+        states: dict[str, dict[str, Any]] = {}
+        if texted:
+            rows = await session.execute(
+                select(TicketRow.ticket_no, TicketRow.state).where(TicketRow.ticket_no.in_(texted))
             )
-        ).one_or_none()
-        webhook = (
-            await session.get(DeliveryChannelRow, c.recipient) if c.recipient.startswith("unit:") else None
-        )
-        template = (
-            await session.scalar(select(MessageTemplateRow.text).where(MessageTemplateRow.kind == c.kind))
-            if c.recipient == "requester"
-            else None
-        )
+            states = {r.ticket_no: dict(r.state) for r in rows}
+        webhooks: dict[str, DeliveryChannelRow] = {}
+        if units:
+            found = await session.scalars(
+                select(DeliveryChannelRow).where(DeliveryChannelRow.recipient.in_(units))
+            )
+            webhooks = {w.recipient: w for w in found if w.enabled}
+        templates: dict[str, str] = {}
+        if texted:
+            templates = {t.kind: t.text for t in await session.scalars(select(MessageTemplateRow))}
+    return {
+        c.id: _context(c, events.get(c.event_id), people.get(c.ticket_no), states, webhooks, templates)
+        for c in claimed
+    }
+
+
+def _context(
+    c: Claimed,
+    event: Any,
+    person: Any,
+    states: dict[str, dict[str, Any]],
+    webhooks: dict[str, DeliveryChannelRow],
+    templates: dict[str, str],
+) -> Context:
     return Context(
         event_data=dict(event.data) if event else {},
         rule=event.rule if event else None,
         at=event.at if event else c.created_at,
-        phone=phone_key(ticket.requester_phone) if ticket else "",
-        confidential=bool(ticket.requester_confidential) if ticket else False,
-        state=dict(ticket.state) if ticket else {},
-        webhook=webhook if webhook is not None and webhook.enabled else None,
-        template=template,
+        phone=phone_key(person.requester_phone) if person else "",
+        confidential=bool(person.requester_confidential) if person else False,
+        state=states.get(c.ticket_no, {}),
+        webhook=webhooks.get(c.recipient),
+        template=templates.get(c.kind) if c.recipient == "requester" else None,
     )
 
 

@@ -17,12 +17,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Table, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Result,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from db.delivery_models import DeliveryCounterRow, DeliveryRow
-from db.models import NoticeRow
+from db.models import NoticeRow, UtcDateTime
 from db.session import insert_for
 from domain.delivery import DeliveryStatus, Route
 
@@ -31,6 +45,17 @@ PENDING, DELIVERED, DEAD, HELD = "pending", "delivered", "dead_lettered", "held"
 FEED_COUNTER = "feed"
 _NOTICES = cast(Table, NoticeRow.__table__)
 _DELIVERIES = cast(Table, DeliveryRow.__table__)
+_CLAIM_COLUMNS = (
+    "id",
+    "ticket_no",
+    "event_id",
+    "seq",
+    "recipient",
+    "kind",
+    "created_at",
+    "attempts",
+    "dead_letter_at",
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +98,15 @@ async def claim(
     dead_letter_after: timedelta,
 ) -> list[Claimed]:
     async with sessions.begin() as session:
-        query = select(NoticeRow).where(_due(now)).order_by(NoticeRow.created_at, NoticeRow.seq).limit(limit)
+        query = (
+            select(*(_NOTICES.c[name] for name in _CLAIM_COLUMNS))
+            .where(_due(now))
+            .order_by(NoticeRow.created_at, NoticeRow.seq)
+            .limit(limit)
+        )
         if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=NoticeRow)
-        rows = (await session.scalars(query)).all()
+            query = query.with_for_update(skip_locked=True, of=_NOTICES)
+        rows = (await session.execute(query)).all()
         claimed = [
             Claimed(
                 id=r.id,
@@ -99,7 +129,7 @@ async def claim(
                 .values(
                     leased_until=now + lease,
                     attempts=bindparam("b_attempts"),
-                    dead_letter_at=bindparam("b_dead_letter_at"),
+                    dead_letter_at=bindparam("b_dead_letter_at", type_=UtcDateTime()),
                 ),
                 [
                     {"b_id": c.id, "b_attempts": c.attempts, "b_dead_letter_at": c.dead_letter_at}
@@ -114,93 +144,137 @@ def _count(result: Result[Any]) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
-def _mine(c: Claimed) -> Any:
-    return and_(NoticeRow.id == c.id, NoticeRow.attempts == c.attempts, NoticeRow.delivered_at.is_(None))
+@dataclass(frozen=True)
+class Settle:
+    """One outcome of a claim, as it is recorded."""
+
+    claimed: Claimed
+    route: Route
+    status: DeliveryStatus
+    detail: str = ""
+    provider_ref: str | None = None
+    next_attempt_at: datetime | None = None
 
 
-async def settle(
-    sessions: async_sessionmaker[AsyncSession],
-    c: Claimed,
-    now: datetime,
-    *,
-    route: Route,
-    status: DeliveryStatus,
-    detail: str = "",
-    provider_ref: str | None = None,
-    next_attempt_at: datetime | None = None,
-) -> bool:
-    """Record one outcome of a claim: the outbox row moves on and the delivery record says what happened.
-    False when the claim was no longer this dispatcher's (its lease ran out and another took it)."""
-    notice_values: dict[str, Any] = {"leased_until": None}
-    if status in (DeliveryStatus.SENT, DeliveryStatus.ACKNOWLEDGED, DeliveryStatus.NO_CHANNEL):
-        notice_values |= {"delivered_at": now, "status": DELIVERED}
-    elif status == DeliveryStatus.DEAD_LETTERED:
-        notice_values |= {"status": DEAD}
-    elif status == DeliveryStatus.HELD:
-        notice_values |= {"status": HELD}
-    else:
-        notice_values |= {"next_attempt_at": next_attempt_at}
+_SETTLED = {
+    DeliveryStatus.SENT: DELIVERED,
+    DeliveryStatus.ACKNOWLEDGED: DELIVERED,
+    DeliveryStatus.NO_CHANNEL: DELIVERED,
+    DeliveryStatus.DEAD_LETTERED: DEAD,
+    DeliveryStatus.HELD: HELD,
+}
+
+
+async def settle_many(sessions: async_sessionmaker[AsyncSession], items: list[Settle], now: datetime) -> int:
+    """Record outcomes in one transaction, a handful of statements whatever their number: each outbox row
+    moves on and its delivery record says what happened. An outcome whose claim is no longer this
+    dispatcher's (its lease ran out and another took it) is dropped. Returns how many were recorded."""
+    if not items:
+        return 0
     async with sessions.begin() as session:
-        moved = await session.execute(
-            update(NoticeRow)
-            .where(_mine(c))
-            .values(**notice_values)
-            .execution_options(synchronize_session=False)
+        current = select(_NOTICES.c.id, _NOTICES.c.attempts).where(
+            _NOTICES.c.id.in_([i.claimed.id for i in items]), _NOTICES.c.delivered_at.is_(None)
         )
-        if not _count(moved):
-            return False
-        await _record(session, c, now, route, status, detail, provider_ref)
-    return True
+        if session.get_bind().dialect.name == "postgresql":
+            current = current.with_for_update(of=_NOTICES)
+        held = {row.id: row.attempts for row in await session.execute(current)}
+        mine = [i for i in items if held.get(i.claimed.id) == i.claimed.attempts]
+        if not mine:
+            return 0
+        await session.execute(
+            update(_NOTICES)
+            .where(_NOTICES.c.id == bindparam("b_id"))
+            .values(
+                leased_until=None,
+                status=bindparam("b_status"),
+                delivered_at=bindparam("b_delivered_at", type_=UtcDateTime()),
+                next_attempt_at=bindparam("b_next", type_=UtcDateTime()),
+            ),
+            [
+                {
+                    "b_id": i.claimed.id,
+                    "b_status": _SETTLED.get(i.status, PENDING),
+                    "b_delivered_at": now if _SETTLED.get(i.status) == DELIVERED else None,
+                    "b_next": i.next_attempt_at,
+                }
+                for i in mine
+            ],
+        )
+        await _record_all(session, mine, now)
+    return len(mine)
 
 
-async def _record(
-    session: AsyncSession,
-    c: Claimed,
-    now: datetime,
-    route: Route,
-    status: DeliveryStatus,
-    detail: str,
-    provider_ref: str | None,
-) -> None:
-    row = await session.get(DeliveryRow, c.id)
-    if row is None:
+async def _record_all(session: AsyncSession, items: list[Settle], now: datetime) -> None:
+    ids = [i.claimed.id for i in items]
+    known = {
+        row.id for row in await session.execute(select(_DELIVERIES.c.id).where(_DELIVERIES.c.id.in_(ids)))
+    }
+    fresh = [i for i in items if i.claimed.id not in known]
+    seen = [i for i in items if i.claimed.id in known]
+    if fresh:
         # A unit's notices are numbered in the order they are handed over: its feed (GET /notifications).
-        cursor = await next_cursor(session) if c.recipient.startswith("unit:") else None
-        session.add(
-            DeliveryRow(
-                id=c.id,
-                ticket_no=c.ticket_no,
-                event_id=c.event_id,
-                seq=c.seq,
-                recipient=c.recipient,
-                kind=c.kind,
-                route=route.value,
-                status=status.value,
-                attempts=c.attempts,
-                detail=detail,
-                provider_ref=provider_ref,
-                feed_cursor=cursor,
-                created_at=c.created_at,
-                updated_at=now,
-                reported=False,
-            )
+        to_units = [i.claimed.id for i in fresh if i.claimed.recipient.startswith("unit:")]
+        last = await next_cursor(session, len(to_units)) if to_units else 0
+        cursors = {delivery_id: last - len(to_units) + 1 + n for n, delivery_id in enumerate(to_units)}
+        await session.execute(
+            insert(_DELIVERIES),
+            [
+                {
+                    "id": i.claimed.id,
+                    "ticket_no": i.claimed.ticket_no,
+                    "event_id": i.claimed.event_id,
+                    "seq": i.claimed.seq,
+                    "recipient": i.claimed.recipient,
+                    "kind": i.claimed.kind,
+                    "route": i.route.value,
+                    "status": i.status.value,
+                    "attempts": i.claimed.attempts,
+                    "detail": i.detail,
+                    "provider_ref": i.provider_ref,
+                    "feed_cursor": cursors.get(i.claimed.id),
+                    "created_at": i.claimed.created_at,
+                    "updated_at": now,
+                    "reported": False,
+                }
+                for i in fresh
+            ],
         )
-        return
-    if row.status != status.value:
-        row.reported = False  # a new status to tell the ticket's workflow
-    row.status, row.route, row.attempts, row.detail = status.value, route.value, c.attempts, detail
-    row.provider_ref = provider_ref or row.provider_ref
-    row.updated_at = now
+    if seen:
+        await session.execute(
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id == bindparam("b_id"))
+            .values(
+                # A new status is to be told to the ticket's workflow (evaluated before the SET applies).
+                reported=and_(_DELIVERIES.c.reported, _DELIVERIES.c.status == bindparam("b_status")),
+                status=bindparam("b_status"),
+                route=bindparam("b_route"),
+                attempts=bindparam("b_attempts"),
+                detail=bindparam("b_detail"),
+                provider_ref=func.coalesce(bindparam("b_ref", type_=String()), _DELIVERIES.c.provider_ref),
+                updated_at=now,
+            ),
+            [
+                {
+                    "b_id": i.claimed.id,
+                    "b_status": i.status.value,
+                    "b_route": i.route.value,
+                    "b_attempts": i.claimed.attempts,
+                    "b_detail": i.detail,
+                    "b_ref": i.provider_ref,
+                }
+                for i in seen
+            ],
+        )
 
 
-async def next_cursor(session: AsyncSession) -> int:
-    """The next feed cursor. The UPDATE locks the counter row until this transaction commits, so cursors
-    become visible in the order they were drawn: a reader past cursor c never misses a later-committed
-    smaller one."""
+async def next_cursor(session: AsyncSession, count: int = 1) -> int:
+    """Draw `count` feed cursors; returns the last. The UPDATE locks the counter row until this transaction
+    commits, so cursors become visible in the order they were drawn: a reader past cursor c never misses
+    a later-committed smaller one."""
     bump = (
         update(DeliveryCounterRow)
         .where(DeliveryCounterRow.name == FEED_COUNTER)
-        .values(value=DeliveryCounterRow.value + 1)
+        .values(value=DeliveryCounterRow.value + count)
         .returning(DeliveryCounterRow.value)
     )
     value = (await session.execute(bump)).scalar_one_or_none()

@@ -143,6 +143,7 @@ def fast_settings(**overrides: Any) -> Settings:
         "delivery_http_timeout_seconds": 3,
         "delivery_dead_letter_after_seconds": 600,
         "public_base_url": "http://hotline.test",
+        "delivery_report_interval_seconds": 0.1,
     }
     return Settings(**(values | overrides))
 
