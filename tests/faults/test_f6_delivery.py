@@ -145,3 +145,50 @@ async def test_dispatcher_killed_mid_delivery_loses_nothing_and_sends_no_new_id(
         f"F6 ({dispatcher}): {len(to_unit)} unit notices, {len(to_requester)} SMS; repeated ids: "
         f"{ {i: c for i, c in repeats.items() if c > 1} }"
     )
+
+
+async def test_delivery_outlives_a_database_outage(
+    workers: Workers, sqlite_db: AppDatabase, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The dispatcher's state is in the database: while it is away claims fail and back off; afterwards
+    every notice, those written before and after, arrives once by id, and the dispatcher is still up."""
+    unit_system, gateway = Receiver(), HttpGateway()
+    async with asyncio.timeout(BUDGET_SECONDS), serving(unit_system, gateway):
+        async with sqlite_db.sessions.begin() as session:
+            session.add(
+                DeliveryChannelRow(
+                    recipient=f"unit:{UNIT}",
+                    url=unit_system.url,
+                    secret=unit_system.secret,
+                    enabled=True,
+                    updated_at=datetime.now(UTC),
+                )
+            )
+        worker = WorkerProcess.tickets(
+            workers.server.address,
+            sqlite_db.url,
+            workers.task_queue,
+            tmp_path / "w.log",
+            delivery=delivery_env(gateway),
+        )
+        workers.started.append(worker)
+        await worker.start_ready(workers.client)
+        tickets = workers.tickets(sqlite_db, "F6db")
+        numbers = await tickets.register(4)
+        async with sqlite_db.outage():
+            signing_for = asyncio.gather(*(tickets.sign_for(no) for no in numbers))
+            await asyncio.sleep(sqlite_db.min_outage_seconds)
+        await signing_for
+
+        async def drained() -> list[NoticeRow] | None:
+            async with sqlite_db.sessions() as session:
+                rows = list((await session.scalars(select(NoticeRow))).all())
+            return rows if rows and all(n.status == "delivered" for n in rows) else None
+
+        rows = await until(drained, timeout=90, interval=0.3, what="the outbox drained after the outage")
+        assert worker.alive()
+        # The outage reached the dispatcher (its claims failed and backed off), not only the projections.
+        assert "claiming notices failed" in worker.log_file.read_text()
+    assert unit_system.distinct() == {n.id for n in rows if n.recipient == f"unit:{UNIT}"}
+    assert gateway.distinct() == {n.id for n in rows if n.recipient == "requester"}
+    assert len(rows) > len(numbers) * 2  # the sign-fors' notices, written after the outage, too
