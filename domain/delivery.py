@@ -15,6 +15,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.ticket import TicketState, TimelineEvent
+from domain.timeline import SYSTEM, EventKind, Step, record
+
 
 class DeliveryStatus(StrEnum):
     """A delivery's status as the timeline and the API show it."""
@@ -50,6 +53,35 @@ class DeliveryReport(BaseModel):
     status: DeliveryStatus
     at: datetime
     detail: str = ""
+
+
+def record_report(state: TicketState, report: DeliveryReport, step: Step) -> TimelineEvent | None:
+    """The ticket's timeline shows each delivery's status: one `delivery_reported` event per (delivery,
+    status). The dispatcher reports at least once, so a repeat changes nothing, nor does a report about an
+    event this ticket does not have. The event tells nobody (no notice of a notice)."""
+    if not any(e.id == report.event_id for e in state.timeline):
+        return None
+    for e in state.timeline:
+        if (
+            e.kind == EventKind.DELIVERY_REPORTED
+            and e.data.get("delivery_id") == report.delivery_id
+            and e.data.get("status") == report.status.value
+        ):
+            return None
+    return record(
+        state,
+        step,
+        EventKind.DELIVERY_REPORTED,
+        SYSTEM,
+        None,
+        [],
+        event_id=report.event_id,
+        recipient=report.recipient,
+        delivery_id=report.delivery_id,
+        status=report.status,
+        detail=report.detail[:500],
+        reported_at=report.at,
+    )
 
 
 class Route(StrEnum):
