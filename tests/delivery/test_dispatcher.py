@@ -186,3 +186,27 @@ async def test_a_notice_undeliverable_past_its_limit_is_dead_lettered_and_the_ne
     assert unit_system.distinct() == {n.id for n in to_unit}
     assert unit_system.requests >= len(to_unit)
     assert await notices(hotline.session_maker, to_unit[0].ticket_no)
+
+
+async def test_delivered_notices_leave_the_outbox_after_the_retention_and_keep_their_record(
+    hotline: Hotline,
+) -> None:
+    unit_system = Receiver()
+    async with serving(unit_system):
+        await set_webhook(hotline.session_maker, "U1", unit_system)
+        await hotline.register(dispatch_to="U1")
+        held = await hotline.register(dispatch_to="U1", emergency=True, linkage=["120"])
+        # A retention of about a second: the purge runs every quarter of it.
+        async with dispatching(fast_settings(delivery_retention_hours=1 / 3600), hotline.session_maker):
+            rows = await all_settled(hotline.session_maker)
+
+            async def purged() -> bool:
+                return all(n.status == "held" for n in await notices(hotline.session_maker))
+
+            await until(purged, timeout=30, what="the delivered notices purged")
+    left = await notices(hotline.session_maker)
+    # What was delivered left the outbox; the emergency line's held notice is never purged.
+    assert left and {n.ticket_no for n in left} == {held.id.removeprefix("ticket-")}
+    records = await deliveries(hotline.session_maker)
+    assert {n.id for n in rows} == set(records)  # every delivery keeps its record
+    assert {records[n.id].status for n in rows if n.recipient == "unit:U1"} == {DeliveryStatus.ACKNOWLEDGED}
