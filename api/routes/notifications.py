@@ -25,7 +25,7 @@ from domain.delivery import DeliveryStatus, Route
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
-MAX_WAIT_SECONDS = 20.0
+MAX_WAIT_SECONDS = 10.0
 _POLL_SECONDS = 0.25
 
 
@@ -90,7 +90,7 @@ def _feed_of(caller: Caller, unit_id: str | None) -> str:
     description=(
         "Every notice to the caller's unit, oldest first, whether or not the unit also has a webhook: "
         "`after` a cursor (0 at first), at most `limit`; with `wait` the call holds up to that many "
-        "seconds (≤ 20) until something arrives. Reading with `after=c` acknowledges the feed's notices "
+        "seconds (≤ 10) until something arrives. Reading with `after=c` acknowledges the feed's notices "
         "up to c. Deduplicate on `delivery_id`. Operators pass `unit_id` to read a unit's feed."
     ),
 )

@@ -85,7 +85,7 @@ async def test_the_feed_pages_each_notice_once_in_order_and_acknowledges_what_wa
 
     # Long-poll: a read that waits returns the notice that arrives meanwhile.
     last = cursors[-1]
-    waiting = asyncio.create_task(api.get("/notifications", as_="urban", params={"after": last, "wait": 20}))
+    waiting = asyncio.create_task(api.get("/notifications", as_="urban", params={"after": last, "wait": 10}))
     later = await api.register(dispatch_to="WJ-URBAN")
     async with dispatching(fast_settings(), api.session_maker, api.env.client):
         page = (await waiting).json()
