@@ -252,29 +252,26 @@ class Dispatcher:
         return Outcome(False, DeliveryStatus.FAILED, sent.detail, permanent=sent.permanent)
 
     async def _links(self, c: Claimed, ctx: Context) -> dict[str, str]:
-        now, base, secret = self.clock(), self.settings.public_base_url, self.settings.token_secret
-        progress = await links.mint(
-            self.sessions,
-            server_secret=secret,
-            delivery_id=c.id,
-            ticket_no=c.ticket_no,
-            purpose=links.PROGRESS,
-            now=now,
-            expires_at=None,
-        )
-        found = {"progress_link": links.link_url(base, progress)}
-        if c.kind == "rating_requested":
-            expires = ctx.event_data.get("expires_at")
-            rating = await links.mint(
+        """A19 a progress link in every message; A24 a one-time rating link in the rating request."""
+
+        async def link(purpose: str, expires_at: datetime | None) -> str:
+            token = await links.mint(
                 self.sessions,
-                server_secret=secret,
+                server_secret=self.settings.token_secret,
                 delivery_id=c.id,
                 ticket_no=c.ticket_no,
-                purpose=links.RATING,
-                now=now,
-                expires_at=datetime.fromisoformat(expires) if expires else None,
+                purpose=purpose,
+                now=self.clock(),
+                expires_at=expires_at,
             )
-            found["rating_link"] = links.link_url(base, rating)
+            return links.link_url(self.settings.public_base_url, token)
+
+        found = {"progress_link": await link(links.PROGRESS, None)}
+        if c.kind == "rating_requested":
+            expires = ctx.event_data.get("expires_at")
+            found["rating_link"] = await link(
+                links.RATING, datetime.fromisoformat(expires) if expires else None
+            )
         return found
 
     def _judged(self, c: Claimed, route: Route, outcome: Outcome) -> Settle:

@@ -144,6 +144,11 @@ class TemplateOut(BaseModel):
     updated_at: datetime | None = None
 
 
+def _require_kind(kind: str) -> None:
+    if kind not in MESSAGE_KINDS:
+        raise ApiError(404, "UNKNOWN_MESSAGE_KIND", f"no requester message for {kind}")
+
+
 def _template_out(kind: str, row: MessageTemplateRow | None) -> TemplateOut:
     spec = MESSAGE_KINDS[kind]
     return TemplateOut(
@@ -180,8 +185,7 @@ async def list_templates(caller: OperatorDep, session: SessionDep) -> list[Templ
 async def set_template(
     kind: KindPath, body: TemplateIn, caller: OperatorDep, session: SessionDep, now: NowDep
 ) -> TemplateOut:
-    if kind not in MESSAGE_KINDS:
-        raise ApiError(404, "UNKNOWN_MESSAGE_KIND", f"no requester message for {kind}")
+    _require_kind(kind)
     try:
         check_template(kind, body.text)
     except TemplateError as err:
@@ -200,8 +204,7 @@ async def set_template(
     summary="Restore a template's default (operator)",
 )
 async def reset_template(kind: KindPath, caller: OperatorDep, session: SessionDep) -> TemplateOut:
-    if kind not in MESSAGE_KINDS:
-        raise ApiError(404, "UNKNOWN_MESSAGE_KIND", f"no requester message for {kind}")
+    _require_kind(kind)
     await session.execute(delete(MessageTemplateRow).where(MessageTemplateRow.kind == kind))
     await session.commit()
     return _template_out(kind, None)
