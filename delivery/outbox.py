@@ -107,6 +107,22 @@ async def claim(
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=_NOTICES)
         rows = (await session.execute(query)).all()
+        if not rows:
+            return []
+        # The lease is taken only where no other dispatcher took it since the SELECT: on SQLite (no row
+        # locks) the UPDATE re-checks under the write lock, so two dispatchers never both win a notice.
+        won = await session.execute(
+            update(_NOTICES)
+            .where(
+                _NOTICES.c.id.in_([r.id for r in rows]),
+                _NOTICES.c.delivered_at.is_(None),
+                _NOTICES.c.status == PENDING,
+                or_(_NOTICES.c.leased_until.is_(None), _NOTICES.c.leased_until <= now),
+            )
+            .values(leased_until=now + lease, attempts=_NOTICES.c.attempts + 1)
+            .returning(_NOTICES.c.id, _NOTICES.c.attempts)
+        )
+        attempts = {row.id: row.attempts for row in won}
         claimed = [
             Claimed(
                 id=r.id,
@@ -116,25 +132,21 @@ async def claim(
                 recipient=r.recipient,
                 kind=r.kind,
                 created_at=r.created_at,
-                attempts=r.attempts + 1,
+                attempts=attempts[r.id],
                 dead_letter_at=r.dead_letter_at or r.created_at + dead_letter_after,
             )
             for r in rows
+            if r.id in attempts
         ]
-        if claimed:
-            # Core, not ORM: one executemany over the claimed rows.
+        first_tries = [c for c in claimed if c.attempts == 1]
+        if first_tries:
+            # The dead-letter limit, counted from the event, is fixed at the first try (an operator's
+            # retry sets a new one).
             await session.execute(
                 update(_NOTICES)
-                .where(_NOTICES.c.id == bindparam("b_id"))
-                .values(
-                    leased_until=now + lease,
-                    attempts=bindparam("b_attempts"),
-                    dead_letter_at=bindparam("b_dead_letter_at", type_=UtcDateTime()),
-                ),
-                [
-                    {"b_id": c.id, "b_attempts": c.attempts, "b_dead_letter_at": c.dead_letter_at}
-                    for c in claimed
-                ],
+                .where(_NOTICES.c.id == bindparam("b_id"), _NOTICES.c.dead_letter_at.is_(None))
+                .values(dead_letter_at=bindparam("b_dead_letter_at", type_=UtcDateTime())),
+                [{"b_id": c.id, "b_dead_letter_at": c.dead_letter_at} for c in first_tries],
             )
     return claimed
 
