@@ -84,11 +84,18 @@ def _start_temporal(
 
 async def _prepare_database() -> list[str]:
     from operations.demo import seed_demo
+    from operations.demo_delivery import seed_demo_webhooks
     from operations.migrate import upgrade
 
     settings = get_settings()
     await upgrade(settings.database_url)
-    return await seed_demo(settings.database_url, Path(settings.data_dir))
+    credentials = await seed_demo(settings.database_url, Path(settings.data_dir))
+    await seed_demo_webhooks(settings.database_url, _api_base(settings))
+    return credentials
+
+
+def _api_base(settings: Settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
 
 
 async def _seed_demo_tickets() -> list[str]:
@@ -173,7 +180,10 @@ def _child(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def _run(settings: Settings, data: Path, children: list[subprocess.Popen[bytes]]) -> None:
     host, port = settings.temporal_address.rsplit(":", 1)
-    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    from operations.demo_delivery import demo_environment
+
+    # The demo's SMS gateway and webhooks point at the API's message sink (/dev/messages).
+    env = demo_environment(_api_base(settings)) | os.environ | {"PYTHONUNBUFFERED": "1"}
     codec_endpoint = f"http://{settings.api_host}:{settings.api_port}/codec"
     temporal = _start_temporal(
         data, host, int(port), settings.temporal_ui_port, codec_endpoint, data / "temporal.log"
@@ -194,6 +204,7 @@ def _run(settings: Settings, data: Path, children: list[subprocess.Popen[bytes]]
 12345 hotline service is running (Ctrl-C stops it; data stays in {data}):
   API docs      http://{settings.api_host}:{settings.api_port}/docs
   Rules         http://{settings.api_host}:{settings.api_port}/reference
+  Messages      {_api_base(settings)}/dev/messages   (every SMS and webhook the demo sent)
   Temporal UI   http://{host}:{settings.temporal_ui_port}   (filter e.g. HotlineStage="handling")
   Payloads      encrypted; to read them in the UI sign in at {codec_endpoint}/sign-in with the operator
                 token, then turn on "Include cross-origin credentials" in the UI's codec server settings

@@ -18,6 +18,7 @@ from activities.linkage import LinkageActivities
 from activities.reconcile import reconcile_forever
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
+from delivery.dispatcher import Dispatcher
 from workflows.converter import hotline_data_converter
 from workflows.coordination import CoordinationWorkflow
 from workflows.linkage import LinkageWorkflow
@@ -100,7 +101,7 @@ async def main() -> None:
         settings.task_queue,
         strict_sandbox=settings.worker_strict_sandbox,
         # A24: with an SMS gateway the rating request goes by message, its window from the receipt.
-        rating_by_message=getattr(settings, "sms_provider", "none") != "none",
+        rating_by_message=settings.sms_provider != "none",
         max_cached_workflows=settings.worker_max_cached_workflows,
     )
     stop = asyncio.Event()
@@ -108,6 +109,12 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
+    # The outbox's dispatcher (delivery/), unless it runs as its own process (`python -m operations deliver`).
+    delivering = (
+        asyncio.create_task(Dispatcher(settings, session_maker, client=client).run(stop))
+        if settings.delivery_in_worker
+        else None
+    )
     async with worker:
         # Tickets terminated from Temporal UI or the CLI: marked in the read model (activities/reconcile.py).
         reconciler = asyncio.create_task(
@@ -115,6 +122,8 @@ async def main() -> None:
         )
         await stop.wait()
         reconciler.cancel()
+    if delivering is not None:
+        await delivering
     await engine.dispose()
 
 

@@ -140,6 +140,7 @@ def notice_rows(state: TicketState) -> list[dict[str, Any]]:
             "kind": e.kind,
             "created_at": e.at,
             "delivered_at": None,
+            "seq": e.seq,
         }
         for e in state.timeline
         for recipient in dict.fromkeys(e.notify)  # one notice per recipient, in order

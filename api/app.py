@@ -21,7 +21,7 @@ from api import docs_pages, errors, request_guard
 from api.deps import refuse_unknown_query_parameters
 from api.errors import ApiError
 from api.request_guard import RequestGuardMiddleware
-from api.routes import api_router, pages, reports
+from api.routes import api_router, dev_sink, pages, reports
 from api.runtime import Clock, Runtime, wall_clock
 from api.temporal import TemporalGateway
 from config import Settings, get_settings
@@ -108,6 +108,8 @@ def create_app(
     docs_pages.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)
+    if settings.environment in dev_sink.DEV_ENVIRONMENTS:
+        app.include_router(dev_sink.router)  # make run's message sink; absent in production
     pages.install(app)
     # Last added, so outermost: sizes and credential headers are checked before anything reads them.
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)

@@ -1,4 +1,4 @@
-"""`make bench`: B1–B4 one after another, each in its own process with its own dev server and worker.
+"""`make bench`: B1–B4 and B6 one after another, each in its own process with its own dev server and worker.
 
     .venv/bin/python -m bench.all [--quick]
 
@@ -19,12 +19,14 @@ FULL = [
     ["bench.b2_update", "--rate", "20", "--concurrency", "64"],
     ["bench.b4_timer_storm", "--n", "2000"],
     ["bench.b3_open_tickets", "--n", "10000"],
+    ["bench.b6_delivery"],
 ]
 QUICK = [
     ["bench.b1_intake", "--requests", "100", "--rounds", "2"],
     ["bench.b2_update", "--requests", "100", "--rounds", "2", "--no-profile"],
     ["bench.b4_timer_storm", "--n", "200"],
     ["bench.b3_open_tickets", "--n", "300"],
+    ["bench.b6_delivery", "--seconds", "10", "--backlog", "1000"],
 ]
 
 

@@ -136,10 +136,14 @@ class TimelineEventRow(Base):
 
 class NoticeRow(Base):
     """Outbox: one row per (event, recipient) to tell a unit, the requester, the hotline or a linkage
-    line (A23: 110/119/120/122). A sender marks `delivered_at`; the projection never touches it again."""
+    line (A23: 110/119/120/122). The dispatcher (delivery/) marks `delivered_at`; the projection never
+    touches a row again. Delivered rows are purged after a retention; `deliveries` keeps their status."""
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_pending", "delivered_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_notices_pending", "delivered_at", "created_at"),
+        Index("ix_notices_queue", "ticket_no", "recipient", "seq"),
+    )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)  # f"{event_id}:{recipient}"
     ticket_no: Mapped[str] = mapped_column(TICKET_NO, ForeignKey("tickets.ticket_no"), index=True)
@@ -149,6 +153,14 @@ class NoticeRow(Base):
     kind: Mapped[str] = mapped_column(CODE)  # the event's kind
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the event's time
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The dispatcher's state (delivery/outbox.py): the event's seq orders a ticket's notices to one
+    # recipient; a claim leases the row; failed tries back off until the dead-letter limit.
+    seq: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(CODE, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    dead_letter_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     @staticmethod
     def key(event_id: str, recipient: str) -> str:

@@ -171,6 +171,7 @@ EVENT_LABELS: dict[EventKind, Label] = {
     EventKind.LINKAGE_RESULT_TOLD: Label(
         "已向移交热线反馈办理结果", "result told to the line that handed it over"
     ),
+    EventKind.DELIVERY_REPORTED: Label("通知送达情况", "a notice's delivery"),
     EventKind.RATING_REQUEST_RECEIVED: Label("评价短信已送达", "rating request received"),
     EventKind.RATING_REQUEST_UNDELIVERABLE: Label(
         "评价短信无法送达，待回访", "rating request undeliverable: callback"

@@ -87,6 +87,8 @@ class EventKind(StrEnum):
     # A17, A22: time passing
     DEADLINES_RECOMPUTED = "deadlines_recomputed"
     CARD_CHANGED = "card_changed"
+    # Reaching people: what became of a notice (domain/delivery.py record_report); it tells nobody.
+    DELIVERY_REPORTED = "delivery_reported"
 
 
 # A24: the events that settle a rating round (an answer, or the 24 hours passing without one).
@@ -155,10 +157,18 @@ class Rated(Payload):
     handling: StageRatingPayload
 
 
+class DeliveryReported(Payload):
+    event_id: str  # the event whose notice it was
+    recipient: str
+    delivery_id: str
+    status: str  # domain/delivery.py DeliveryStatus
+
+
 PAYLOADS: dict[EventKind, type[Payload]] = {
     EventKind.DISPATCHED: Dispatched,
     EventKind.CARD_CHANGED: CardChanged,
     EventKind.RATED: Rated,
+    EventKind.DELIVERY_REPORTED: DeliveryReported,
 }
 
 

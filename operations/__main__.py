@@ -8,6 +8,7 @@
     python -m operations load-calendar notice-2027.json
     python -m operations rebuild-read-model [--all-task-queues]
     python -m operations purge-idempotency-keys [--older-than-hours 168]
+    python -m operations deliver
 
 A credential's token is printed once and never stored: keep it. A calendar file holds one State Council
 notice ({"year", "holidays", "adjusted_workdays", "source"}, ISO dates) or a list of them; loading tells
@@ -93,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     purge.add_argument(
         "--older-than-hours", type=float, default=None, help="default: HOTLINE_IDEMPOTENCY_RETENTION_HOURS"
+    )
+    commands.add_parser(
+        "deliver",
+        help="run the outbox dispatcher (webhooks, SMS, feed) until SIGTERM; several may run on PostgreSQL",
     )
     return parser
 
@@ -180,6 +185,13 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 raise ValueError("--older-than-hours must be positive")
             purged = await purge_idempotency_keys(sessions, datetime.now(UTC) - timedelta(hours=hours))
             return f"{purged} Idempotency-Keys older than {hours:g} hours forgotten"
+        if args.command == "deliver":
+            import hotline_logging
+            from delivery.dispatcher import run_process
+
+            hotline_logging.configure(settings.log_level)
+            await run_process(settings)
+            return "dispatcher stopped"
         raise AssertionError(args.command)
     finally:
         await engine.dispose()

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import clocks
     from domain.commands import Designation
     from domain.deadlines import PlanItem, PlannedDeadline
-    from domain.delivery import DeliveryReport
+    from domain.delivery import DeliveryReport, record_report
     from domain.linkage import LinkageReport
     from domain.rulesets import CITY
     from domain.stages import dispatch, ending, intake, linkage, rating, returns
@@ -139,6 +139,7 @@ class TicketMachinery:
             linkage.reported(self._s, report, step)
         deliveries, self._delivery_reports = self._delivery_reports, []
         for delivery in deliveries:
+            record_report(self._s, delivery, step)  # the timeline shows each delivery's status
             rating.request_delivered(self._s, delivery, step)
         rating.rating_window_passes(self._s, step, self._calls_back_final)
         ending.archive_when_due(self._s, step)

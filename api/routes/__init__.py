@@ -9,10 +9,12 @@ from api.routes import (
     calendar,
     codec,
     coordinations,
+    delivery_admin,
     health,
     knowledge,
     leaders,
     linkage,
+    notifications,
     public,
     restrictions,
     rule_sets,
@@ -35,5 +37,7 @@ for _module in (
     restrictions,
     linkage,
     codec,
+    notifications,
+    delivery_admin,
 ):
     api_router.include_router(_module.router)

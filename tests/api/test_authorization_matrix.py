@@ -35,6 +35,7 @@ from db.api_models import (
     RequesterAccessRow,
     UnitRow,
 )
+from db.delivery_models import DeliveryChannelRow, MessageTemplateRow
 from db.linkage_models import EmergencyMatterRow, LinkageLineRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
@@ -174,6 +175,9 @@ class Endpoint:
             unit_id=SPARE_UNIT,
             matter_id="matrix",
             line="122",
+            delivery_id="no-such-delivery",
+            kind="registered",
+            token="A" * 24,
         )
 
 
@@ -383,6 +387,31 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # The codec server (Temporal UI): cleared operators only; a refused decode audits nothing (A32).
     Endpoint("POST", "/codec/decode", OPERATOR, body=CODEC_BODY, table=IdentityReadRow),
     Endpoint("POST", "/codec/encode", OPERATOR, body=CODEC_BODY, table=IdentityReadRow),
+    # -- notifications: a unit reads its own feed, the office any unit's; the rest is the office's.
+    Endpoint(
+        "GET", "/notifications", row(403, operator=200, lead=200, **NO_ACCOUNT), params={"unit_id": LEAD}
+    ),
+    Endpoint("GET", "/notifications/dead-letters", OPERATOR),
+    _post("/notifications/dead-letters/{delivery_id}/retry", row(403, operator=404, **NO_ACCOUNT), None),
+    Endpoint("GET", "/notifications/tickets/{no}", OPERATOR, stage="dispatched"),
+    Endpoint(
+        "PUT",
+        "/notifications/channels/units/{unit_id}",
+        OPERATOR,
+        body={"url": "http://127.0.0.1:9/hotline"},
+        table=DeliveryChannelRow,
+    ),
+    Endpoint("GET", "/notifications/channels", OPERATOR),
+    Endpoint("DELETE", "/notifications/channels/units/{unit_id}", row(403, operator=204, **NO_ACCOUNT)),
+    Endpoint("GET", "/notifications/templates", OPERATOR),
+    Endpoint(
+        "PUT",
+        "/notifications/templates/{kind}",
+        OPERATOR,
+        body={"text": "【12345热线】工单{ticket_no}已登记：{progress_link}"},
+        table=MessageTemplateRow,
+    ),
+    Endpoint("DELETE", "/notifications/templates/{kind}", OPERATOR),
 )
 
 
@@ -422,6 +451,10 @@ class World:
         if endpoint.method == "GET":
             return await self.api.get(
                 endpoint.url(ticket), as_=credential, headers=headers, params=endpoint.params
+            )
+        if endpoint.method == "DELETE":
+            return await self.api.http.delete(
+                endpoint.url(ticket), headers=headers | self.api.auth(credential)
             )
         if endpoint.method == "PUT":
             headers |= self.api.auth(credential)

@@ -1,0 +1,1 @@
+"""Reaching people: the dispatcher that drains the `notices` outbox to webhooks, SMS and the units' feed."""
