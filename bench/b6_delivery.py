@@ -11,6 +11,7 @@ dispatcher's alone (B1/B2 measure the workflows' side). Phase 1, paced: lag = re
 minus the event's time, p50/p99. Phase 2, backlog: `--backlog` notices written at once, throughput until the
 last arrives; the bare loop POSTs the same signed bodies from this process with the dispatcher's concurrency.
 Goal (issue "Reach people"): p99 lag <= 2 s; backlog throughput >= 0.5x the bare loop.
+`B6_TEMPORAL=127.0.0.1:9` (an address nobody answers) measures delivery without its reports to Temporal.
 """
 
 from __future__ import annotations

@@ -40,6 +40,8 @@ log = logging.getLogger("hotline.delivery")
 SIGNAL = "delivery_reported"
 # How long the recorder waits for more outcomes to record together (B6: fewer, larger transactions).
 SETTLE_GATHER_SECONDS = 0.01
+# While a backlog keeps half the dispatcher's room busy, one report round in this many.
+REPORT_EVERY_ROUNDS_WHEN_BUSY = 5
 Clock = Callable[[], datetime]
 
 
@@ -163,13 +165,20 @@ class Dispatcher:
             self._settled.set()
 
     async def _report_forever(self, stop: asyncio.Event) -> None:
-        """Reports trail deliveries: a bounded round each interval, so a backlog's signals do not take the
-        CPU its deliveries need (B6); they catch up when the outbox is quiet."""
+        """Reports trail deliveries: a bounded round each interval, and while a backlog keeps the
+        dispatcher busy only every REPORT_EVERY_ROUNDS_WHEN_BUSY-th, so its signals do not take the CPU the
+        deliveries need (B6); they catch up when the outbox is quiet."""
+        skipped = 0
         while not stop.is_set():
-            try:
-                await self.report_once(self.settings.delivery_reports_per_round)
-            except Exception:
-                log.warning("reporting deliveries failed; will retry", exc_info=True)
+            busy = self._in_flight >= max(1, self.settings.delivery_concurrency // 2)
+            if busy and skipped < REPORT_EVERY_ROUNDS_WHEN_BUSY - 1:
+                skipped += 1
+            else:
+                skipped = 0
+                try:
+                    await self.report_once(self.settings.delivery_reports_per_round)
+                except Exception:
+                    log.warning("reporting deliveries failed; will retry", exc_info=True)
             await asyncio.sleep(self.settings.delivery_report_interval_seconds)
 
     async def _purge_forever(self, stop: asyncio.Event) -> None:

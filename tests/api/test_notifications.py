@@ -39,7 +39,7 @@ async def delete(api: Api, path: str) -> httpx.Response:
 
 async def drain(api: Api, **settings: Any) -> None:
     async with dispatching(fast_settings(**settings), api.session_maker, api.env.client):
-        await all_settled(api.session_maker)
+        await all_settled(api.session_maker, client=api.env.client)
 
 
 async def read_feed(api: Api, caller: str, limit: int) -> list[dict[str, Any]]:

@@ -20,10 +20,11 @@ from bench.common import until
 from bench.loopback import LoopbackServer, Request
 from config import Settings
 from db.delivery_models import DeliveryChannelRow, DeliveryRow
-from db.models import NoticeRow
+from db.models import NoticeRow, TicketRow
 from delivery import signing
 from delivery.dispatcher import Dispatcher
 from delivery.sms import aliyun_signature
+from workflows.ticket import TicketWorkflow
 
 ALIYUN_KEY_ID, ALIYUN_KEY_SECRET = "LTAI-test", "test-access-key-secret"
 
@@ -190,13 +191,30 @@ async def deliveries(sessions: async_sessionmaker[AsyncSession]) -> dict[str, De
         return {d.id: d for d in (await session.scalars(select(DeliveryRow))).all()}
 
 
-async def all_settled(sessions: async_sessionmaker[AsyncSession], timeout: float = 60) -> list[NoticeRow]:
-    """Until no notice waits for a try (delivered, dead-lettered or held), and every outcome is recorded."""
+async def all_settled(
+    sessions: async_sessionmaker[AsyncSession], timeout: float = 60, client: Client | None = None
+) -> list[NoticeRow]:
+    """Until no notice waits for a try (delivered, dead-lettered or held), and every outcome is recorded.
+
+    With `client`, also until the read model holds every ticket's latest revision: an action's answer may
+    come before its projection (and its notices) is written."""
 
     async def settled() -> list[NoticeRow] | None:
+        if client is not None and not await projected(sessions, client):
+            return None
         rows = await notices(sessions)
         recorded = await deliveries(sessions)
         done = all(n.status != "pending" and n.id in recorded for n in rows)
         return rows if rows and done else None
 
     return await until(settled, timeout=timeout, interval=0.1, what="every notice settled")
+
+
+async def projected(sessions: async_sessionmaker[AsyncSession], client: Client) -> bool:
+    async with sessions() as session:
+        rows = (await session.execute(select(TicketRow.ticket_no, TicketRow.revision))).all()
+    for ticket_no, revision in rows:
+        state = await client.get_workflow_handle(f"ticket-{ticket_no}").query(TicketWorkflow.state)
+        if state.revision != revision:
+            return False
+    return True

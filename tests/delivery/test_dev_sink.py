@@ -64,7 +64,7 @@ async def test_the_demo_sees_every_sms_and_webhook_the_hotline_sent(hotline: Hot
             )
         handle = await hotline.register(dispatch_to="U1")
         async with dispatching(settings, hotline.session_maker):
-            await all_settled(hotline.session_maker)
+            await all_settled(hotline.session_maker, client=hotline.client)
         async with httpx.AsyncClient(base_url=base) as http:
             page = (await http.get("/dev/messages")).text
     finally:

@@ -76,7 +76,7 @@ async def test_each_notice_arrives_once_with_its_id_in_order(hotline: Hotline) -
         )
         linked = await hotline.register(dispatch_to="U1", emergency=True, linkage=["110"])
         async with dispatching(settings, hotline.session_maker, hotline.client):
-            rows = await all_settled(hotline.session_maker)
+            rows = await all_settled(hotline.session_maker, client=hotline.client)
 
             async def all_reported() -> bool:
                 return all(d.reported for d in (await deliveries(hotline.session_maker)).values())
@@ -151,7 +151,7 @@ async def test_a_recipient_down_for_its_first_tries_gets_every_notice_afterwards
             await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
             await hotline.inform_requester(h)
         async with dispatching(fast_settings(), hotline.session_maker):
-            rows = await all_settled(hotline.session_maker)
+            rows = await all_settled(hotline.session_maker, client=hotline.client)
 
     to_unit = {n.id for n in rows if n.recipient == "unit:U1"}
     assert unit_system.requests > len(to_unit)  # the first tries failed ...
@@ -172,7 +172,7 @@ async def test_a_notice_undeliverable_past_its_limit_is_dead_lettered_and_the_ne
         await hotline.act(handle, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
         settings = fast_settings(delivery_dead_letter_after_seconds=1.0)
         async with dispatching(settings, hotline.session_maker):
-            rows = await all_settled(hotline.session_maker)
+            rows = await all_settled(hotline.session_maker, client=hotline.client)
 
     to_unit = [n for n in rows if n.recipient == "unit:U1"]
     assert to_unit and {n.status for n in to_unit} == {"dead_lettered"}  # kept in the outbox, not dropped
@@ -196,7 +196,7 @@ async def test_delivered_notices_leave_the_outbox_after_the_retention_and_keep_t
         held = await hotline.register(dispatch_to="U1", emergency=True, linkage=["120"])
         # A retention of about a second: the purge runs every quarter of it.
         async with dispatching(fast_settings(delivery_retention_hours=1 / 3600), hotline.session_maker):
-            rows = await all_settled(hotline.session_maker)
+            rows = await all_settled(hotline.session_maker, client=hotline.client)
 
             async def purged() -> bool:
                 return all(n.status == "held" for n in await notices(hotline.session_maker))

@@ -43,7 +43,7 @@ async def test_aliyun_sendsms_carries_the_delivery_id_as_outid_signed(hotline: H
     async with serving(gateway):
         handles = [await hotline.register(dispatch_to="U1") for _ in range(3)]
         async with dispatching(fast_settings(**aliyun_settings(gateway)), hotline.session_maker):
-            rows = await all_settled(hotline.session_maker)
+            rows = await all_settled(hotline.session_maker, client=hotline.client)
     to_requester = {n.id for n in rows if n.recipient == "requester"}
     assert len(to_requester) == len(handles) and not gateway.refused
     assert sorted(gateway.ids()) == sorted(to_requester)
@@ -70,7 +70,7 @@ async def test_a_refusal_no_retry_can_mend_is_dead_lettered_at_once(hotline: Hot
     async with serving(gateway):
         await hotline.register(dispatch_to="U1")
         async with dispatching(fast_settings(**aliyun_settings(gateway)), hotline.session_maker):
-            rows = await all_settled(hotline.session_maker)
+            rows = await all_settled(hotline.session_maker, client=hotline.client)
     [notice] = [n for n in rows if n.recipient == "requester"]
     record = (await deliveries(hotline.session_maker))[notice.id]
     assert record.status == DeliveryStatus.DEAD_LETTERED and record.attempts == 1
@@ -93,7 +93,7 @@ async def test_no_number_no_message_and_a_confidential_matter_stays_behind_the_l
         )
         settings = fast_settings(sms_provider="http", sms_http_url=gateway.url)
         async with dispatching(settings, hotline.session_maker):
-            rows = await all_settled(hotline.session_maker)
+            rows = await all_settled(hotline.session_maker, client=hotline.client)
     records = await deliveries(hotline.session_maker)
     silent_no = silent.id.removeprefix("ticket-")
     to_silent = [n for n in rows if n.recipient == "requester" and n.ticket_no == silent_no]

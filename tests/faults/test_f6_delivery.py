@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bench.common import WorkerProcess, until
 from db.delivery_models import DeliveryChannelRow
-from db.models import NoticeRow
+from db.models import NoticeRow, TicketRow
 from tests.delivery.support import HttpGateway, Receiver, serving
 from tests.faults.support import UNIT, AppDatabase, Workers
 
@@ -151,7 +151,9 @@ async def test_delivery_outlives_a_database_outage(
 ) -> None:  # type: ignore[no-untyped-def]
     """The dispatcher's state is in the database: while it is away claims fail and back off; afterwards
     every notice, those written before and after, arrives once by id, and the dispatcher is still up."""
-    unit_system, gateway = Receiver(), HttpGateway()
+    # The unit's system is down too until the database is back: its notices keep the dispatcher writing
+    # (a try, its failure, the next) while the database is away.
+    unit_system, gateway = Receiver(fail_always=True), HttpGateway()
     async with asyncio.timeout(BUDGET_SECONDS), serving(unit_system, gateway):
         async with sqlite_db.sessions.begin() as session:
             session.add(
@@ -177,12 +179,16 @@ async def test_delivery_outlives_a_database_outage(
         async with sqlite_db.outage():
             signing_for = asyncio.gather(*(tickets.sign_for(no) for no in numbers))
             await asyncio.sleep(sqlite_db.min_outage_seconds)
+        unit_system.fail_always = False
         await signing_for
 
         async def drained() -> list[NoticeRow] | None:
             async with sqlite_db.sessions() as session:
+                # The sign-fors' projections may land after the outage (an ordinary activity, retried).
+                stages = set((await session.scalars(select(TicketRow.stage))).all())
                 rows = list((await session.scalars(select(NoticeRow))).all())
-            return rows if rows and all(n.status == "delivered" for n in rows) else None
+            done = stages == {"handling"} and all(n.status == "delivered" for n in rows)
+            return rows if done else None
 
         rows = await until(drained, timeout=90, interval=0.3, what="the outbox drained after the outage")
         assert worker.alive()
