@@ -1,7 +1,7 @@
 """`make run`'s delivery demo: the SMS gateway, the duty system and the units' webhooks all point at the
 API's own message sink (api/routes/dev_sink.py), so `/dev/messages` shows what the hotline sent.
 
-One unit (ZJ-DONGHE) is left without a webhook: its clerk follows `GET /notifications` instead.
+One unit (西联镇, WJ-XILIAN) is left without a webhook: its clerk follows `GET /notifications` instead.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from operations.demo import DEMO_UNITS
 
 # A demo secret for the duty webhook (the sink checks signatures with it); production sets its own.
 DEMO_DUTY_SECRET = "whsec_ZGVtby1kdXR5LXdlYmhvb2stc2VjcmV0LTEyMzQ1"
-FEED_ONLY_UNIT = "ZJ-DONGHE"
+FEED_ONLY_UNIT = "WJ-XILIAN"
 
 
 def demo_environment(api_base: str) -> dict[str, str]:
