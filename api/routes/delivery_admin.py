@@ -29,8 +29,8 @@ from domain.delivery import MAX_TEMPLATE_CHARS, MESSAGE_KINDS, TemplateError, ch
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
-UnitIdPath = Annotated[str, Path(min_length=1, max_length=64)]
-KindPath = Annotated[str, Path(min_length=1, max_length=64)]
+UnitIdPath = Annotated[str, Path(min_length=1, max_length=64, examples=["WJ-URBAN"])]
+KindPath = Annotated[str, Path(min_length=1, max_length=64, examples=["registered"])]
 
 
 class WebhookIn(BaseModel):
@@ -129,7 +129,9 @@ class TemplateIn(BaseModel):
     model_config = BODY_CONFIG
 
     text: Words = Field(
-        min_length=1, max_length=MAX_TEMPLATE_CHARS, examples=["【12345热线】工单{ticket_no}…"]
+        min_length=1,
+        max_length=MAX_TEMPLATE_CHARS,
+        examples=["【韶关12345】您的诉求已受理，工单编号{ticket_no}，进度请查看：{progress_link}"],
     )
 
 
