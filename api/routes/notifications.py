@@ -97,7 +97,9 @@ def _feed_of(caller: Caller, unit_id: str | None) -> str:
 async def feed(
     caller: CallerDep,
     runtime: RuntimeDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1)
+    ] = 0,  # a cursor fits a 64-bit integer (SQLite, PostgreSQL)
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
     unit_id: Annotated[str | None, Query(max_length=64)] = None,

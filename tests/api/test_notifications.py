@@ -216,3 +216,9 @@ async def test_the_links_in_the_sms_show_progress_and_rate_once(api: Api) -> Non
     assert (await api.ticket(t["ticket_no"]))["stage"] == "concluded"
     twice = await api.http.post(f"/t/{rating.group(1)}/rating", data=form)
     assert twice.status_code == 410 and "您已评价" in twice.text
+
+
+async def test_a_cursor_past_64_bits_is_refused_not_a_server_error(api: Api) -> None:
+    """Found by schemathesis: a cursor no database integer holds was a 503 (SQLite's OverflowError)."""
+    response = await api.get("/notifications", as_="urban", params={"after": str(2**70)})
+    assert (response.status_code, response.json()["code"]) == (422, "INVALID_INPUT")
