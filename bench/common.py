@@ -330,7 +330,11 @@ class WorkerProcess:
         """The production worker, `python worker.py`, configured only through HOTLINE_* settings.
 
         Its outbox dispatcher runs only when `delivery` gives its settings (F6, B6): the other faults and
-        benchmarks measure the tickets alone, as before the dispatcher existed."""
+        benchmarks measure the tickets alone, as before the dispatcher existed. `HOTLINE_BENCH_DELIVERY=1`
+        turns it on in every benchmark's ticket worker, to measure what delivery costs actions and timers
+        (B2, B4): units without a webhook (their feed), no SMS gateway."""
+        if delivery is None and os.environ.get("HOTLINE_BENCH_DELIVERY") == "1":
+            delivery = {}
         env = {
             "HOTLINE_TEMPORAL_ADDRESS": address,
             "HOTLINE_DATABASE_URL": database_url,
