@@ -122,6 +122,9 @@ class TicketMachinery:
             workflow.info().is_continue_as_new_suggested()
             and self._s.open_coordination() is None
             and not self._designations
+            # Reports signalled since the loop last ran are recorded first: a new run would not have them.
+            and not self._linkage_reports
+            and not self._delivery_reports
         )
 
     async def _drain(self) -> None:
