@@ -94,10 +94,15 @@ def conclude(state: TicketState, step: Step) -> None:
     happen(state, step, EventKind.CONCLUDED, SYSTEM, None, [HOTLINE], outcome=state.outcome)
 
 
+def rating_window(state: TicketState) -> timedelta:
+    """A24: how long the requester has to rate (24 natural hours in the city's rules)."""
+    window = state.rule_set.rating_window
+    return timedelta(hours=window.hours) if window.hours is not None else timedelta(days=1)
+
+
 def request_rating(state: TicketState, step: Step) -> None:
     """A24: the requester rates within the window (24 hours by default); the second round is final."""
-    window = state.rule_set.rating_window
-    length = timedelta(hours=window.hours) if window.hours is not None else timedelta(days=1)
+    length = rating_window(state)
     final = state.redo_count > 0 or len(state.ratings) >= 1
     expires_at: datetime = step.now + length
     # A24 (verdicts 3): sent by message, the window waits for the receipt (domain/stages/rating.py).

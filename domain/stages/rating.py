@@ -4,7 +4,7 @@ rating is called back, and the hotline may order one redo with the original limi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain import clocks
 from domain.changes import A24_REDO_GOES_BACK, A24_REDO_NAMES_ITS_UNIT
@@ -13,7 +13,7 @@ from domain.deadlines import PlanItem, PlannedDeadline
 from domain.delivery import DeliveryReport, DeliveryStatus
 from domain.errors import conflict, invalid
 from domain.stages import dispatch
-from domain.stages.common import conclude, happen, require_operator, require_stage, transition
+from domain.stages.common import conclude, happen, rating_window, require_operator, require_stage, transition
 from domain.ticket import CallbackRecord, RatingRound, StageRating, TicketState
 from domain.timeline import HOTLINE, REQUESTER, SYSTEM, EventKind, Step, unit
 from domain.vocabulary import DEFAULTED_RATING, DISSATISFIED, ActorKind, Decision, RatingOption, Stage
@@ -138,17 +138,7 @@ def _after_rating(
         r is not None and r.option in DISSATISFIED for r in (rating.acceptance, rating.handling)
     )
     if dissatisfied and (not rating.final or calls_back_final()):
-        state.stage = Stage.CALLBACK
-        happen(
-            state,
-            step,
-            EventKind.CALLBACK_DUE,
-            SYSTEM,
-            "A24",
-            [HOTLINE],
-            round=rating.round,
-            final=rating.final,
-        )
+        call_back(state, step, rating)
     else:
         conclude(state, step)
 
@@ -227,7 +217,7 @@ def request_delivered(state: TicketState, report: DeliveryReport, step: Step) ->
         return
     if report.status in REACHED:
         rating.awaiting_receipt, rating.reached_at = False, report.at
-        rating.expires_at = report.at + _window(state)
+        rating.expires_at = report.at + rating_window(state)
         happen(
             state,
             step,
@@ -252,17 +242,7 @@ def request_delivered(state: TicketState, report: DeliveryReport, step: Step) ->
             status=report.status,
             detail=report.detail,
         )
-        state.stage = Stage.CALLBACK
-        happen(
-            state,
-            step,
-            EventKind.CALLBACK_DUE,
-            SYSTEM,
-            "A24",
-            [HOTLINE],
-            round=rating.round,
-            final=rating.final,
-        )
+        call_back(state, step, rating)
 
 
 def _request_event_id(state: TicketState, round_no: int) -> str | None:
@@ -276,6 +256,9 @@ def _request_event_id(state: TicketState, round_no: int) -> str | None:
     )
 
 
-def _window(state: TicketState) -> timedelta:
-    window = state.rule_set.rating_window
-    return timedelta(hours=window.hours) if window.hours is not None else timedelta(days=1)
+def call_back(state: TicketState, step: Step, rating: RatingRound) -> None:
+    """A24: the hotline calls the requester back (a dissatisfied rating, or a request that never reached them)."""
+    state.stage = Stage.CALLBACK
+    happen(
+        state, step, EventKind.CALLBACK_DUE, SYSTEM, "A24", [HOTLINE], round=rating.round, final=rating.final
+    )
