@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from api.bodies import BODY_CONFIG
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.edge import WrittenDay
 from api.errors import conflict, responses
-from api.schemas import BODY_CONFIG
 from api.views import View
 from db.models import CalendarYearRow
 from domain.calendar import YearCalendar

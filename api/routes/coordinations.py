@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.bodies import body_model
 from api.deps import IdempotencyKey, OperatorDep, RuntimeDep, TicketNoDep, update_id
 from api.errors import ApiError, conflict, responses
 from api.preconditions import require_units
-from api.schemas import body_model
 from api.ticket_access import visible_ticket
 from api.views import FROM_DOMAIN, View
 from domain.commands import Designation

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Path, Response
 from pydantic import AnyHttpUrl, BaseModel, Field, field_validator
 from sqlalchemy import delete, select
 
+from api.bodies import BODY_CONFIG
 from api.deps import NowDep, OperatorDep, SessionDep
 from api.errors import ApiError, responses
-from api.schemas import BODY_CONFIG
 from db.api_models import UnitRow
 from db.delivery_models import DeliveryChannelRow, MessageTemplateRow
 from delivery import signing

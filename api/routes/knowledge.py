@@ -23,11 +23,11 @@ from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
+from api.bodies import BODY_CONFIG
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.edge import WrittenDay
 from api.errors import ApiError, invalid, responses
 from api.preconditions import require_units
-from api.schemas import BODY_CONFIG
 from api.views import View
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow
 from db.seed import read_working_calendar

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from api.bodies import BODY_CONFIG
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.edge import WrittenInstant
 from api.errors import conflict, invalid, responses
-from api.schemas import BODY_CONFIG
 from api.views import View
 from db.api_models import LeaderSessionRow, UnitRow
 from domain.commands import Words

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from api.bodies import BODY_CONFIG
 from api.deps import (
     CallerDep,
     IdempotencyKey,
@@ -23,7 +24,6 @@ from api.deps import (
     update_id,
 )
 from api.errors import ApiError, responses, rpc_error, verdict_error
-from api.schemas import BODY_CONFIG
 from api.views import View
 from db.linkage_models import EmergencyMatterRow, LinkageLineRow
 from db.session import insert_for

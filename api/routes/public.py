@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header
 
+from api.bodies import body_model
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, update_id
 from api.errors import invalid, not_found, responses
 from api.idempotency import claim_action_key
 from api.runtime import Runtime
-from api.schemas import PublicTicketView, body_model
+from api.schemas import PublicTicketView
 from db.api_models import RequesterAccessRow
 from domain.commands import Rate
 from domain.ticket import TicketState

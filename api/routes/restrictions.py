@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from api.bodies import BODY_CONFIG
 from api.deps import NowDep, OperatorDep, RuntimeDep
 from api.edge import written_phone
 from api.errors import responses
 from api.routes.rule_sets import current_rule_set
-from api.schemas import BODY_CONFIG
 from api.views import View
 from db.models import RestrictedCallerRow
 from db.session import insert_for

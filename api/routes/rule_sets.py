@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.bodies import require_writable
 from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.edge import require_rule_set_size
 from api.errors import conflict, invalid, responses
-from api.schemas import require_writable
 from api.views import View
 from db.models import RuleSetRow
 from db.seed import load_rule_set

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, Text, cast, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth import Role
+from api.bodies import body_model
 from api.deps import (
     CallerDep,
     IdempotencyKey,
@@ -26,14 +27,7 @@ from api.errors import ApiError, responses
 from api.outside_ends import as_ended_outside
 from api.privacy import requester_view
 from api.registration import register
-from api.schemas import (
-    RegistrationCreated,
-    TicketPage,
-    TicketSummary,
-    TicketView,
-    body_model,
-    row_provisional,
-)
+from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, row_provisional
 from api.ticket_access import ticket_view, visible_ticket
 from api.unit_tree import unit_scope
 from db.models import TicketRow

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from api.bodies import BODY_CONFIG
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.errors import ApiError, responses
-from api.schemas import BODY_CONFIG
 from api.views import View
 from db.api_models import UnitRow
 from domain.commands import Words

@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from api.routes.actions import ACTIONS, UNIT
+from api.action_catalogue import ACTIONS, UNIT
 from operations.demo import INTEGRATOR, OPERATOR, unit_staff
 from operations.demo_tickets import HANDLING_NO
 from tests.api.demo_support import Demo, serving_demo

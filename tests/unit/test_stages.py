@@ -32,6 +32,7 @@ from domain.commands import (
     SignOff,
 )
 from domain.deadlines import PlanItem, PlannedDeadline, PlanRequest, plan
+from domain.delivery import DeliveryReport, DeliveryStatus
 from domain.errors import RuleViolation
 from domain.rulesets import CITY, Period
 from domain.stages import closure, dispatch, ending, extension, intake, rating, returns
@@ -393,3 +394,41 @@ def test_a_check_refuses_with_its_rule() -> None:
     with pytest.raises(RuleViolation) as refused:
         returns.check_return(state, return_of(kind=ReturnKind.NOT_OUR_DUTY, suggested_unit=None))
     assert refused.value.rule == "A14.1"
+
+
+# -- A24: the rating request's receipt (verdicts 3, by message) -------------------------------------------------
+def by_message_rating_requested() -> TicketState:
+    state = handling()
+    state.rating_by_message = True
+    told_and_closed(state)
+    closure.review_closure(state, Review(actor=OPERATOR, approve=True), step())
+    assert state.ratings[-1].awaiting_receipt
+    return state
+
+
+def delivery(state: TicketState, status: DeliveryStatus, recipient: str = "requester") -> DeliveryReport:
+    request = next(e for e in state.timeline if e.kind == EventKind.RATING_REQUESTED)
+    return DeliveryReport(
+        event_id=request.id,
+        recipient=recipient,
+        delivery_id=f"{request.id}:{recipient}",
+        status=status,
+        at=RECEIVED + timedelta(days=2),
+    )
+
+
+def test_a24_a_requester_with_no_channel_is_called_back_not_defaulted() -> None:
+    state = by_message_rating_requested()
+    events = rating.request_delivered(state, delivery(state, DeliveryStatus.NO_CHANNEL), step())
+    assert kinds(events) == [EventKind.RATING_REQUEST_UNDELIVERABLE, EventKind.CALLBACK_DUE]
+    assert state.stage == Stage.CALLBACK and state.ratings[-1].handling is None
+
+
+def test_a24_only_the_requester_s_receipt_of_this_round_starts_the_window() -> None:
+    state = by_message_rating_requested()
+    assert rating.request_delivered(state, delivery(state, DeliveryStatus.SENT, "hotline"), step()) == []
+    assert rating.request_delivered(state, delivery(state, DeliveryStatus.FAILED), step()) == []
+    assert rating.rating_window_passes(state, step(RECEIVED + timedelta(days=30)), lambda: True) == []
+    events = rating.request_delivered(state, delivery(state, DeliveryStatus.ACKNOWLEDGED), step())
+    assert kinds(events) == [EventKind.RATING_REQUEST_RECEIVED]
+    assert state.ratings[-1].expires_at == RECEIVED + timedelta(days=3)
