@@ -28,6 +28,7 @@ COPY activities/ ./activities/
 COPY api/ ./api/
 COPY db/ ./db/
 COPY operations/ ./operations/
+COPY delivery/ ./delivery/
 # The rules reference the API serves at /reference (api/docs_pages.py).
 COPY docs/ ./docs/
 COPY worker.py config.py hotline_logging.py alembic.ini ./

@@ -18,10 +18,11 @@ class Change:
     text: str
 
 
-# 1: the first version. 2 (2026-11-27) and 3 (2026-12-01): the changes below.
+# 1: the first version. 2 (2026-11-27), 3 (2026-12-01) and 4 (2026-12-02): the changes below.
 VERDICTS_V2 = 2
 VERDICTS_V3 = 3
-VERDICTS_LATEST = VERDICTS_V3
+VERDICTS_V4 = 4
+VERDICTS_LATEST = VERDICTS_V4
 
 A14_1_SUGGESTED_UNIT = Change(VERDICTS_V2, "A14.1", "a not-our-duty return names the unit it suggests")
 A14_2_NO_WINDOW = Change(VERDICTS_V2, "A14.2", "a registration-error return has no window, never overdue")

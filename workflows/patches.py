@@ -8,7 +8,7 @@ histories under tests/histories/ that hold the old branch are retired with it.
 
 from __future__ import annotations
 
-from domain.changes import VERDICTS_LATEST, VERDICTS_V2, VERDICTS_V3
+from domain.changes import VERDICTS_LATEST, VERDICTS_V2, VERDICTS_V3, VERDICTS_V4
 
 # The activities are short SQL reads and one idempotent write, so they run as local activities: inside the
 # workflow task that needs them, without a round trip through the server. Histories recorded before this
@@ -36,5 +36,5 @@ LINKAGE_CHILDREN = "linkage-children"
 # history holds none of the later markers) keeps the version it opened with. One patch per version, each
 # setting its own number, so a ticket opened under version 2 replays as 2 once a 3 exists.
 # Never removable while a ticket of that version may replay; a new version adds an entry.
-VERDICT_PATCHES = {VERDICTS_V2: "verdicts-2", VERDICTS_V3: "verdicts-3"}
+VERDICT_PATCHES = {VERDICTS_V2: "verdicts-2", VERDICTS_V3: "verdicts-3", VERDICTS_V4: "verdicts-4"}
 assert max(VERDICT_PATCHES) == VERDICTS_LATEST

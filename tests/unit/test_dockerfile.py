@@ -27,3 +27,11 @@ def test_every_runtime_package_and_module_is_copied_into_the_image() -> None:
 
 def test_image_ships_bytecode() -> None:
     assert "compileall" in (ROOT / "Dockerfile").read_text()
+
+
+def test_every_top_level_package_is_installed() -> None:
+    # delivery/ was imported by the worker and the API but missing from the install list and the image.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {p.rstrip("*") for p in project["packages"]["find"]["include"]}
+    on_disk = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests"}
+    assert on_disk <= packages, f"pyproject.toml does not install {sorted(on_disk - packages)}"
