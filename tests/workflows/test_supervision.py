@@ -161,7 +161,9 @@ async def test_a25_orders_and_the_hotlines_own_limits_are_carded_when_they_pass(
         reason="路灯维护属本单位职责",
     )
     s = await act(hotline, b, TicketWorkflow.review_return, refused)
-    assert s.clocks["return_review:R1"].met_at is not None and s.clocks["return_review:R1"].card == Card.YELLOW
+    assert (
+        s.clocks["return_review:R1"].met_at is not None and s.clocks["return_review:R1"].card == Card.YELLOW
+    )
 
     # -- 24:00 Thursday: the coordination has designated no lead: the hotline's card ----------------------
     [sc] = await crossing(hotline, [(c, "coordination:1")], end_of(thursday))
