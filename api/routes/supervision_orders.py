@@ -7,6 +7,7 @@ Issuing and answering are actions (api/action_catalogue.py: `POST /tickets/{no}/
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, ClassVar
 
 from fastapi import APIRouter
 from pydantic import Field
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/tickets", tags=["supervision orders"])
 class SupervisionOrderView(View):
     id: str = Field(examples=["S1"])
     kind: SupervisionKind
-    kind_label = label_of("kind")
+    kind_label: ClassVar[Any] = label_of("kind")
     unit: str = Field(description="The unit the order binds: the lead when it was issued.")
     reason: str
     respond_within: Period
@@ -39,7 +40,7 @@ class SupervisionOrderView(View):
         examples=["open"],
     )
     card: Card = Field(description="A22: the order's own card, charged to `unit`.")
-    card_label = label_of("card")
+    card_label: ClassVar[Any] = label_of("card")
     answered_at: datetime | None = None
     answer: str = ""
     late: bool | None = Field(None, description="Answered after `due_at`; null until answered.")

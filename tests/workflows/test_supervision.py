@@ -18,7 +18,7 @@ ends at 24:00 Asia/Shanghai of its last working day; A22 yellow from the limit).
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio.client import WorkflowHandle
 
@@ -64,18 +64,20 @@ def answer(order_id: str, text: str = "已派员现场处置，明日回复结�
 
 
 async def crossing(
-    hotline: Hotline, tickets: list[tuple[WorkflowHandle[TicketWorkflow, TicketState], str]], boundary: object
+    hotline: Hotline,
+    tickets: list[tuple[WorkflowHandle[TicketWorkflow, TicketState], str]],
+    boundary: datetime,
 ) -> list[TicketState]:
     """A22: each (ticket, clock) is green a second before `boundary` and yellow a second after, the change
     stamped with the boundary itself."""
-    await hotline.sleep_until(boundary - ONE_SECOND)  # type: ignore[operator]
+    await hotline.sleep_until(boundary - ONE_SECOND)
     for h, clock in tickets:
         assert (await hotline.state(h)).clocks[clock].card == Card.GREEN, clock
-    await hotline.sleep_until(boundary + ONE_SECOND)  # type: ignore[operator]
+    await hotline.sleep_until(boundary + ONE_SECOND)
     states = []
     for h, clock in tickets:
         s = await hotline.until(h, lambda s, clock=clock: s.clocks[clock].card == Card.YELLOW)
-        assert_card_changed(s, clock, Card.GREEN, Card.YELLOW, boundary)  # type: ignore[arg-type]
+        assert_card_changed(s, clock, Card.GREEN, Card.YELLOW, boundary)
         states.append(s)
     return states
 
