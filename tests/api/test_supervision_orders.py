@@ -9,6 +9,9 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from db.models import NoticeRow
 from tests.api.support import Api
 from tests.api.test_actions import concluded_ticket
 
@@ -37,6 +40,18 @@ async def supervision_report(api: Api, no: str, expected: int) -> list[tuple[str
             return lines
         await asyncio.sleep(0.05)
     raise AssertionError(f"the report never listed {expected} lines for {no}")
+
+
+async def eventually_notices(api: Api, no: str, at_least: int) -> list[tuple[str, str]]:
+    """The ticket's supervision notices (kind, recipient) in the outbox, once projected."""
+    for _ in range(200):
+        async with api.session_maker() as session:
+            rows = await session.scalars(select(NoticeRow).where(NoticeRow.ticket_no == no))
+            found = [(n.kind, n.recipient) for n in rows if n.kind.startswith("supervision_")]
+        if len(found) >= at_least:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {at_least} supervision notices for {no}")
 
 
 async def test_a25_an_order_answered_in_time_and_one_overdue_are_listed_and_reported(api: Api) -> None:
@@ -76,6 +91,11 @@ async def test_a25_an_order_answered_in_time_and_one_overdue_are_listed_and_repo
         ("supervision_ordered", "WJ-URBAN", "S2"),
         ("supervision_overdue", "WJ-URBAN", "supervision:S2"),
     ]
+
+    # The unit hears of each order through its notices (the outbox, A25), the office of each answer.
+    notices = await eventually_notices(api, no, 3)
+    assert ("supervision_ordered", "unit:WJ-URBAN") in notices
+    assert ("supervision_answered", "hotline") in notices
 
     # Never on a concluded ticket (A22 has stopped its limits; no unit holds it).
     no = (await concluded_ticket(api))["ticket_no"]
