@@ -14,6 +14,7 @@ from sqlalchemy import select
 from db.models import NoticeRow
 from tests.api.support import Api
 from tests.api.test_actions import concluded_ticket
+from tests.support import Backend
 
 URGE = {"kind": "urge", "reason": "诉求人再次来电，请尽快处置", "respond_within": {"hours": 2}}
 SUPERVISE = {"kind": "supervise", "reason": "请说明整改计划", "respond_within": {"hours": 4}}
@@ -54,7 +55,10 @@ async def eventually_notices(api: Api, no: str, at_least: int) -> list[tuple[str
     raise AssertionError(f"fewer than {at_least} supervision notices for {no}")
 
 
-async def test_a25_an_order_answered_in_time_and_one_overdue_are_listed_and_reported(api: Api) -> None:
+async def test_a25_an_order_answered_in_time_and_one_overdue_are_listed_and_reported(
+    api: Api, backend: Backend
+) -> None:
+    """On SQLite, and on PostgreSQL too when HOTLINE_TEST_DATABASE_URL is set (the report reads JSON)."""
     no = (await api.register(dispatch_to="WJ-URBAN", co_units=["WJ-POWER"]))["ticket_no"]
     await api.act(no, "supervision-orders", URGE)
     t = await api.act(no, "supervision-orders", SUPERVISE)
