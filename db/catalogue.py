@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.catalogue_models import AreaRow, CatalogueChangeRow, DispatchEntryRow, MatterTypeRow
@@ -86,14 +87,22 @@ async def record_change(
     return row.revision
 
 
-async def seed_catalogue(session_maker: async_sessionmaker[AsyncSession]) -> None:
+async def seed_catalogue(session_maker: async_sessionmaker[AsyncSession]) -> bool:
     """Seed the areas and matter types once, into a catalogue that never had a change: after that the
     catalogue is the office's, and what it deleted stays deleted. Entries name units, which differ per
-    deployment: the demo adds its own (operations/demo.py)."""
+    deployment: the demo adds its own (operations/demo.py). False: it had been seeded or changed already
+    (by another process starting at the same time, too)."""
+    try:
+        return await _seed(session_maker)
+    except IntegrityError:
+        return False  # another process seeded it first
+
+
+async def _seed(session_maker: async_sessionmaker[AsyncSession]) -> bool:
     now = datetime.now(UTC)
     async with session_maker.begin() as session:
         if await catalogue_revision(session) > 0:
-            return
+            return False
         areas = shaoguan_areas()
         session.add_all(
             MatterTypeRow(code=m.code, name=m.name, note=m.note, updated_at=now) for m in MATTER_TYPES
@@ -122,6 +131,7 @@ async def seed_catalogue(session_maker: async_sessionmaker[AsyncSession]) -> Non
             before=None,
             after={"matter_types": len(MATTER_TYPES), "areas": len(areas)},
         )
+    return True
 
 
 async def put_entries(
