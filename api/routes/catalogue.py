@@ -8,12 +8,13 @@ specific area; the first entry found decides. Every change writes a numbered aud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bodies import BODY_CONFIG
@@ -146,6 +147,27 @@ async def _audit(session: AsyncSession, caller: OperatorDep, now: datetime, subj
     )
 
 
+async def _store(session: AsyncSession, model: type[Any], key: Any, values: dict[str, Any], shown: Callable[[Any], BaseModel]) -> BaseModel | None:  # fmt: skip
+    """Insert or update one catalogue row; the item as it was (None: it is new), for the audit."""
+    row = await session.get(model, key)
+    if row is None:
+        session.add(model(**values))
+        return None
+    before = shown(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    return before
+
+
+async def _take_out(
+    session: AsyncSession, row: Any, uses: list[Select[Any]], code: str, message: str
+) -> None:
+    """Delete a row nothing else needs: 409 `code` while any of `uses` finds a row."""
+    if await session.scalar(select(or_(*(exists(use) for use in uses)))):
+        raise conflict(code, message, "A14")
+    await session.delete(row)
+
+
 @router.get(
     "/dispatch-catalogue",
     response_model=CatalogueOut,
@@ -178,12 +200,8 @@ async def put_matter_type(code: Code, body: MatterTypeIn, caller: OperatorDep, r
         parent = parent_code(code)
         if parent is not None and await session.get(MatterTypeRow, parent) is None:
             raise invalid("PARENT_MATTER_TYPE_MISSING", f"put matter type {parent} first", "A14")
-        row = await session.get(MatterTypeRow, code)
-        before = matter_of(row) if row else None
-        if row is None:
-            session.add(MatterTypeRow(code=code, name=matter.name, note=matter.note, updated_at=now))
-        else:
-            row.name, row.note, row.updated_at = matter.name, matter.note, now
+        values = matter.model_dump() | {"updated_at": now}
+        before = await _store(session, MatterTypeRow, code, values, matter_of)
         await _audit(session, caller, now, "matter_type", code, before, matter)
     return _matter_out(matter)
 
@@ -203,11 +221,9 @@ async def delete_matter_type(code: Code, caller: OperatorDep, runtime: RuntimeDe
             return
         children = select(MatterTypeRow.code).where(MatterTypeRow.code.like(f"{code}__"))
         entries = select(DispatchEntryRow.matter_code).where(DispatchEntryRow.matter_code == code)
-        if await session.scalar(select(or_(exists(children), exists(entries)))):
-            raise conflict("MATTER_TYPE_IN_USE", f"{code} has sub-types or entries: remove them first", "A14")
-        before = matter_of(row)
-        await session.delete(row)
-        await _audit(session, caller, now, "matter_type", code, before, None)
+        message = f"{code} has sub-types or entries: remove them first"
+        await _take_out(session, row, [children, entries], "MATTER_TYPE_IN_USE", message)
+        await _audit(session, caller, now, "matter_type", code, matter_of(row), None)
 
 
 @router.put(
@@ -224,14 +240,7 @@ async def put_area(area_id: AreaIdPath, body: AreaIn, caller: OperatorDep, runti
         problem = area_problem(await read_catalogue(session), area)
         if problem is not None:
             raise invalid("AREA_MISPLACED", problem, "A14")
-        row = await session.get(AreaRow, area_id)
-        before = area_of(row) if row else None
-        values = area.model_dump(exclude={"id"}) | {"updated_at": now}
-        if row is None:
-            session.add(AreaRow(id=area_id, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
+        before = await _store(session, AreaRow, area_id, area.model_dump() | {"updated_at": now}, area_of)
         await _audit(session, caller, now, "area", area_id, before, area)
     return area
 
@@ -251,13 +260,9 @@ async def delete_area(area_id: AreaIdPath, caller: OperatorDep, runtime: Runtime
             return
         children = select(AreaRow.id).where(AreaRow.parent_id == area_id)
         entries = select(DispatchEntryRow.area_id).where(DispatchEntryRow.area_id == area_id)
-        if await session.scalar(select(or_(exists(children), exists(entries)))):
-            raise conflict(
-                "AREA_IN_USE", f"{area_id} has areas under it or entries: remove them first", "A14"
-            )
-        before = area_of(row)
-        await session.delete(row)
-        await _audit(session, caller, now, "area", area_id, before, None)
+        message = f"{area_id} has areas under it or entries: remove them first"
+        await _take_out(session, row, [children, entries], "AREA_IN_USE", message)
+        await _audit(session, caller, now, "area", area_id, area_of(row), None)
 
 
 @router.put(
@@ -281,14 +286,8 @@ async def put_entry(code: Code, area_id: AreaIdPath, body: EntryIn, caller: Oper
         if await session.get(AreaRow, area_id) is None:
             raise invalid("UNKNOWN_AREA", f"the dispatch catalogue has no area {area_id}", "A14")
         await require_units(session, entry.co_units, lead=entry.lead_unit)
-        row = await session.get(DispatchEntryRow, (code, area_id))
-        before = entry_of(row) if row else None
-        values = entry.model_dump(exclude={"matter_code", "area_id"}) | {"updated_at": now}
-        if row is None:
-            session.add(DispatchEntryRow(matter_code=code, area_id=area_id, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
+        values = entry.model_dump() | {"updated_at": now}
+        before = await _store(session, DispatchEntryRow, (code, area_id), values, entry_of)
         await _audit(session, caller, now, "entry", f"{code}@{area_id}", before, entry)
     return entry
 
@@ -305,13 +304,8 @@ async def delete_entry(code: Code, area_id: AreaIdPath, caller: OperatorDep, run
         row = await session.get(DispatchEntryRow, (code, area_id))
         if row is None:
             return
-        before = entry_of(row)
-        await session.execute(
-            delete(DispatchEntryRow).where(
-                DispatchEntryRow.matter_code == code, DispatchEntryRow.area_id == area_id
-            )
-        )
-        await _audit(session, caller, now, "entry", f"{code}@{area_id}", before, None)
+        await session.delete(row)
+        await _audit(session, caller, now, "entry", f"{code}@{area_id}", entry_of(row), None)
 
 
 @router.get(

@@ -187,8 +187,10 @@ async def _audited(api: Api) -> int:
 async def test_the_caller_s_history_by_phone_for_operators_only_audited_a32(module_api: Api) -> None:
     api = module_api
     phone = {"name": "王芳", "phone": "13922223333"}
+    await _entries(api)
+    lights = (await _suggest(api, "050101", "武江区解放路"))["suggestion_id"]
     tickets = [
-        await api.register(requester=phone, content="解放路路灯不亮"),
+        await api.register(requester=phone, content="解放路路灯不亮", dispatch_suggestion_id=lights),
         await api.register(requester=phone | {"phone": "+86 139-2222-3333"}, content="小区停水"),
         await api.register(requester=phone | {"confidential": True}, dispatch_to=None, content="举报违建"),
         await api.register(requester={"name": "别人", "phone": "13900001111"}),
@@ -205,6 +207,7 @@ async def test_the_caller_s_history_by_phone_for_operators_only_audited_a32(modu
     assert [t["ticket_no"] for t in history["items"]] == [t["ticket_no"] for t in tickets[2::-1]]
     assert {"registered_at", "matter", "stage", "outcome", "summary"} <= set(history["items"][0])
     assert history["items"][1]["summary"] == "小区停水"
+    assert history["items"][2]["matter"] == "路灯照明"  # its dispatch-catalogue type (A14)
     uncleared = (await api.post(HISTORY, {"phone": "13922223333"}, as_="operator_uncleared")).json()
     assert uncleared["total"] == 2 and tickets[2]["ticket_no"] not in {
         t["ticket_no"] for t in uncleared["items"]
