@@ -39,8 +39,8 @@ AreaId = Annotated[str, StringConstraints(pattern=AREA_ID_PATTERN)]
 PlaceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30)]
 UnitRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
-# A short name followed by one of these is a street named after the place (乐昌路, 武江大道), not the place.
-_STREET_SUFFIXES = frozenset("路街道巷桥")
+# A short name followed by one of these is a street named after the place (乐昌路, 乐昌大道), not the place.
+_STREET_SUFFIXES = ("路", "街", "道", "巷", "桥", "大道", "大街")
 # A name ending in one of these is the place's own full name: never read as a street.
 _ADMINISTRATIVE_SUFFIXES = ("市", "区", "县", "镇", "乡", "街道")
 
@@ -172,8 +172,8 @@ def _hits(catalogue: Catalogue, text: str) -> list[tuple[str, set[str]]]:
         if found is None:
             i += 1
             continue
-        after = text[i + len(found) : i + len(found) + 1]
-        if after in _STREET_SUFFIXES and after and not found.endswith(_ADMINISTRATIVE_SUFFIXES):
+        street = text.startswith(_STREET_SUFFIXES, i + len(found))
+        if street and not found.endswith(_ADMINISTRATIVE_SUFFIXES):
             i += 1
             continue
         hits.append((found, by_spelling[found]))

@@ -52,6 +52,8 @@ def test_a_code_names_its_parents_the_gb_t_39666_way() -> None:
         ("大桥镇", "", "440200", ["440224-daqiao", "440232-daqiao"]),  # neither: their common ancestor
         ("浈江区和武江区交界", "", "440200", ["440203", "440204"]),
         ("武江区乐昌路", "", "440203", []),  # 乐昌路 is a street, not 乐昌市
+        ("武江区乐昌大道", "", "440203", []),
+        ("乐昌市坪石镇大桥路", "", "440281-pingshi", []),  # a full name is the place even before 路
         ("", "我住在十里亭那边", "440204-shiliting", []),  # the content, when the place names nothing
         ("新华南路", "西联镇", "440203-xilian", []),
         ("", "", "440200", []),  # nothing named: the city, so city-wide entries still apply
