@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
+from api.dispatch_advice import advice_for, use_suggestion
 from api.edge import written_phone
 from api.errors import ApiError, invalid
 from api.idempotency import claim_key
@@ -114,7 +115,13 @@ async def register(
         fields["requester"] = requester.model_copy(update={"phone": phone})
     if fields.get("co_units") and not fields.get("dispatch_to"):
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
+    suggestion_id = fields.pop("dispatch_suggestion_id", None)
     async with runtime.session_maker() as session:
+        if suggestion_id is not None:
+            # A14: the catalogue's suggestion this registration confirms or overrides, recorded on the ticket.
+            fields["dispatch_advice"] = await advice_for(
+                session, caller, suggestion_id, fields.get("dispatch_to")
+            )
         confidential = getattr(fields.get("requester"), "confidential", False)
         await require_units(
             session, fields.get("co_units", []), lead=fields.get("dispatch_to"), confidential=confidential
@@ -183,6 +190,7 @@ async def _claim(
             )
             if earlier is not None:
                 return earlier
+        await use_suggestion(session, registration, now)
         session.add(
             RequesterAccessRow(
                 ticket_no=registration.ticket_no,

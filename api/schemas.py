@@ -11,7 +11,7 @@ from pydantic import Field
 
 from api.privacy import Relation, RequesterView, requester_view
 from api.views import View, label_of
-from domain.commands import ApplyClosure, FileTerminationNotice, PointAnswer
+from domain.commands import ApplyClosure, DispatchAdvice, FileTerminationNotice, PointAnswer
 from domain.labels import event_label, rule_citation
 from domain.ticket import (
     ANSWER,
@@ -96,6 +96,9 @@ class TicketView(EndedOutside):
     attachments: list[str]
     received_at: datetime
     repeat_of: str | None
+    dispatch_advice: DispatchAdvice | None = Field(
+        None, description="A14: the catalogue's suggested lead at registration and whether it was overridden."
+    )
     rule_set: str = Field(description="The rule set the ticket keeps for life (A17, A33), `id@version`.")
     lead_unit: str | None
     co_units: list[str]
@@ -182,6 +185,7 @@ class TicketView(EndedOutside):
             attachments=list(reg.attachments),
             received_at=reg.received_at,
             repeat_of=reg.repeat_of,
+            dispatch_advice=reg.dispatch_advice,
             rule_set=state.rule_set.key,
             lead_unit=state.lead_unit,
             co_units=state.co_units,

@@ -96,7 +96,8 @@ class TicketRow(Base):
     provisional: Mapped[bool] = mapped_column(Boolean)
     rule_set_key: Mapped[str] = mapped_column(String(80))
     requester_name: Mapped[str] = mapped_column(SHORT)
-    requester_phone: Mapped[str] = mapped_column(SHORT)
+    # Indexed for the caller's history (api/routes/caller_history.py): the number in its one spelling (A11).
+    requester_phone: Mapped[str] = mapped_column(SHORT, index=True)
     # A32: the API shows requester details only to designated staff when this is set.
     requester_confidential: Mapped[bool] = mapped_column(Boolean)
     content: Mapped[str] = mapped_column(Text)

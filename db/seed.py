@@ -1,4 +1,5 @@
-"""Reference data: the State Council holiday notices ("Counting time") and the rule sets (A17, A33)."""
+"""Reference data: the State Council holiday notices ("Counting time"), the rule sets (A17, A33) and the
+dispatch catalogue's areas and matter types (A14)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.catalogue import seed_catalogue
 from db.models import CalendarYearRow, RuleSetRow, TicketRow
 from db.session import insert_for
 from domain.calendar import WorkingCalendar, YearCalendar, load_seed
@@ -35,6 +37,8 @@ async def seed_reference_data(session_maker: async_sessionmaker[AsyncSession]) -
         except ValueError as exc:
             # The code's default changed without a new version; the stored one keeps governing tickets.
             log.warning("default rule set not seeded: %s", exc)
+    # A14: Shaoguan's areas and the matter-type tree, once (the office edits them after).
+    await seed_catalogue(session_maker)
 
 
 async def load_calendar_year(session_maker: async_sessionmaker[AsyncSession], year: YearCalendar) -> None:

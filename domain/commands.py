@@ -15,6 +15,7 @@ from domain.vocabulary import (
     Channel,
     ContactChannel,
     ContactPurpose,
+    DispatchDecision,
     DisputeKind,
     NotAcceptedReason,
     RefusalGround,
@@ -101,6 +102,19 @@ class LinkageSource(Command):
     reference: Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
+class DispatchAdvice(Command):
+    """A14 派单目录: the lead the dispatch catalogue suggested at registration and what the operator did with
+    it (the lead chosen is the registration's `dispatch_to`). Set by the API from its stored suggestion."""
+
+    suggestion_id: ShortText
+    matter_code: ShortText
+    area_id: ShortText | None = None
+    suggested_lead: UnitId | None = None
+    suggested_co_units: list[UnitId] = Field(default_factory=list, max_length=20)
+    decision: DispatchDecision
+    catalogue_revision: int = 0
+
+
 class Registration(Command):
     """A2/A12: one ticket, whatever the channel. `received_at` is when the hotline received the request."""
 
@@ -132,6 +146,8 @@ class Registration(Command):
     # Register and dispatch in one step (the common case for operators).
     dispatch_to: UnitId | None = None
     co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
+    # A14: the catalogue's suggestion and the operator's choice; None for a registration made without one.
+    dispatch_advice: DispatchAdvice | None = None
 
     def points(self) -> list[str]:
         return list(self.request_points) or [self.content]

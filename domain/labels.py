@@ -16,6 +16,7 @@ from domain.timeline import EventKind
 from domain.vocabulary import (
     Card,
     Category,
+    DispatchDecision,
     NotAcceptedReason,
     Outcome,
     RefusalGround,
@@ -123,6 +124,11 @@ ENUM_LABELS: dict[StrEnum, Label] = {
     RefusalGround.EXTENSION_ALREADY_APPLIED: Label(
         "承办单位已提出延期申请的事项", "the unit has already applied for an extension"
     ),
+    # -- A14: the dispatch catalogue's suggestion at registration (派单目录) ------------------------------------
+    DispatchDecision.CONFIRMED: Label("采纳派单建议", "the suggested lead confirmed"),
+    DispatchDecision.OVERRIDDEN: Label("改派其他单位", "another lead chosen than the one suggested"),
+    DispatchDecision.UNDISPATCHED: Label("登记未派单", "registered without dispatching"),
+    DispatchDecision.UNSUGGESTED: Label("目录无派单建议", "the catalogue had no lead to suggest"),
 }
 
 # The timeline's event kinds (domain/timeline.py `EventKind`), as the requester and staff read them.

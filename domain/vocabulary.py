@@ -204,3 +204,12 @@ class SupplementStatus(StrEnum):
     SUBMITTED = "submitted"
     PUBLISHED = "published"
     CONTENT_REJECTED = "content_rejected"
+
+
+class DispatchDecision(Labelled):
+    """A14: what the operator did with the dispatch catalogue's suggestion at registration (派单目录)."""
+
+    CONFIRMED = "confirmed"  # dispatched to the suggested lead
+    OVERRIDDEN = "overridden"  # dispatched to another lead than the one suggested
+    UNDISPATCHED = "undispatched"  # registered without dispatching (the suggestion left for later)
+    UNSUGGESTED = "unsuggested"  # the catalogue had no lead to suggest

@@ -9,10 +9,12 @@
     python -m operations rebuild-read-model [--all-task-queues]
     python -m operations purge-idempotency-keys [--older-than-hours 168]
     python -m operations deliver
+    python -m operations seed-catalogue
 
 A credential's token is printed once and never stored: keep it. A calendar file holds one State Council
 notice ({"year", "holidays", "adjusted_workdays", "source"}, ISO dates) or a list of them; loading tells
-every open ticket to recompute the deadlines it has not yet passed. `rebuild-read-model` projects every
+every open ticket to recompute the deadlines it has not yet passed. `seed-catalogue` puts Shaoguan's areas
+and the matter-type tree into an empty dispatch catalogue (A14; once: the office edits it after). `rebuild-read-model` projects every
 ticket workflow into the read model again (a worker must be running: it answers the queries).
 """
 
@@ -98,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "deliver",
         help="run the outbox dispatcher (webhooks, SMS, feed) until SIGTERM; several may run on PostgreSQL",
+    )
+    commands.add_parser(
+        "seed-catalogue", help="seed the dispatch catalogue's areas and matter types, once (A14 派单目录)"
     )
     return parser
 
@@ -185,6 +190,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 raise ValueError("--older-than-hours must be positive")
             purged = await purge_idempotency_keys(sessions, datetime.now(UTC) - timedelta(hours=hours))
             return f"{purged} Idempotency-Keys older than {hours:g} hours forgotten"
+        if args.command == "seed-catalogue":
+            from db.catalogue import seed_catalogue
+
+            seeded = await seed_catalogue(sessions)
+            return (
+                "dispatch catalogue seeded"
+                if seeded
+                else "the dispatch catalogue had changes already: left as it is"
+            )
         if args.command == "deliver":
             import hotline_logging
             from delivery.dispatcher import run_process

@@ -18,8 +18,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from db.api_models import KnowledgePointRow, UnitRow
+from db.catalogue import put_entries
 from db.seed import seed_reference_data
 from db.session import make_engine, make_session_maker
+from domain.dispatch_catalogue import Entry
 from operations.credentials import UnitKind, create_unit, issue_credential
 
 # (id, name, tier, kind, parent). A4–A6: tier 1 the city, tier 2 the member units the hotline dispatches
@@ -38,6 +40,31 @@ DEMO_UNITS: list[tuple[str, str, int, UnitKind, str | None]] = [
     ("WJ-LONGGUI", "武江区龙归镇人民政府", 3, "town", "WJ"),
 ]
 UNIT_NAMES = {unit_id: name for unit_id, name, *_ in DEMO_UNITS}
+
+# A14 派单目录: the demo's entries over the seeded areas and matter types (domain/catalogue_data.py). The city's
+# departments and utilities lead their matters city-wide; 武江区 leads its own urban matters, its bureaux and
+# towns assisting; the counties without a unit in the demo have no entry (no suggestion there).
+_E = Entry
+DEMO_DISPATCH: list[Entry] = [
+    _E(matter_code="01", area_id="440200", lead_unit="SG-HRSS", note="社会保障与就业：市人社局"),
+    _E(matter_code="050401", area_id="440200", lead_unit="SG-WATER", note="供水：市自来水公司"),
+    _E(matter_code="050402", area_id="440200", lead_unit="SG-POWER", note="供电：韶关供电局"),
+    _E(matter_code="0601", area_id="440200", lead_unit="SG-12328", note="公共交通：12328分中心"),
+    _E(matter_code="05", area_id="440203", lead_unit="WJ", note="武江区的城乡建设与管理"),
+    _E(matter_code="0502", area_id="440203", lead_unit="WJ", co_units=["WJ-URBAN"], note="城管执法局协办"),
+    _E(matter_code="0503", area_id="440203", lead_unit="WJ", co_units=["WJ-HOUSING"], note="住建局协办"),
+    _E(matter_code="050101", area_id="440203", lead_unit="WJ", co_units=["WJ-URBAN", "SG-POWER"]),
+    _E(
+        matter_code="0501", area_id="440203-xilian", lead_unit="WJ", co_units=["WJ-XILIAN"], note="西联镇协办"
+    ),
+    _E(
+        matter_code="0501",
+        area_id="440203-longgui",
+        lead_unit="WJ",
+        co_units=["WJ-LONGGUI"],
+        note="龙归镇协办",
+    ),
+]
 
 # (id, unit, title, body). `kp-3f9a0c1b2d4e` is the id the API's examples name.
 DEMO_KNOWLEDGE = [
@@ -99,6 +126,7 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
             now = datetime.now(UTC)
             for unit_id, name, tier, kind, parent in DEMO_UNITS:
                 await create_unit(maker, unit_id=unit_id, name=name, tier=tier, kind=kind, parent_id=parent)
+            await put_entries(maker, DEMO_DISPATCH, now)
             async with maker.begin() as session:
                 for kp_id, unit_id, title, body in DEMO_KNOWLEDGE:
                     session.add(

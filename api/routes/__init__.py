@@ -7,9 +7,12 @@ from fastapi import APIRouter
 from api.routes import (
     actions,
     calendar,
+    caller_history,
+    catalogue,
     codec,
     coordinations,
     delivery_admin,
+    dispatch_report,
     health,
     knowledge,
     leaders,
@@ -41,5 +44,8 @@ for _module in (
     codec,
     notifications,
     delivery_admin,
+    catalogue,
+    caller_history,
+    dispatch_report,
 ):
     api_router.include_router(_module.router)

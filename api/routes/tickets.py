@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 from sqlalchemy import ColumnElement, Select, Text, cast, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -22,6 +22,7 @@ from api.deps import (
     SessionDep,
     TicketNoDep,
 )
+from api.dispatch_advice import SUGGESTION_ID_PATTERN
 from api.edge import REGISTRATION_LIMIT_BYTES, instant_text
 from api.errors import ApiError, responses
 from api.outside_ends import as_ended_outside
@@ -58,8 +59,19 @@ REGISTRATION_EXAMPLE = {
 RegistrationBody = body_model(
     Registration,
     "RegistrationBody",
-    drop=("ticket_no", "registered_by"),
+    drop=("ticket_no", "registered_by", "dispatch_advice"),
     optional=("received_at",),
+    add={
+        "dispatch_suggestion_id": (
+            Annotated[str | None, Field(pattern=SUGGESTION_ID_PATTERN)],
+            Field(
+                None,
+                description="A14: the dispatch catalogue's suggestion "
+                "(`POST /registrations/dispatch-suggestion`) this registration confirms (`dispatch_to` its "
+                "lead) or overrides (another lead); the ticket records which. Yours, used once.",
+            ),
+        )
+    },
     example=REGISTRATION_EXAMPLE,
     max_bytes=REGISTRATION_LIMIT_BYTES,
 )

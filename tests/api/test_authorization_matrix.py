@@ -35,6 +35,7 @@ from db.api_models import (
     RequesterAccessRow,
     UnitRow,
 )
+from db.catalogue_models import CatalogueChangeRow, DispatchSuggestionRow
 from db.delivery_models import DeliveryChannelRow, MessageTemplateRow
 from db.linkage_models import EmergencyMatterRow, LinkageLineRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
@@ -157,6 +158,8 @@ class Endpoint:
     # Off tickets: the table a refused write must leave as it was.
     table: type[Any] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # Path values of its own, over the defaults `url` fills in.
+    path_args: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -166,21 +169,24 @@ class Endpoint:
         return self.method in ("POST", "PUT")
 
     def url(self, ticket: Ticket | None) -> str:
-        no = ticket.no if ticket else "-"
-        return self.path.format(
-            no=no,
-            return_id="R1",
-            supplement_id="S1",
-            order_id="S1",
-            n=1,
-            point_id=LEADS_POINT,
-            unit_id=SPARE_UNIT,
-            matter_id="matrix",
-            line="122",
-            delivery_id="no-such-delivery",
-            kind="registered",
-            token="A" * 24,
-        )
+        values = {
+            "no": ticket.no if ticket else "-",
+            "return_id": "R1",
+            "supplement_id": "S1",
+            "order_id": "S1",
+            "n": 1,
+            "point_id": LEADS_POINT,
+            "unit_id": SPARE_UNIT,
+            "matter_id": "matrix",
+            "line": "122",
+            "delivery_id": "no-such-delivery",
+            "kind": "registered",
+            "token": "A" * 24,
+            # A14: a seeded matter type and area (db/catalogue.py seeds them into every read model).
+            "code": "0501",
+            "area_id": "440203",
+        }
+        return self.path.format(**(values | self.path_args))
 
 
 def _post(path: str, expected: Mapping[str, int], stage: str | None, body: Body = None) -> Endpoint:
@@ -423,6 +429,66 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         table=MessageTemplateRow,
     ),
     Endpoint("DELETE", "/notifications/templates/{kind}", OPERATOR),
+    # -- A14 派单目录: the office's only; a refused edit audits nothing. Deletes of what is not there are no-ops.
+    Endpoint("GET", "/dispatch-catalogue", OPERATOR),
+    Endpoint("GET", "/dispatch-catalogue/changes", OPERATOR),
+    Endpoint(
+        "PUT",
+        "/dispatch-catalogue/matter-types/{code}",
+        OPERATOR,
+        body={"name": "矩阵测试事项"},
+        table=CatalogueChangeRow,
+        path_args={"code": "99"},
+    ),
+    Endpoint(
+        "DELETE",
+        "/dispatch-catalogue/matter-types/{code}",
+        row(403, operator=204, **NO_ACCOUNT),
+        path_args={"code": "98"},
+    ),
+    Endpoint(
+        "PUT",
+        "/dispatch-catalogue/areas/{area_id}",
+        OPERATOR,
+        body={"name": "矩阵测试镇", "kind": "town", "parent_id": "440203"},
+        table=CatalogueChangeRow,
+        path_args={"area_id": "440203-matrix"},
+    ),
+    Endpoint(
+        "DELETE",
+        "/dispatch-catalogue/areas/{area_id}",
+        row(403, operator=204, **NO_ACCOUNT),
+        path_args={"area_id": "440203-matrix-gone"},
+    ),
+    Endpoint(
+        "PUT",
+        "/dispatch-catalogue/entries/{code}/{area_id}",
+        OPERATOR,
+        body={"lead_unit": LEAD, "co_units": [CO_UNIT]},
+        table=CatalogueChangeRow,
+    ),
+    Endpoint(
+        "DELETE",
+        "/dispatch-catalogue/entries/{code}/{area_id}",
+        row(403, operator=204, **NO_ACCOUNT),
+        path_args={"area_id": "440204"},
+    ),
+    Endpoint(
+        "POST",
+        "/registrations/dispatch-suggestion",
+        OPERATOR,
+        body={"matter_code": "050101", "location": "武江区新华街道"},
+        table=DispatchSuggestionRow,
+    ),
+    # A32: the caller's history is the office's; a refused lookup audits nothing.
+    Endpoint(
+        "POST",
+        "/registrations/caller-history",
+        OPERATOR,
+        body={"phone": "13800000000"},
+        table=IdentityReadRow,
+    ),
+    Endpoint("GET", "/reports/dispatch-overrides", OPERATOR, params=EVER),
 )
 
 
