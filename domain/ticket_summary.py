@@ -28,12 +28,13 @@ SUBJECT_CHARS = 24
 PLACE_CHARS = 20
 
 CLOCK_NAMES = {SIGN_FOR: "签收时限", HANDLE: "处置时限", ANSWER: "答复时限", "linkage_ack": "联动确认时限"}
-ACTOR_KINDS = {
-    ActorKind.OPERATOR: "12345热线",
-    ActorKind.UNIT: "承办单位",
-    ActorKind.REQUESTER: "诉求人",
-    ActorKind.SYSTEM: "系统",
-    ActorKind.INTEGRATOR: "对接系统",
+ACTOR_KINDS: dict[str, str] = {
+    ActorKind.OPERATOR.value: "12345热线",
+    ActorKind.UNIT.value: "承办单位",
+    ActorKind.REQUESTER.value: "诉求人",
+    ActorKind.SYSTEM.value: "系统",
+    ActorKind.INTEGRATOR.value: "对接系统",
+    "linkage": "紧急热线",
 }
 
 

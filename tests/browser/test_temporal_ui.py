@@ -8,6 +8,7 @@ encrypted and this UI has no codec server (A32).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from pathlib import Path
@@ -40,10 +41,8 @@ async def _visible_text(page: Any) -> str:
     """The text of the page and of its frames: the UI renders summaries and details (markdown) in frames."""
     texts = []
     for frame in page.frames:
-        try:
+        with contextlib.suppress(Exception):  # a frame navigating away while read: the next poll reads it
             texts.append(await frame.inner_text("body"))
-        except Exception:  # noqa: BLE001 - a frame navigating away while it is read; the next poll reads it
-            continue
     return "\n".join(texts)
 
 

@@ -23,7 +23,12 @@ from domain.changes import VERDICTS_V2, VERDICTS_V3
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
 from workflows.converter import demo_data_converter
-from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
+from workflows.patches import (
+    CALLBACK_AFTER_FINAL_RATING,
+    DESIGNATION_KEEPS_RECEIPT,
+    UI_LEGIBLE,
+    VERDICT_PATCHES,
+)
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
@@ -171,6 +176,19 @@ def test_a_v2_history_takes_the_old_branches_of_the_later_patches() -> None:
 def test_a_history_files_a_termination_with_12345_for_review() -> None:
     """A18 (verdicts 3): a ticket opened under version 3 holds its marker; its notice went to the hotline's
     review, was sent back, filed again and confirmed. The older histories replay judged by 1 or 2."""
-    [reviewed] = [h for h in ticket_histories() if VERDICT_PATCHES[VERDICTS_V3] in patches(h)]
+    [reviewed] = [
+        h
+        for h in ticket_histories()
+        if VERDICT_PATCHES[VERDICTS_V3] in patches(h) and "file_termination_notice" in updates(h)
+    ]
     seen = updates(reviewed)
     assert seen.count("file_termination_notice") == 2 and seen.count("review_closure") == 2
+
+
+def test_a_history_recorded_legible_holds_its_marker_and_the_older_ones_none() -> None:
+    """Issue 18: the new search attributes, the memo and the units' names are behind UI_LEGIBLE; a history
+    recorded since holds the marker (and replays above), every older one holds none and upserts only the
+    first seven attributes on replay."""
+    legible = [h for h in ticket_histories() if UI_LEGIBLE in patches(h)]
+    assert [h.workflow_id for h in legible] == ["ticket-REPLAY-UI-LEGIBLE"]
+    assert {"raise_dispute", "sign_for"} <= set(updates(legible[0]))
