@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import FailureError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import ticket_summary as summary
@@ -172,7 +172,12 @@ class Publisher:
         the district attribute and the details say who handles the ticket by name."""
         wanted = [u for u in dict.fromkeys([s.lead_unit, *s.co_units]) if u and u not in self.units]
         if wanted:
-            described = await run_activity(ActivityNames.DESCRIBE_UNITS, wanted, dict[str, UnitDescription])
+            try:
+                described = await run_activity(
+                    ActivityNames.DESCRIBE_UNITS, wanted, dict[str, UnitDescription]
+                )
+            except ActivityError:  # unnamed units are shown by id; the projector must go on regardless
+                described = {}
             # An id the directory does not know is remembered as such: it is not asked for again.
             self.units |= {u: described.get(u, UnitDescription(name="", county="")) for u in wanted}
         handling = (s.lead_unit, tuple(s.co_units))

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.hotline import HotlineActivities
+from activities.units import UnitDirectory
 from domain.commands import ApplyExtension, Dispatch, EmergencyResponse, SignFor
 from domain.deadlines import PlannedDeadline, PlanRequest
 from domain.ticket import ActivityNames, TicketInput, TicketState
@@ -307,7 +308,12 @@ async def test_an_action_right_after_registration_waits_for_the_dispatch(hotline
         hotline.client,
         task_queue=queue,
         workflows=[TicketWorkflow],
-        activities=[acts.open_ticket, acts.plan_deadlines, acts.project_ticket],
+        activities=[
+            acts.open_ticket,
+            acts.plan_deadlines,
+            acts.project_ticket,
+            UnitDirectory(hotline.session_maker).describe_units,
+        ],
     ):
         reg = hotline.registration(Category.COMPLAINT, received_at=await hotline.now())
         h = await hotline.client.start_workflow(
