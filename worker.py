@@ -16,6 +16,7 @@ import hotline_logging
 from activities.hotline import HotlineActivities
 from activities.linkage import LinkageActivities
 from activities.reconcile import reconcile_forever
+from activities.units import UnitDirectory
 from config import Settings, get_settings
 from db.session import make_engine, make_session_maker
 from delivery.dispatcher import Dispatcher
@@ -72,6 +73,7 @@ def build_worker(
     # `activities`: the tests' own instance (one that holds an opening, tests/api/test_attack_opening.py).
     activities = activities or HotlineActivities(session_maker, rating_by_message=rating_by_message)
     lines = LinkageActivities(session_maker)
+    directory = UnitDirectory(session_maker)
     return Worker(
         client,
         task_queue=task_queue,
@@ -82,6 +84,7 @@ def build_worker(
             activities.project_ticket,
             lines.hand_over_to_line,
             lines.tell_line_result,
+            directory.describe_units,
         ],
         workflow_runner=workflow_runner(strict_sandbox=strict_sandbox),
         **options,

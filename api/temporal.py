@@ -31,6 +31,7 @@ from api.temporal_breaker import TemporalBreaker
 from config import Settings
 from domain.commands import Command, Designation, Registration
 from domain.ticket import TicketInput, TicketState
+from domain.ticket_summary import static_details, static_summary
 from domain.vocabulary import Stage
 from workflows import search_attributes as sa
 from workflows.coordination import CoordinationState, CoordinationWorkflow, coordination_workflow_id
@@ -112,6 +113,9 @@ class TemporalGateway:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     search_attributes=attributes,
+                    # Issue 18: what Temporal UI's list and page say the ticket is, in clear (no identity).
+                    static_summary=static_summary(registration),
+                    static_details=static_details(registration),
                     rpc_timeout=self.rpc_timeout,
                 )
         except WorkflowAlreadyStartedError:

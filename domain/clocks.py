@@ -247,6 +247,11 @@ def _spec(name: str) -> ClockSpec:
     return spec
 
 
+def rule_of(name: str) -> str:
+    """The rule a clock enforces, for what a person reads ("A17", "A23")."""
+    return _spec(name).rule
+
+
 # -- time passing (A17, A22) --------------------------------------------------------------------------------
 def refresh_cards(state: TicketState, step: Step) -> None:
     """A22: a card turns at the boundary it crossed; the lead and the hotline are told of yellow and red."""

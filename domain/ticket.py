@@ -345,3 +345,4 @@ class ActivityNames:
     OPEN_TICKET = "open_ticket"
     PLAN_DEADLINES = "plan_deadlines"
     PROJECT_TICKET = "project_ticket"
+    DESCRIBE_UNITS = "describe_units"  # issue 18: unit names and counties for Temporal UI

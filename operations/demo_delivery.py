@@ -2,6 +2,8 @@
 API's own message sink (api/routes/dev_sink.py), so `/dev/messages` shows what the hotline sent.
 
 One unit (西联镇, WJ-XILIAN) is left without a webhook: its clerk follows `GET /notifications` instead.
+The police line's system (110) is the sink too: it takes hand-overs and never acknowledges one by itself, so
+the demo's emergency waits for 110's acknowledgement (A23), as `HotlineLinkagePending = "110"` finds it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from db.delivery_models import DeliveryChannelRow
+from db.linkage_models import LinkageLineRow
 from db.session import make_engine, make_session_maker
 from delivery import signing
 from operations.demo import DEMO_UNITS
@@ -48,6 +51,12 @@ async def seed_demo_webhooks(database_url: str, api_base: str) -> None:
                         secret=signing.new_secret(),
                         enabled=True,
                         updated_at=datetime.now(UTC),
+                    )
+                )
+            if await session.get(LinkageLineRow, "110") is None:
+                session.add(
+                    LinkageLineRow(
+                        line="110", endpoint=f"{api_base}/dev/sink/line/110", updated_at=datetime.now(UTC)
                     )
                 )
     finally:

@@ -39,6 +39,8 @@ DISPATCHED_NO = "GD12345-20261127-5B2E7D40"
 YELLOW_NO = "GD12345-20261128-9C4A1E63"
 ANSWERED_NO = "GD12345-20261129-7E3B5C92"
 NOT_ACCEPTED_NO = "GD12345-20261130-2D8F6A15"
+COORDINATING_NO = "GD12345-20261201-4A6C8E20"
+EMERGENCY_NO = "GD12345-20261202-6E1D3B57"
 
 DEMO_RULE_SET = RuleSet.model_validate(
     CITY.model_dump()
@@ -193,6 +195,48 @@ DEMO_TICKETS: tuple[DemoTicket, ...] = (
                 {"reason": "A10.3", "basis": "该事项已进入信访程序，请通过信访渠道跟进"},
             ),
         ),
+    ),
+    DemoTicket(
+        COORDINATING_NO,
+        "协调中 in coordination (A14.5: 武江区 and 供电局 dispute it)",
+        {
+            "channel": "phone",
+            "category": "help",
+            "requester": {"name": "何敏", "phone": "13750230000"},
+            "content": "沿江路人行道上的电线杆倾斜，随时可能倒下。",
+            "request_points": ["扶正或更换电线杆"],
+            "location": "武江区沿江路 12 号旁",
+            "domain": "电力设施",
+            "dispatch_to": "WJ",
+        },
+        (
+            Step(WJ_CLERK, "/sign-for", then="handling"),
+            Step(
+                WJ_CLERK,
+                "/disputes",
+                {
+                    "kind": "contested_jurisdiction",
+                    "units": ["WJ", "SG-POWER"],
+                    "reason": "电线杆属供电局资产，人行道属区管养，权责有争议",
+                },
+                then="coordinating",
+            ),
+        ),
+    ),
+    DemoTicket(
+        EMERGENCY_NO,
+        "紧急 emergency handed to 110 (A23), not acknowledged: no 110 system is configured in the demo",
+        {
+            "channel": "phone",
+            "category": "help",
+            "emergency": True,
+            "linkage": ["110"],
+            "requester": {"name": "周军", "phone": "13622450000"},
+            "content": "龙归镇桥头有人持刀争吵，情绪激动。",
+            "location": "武江区龙归镇桥头",
+            "domain": "治安",
+            "dispatch_to": "WJ",
+        },
     ),
 )
 

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import SHANGHAI
 from domain.commands import Actor, ApplyClosure, ContactAttempt, PointAnswer, Registration, Requester
 from domain.ticket import TicketInput, TicketState
+from domain.ticket_summary import static_details, static_summary
 from domain.vocabulary import ActorKind, Category, Channel
 from workflows import search_attributes as sa
 from workflows.converter import demo_data_converter
@@ -123,6 +124,8 @@ class Hotline:
             TicketInput(registration=reg),
             id=ticket_workflow_id(reg.ticket_no),
             task_queue=self.task_queue,
+            static_summary=static_summary(reg),
+            static_details=static_details(reg),
         )
         await self.opened(handle)
         return handle

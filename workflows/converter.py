@@ -13,6 +13,10 @@ codec server (api/routes/codec.py) decrypts it for a cleared operator.
   checked-in ones under tests/histories/) still replay.
 - Failures are converted with their message and stack trace inside an encoded payload
   (DefaultFailureConverterWithEncodedAttributes): an ApplicationError's message may quote the request.
+- What Temporal UI must show in clear is left unencrypted, marked `hotline-public` by the payload converter:
+  the ticket's summary and details, its timers' and activities' summaries, the unit names in the memo, the
+  `timeline` query (domain/ticket_summary.py `PublicText`, `TimelineView`: they name the matter, never the
+  requester), and the SDK's own workflow-metadata query that carries the current details.
 
 The codec follows temporalio/samples-python `encryption/codec.py`.
 """
@@ -23,17 +27,20 @@ import base64
 import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from config import DEMO_PAYLOAD_KEY, DEMO_PAYLOAD_KEY_ID, Settings, payload_key_bytes
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
+PUBLIC = "hotline-public"
 _NONCE_BYTES = 12
 
 
@@ -57,7 +64,7 @@ class EncryptionCodec(PayloadCodec):
         return cls(keys, settings.payload_key_id)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self.encrypt(p) for p in payloads]
+        return [p if p.metadata.get(PUBLIC) == b"1" else self.encrypt(p) for p in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.decrypt(p) for p in payloads]
@@ -103,9 +110,21 @@ def demo_data_converter() -> DataConverter:
     return _with_codec(EncryptionCodec({DEMO_PAYLOAD_KEY_ID: demo_key}, DEMO_PAYLOAD_KEY_ID))
 
 
+class HotlinePayloadConverter(PydanticPayloadConverter):
+    """Pydantic payloads; a value the UI shows in clear is marked so the codec leaves it readable."""
+
+    def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
+        payloads = super().to_payloads(values)
+        for value, payload in zip(values, payloads, strict=True):
+            if getattr(type(value), "hotline_public", False) or isinstance(value, WorkflowMetadata):
+                payload.metadata[PUBLIC] = b"1"
+        return payloads
+
+
 def _with_codec(codec: EncryptionCodec) -> DataConverter:
     return dataclasses.replace(
         pydantic_data_converter,
+        payload_converter_class=HotlinePayloadConverter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -10,13 +10,15 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import FailureError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import ticket_summary as summary
     from domain.deadlines import PlanItem, PlannedDeadline, PlanRequest
     from domain.ticket import ActivityNames, TicketState
+    from domain.ticket_summary import PublicText, UnitDescription
     from workflows import search_attributes as sa
-    from workflows.patches import LOCAL_ACTIVITIES
+    from workflows.patches import LOCAL_ACTIVITIES, UI_LEGIBLE
 
 # Database outages must not fail a ticket: activities retry until the database answers.
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -30,9 +32,19 @@ ACTIVITY_TIMEOUT = timedelta(seconds=10)
 LOCAL_PROJECTION_TIMEOUT = timedelta(seconds=5)
 
 
-async def run_activity(name: str, arg: Any, result_type: Any = None) -> Any:
+# What each activity does, in the hotline's words, for the activity's summary in Temporal UI.
+SUMMARIES = {
+    ActivityNames.OPEN_TICKET: "A10/A11/A18 受理核查：规则集、事项终结、限制拨打",
+    ActivityNames.PLAN_DEADLINES: "A17 按工作日（含调休）计算时限",
+    ActivityNames.PROJECT_TICKET: "更新工单读模型",
+    ActivityNames.DESCRIBE_UNITS: "查询承办单位名称及所属区县",
+}
+
+
+async def run_activity(name: str, arg: Any, result_type: Any = None, summary: str | None = None) -> Any:
     """An activity, local where the history allows it (LOCAL_ACTIVITIES), ordinary otherwise. A local
     activity that keeps failing (the database down) retries inside the worker, then on timers."""
+    summary = PublicText(summary or SUMMARIES.get(name, name))
     if workflow.patched(LOCAL_ACTIVITIES):
         return await workflow.execute_local_activity(
             name,
@@ -40,17 +52,19 @@ async def run_activity(name: str, arg: Any, result_type: Any = None) -> Any:
             result_type=result_type,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
+            summary=summary,
         )
-    return await _ordinary_activity(name, arg, result_type)
+    return await _ordinary_activity(name, arg, result_type, summary)
 
 
-async def _ordinary_activity(name: str, arg: Any, result_type: Any = None) -> Any:
+async def _ordinary_activity(name: str, arg: Any, result_type: Any = None, summary: str | None = None) -> Any:
     return await workflow.execute_activity(
         name,
         arg,
         result_type=result_type,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
         retry_policy=ACTIVITY_RETRY,
+        summary=PublicText(summary or SUMMARIES.get(name, name)),
     )
 
 
@@ -71,6 +85,7 @@ async def project(delta: TicketState) -> None:
                 delta,
                 schedule_to_close_timeout=LOCAL_PROJECTION_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=1),
+                summary=PublicText(SUMMARIES[ActivityNames.PROJECT_TICKET]),
             )
             return
         except FailureError:  # the activity's own error, or its timeout
@@ -79,23 +94,42 @@ async def project(delta: TicketState) -> None:
 
 
 class Publisher:
-    """Publishes a ticket's changes: search attributes that changed, one new revision for the projector."""
+    """Publishes a ticket's changes: search attributes that changed, one new revision for the projector, and
+    (UI_LEGIBLE) what Temporal UI shows: the current details, the unit names in the memo."""
 
     def __init__(self, carried: TicketState | None) -> None:
         self.projected_revision = -1 if carried is None else carried.revision - 1
         self._attributes: dict[str, Any] = {}
         self._events = -1
         self._logged = 0 if carried is None else len(carried.timeline)
+        self._legible: bool | None = None
+        self.units: dict[str, UnitDescription] = {}
+        self._memo_for: tuple[str | None, tuple[str, ...]] | None = None
+        self._attributes_changed = False
+
+    def legible(self) -> bool:
+        if self._legible is None:
+            self._legible = workflow.patched(UI_LEGIBLE)
+        return self._legible
 
     def publish(self, s: TicketState) -> None:
         self._log(s)
-        updates = self._attribute_updates(s)
-        if updates:
-            workflow.upsert_search_attributes(updates)
+        self._upsert_attributes(s)
         # Every change records a timeline event; a wake-up that changed nothing projects nothing.
-        if len(s.timeline) != self._events or updates:
+        if len(s.timeline) != self._events or self._attributes_changed:
             self._events = len(s.timeline)
             s.revision += 1
+
+    def _upsert_attributes(self, s: TicketState) -> None:
+        updates = self._attribute_updates(s)
+        self._attributes_changed = bool(updates)
+        if updates:
+            workflow.upsert_search_attributes(updates)
+        if self.legible():  # not a command: the UI reads it through the workflow-metadata query
+            workflow.set_current_details(summary.current_details(s, self.names()))
+
+    def names(self) -> dict[str, str]:
+        return {unit_id: unit.name for unit_id, unit in self.units.items() if unit.name}
 
     def _attribute_updates(self, s: TicketState) -> list[SearchAttributeUpdate[Any]]:
         values: dict[str, Any] = {
@@ -107,13 +141,56 @@ class Publisher:
             sa.CATEGORY.name: s.registration.category.value,
             sa.CHANNEL.name: s.registration.channel.value,
         }
+        if self.legible():
+            values |= self._legible_values(s)
         updates: list[SearchAttributeUpdate[Any]] = []
         for key in sa.ALL:
+            if key.name not in values:
+                continue
             value = values[key.name]
             if self._attributes.get(key.name, ...) != value:
                 updates.append(key.value_unset() if value is None else key.value_set(value))
                 self._attributes[key.name] = value
         return updates
+
+    def _legible_values(self, s: TicketState) -> dict[str, Any]:
+        lead = self.units.get(s.lead_unit or "")
+        received = s.registration.received_at
+        return {
+            sa.EMERGENCY.name: s.registration.emergency,
+            sa.DISTRICT.name: lead.county if lead else None,
+            # An empty list is unset, so `HotlineOverdue IS NULL` finds the tickets on time.
+            sa.OVERDUE.name: summary.overdue(s) or None,
+            sa.NEXT_DUE.name: summary.next_due(s),
+            sa.LINKAGE_PENDING.name: summary.linkage_pending(s) or None,
+            sa.REGISTERED_AT.name: received,
+            sa.REGISTERED_DAY.name: f"{received.astimezone(summary.CHINA):%Y-%m-%d}",
+        }
+
+    async def describe_units(self, s: TicketState) -> None:
+        """UI_LEGIBLE: name the lead and co-units (an activity, only for ids not named yet), then the memo,
+        the district attribute and the details say who handles the ticket by name."""
+        wanted = [u for u in dict.fromkeys([s.lead_unit, *s.co_units]) if u and u not in self.units]
+        if wanted:
+            try:
+                described = await run_activity(
+                    ActivityNames.DESCRIBE_UNITS, wanted, dict[str, UnitDescription]
+                )
+            except ActivityError:  # unnamed units are shown by id; the projector must go on regardless
+                described = {}
+            # An id the directory does not know is remembered as such: it is not asked for again.
+            self.units |= {u: described.get(u, UnitDescription(name="", county="")) for u in wanted}
+        handling = (s.lead_unit, tuple(s.co_units))
+        if handling != self._memo_for:
+            self._memo_for = handling
+            names = self.names()
+            workflow.upsert_memo(
+                {
+                    "主办单位": PublicText(summary.unit_name(s.lead_unit, names)),
+                    "协办单位": PublicText("、".join(summary.unit_name(u, names) for u in s.co_units)),
+                }
+            )
+            self._upsert_attributes(s)
 
     def _log(self, s: TicketState) -> None:
         # Replay-safe logger; the JSON log formatter adds the ticket number from the workflow id.
@@ -134,3 +211,6 @@ class Publisher:
             await project(delta)
             self.projected_revision = revision
             projected_seq = max((e.seq for e in delta.timeline), default=projected_seq)
+            # After the projection, which the API's answer waits for: naming units never delays an action.
+            if self.legible():
+                await self.describe_units(state())

@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.linkage import HandedOver, Handover, LineAck, LinkageReport, LinkageStatus
+    from domain.ticket_summary import PublicText
 
 HAND_OVER = "hand_over_to_line"
 TELL_LINE_RESULT = "tell_line_result"
@@ -55,7 +56,7 @@ class LinkageWorkflow:
                 start_to_close_timeout=timedelta(seconds=10),
                 schedule_to_close_timeout=limit,
                 retry_policy=HAND_OVER_RETRY,
-                summary=f"A23 hand over to {inp.handover.line}",
+                summary=PublicText(f"A23 移交 {inp.handover.line}（{inp.handover.ticket_no}）"),
             )
         except ActivityError as err:
             self._s.unreachable = True
@@ -74,7 +75,9 @@ class LinkageWorkflow:
     async def _acknowledged_within(self, wait: timedelta) -> bool:
         try:
             await workflow.wait_condition(
-                lambda: self._s.acknowledged is not None, timeout=max(wait, timedelta(seconds=1))
+                lambda: self._s.acknowledged is not None,
+                timeout=max(wait, timedelta(seconds=1)),
+                timeout_summary=PublicText(f"A23 等待 {self._s.line} 确认接收"),
             )
             return True
         except TimeoutError:

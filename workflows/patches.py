@@ -38,6 +38,12 @@ LINKAGE_CHILDREN = "linkage-children"
 # replay on that branch; a ticket running across the deploy starts them, from their applications, at its
 # next action. Removable once no ticket opened before 2026-12-02 is running.
 HOTLINE_OWN_CLOCKS = "hotline-own-clocks"
+# Issue 18: a ticket legible in Temporal UI: the search attributes an office filters by (emergency, district,
+# overdue limits, lines yet to acknowledge, registration time), the unit names in the memo, read by the
+# `describe_units` activity when the lead or co-units change. Histories recorded before this upsert only the
+# first seven attributes and never describe their units.
+# Removable once no ticket opened before 2026-12-02 is running.
+UI_LEGIBLE = "ui-legible"
 
 # domain/changes.py: a ticket opened from now on is judged by the latest verdicts; one opened before (its
 # history holds none of the later markers) keeps the version it opened with. One patch per version, each

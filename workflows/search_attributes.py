@@ -15,10 +15,31 @@ CARD = SearchAttributeKey.for_keyword("HotlineCard")
 DEADLINE = SearchAttributeKey.for_datetime("HotlineDeadline")
 CATEGORY = SearchAttributeKey.for_keyword("HotlineCategory")
 CHANNEL = SearchAttributeKey.for_keyword("HotlineChannel")
+# Issue 18, what an office filters by (set by tickets opened after the `ui-legible` patch).
+EMERGENCY = SearchAttributeKey.for_bool("HotlineEmergency")  # A17.3/A23
+DISTRICT = SearchAttributeKey.for_keyword("HotlineDistrict")  # the lead unit's county or district: 武江区
+OVERDUE = SearchAttributeKey.for_keyword_list("HotlineOverdue")  # limits past due: answer, sign_for …
+SUPERVISION_PENDING = SearchAttributeKey.for_bool("HotlineSupervisionPending")  # an order awaits its answer
+LINKAGE_PENDING = SearchAttributeKey.for_keyword_list("HotlineLinkagePending")  # A23 lines yet to acknowledge
+NEXT_DUE = SearchAttributeKey.for_datetime("HotlineNextDue")  # the earliest limit not yet met, any clock
+REGISTERED_AT = SearchAttributeKey.for_datetime("HotlineRegisteredAt")
+REGISTERED_DAY = SearchAttributeKey.for_keyword("HotlineRegisteredDay")  # Asia/Shanghai date: 2026-12-02
 
-ALL = (LEAD_UNIT, CO_UNITS, STAGE, CARD, DEADLINE, CATEGORY, CHANNEL)
+FIRST = (LEAD_UNIT, CO_UNITS, STAGE, CARD, DEADLINE, CATEGORY, CHANNEL)
+LEGIBLE = (
+    EMERGENCY,
+    DISTRICT,
+    OVERDUE,
+    NEXT_DUE,
+    SUPERVISION_PENDING,
+    LINKAGE_PENDING,
+    REGISTERED_AT,
+    REGISTERED_DAY,
+)
+ALL = FIRST + LEGIBLE
 
 _INDEXED = {
+    "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
     "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
@@ -27,7 +48,7 @@ _INDEXED = {
 
 def cli_flags() -> list[str]:
     """`temporal server start-dev --search-attribute Name=Type` flags (a new database file only)."""
-    names = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "DATETIME": "Datetime"}
+    names = {"BOOL": "Bool", "KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "DATETIME": "Datetime"}
     return [f"--search-attribute={k.name}={names[k.indexed_value_type.name]}" for k in ALL]
 
 

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         supervision,
     )
     from domain.ticket import TicketInput, TicketState
+    from domain.ticket_summary import PublicText, TimelineView, timeline_view
     from workflows.coordination import CoordinationInput, CoordinationWorkflow, coordination_workflow_id
     from workflows.ticket_machinery import TicketMachinery
 
@@ -101,6 +102,11 @@ class TicketWorkflow(TicketMachinery):
     @workflow.query
     def state(self) -> TicketState:
         return self._s
+
+    @workflow.query(description="工单办理过程：时间（北京时间）、办理人、事项、依据条款")
+    def timeline(self) -> TimelineView:
+        """The ticket's own events for the UI's Queries tab, readable without the codec (no identity)."""
+        return timeline_view(self._s, self._publisher.names())
 
     @workflow.update
     async def opened(self) -> TicketState:
@@ -240,6 +246,7 @@ class TicketWorkflow(TicketMachinery):
                 CoordinationInput(ticket_no=s.ticket_no, dispute=cmd, current_lead=s.lead_unit),
                 id=child_id,
                 task_queue=workflow.info().task_queue,
+                static_summary=PublicText(f"A14.5 争议协调 · 工单 {s.ticket_no} · 原主办 {s.lead_unit}"),
             )
             task = asyncio.create_task(self._await_designation(handle))
             self._designations.add(task)

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.rulesets import CITY
     from domain.stages import dispatch, ending, intake, linkage, office, rating, returns
     from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
+    from domain.ticket_summary import PublicText, boundary_summary
     from domain.timeline import Step
     from domain.vocabulary import Stage
     from workflows import effects
@@ -108,7 +109,7 @@ class TicketMachinery:
         self._wake = self._rang = False
 
     async def _ring_at(self, at: datetime) -> None:
-        await workflow.sleep(at - workflow.now(), summary="next card boundary or window")
+        await workflow.sleep(at - workflow.now(), summary=boundary_summary(self._s, at))
         self._alarms.discard(at)
         self._rang = True
 
@@ -171,7 +172,7 @@ class TicketMachinery:
                 ),
                 id=handover.linkage_id,
                 task_queue=me.task_queue,
-                static_summary=f"A23 联动 {line}: {s.ticket_no}",
+                static_summary=PublicText(f"A23 联动 {line} · 工单 {s.ticket_no}"),
             )
 
     async def _tell_line_when_concluded(self) -> None:

@@ -85,6 +85,22 @@ async def sink_webhook(
     return SinkAnswer(id=delivery_id, duplicate=duplicate)
 
 
+@router.post("/sink/line/{line}/{what}")
+async def sink_line(
+    line: Annotated[str, Path(pattern=r"^(110|119|120|122)$")],
+    what: Annotated[str, Path(pattern=r"^(handovers|results)$")],
+    request: Request,
+) -> dict[str, str]:
+    """An emergency line's system (activities/linkage.py): takes a hand-over or a result and answers with its
+    own reference; it acknowledges nothing by itself (the line's staff would, through the API)."""
+    body: dict[str, Any] = await request.json()
+    key = request.headers.get("idempotency-key", "")
+    if not _seen(key):
+        text = f"{what} · 工单 {body.get('ticket_no', '?')}"
+        _messages.append(Message(datetime.now(UTC), f"line:{line}", key, line, text))
+    return {"reference": f"DEMO-{line}-{key[-8:]}"}
+
+
 @router.get("/messages", response_class=HTMLResponse)
 async def messages() -> HTMLResponse:
     rows = "".join(

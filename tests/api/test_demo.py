@@ -13,7 +13,9 @@ from operations.demo import OPERATOR, unit_staff
 from operations.demo_tickets import (
     ANSWERED_NO,
     CONCLUDED_NO,
+    COORDINATING_NO,
     DISPATCHED_NO,
+    EMERGENCY_NO,
     HANDLING_NO,
     NOT_ACCEPTED_NO,
     YELLOW_NO,
@@ -26,7 +28,16 @@ async def test_the_demo_shows_tickets_in_every_stage_and_a_yellow_card(
 ) -> None:
     async with serving_demo(ts_env, tmp_path) as demo:
         stages = {}
-        for no in (HANDLING_NO, DISPATCHED_NO, YELLOW_NO, ANSWERED_NO, CONCLUDED_NO, NOT_ACCEPTED_NO):
+        for no in (
+            HANDLING_NO,
+            DISPATCHED_NO,
+            YELLOW_NO,
+            ANSWERED_NO,
+            CONCLUDED_NO,
+            NOT_ACCEPTED_NO,
+            COORDINATING_NO,
+            EMERGENCY_NO,
+        ):
             view = (await demo.http.get(f"/tickets/{no}", headers=demo.auth(OPERATOR))).json()
             stages[no] = (view["stage"], view["outcome"])
         assert stages == {
@@ -36,6 +47,8 @@ async def test_the_demo_shows_tickets_in_every_stage_and_a_yellow_card(
             ANSWERED_NO: ("rating", "answered_at_once"),
             CONCLUDED_NO: ("concluded", "closed"),
             NOT_ACCEPTED_NO: ("not_accepted", "not_accepted"),
+            COORDINATING_NO: ("coordinating", None),  # A14.5, for Temporal UI's coordination query
+            EMERGENCY_NO: ("dispatched", None),  # A23: its 110 hand-over never acknowledged
         }
         assert set(demo.requesters) == set(stages)
 
@@ -63,9 +76,9 @@ async def test_the_demo_shows_tickets_in_every_stage_and_a_yellow_card(
             await demo.http.get("/reports/bulletin", params=period, headers=demo.auth(OPERATOR))
         ).json()
         # The figures tests/run/test_make_run.py expects of a fresh `make run`.
-        assert bulletin["volumes"]["total"] == 6
+        assert bulletin["volumes"]["total"] == 8
         district = next(u for u in bulletin["units"] if u["unit"] == "WJ")
-        assert (district["received"], district["concluded"], district["yellow_cards"]) == (3, 1, 1)
+        assert (district["received"], district["concluded"], district["yellow_cards"]) == (5, 1, 1)
         assert any(u["unit"] == "SG-WATER" and u["received"] == 1 for u in bulletin["units"])
         listed = (await demo.http.get("/tickets", params={"limit": 200}, headers=demo.auth(OPERATOR))).json()
         assert {t["ticket_no"]: (t["stage"], t["outcome"]) for t in listed["items"]} == stages

@@ -32,6 +32,7 @@ async def test_production_has_no_sink() -> None:
         for path in ("/dev/messages", "/dev/sink/sms"):
             assert (await http.get(path)).status_code in (404, 405)
         assert (await http.post("/dev/sink/sms", json={})).status_code == 404
+        assert (await http.post("/dev/sink/line/110/handovers", json={})).status_code == 404
 
 
 async def test_the_demo_sees_every_sms_and_webhook_the_hotline_sent(hotline: Hotline) -> None:

@@ -272,6 +272,8 @@ SCENARIOS: dict[str, Scenario] = {
     "REPLAY-KEPT-LEAD-FINAL-CALLBACK": kept_lead_and_called_back_twice,
     "REPLAY-TERMINATION-REVIEWED": termination_reviewed,
     "REPLAY-SUPERVISION": supervised_and_reviewed_late,
+    # Issue 18 (ui-legible): the coordination again, now naming its units and upserting the new attributes.
+    "REPLAY-UI-LEGIBLE": coordinated,
 }
 
 

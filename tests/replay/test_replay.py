@@ -27,6 +27,7 @@ from workflows.patches import (
     CALLBACK_AFTER_FINAL_RATING,
     DESIGNATION_KEEPS_RECEIPT,
     HOTLINE_OWN_CLOCKS,
+    UI_LEGIBLE,
     VERDICT_PATCHES,
 )
 
@@ -195,3 +196,14 @@ def test_a_history_supervises_and_starts_the_hotlines_own_clocks() -> None:
     assert {"apply_return", "review_return", "record_callback"} <= set(seen)
     before = [load(p) for p in HISTORY_FILES if p.stem != supervised.workflow_id]
     assert not any(HOTLINE_OWN_CLOCKS in patches(h) for h in before)
+
+
+def test_a_history_recorded_legible_holds_its_marker_and_the_older_ones_none() -> None:
+    """Issue 18: the new search attributes, the memo and the units' names are behind UI_LEGIBLE; a history
+    recorded since holds the marker (and replays above), every older one holds none and upserts only the
+    first seven attributes on replay."""
+    legible = [h for h in ticket_histories() if UI_LEGIBLE in patches(h)]
+    assert "ticket-REPLAY-UI-LEGIBLE" in [h.workflow_id for h in legible]
+    older = ("ticket-REPLAY-RETURN", "ticket-REPLAY-EXTENSION-REDO", "ticket-REPLAY-COORDINATION")
+    assert not any(UI_LEGIBLE in patches(h) for h in ticket_histories() if h.workflow_id in older)
+    assert {"raise_dispute", "sign_for"} <= set(updates(legible[0]))

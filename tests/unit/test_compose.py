@@ -38,6 +38,14 @@ SEARCH_ATTRIBUTES = {
     "HotlineDeadline": "Datetime",
     "HotlineCategory": "Keyword",
     "HotlineChannel": "Keyword",
+    "HotlineEmergency": "Bool",
+    "HotlineDistrict": "Keyword",
+    "HotlineOverdue": "KeywordList",
+    "HotlineNextDue": "Datetime",
+    "HotlineSupervisionPending": "Bool",
+    "HotlineLinkagePending": "KeywordList",
+    "HotlineRegisteredAt": "Datetime",
+    "HotlineRegisteredDay": "Keyword",
 }
 
 HEALTHY = "service_healthy"

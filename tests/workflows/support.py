@@ -15,7 +15,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.common.v1 import SearchAttributes, WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle
+from temporalio.converter import decode_typed_search_attributes
 from temporalio.exceptions import ApplicationError
 
 from db.seed import load_calendar_year
@@ -155,9 +158,20 @@ async def projected(
     raise AssertionError(f"no such {model.__tablename__} row for {ticket_no}")
 
 
-async def search_attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
-    described = await handle.describe()
-    return {key.name: described.typed_search_attributes.get(key) for key in sa.ALL}
+async def search_attributes(hotline: Hotline, handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    """The ticket's search attributes by name, as the server holds them (None: not set).
+
+    Read from the raw description: the time-skipping server keeps an unset attribute as a null payload, which
+    the SDK's `describe()` cannot decode as a Datetime (the dev server and a cluster drop it)."""
+    raw = await hotline.client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=hotline.client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
+        )
+    )
+    fields = raw.workflow_execution_info.search_attributes.indexed_fields
+    set_fields = {k: v for k, v in fields.items() if v.metadata.get("encoding") != b"binary/null"}
+    typed = decode_typed_search_attributes(SearchAttributes(indexed_fields=set_fields))
+    return {key.name: typed.get(key) for key in sa.ALL}
 
 
 # -- returns, acceptance and coordination (A13–A16) -------------------------------------------------------

@@ -74,7 +74,7 @@ async def test_a17_extension_approved_adds_10_wd_after_the_original_limit_once(h
     assert len(approved) == 1 and approved[0].rule == "A17"
     assert set(approved[0].notify) == {"unit:U1", "requester"}
     assert datetime.fromisoformat(approved[0].data["extended_to"]) == extended
-    assert (await search_attributes(h))[sa.DEADLINE.name] == extended
+    assert (await search_attributes(hotline, h))[sa.DEADLINE.name] == extended
 
     again = await hotline.refused(h, TicketWorkflow.apply_extension, extension())
     assert verdict(again) == ("EXTENSION_ALREADY_USED", "A17")
@@ -282,7 +282,7 @@ async def test_a20_closure_sent_back_keeps_the_limit_from_first_receipt(hotline:
     assert sent_back[0].data["reason"] == "Point 1 dodged"
 
     s = await crosses(hotline, h, "answer", due, Card.GREEN, Card.YELLOW)
-    assert (await search_attributes(h))[sa.CARD.name] == "yellow"
+    assert (await search_attributes(hotline, h))[sa.CARD.name] == "yellow"
 
 
 async def test_a20_a_contact_before_the_units_receipt_and_a_closure_handled_in_the_future_are_refused(

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.hotline import HotlineActivities
+from activities.units import UnitDirectory
 from domain.commands import ApplyExtension, Dispatch, EmergencyResponse, SignFor
 from domain.deadlines import PlannedDeadline, PlanRequest
 from domain.ticket import ActivityNames, TicketInput, TicketState
@@ -123,7 +124,7 @@ async def test_a17_2_complaint_10_wd_and_an_unsigned_ticket_turns_the_sign_for_c
     s = await crosses(hotline, h, "sign_for", sign_for_due, Card.GREEN, Card.YELLOW)
     assert s.stage == Stage.DISPATCHED
     assert s.clocks["answer"].card == Card.GREEN and s.card() == Card.YELLOW
-    assert (await search_attributes(h))[sa.CARD.name] == "yellow"
+    assert (await search_attributes(hotline, h))[sa.CARD.name] == "yellow"
     # Signing late meets the sign-for limit: the card stays yellow past its red boundary.
     s = await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
     assert s.clocks["sign_for"].met_at is not None and s.stage == Stage.HANDLING
@@ -225,18 +226,20 @@ async def test_a22_answer_card_turns_yellow_at_the_limit_and_red_2_wd_later(hotl
     red = end_of(adjusted_saturday)
     s = await hotline.state(h)
     assert (s.clocks["answer"].due_at, s.clocks["answer"].red_at) == (due, red)
-    assert (await search_attributes(h))[sa.CARD.name] == "green"
+    assert (await search_attributes(hotline, h))[sa.CARD.name] == "green"
 
     s = await crosses(hotline, h, "answer", due, Card.GREEN, Card.YELLOW)
-    attrs = await search_attributes(h)
+    attrs = await search_attributes(hotline, h)
     assert attrs[sa.CARD.name] == "yellow"
     assert attrs[sa.STAGE.name] == "handling"
     assert attrs[sa.LEAD_UNIT.name] == "U1"
     assert attrs[sa.DEADLINE.name] == due
     assert attrs[sa.CATEGORY.name] == "consultation"
+    # Issue 18: the limit past due, and the next one not met (the answer limit itself, overdue).
+    assert attrs[sa.OVERDUE.name] == ["answer"] and attrs[sa.NEXT_DUE.name] == due
 
     s = await crosses(hotline, h, "answer", red, Card.YELLOW, Card.RED)
-    assert (await search_attributes(h))[sa.CARD.name] == "red"
+    assert (await search_attributes(hotline, h))[sa.CARD.name] == "red"
 
 
 async def test_a22_a_limit_met_while_yellow_keeps_its_yellow_card(hotline: Hotline) -> None:
@@ -259,8 +262,10 @@ async def test_a22_a_limit_met_while_yellow_keeps_its_yellow_card(hotline: Hotli
     s = await hotline.state(h)
     assert s.clocks["answer"].card == Card.YELLOW and s.card() == Card.YELLOW
     assert not events(s, "card_changed", after="red")
-    attrs = await search_attributes(h)
+    attrs = await search_attributes(hotline, h)
     assert (attrs[sa.CARD.name], attrs[sa.STAGE.name]) == ("yellow", "closure_review")
+    # The answer limit was met (late): nothing is overdue or falls due any more.
+    assert attrs[sa.OVERDUE.name] is None and attrs[sa.NEXT_DUE.name] is None
 
 
 async def test_a22_card_change_is_stamped_with_the_boundary_even_when_recorded_late(hotline: Hotline) -> None:
@@ -303,7 +308,12 @@ async def test_an_action_right_after_registration_waits_for_the_dispatch(hotline
         hotline.client,
         task_queue=queue,
         workflows=[TicketWorkflow],
-        activities=[acts.open_ticket, acts.plan_deadlines, acts.project_ticket],
+        activities=[
+            acts.open_ticket,
+            acts.plan_deadlines,
+            acts.project_ticket,
+            UnitDirectory(hotline.session_maker).describe_units,
+        ],
     ):
         reg = hotline.registration(Category.COMPLAINT, received_at=await hotline.now())
         h = await hotline.client.start_workflow(

@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.worker import Worker
 
 from activities.hotline import HotlineActivities
+from activities.units import UnitDirectory
 from db.models import TicketRow
 from domain.commands import SignFor
 from domain.ticket import ActivityNames, TicketState
@@ -52,7 +53,12 @@ async def test_an_action_is_answered_while_its_projection_waits_for_the_database
         hotline.client,
         task_queue=queue,
         workflows=list(WORKFLOWS),
-        activities=[activities.open_ticket, activities.plan_deadlines, activities.project_ticket],
+        activities=[
+            activities.open_ticket,
+            activities.plan_deadlines,
+            activities.project_ticket,
+            UnitDirectory(hotline.session_maker).describe_units,
+        ],
     ):
         handle = await flaky.register()
         signed = await asyncio.wait_for(
