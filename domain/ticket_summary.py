@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from domain.clocks import rule_of
 from domain.commands import Registration
 from domain.labels import event_label, label
+from domain.stages.supervision import lapsed
 from domain.ticket import ANSWER, HANDLE, SIGN_FOR, Clock, TicketState
 from domain.vocabulary import OPEN_STAGES, ActorKind, Card
 
@@ -27,7 +28,19 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 SUBJECT_CHARS = 24
 PLACE_CHARS = 20
 
-CLOCK_NAMES = {SIGN_FOR: "签收时限", HANDLE: "处置时限", ANSWER: "答复时限", "linkage_ack": "联动确认时限"}
+CLOCK_NAMES = {
+    SIGN_FOR: "签收时限",
+    HANDLE: "处置时限",
+    ANSWER: "答复时限",
+    "linkage_ack": "联动确认时限",
+    "supervision": "督办答复时限",
+    # The hotline office's own limits (domain/stages/office.py).
+    "return_review": "退回审核时限",
+    "extension_review": "延期审核时限",
+    "closure_review": "办结审核时限",
+    "callback": "回访时限",
+    "coordination": "协调时限",
+}
 ACTOR_KINDS: dict[str, str] = {
     ActorKind.OPERATOR.value: "12345热线",
     ActorKind.UNIT.value: "承办单位",
@@ -189,6 +202,11 @@ def next_due(s: TicketState) -> datetime | None:
     if s.stage not in OPEN_STAGES:
         return None
     return min((c.due_at for c in s.clocks.values() if c.met_at is None), default=None)
+
+
+def supervision_pending(s: TicketState) -> bool:
+    """A25: an order the unit has not answered and that still binds it (not lapsed by a new receipt)."""
+    return any(o.answered_at is None and not lapsed(s, o) for o in s.supervision_orders)
 
 
 def linkage_pending(s: TicketState) -> list[str]:

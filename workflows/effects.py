@@ -163,6 +163,7 @@ class Publisher:
             sa.OVERDUE.name: summary.overdue(s) or None,
             sa.NEXT_DUE.name: summary.next_due(s),
             sa.LINKAGE_PENDING.name: summary.linkage_pending(s) or None,
+            sa.SUPERVISION_PENDING.name: summary.supervision_pending(s),
             sa.REGISTERED_AT.name: received,
             sa.REGISTERED_DAY.name: f"{received.astimezone(summary.CHINA):%Y-%m-%d}",
         }

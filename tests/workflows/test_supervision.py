@@ -49,8 +49,10 @@ from tests.workflows.support import (
     next_weekday,
     only_event,
     refusal,
+    search_attributes,
     ticket_at,
 )
+from workflows import search_attributes as SA
 from workflows.coordination import CoordinationWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -130,6 +132,7 @@ async def test_a25_orders_and_the_hotlines_own_limits_are_carded_when_they_pass(
 
     # -- A: S1 answered at 12:00, within its 4 hours ------------------------------------------------------
     await hotline.sleep_until(at_local(monday, 12))
+    assert (await search_attributes(hotline, a))[SA.SUPERVISION_PENDING.name] is True
     s = await act(hotline, a, TicketWorkflow.answer_supervision_order, answer("S1"))
     answered = only_event(s, "supervision_answered")
     assert (answered.rule, answered.notify, answered.actor) == ("A25", ["hotline"], "unit:U1")
@@ -154,6 +157,8 @@ async def test_a25_orders_and_the_hotlines_own_limits_are_carded_when_they_pass(
     await hotline.sleep_until(at_local(monday + timedelta(days=2), 9))
     s = await act(hotline, a, TicketWorkflow.answer_supervision_order, answer("S2", "已制定整改计划"))
     assert events(s, "supervision_answered", order_id="S2")[0].data["late"] is True
+    # Issue 18: operators filter the tickets an order still waits on; none once both are answered.
+    assert (await search_attributes(hotline, a))[SA.SUPERVISION_PENDING.name] is False
     assert s.clocks["supervision:S2"].met_at is not None and s.clocks["supervision:S2"].card == Card.YELLOW
     refused = ReviewReturn(
         actor=OPERATOR,
