@@ -73,8 +73,6 @@ A24_REDO_MAY_RETURN = Change(VERDICTS_V4, "A24", "a redo may be returned like an
 A33_COUNTY_RULES_AT_FIRST_DISPATCH = Change(
     VERDICTS_V4, "A33", "the first dispatch to a county with its own rules brings its rule set"
 )
-# A35 「有效期 3 年」: a ticket registered under rules past their validity is flagged to the office.
-A35_LAPSED_RULES_FLAGGED = Change(VERDICTS_V4, "A35", "a ticket opened under lapsed rules is flagged")
 
 # Every named change, in the order written above (a test checks each names its rule).
 CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

@@ -155,7 +155,6 @@ EVENT_LABELS: dict[EventKind, Label] = {
         "已归档工单重新开放补充答复", "archived ticket reopened for a supplementary answer"
     ),
     EventKind.RULE_SET_ADOPTED: Label("适用县（市、区）细则", "the county's own rules apply"),
-    EventKind.RULE_SET_LAPSED: Label("所适用细则已过有效期", "registered under rules past their validity"),
     EventKind.WRITTEN_ANSWER_REQUESTED: Label(
         "诉求人要求书面答复", "the requester asked for a written answer"
     ),

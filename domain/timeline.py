@@ -22,7 +22,6 @@ from domain.vocabulary import ActorKind
 class EventKind(StrEnum):
     # A2, A13, A12, A23: registration and the hotline's own answer
     REGISTERED = "registered"
-    RULE_SET_LAPSED = "rule_set_lapsed"  # A35: opened under rules past their validity, the office told
     RULE_SET_ADOPTED = "rule_set_adopted"  # A33: the first dispatch brought the county's own rules
     EMERGENCY_LINKAGE = "emergency_linkage"
     NOT_ACCEPTED = "not_accepted"

@@ -106,8 +106,8 @@ class LapsedRuleSet(View):
     description=(
         "A35 「本细则自印发之日起施行，有效期 3 年」: the city's rules (韶府办发函〔2022〕174号, 2022-11-04) ran "
         "to 2025-11-03. A ticket registered after its rule set's `valid_until` is not refused: it opens under "
-        "that set, flagged (`rule_set_lapsed` on the ticket; the office is told by a `rule_set_lapsed` "
-        "event). Listed here per rule set, with its successor if one is in force."
+        "that set, flagged (`rule_set_lapsed` on the ticket and in the read model) and listed here per rule set, "
+        "with its successor if one is in force: the office loads it as a new version (`POST /rule-sets`)."
     ),
 )
 async def lapsed_rule_sets(

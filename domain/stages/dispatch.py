@@ -31,7 +31,6 @@ from domain.stages.common import (
     require_stage,
     transition,
 )
-from domain.stages.intake import flag_lapsed_rules
 from domain.ticket import HANDLE, RETURN_WINDOW, SURVEY_START_WINDOW, Assignment, TicketState
 from domain.timeline import HOTLINE, EventKind, Step, unit, units
 from domain.vocabulary import ActorKind, Stage
@@ -166,7 +165,6 @@ def dispatch(state: TicketState, cmd: Dispatch, step: Step, planned: Mapping[str
     if rules is not None:
         before, state.rule_set = state.rule_set.key, rules
         happen(state, step, EventKind.RULE_SET_ADOPTED, cmd.actor, "A33", [], before=before, after=rules.key)
-        flag_lapsed_rules(state, step)
     receive(state, step, planned, lead=cmd.lead_unit, co_units=cmd.co_units, actor=cmd.actor, note=cmd.note)
 
 

@@ -3,12 +3,11 @@ the spot, or dispatched (domain/stages/dispatch.py)."""
 
 from __future__ import annotations
 
-from domain.changes import A35_LAPSED_RULES_FLAGGED
 from domain.commands import Actor, AnswerAtOnce, NotAccept
 from domain.errors import conflict
 from domain.stages.common import happen, request_rating, require_operator, require_stage, transition
 from domain.ticket import OpeningFacts, TicketState
-from domain.timeline import HOTLINE, REQUESTER, SYSTEM, EventKind, Step, linkage
+from domain.timeline import REQUESTER, SYSTEM, EventKind, Step, linkage
 from domain.vocabulary import Category, NotAcceptedReason, Outcome, Stage
 
 
@@ -63,27 +62,8 @@ def open_ticket(state: TicketState, facts: OpeningFacts, step: Step) -> None:
         )
     if reg.written_answer_requested:
         state.written_answer_requested_at = reg.received_at  # A20: asked for when registering
-    flag_lapsed_rules(state, step)
     if facts.refusal is not None:
         not_accepted(state, step, reg.registered_by, facts.refusal, facts.refusal_basis, automatic=True)
-
-
-def flag_lapsed_rules(state: TicketState, step: Step) -> None:
-    """A35 「本细则自印发之日起施行，有效期 3 年」: a ticket registered under rules past their validity still
-    opens under them (no request is refused for the office's paperwork) and the office is told, to load the
-    successor as a new version; the ticket and the read model carry the flag (`rule_set_lapsed`)."""
-    if not state.rule_set_lapsed() or not state.judged_by(A35_LAPSED_RULES_FLAGGED):
-        return
-    happen(
-        state,
-        step,
-        EventKind.RULE_SET_LAPSED,
-        SYSTEM,
-        "A35",
-        [HOTLINE],
-        rule_set=state.rule_set.key,
-        valid_until=state.rule_set.valid_until.isoformat() if state.rule_set.valid_until else None,
-    )
 
 
 @transition
