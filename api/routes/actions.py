@@ -83,15 +83,18 @@ async def _reopening(
     state = await runtime.ticket_state(ticket_no)
     if state is None:
         raise not_found()
-    if state.stage == Stage.ARCHIVED:
-        if not may_reopen(state):
-            raise conflict("STAGE_FORBIDS_ACTION", "the ticket is archived; it takes no more actions", "A21")
-        reopened = state.model_copy(deep=True)
-        reopen_for_supplement(reopened, Step(now=await runtime.clock(), new_id=lambda: "preview"))
-        try:
-            check_apply_supplement(reopened, command)  # type: ignore[arg-type]
-        except RuleViolation as violation:
-            raise rule_violation(violation) from None
+    if state.stage != Stage.ARCHIVED:
+        # Not archived (the workflow's own word): an ordinary update. A workflow ended outside the service
+        # (terminated from Temporal UI) is never started again by this door: its update is refused.
+        return await runtime.temporal.update_ticket(ticket_no, action.update, command, the_id)
+    if not may_reopen(state):
+        raise conflict("STAGE_FORBIDS_ACTION", "the ticket is archived; it takes no more actions", "A21")
+    reopened = state.model_copy(deep=True)
+    reopen_for_supplement(reopened, Step(now=await runtime.clock(), new_id=lambda: "preview"))
+    try:
+        check_apply_supplement(reopened, command)  # type: ignore[arg-type]
+    except RuleViolation as violation:
+        raise rule_violation(violation) from None
     return await runtime.temporal.update_reopening(state, action.update, command, the_id)
 
 

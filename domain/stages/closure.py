@@ -56,15 +56,15 @@ def check_contact(state: TicketState, cmd: ContactAttempt, now: datetime) -> Non
         raise invalid(
             "CONTACT_BEFORE_RECEIPT", "a contact attempt comes after the unit received the ticket", "A20"
         )
-    if (
-        cmd.channel == ContactChannel.PHONE
-        and anonymous(state)
-        and state.judged_by(A20_ANONYMOUS_CLOSURE_SAYS_WHY)
-    ):
-        # A20 「连续 2 天拨打诉求人联系电话」: with no number on record there is nobody to call.
+    if cmd.channel in NEEDS_A_NUMBER and anonymous(state) and state.judged_by(A20_ANONYMOUS_CLOSURE_SAYS_WHY):
+        # A20 「连续 2 天拨打诉求人联系电话」: with no number on record there is nobody to call or text.
         raise conflict("NO_PHONE_ON_RECORD", "the requester left no phone number to call", "A20")
     if cmd.written_answer_requested and not cmd.reached:
         raise invalid("WRITTEN_ANSWER_ASKED_UNREACHED", "only a requester reached can ask for it", "A20")
+
+
+# A20: the channels that reach a requester only at the number they gave.
+NEEDS_A_NUMBER = frozenset({ContactChannel.PHONE, ContactChannel.SMS})
 
 
 def anonymous(state: TicketState) -> bool:
