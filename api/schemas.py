@@ -97,12 +97,8 @@ class TicketView(EndedOutside):
     received_at: datetime
     repeat_of: str | None
     rule_set: str = Field(description="The rule set the ticket keeps for life (A17, A33), `id@version`.")
-    rule_set_lapsed: bool = Field(
-        description="A35: registered after its rule set's validity ended (flagged, not refused)."
-    )
-    written_answer_requested_at: datetime | None = Field(
-        description="A20: the requester asked for a written answer, issued in the unit's name."
-    )
+    rule_set_lapsed: bool = Field(description="A35: registered after its rule set's validity ended.")
+    written_answer_requested_at: datetime | None = Field(description="A20: a written answer asked for.")
     lead_unit: str | None
     co_units: list[str]
     forwarded_to: str | None = Field(description="A6: the sub-unit the lead forwarded the ticket to.")
@@ -300,9 +296,7 @@ class PublicAnswer(View):
     basis: str
     long_running: bool
     progress: str
-    # A20: the unit that answered, by its registered name (never a staff member), and the document it
-    # issued in its own name when the requester asked for it in writing.
-    answered_by: str | None = None
+    answered_by: str | None = Field(None, description="A20: the unit that answered, by name (no staff).")
     written_answer: str | None = Field(None, description="A20: the written answer's document reference.")
 
 
