@@ -64,7 +64,7 @@ async def test_a21_an_archived_ticket_still_takes_a_supplementary_answer(module_
 
 
 async def test_a20_a_written_answer_in_the_unit_s_name_and_an_anonymous_request(module_api: Api) -> None:
-    """A20 「若诉求人要求提供书面答复材料，则须以本单位名义予以答复」: asked for at registration, the closure
+    """A17 one extension granted, then A20 「若诉求人要求提供书面答复材料，则须以本单位名义予以答复」: asked for at registration, the closure
     carries the document issued by the handling unit, and the requester's view names that unit (never a
     person). A request with no contact details cannot be told by phone: its closure says why."""
     api = module_api
@@ -72,6 +72,17 @@ async def test_a20_a_written_answer_in_the_unit_s_name_and_an_anonymous_request(
     no = created["ticket_no"]
     assert (await api.ticket(no))["written_answer_requested_at"] is not None
     await api.act(no, "sign-for", as_="urban")
+    # A17 「延期办理只能 1 次」: refused, the application does not use up the ticket's one extension.
+    ask = {"reason": "需协调供电部门", "requester_told": True}
+    await api.act(no, "extension", ask, as_="urban")
+    await api.act(no, "extension/review", {"approve": False, "reason": "理由不充分"})
+    await api.act(no, "extension", ask | {"reason": "供电线路需改造"}, as_="urban")
+    extended = await api.act(no, "extension/review", {"approve": True})
+    assert [e["decision"] for e in extended["extensions"]] == ["refused", "approved"]
+    assert error(await api.refused(no, "extension", ask, as_="urban"))[1:] == (
+        "EXTENSION_ALREADY_USED",
+        "A17",
+    )
     await api.act(no, "contacts", {"channel": "phone", "purpose": "result", "reached": True}, as_="urban")
     body = closure_body(POINTS, await api.now())
     assert error(await api.refused(no, "closure", body, as_="urban")) == (
@@ -92,6 +103,9 @@ async def test_a20_a_written_answer_in_the_unit_s_name_and_an_anonymous_request(
     answer = public.json()["answer"]
     assert (answer["answered_by"], answer["written_answer"]) == (UNIT_NAME, "武城管函〔2026〕12号")
     assert "urban" not in public.text and "cred-" not in public.text  # no staff named
+    page = await api.http.get(created["progress_page"])  # the requester's page (/t/<token>) says the same
+    assert page.status_code == 200 and "答复单位：<strong>" + UNIT_NAME in page.text
+    assert "武城管函〔2026〕12号（以" + UNIT_NAME + "名义出具）" in page.text
 
     anonymous = (await api.register(requester={"name": "匿名"}))["ticket_no"]
     await api.act(anonymous, "sign-for", as_="urban")
