@@ -14,6 +14,7 @@ from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.edge import require_rule_set_size
 from api.errors import conflict, invalid, responses
 from api.views import View
+from db.api_models import UnitRow
 from db.models import RuleSetRow, TicketRow
 from db.rule_sets import latest_rule_set
 from db.seed import load_rule_set
@@ -46,7 +47,9 @@ async def current_rule_set(session: AsyncSession, rule_set_id: str) -> RuleSet:
     description=(
         "A17.4/A17.5: the provincial and national platforms' limits; A33: a county's own rules (its "
         "`county_unit_id`: a ticket led by a unit in that county's tree takes the latest version without the "
-        "operator naming it); A35: `valid_from`/`valid_until`, local dates. A version is "
+        "operator naming it; 422 `NOT_A_COUNTY` unless it names a unit of kind `county`, 409 "
+        "`COUNTY_HAS_RULE_SET` if the county's rules already have another id); A35: `valid_from`/`valid_until`, "
+        "local dates. A version is "
         "immutable: loading the same (id, version) with the same content is a no-op, with other content 409 "
         "`RULE_SET_VERSION_EXISTS` (load it as a new version). New tickets take the latest version. The title "
         "is at most 200 characters and the basis 2,000 (422 `TOO_LONG`)."
@@ -67,11 +70,29 @@ async def create_rule_set(rule_set: RuleSet, caller: OperatorDep, runtime: Runti
     # Every ticket opened under it keeps a copy (A33): free text is short, the whole is small (api/edge.py).
     require_rule_set_size(rule_set.model_dump(mode="json"))
     require_writable(rule_set.model_dump(mode="json"))
+    if rule_set.county_unit_id is not None:
+        async with runtime.session_maker() as session:
+            await _require_county(session, rule_set)
     try:
         await load_rule_set(runtime.session_maker, rule_set)
     except ValueError as err:
         raise conflict("RULE_SET_VERSION_EXISTS", str(err), "A33") from None
     return rule_set
+
+
+async def _require_county(session: AsyncSession, rule_set: RuleSet) -> None:
+    """A33: a county's own set names a registered county (a unit of kind `county`), and a county has one set
+    (its versions): two ids for one county would leave its tickets' rules to chance."""
+    kind = await session.scalar(select(UnitRow.kind).where(UnitRow.id == rule_set.county_unit_id))
+    if kind != "county":
+        raise invalid("NOT_A_COUNTY", f"{rule_set.county_unit_id} is not a registered county", "A33")
+    for row in await session.scalars(select(RuleSetRow).where(RuleSetRow.id != rule_set.id)):
+        if row.to_rule_set().county_unit_id == rule_set.county_unit_id:
+            raise conflict(
+                "COUNTY_HAS_RULE_SET",
+                f"{rule_set.county_unit_id}'s own rules are {row.id}: load them as a new version",
+                "A33",
+            )
 
 
 @router.get(

@@ -132,8 +132,12 @@ async def test_a33_a35_a17_4_the_rule_set_a_ticket_gets(module_api: Api) -> None
     「有效期 3 年」 a ticket under the city's set, past 2025-11-03, is flagged and listed for the office."""
     api = module_api
     county = county_rule_set("440203", "武江区 12345 工单办理细则", county_unit_id="WJ", sign_for=wd(2))
+    not_a_county = county.model_copy(update={"county_unit_id": "WJ-URBAN"}).model_dump(mode="json")
+    assert error(await api.post("/rule-sets", not_a_county)) == (422, "NOT_A_COUNTY", "A33")
     loaded = await api.post("/rule-sets", county.model_dump(mode="json"))
     assert loaded.status_code == 201, loaded.text
+    twice = county.model_copy(update={"id": "county-wj-again"}).model_dump(mode="json")
+    assert error(await api.post("/rule-sets", twice)) == (409, "COUNTY_HAS_RULE_SET", "A33")
 
     at_registration = await api.ticket((await api.register(dispatch_to="WJ-URBAN"))["ticket_no"])
     assert at_registration["rule_set"] == county.key and not at_registration["rule_set_lapsed"]
