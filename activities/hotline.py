@@ -23,23 +23,21 @@ from activities.projection import write_projection
 from db.models import (
     CalendarYearRow,
     RestrictedCallerRow,
-    RuleSetRow,
     TerminatedMatterRow,
 )
+from db.rule_sets import county_rule_set, latest_rule_set
 from db.seed import read_working_calendar
 from domain.calendar import SHANGHAI, WorkingCalendar
 from domain.commands import Registration
 from domain.deadlines import PlannedDeadline, PlanRequest, plan
 from domain.matters import prior_ticket_no
 from domain.phones import phone_key
-from domain.rulesets import DEFAULT_RULE_SETS, RuleSet, rule_set_id_for
+from domain.rulesets import RULE_SET_BY_CHANNEL, RuleSet, rule_set_id_for
 from domain.ticket import ActivityNames, OpeningFacts, TicketState
 from domain.vocabulary import Channel, NotAcceptedReason
 
 UNKNOWN_RULE_SET = "UNKNOWN_RULE_SET"
 DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
-
-_DEFAULTS = {r.id: r for r in DEFAULT_RULE_SETS}
 
 
 @contextlib.asynccontextmanager
@@ -109,18 +107,18 @@ class HotlineActivities:
 
     @staticmethod
     async def _rule_set(session: AsyncSession, registration: Registration) -> RuleSet:
+        """The set named, else the platform's (A17.4/A17.5), else that of the county whose unit the ticket
+        is dispatched to at registration (A33), else the city's; each at its latest version."""
+        county = None
+        if registration.rule_set_id is None and registration.channel not in RULE_SET_BY_CHANNEL:
+            county = await county_rule_set(session, registration.dispatch_to)
+        if county is not None:
+            return county
         rule_set_id = rule_set_id_for(registration.channel, registration.rule_set_id)
-        stored = await session.scalar(
-            select(RuleSetRow)
-            .where(RuleSetRow.id == rule_set_id)
-            .order_by(RuleSetRow.version.desc())
-            .limit(1)
-        )
-        if stored is not None:
-            return stored.to_rule_set()
-        if rule_set_id in _DEFAULTS:
-            return _DEFAULTS[rule_set_id]
-        raise ApplicationError("unknown rule set", rule_set_id, type=UNKNOWN_RULE_SET, non_retryable=True)
+        found = await latest_rule_set(session, rule_set_id)
+        if found is None:
+            raise ApplicationError("unknown rule set", rule_set_id, type=UNKNOWN_RULE_SET, non_retryable=True)
+        return found
 
     @staticmethod
     async def _terminated_matter(session: AsyncSession, prior_no: str | None) -> TerminatedMatterRow | None:

@@ -97,6 +97,7 @@ def ticket_values(state: TicketState) -> dict[str, Any]:
         "answer_due_at": state.answer_due_at(),
         "provisional": state.provisional(),
         "rule_set_key": state.rule_set.key,
+        "rule_set_lapsed": state.rule_set_lapsed(),
         "requester_name": reg.requester.name,
         "requester_phone": reg.requester.phone,
         "requester_confidential": reg.requester.confidential,

@@ -17,6 +17,7 @@ from api.preconditions import (
     Prepare,
     answering_point,
     contact_time,
+    county_rules,
     prior_matter,
     review_of_return,
     subunit,
@@ -50,6 +51,8 @@ class Action:
     prepare: Prepare | None = None
     # Former paths, still served for one release and marked deprecated in OpenAPI.
     deprecated_paths: tuple[str, ...] = ()
+    # A21: an archived ticket still takes it (its workflow is started again from its state).
+    reopens_archive: bool = False
 
 
 # -- bodies ---------------------------------------------------------------------------------------------
@@ -72,13 +75,16 @@ ACTIONS: tuple[Action, ...] = (
         "dispatch",
         "/dispatch",
         c.Dispatch,
-        body_model(c.Dispatch, "DispatchBody"),
+        body_model(c.Dispatch, "DispatchBody", drop=("county_rule_set",)),
         OPERATOR,
         "Dispatch to a lead unit (operator)",
-        "A12/A14: sends a registered ticket to its lead unit and co-units; the unit's limits count from now.",
+        "A12/A14: sends a registered ticket to its lead unit and co-units; the unit's limits count from now. "
+        "A33: a lead in a county with its own rule set brings that set to a ticket that opened under the "
+        "city's (not a platform's, nor one registered with a set named).",
         {"lead_unit": "WJ", "co_units": ["SG-POWER"], "note": "路灯属武江区管养，供电局配合"},
         units=lambda d: d["co_units"],
         lead=lambda d: d["lead_unit"],
+        prepare=county_rules,
     ),
     Action(
         "not_accept",
@@ -238,7 +244,8 @@ ACTIONS: tuple[Action, ...] = (
         "Record a contact attempt (lead unit)",
         "`purpose` is required: `result` (A20) tells the requester the result, and two consecutive days of "
         "failed phone calls to tell it count as answered; `enquiry` (A14) asks for details and tells no "
-        "result. `at` defaults to now.",
+        "result. `at` defaults to now. `written_answer_requested`: the requester, reached, asked for the answer in "
+        "writing (A20). A requester who left no number cannot be phoned (409 `NO_PHONE_ON_RECORD`).",
         {"channel": "phone", "purpose": "result", "reached": True, "note": "已告知处理结果"},
         prepare=contact_time,
     ),
@@ -249,7 +256,11 @@ ACTIONS: tuple[Action, ...] = (
         body_model(c.ApplyClosure, "ApplyClosureBody"),
         UNIT,
         "Apply to close (lead unit)",
-        "A20: point by point, when and how handled, the result and its basis; the requester told first.",
+        "A20: point by point, when and how handled, the result and its basis; the requester told first. "
+        "A requester who asked for a written answer (at registration, or reached by a contact) gets it in "
+        "the unit's own name: `written_answer` with its `document_ref` and `issuing_unit` (the unit handling "
+        "the ticket; 422 `WRITTEN_ANSWER_REQUIRED`, `WRITTEN_ANSWER_NOT_IN_UNIT_NAME`). A requester who left "
+        "no contact details cannot be told: `no_contact_reason` says why (422 `NO_CONTACT_REASON_REQUIRED`).",
         CLOSURE_EXAMPLE,
     ),
     Action(
@@ -379,8 +390,11 @@ ACTIONS: tuple[Action, ...] = (
         body_model(c.ApplySupplement, "ApplySupplementBody"),
         UNIT,
         "Apply for a supplementary answer (lead unit)",
-        "A21: new progress after closure.",
+        "A21 「已办结的事项有新进展情况的，可申请补充答复」: new progress after closure, with no time limit: "
+        "an archived ticket is reopened for it (concluded again, outcome unchanged) and archives again once "
+        "the supplementary answer is published or refused.",
         {"reason": "新华南路路灯改造工程已立项"},
+        reopens_archive=True,
     ),
     Action(
         "review_supplement_permission",

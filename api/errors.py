@@ -32,7 +32,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import VerdictKind
+from domain.errors import RuleViolation, VerdictKind
 
 log = logging.getLogger("hotline.api")
 
@@ -171,6 +171,15 @@ def verdict_error(err: WorkflowUpdateFailedError, *, caller_sees_ticket: bool = 
         details.get("message") or cause.message,
         details.get("rule"),
     )
+
+
+def rule_violation(err: RuleViolation) -> ApiError:
+    """A verdict the API reached with the domain's own check, before any update (as verdict_error maps it,
+    for a caller already shown to see the ticket)."""
+    status = _STATUS_BY_KIND[err.kind]
+    if status == 404:
+        return not_your_action(err.message)
+    return ApiError(status, err.code, err.message, err.rule)
 
 
 def rpc_error(err: RPCError) -> ApiError:

@@ -23,6 +23,7 @@ from api.ticket_access import Actionable
 from api.unit_tree import MEMBER_TIER, unit_scope
 from db.api_models import CredentialRow, KnowledgePointRow, UnitRow
 from db.models import TicketRow
+from db.rule_sets import county_rule_set
 from domain.commands import KnowledgePoint, Registration
 from domain.matters import CONCLUDED_MATTER, prior_ticket_no
 from domain.phones import phone_key
@@ -217,3 +218,13 @@ async def _stored_state(session: AsyncSession, ticket_no: str) -> dict[str, Any]
     """The ticket's state as last projected into the read model (empty before its first projection)."""
     state = await session.scalar(select(TicketRow.state).where(TicketRow.ticket_no == ticket_no))
     return state or {}
+
+
+# -- rule sets (A33) --------------------------------------------------------------------------------------
+async def county_rules(acting: Acting, data: dict[str, Any]) -> None:
+    """A33: the own rules of the county the lead is in, for the workflow to apply at a first dispatch
+    (domain/stages/dispatch.py county_rules decides whether they apply: not to a platform's ticket, nor to
+    one whose set the operator named)."""
+    async with acting.runtime.session_maker() as session:
+        found = await county_rule_set(session, data.get("lead_unit"))
+    data["county_rule_set"] = found

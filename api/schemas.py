@@ -3,7 +3,7 @@ view (instants in +08:00, api/views.py). Request bodies are api/bodies.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -100,6 +100,8 @@ class TicketView(EndedOutside):
         None, description="A14: the catalogue's suggested lead at registration and whether it was overridden."
     )
     rule_set: str = Field(description="The rule set the ticket keeps for life (A17, A33), `id@version`.")
+    rule_set_lapsed: bool = Field(description="A35: registered after its rule set's validity ended.")
+    written_answer_requested_at: datetime | None = Field(description="A20: a written answer asked for.")
     lead_unit: str | None
     co_units: list[str]
     forwarded_to: str | None = Field(description="A6: the sub-unit the lead forwarded the ticket to.")
@@ -167,6 +169,7 @@ class TicketView(EndedOutside):
                 "archive_at",
                 "timeline",
                 "revision",
+                "written_answer_requested_at",
             }
         )
         return cls(
@@ -187,6 +190,7 @@ class TicketView(EndedOutside):
             repeat_of=reg.repeat_of,
             dispatch_advice=reg.dispatch_advice,
             rule_set=state.rule_set.key,
+            rule_set_lapsed=state.rule_set_lapsed(),
             lead_unit=state.lead_unit,
             co_units=state.co_units,
             forwarded_to=assignment.forwarded_to if assignment else None,
@@ -296,6 +300,8 @@ class PublicAnswer(View):
     basis: str
     long_running: bool
     progress: str
+    answered_by: str | None = Field(None, description="A20: the unit that answered, by name (no staff).")
+    written_answer: str | None = Field(None, description="A20: the written answer's document reference.")
 
 
 class PublicExtension(View):
@@ -346,15 +352,9 @@ class PublicTicketView(View):
     not_accepted_reason_label: ClassVar[Any] = label_of("not_accepted_reason")
 
     @classmethod
-    def of(cls, state: TicketState) -> PublicTicketView:
-        approved = next(
-            (
-                c.closure
-                for c in reversed(state.closures)
-                if c.decision == Decision.APPROVED and c.closure is not None
-            ),
-            None,
-        )
+    def of(cls, state: TicketState, unit_names: Mapping[str, str] | None = None) -> PublicTicketView:
+        """`unit_names`: the units register's names (A20: the answering unit is named, never its staff)."""
+        approved = state.approved_closure()
         extension = next((e for e in state.extensions if e.decision == Decision.APPROVED), None)
         rating = state.current_rating()
         answer_clock = state.clocks.get(ANSWER)
@@ -372,7 +372,7 @@ class PublicTicketView(View):
             extension=PublicExtension(extended_to=extension.extended_to, reason=extension.application.reason)
             if extension
             else None,
-            answer=PublicAnswer(**_public_answer(approved)) if approved else None,
+            answer=PublicAnswer(**_public_answer(approved, state, unit_names or {})) if approved else None,
             supplements=[
                 PublicSupplement(content=s.content, published_at=s.published_at)
                 for s in state.supplements
@@ -394,7 +394,11 @@ class PublicTicketView(View):
         )
 
 
-def _public_answer(closure: ApplyClosure) -> dict[str, Any]:
+def _public_answer(closure: ApplyClosure, state: TicketState, names: Mapping[str, str]) -> dict[str, Any]:
+    unit_id = state.answering_unit()
     return closure.model_dump(
         include={"answers", "handled_at", "process", "result", "basis", "long_running", "progress"}
-    )
+    ) | {
+        "answered_by": names.get(unit_id) if unit_id else None,
+        "written_answer": closure.written_answer.document_ref if closure.written_answer else None,
+    }

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WithStartWorkflowOperation
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -170,6 +170,34 @@ class TemporalGateway:
                 update, command, id=update_id, result_type=TicketState, rpc_timeout=self.rpc_timeout
             )
         return state
+
+    async def update_reopening(
+        self, state: TicketState, update: str, command: Command, update_id: str
+    ) -> TicketState:
+        """A21: an update that an archived ticket still takes (a supplementary answer). One update-with-start:
+        a running ticket takes it as any update; a closed one (archived, its workflow completed) is started
+        again from `state`, reopened for the supplement, and the update runs in that run's first task, so
+        no other action can come between the reopening and the application."""
+        client = await self.connect()
+        start = WithStartWorkflowOperation(
+            TicketWorkflow.run,
+            TicketInput(registration=state.registration, carried=state, reopened_for_supplement=True),
+            id=ticket_workflow_id(state.ticket_no),
+            task_queue=self._settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary=f"A21 补充答复: {state.ticket_no}",
+        )
+        async with self._in_time():
+            result: TicketState = await client.execute_update_with_start_workflow(
+                update,
+                command,
+                start_workflow_operation=start,
+                id=update_id,
+                result_type=TicketState,
+                rpc_timeout=self.rpc_timeout,
+            )
+        return result
 
     async def designate(
         self, ticket_no: str, n: int, command: Designation, update_id: str

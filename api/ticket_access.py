@@ -79,9 +79,13 @@ class Actionable:
 
     relation: Relation
     confidential: bool
+    # As the row (or the workflow) showed it: an action that reopens an archive (A21) reads it.
+    stage: Stage | None = None
 
 
-async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) -> Actionable:
+async def actionable_ticket(
+    runtime: Runtime, caller: Caller, ticket_no: str, *, reopens_archive: bool = False
+) -> Actionable:
     """Before an action: 404 unless the caller may see the ticket, 409 once it has ended.
 
     Answered from the read model when its row already shows the caller's relation, so an action costs one
@@ -112,14 +116,18 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
             co_units=set(row.co_units or ()),
         )
         if relation is not None:
-            _refuse_if_ended(Stage(row.stage))  # an ended ticket never reopens: the row cannot lag here
-            return Actionable(relation, row.requester_confidential)
+            # An ended ticket reopens only for a supplementary answer (A21), which the workflow starts again
+            # for: for anything else the row cannot lag here.
+            _refuse_if_ended(Stage(row.stage), reopens_archive)
+            return Actionable(relation, row.requester_confidential, Stage(row.stage))
     state, relation = await visible_ticket(runtime, caller, ticket_no)
-    _refuse_if_ended(state.stage)
-    return Actionable(relation, state.registration.requester.confidential)
+    _refuse_if_ended(state.stage, reopens_archive)
+    return Actionable(relation, state.registration.requester.confidential, state.stage)
 
 
-def _refuse_if_ended(stage: Stage) -> None:
+def _refuse_if_ended(stage: Stage, reopens_archive: bool = False) -> None:
+    if stage == Stage.ARCHIVED and reopens_archive:
+        return
     if stage in ENDED:
         raise conflict("STAGE_FORBIDS_ACTION", f"the ticket is {stage.value}; it takes no more actions")
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -95,6 +96,8 @@ class TicketRow(Base):
     answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     provisional: Mapped[bool] = mapped_column(Boolean)
     rule_set_key: Mapped[str] = mapped_column(String(80))
+    # A35: registered under rules past their validity; the office lists these (GET /rule-sets/lapsed).
+    rule_set_lapsed: Mapped[bool] = mapped_column(Boolean, index=True, default=False, server_default=false())
     requester_name: Mapped[str] = mapped_column(SHORT)
     # Indexed for the caller's history (api/routes/caller_history.py): the number in its one spelling (A11).
     requester_phone: Mapped[str] = mapped_column(SHORT, index=True)

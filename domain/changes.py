@@ -54,6 +54,25 @@ A24_WINDOW_FROM_RECEIPT = Change(VERDICTS_V3, "A24", "the rating window runs fro
 A18_TERMINATION_REVIEWED = Change(
     VERDICTS_V3, "A18", "a termination notice is an application the hotline reviews"
 )
+# Verdicts 4 (issue 16: the rules as the text says them).
+# A17 「延期办理只能 1 次」 limits the extensions granted: a refused application leaves the one extension.
+A17_ONE_EXTENSION_GRANTED = Change(VERDICTS_V4, "A17", "only a granted extension uses up the ticket's one")
+# A20 「若诉求人要求提供书面答复材料，则须以本单位名义予以答复」: asked for, the closure carries the written
+# answer, a document issued by the unit handling the ticket.
+A20_WRITTEN_ANSWER_IN_UNIT_NAME = Change(
+    VERDICTS_V4, "A20", "a written answer the requester asked for is issued in the handling unit's name"
+)
+# A20: a requester who left no number cannot be phoned; the closure says why nobody was told instead of
+# waiting for a contact that cannot happen, and a phone contact with nobody to call is refused.
+A20_ANONYMOUS_CLOSURE_SAYS_WHY = Change(
+    VERDICTS_V4, "A20", "a requester with no contact details: the closure records why nobody was told"
+)
+# A24 「重办以一次为限，不得延期办理」 forbids the extension in a redo, nothing else: a return follows A14.1.
+A24_REDO_MAY_RETURN = Change(VERDICTS_V4, "A24", "a redo may be returned like any ticket (A14.1)")
+# A33: a ticket registered before its first dispatch takes, at that dispatch, the county set of its lead.
+A33_COUNTY_RULES_AT_FIRST_DISPATCH = Change(
+    VERDICTS_V4, "A33", "the first dispatch to a county with its own rules brings its rule set"
+)
 
 # Every named change, in the order written above (a test checks each names its rule).
 CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.rulesets import Period
+from domain.rulesets import Period, RuleSet
 from domain.vocabulary import (
     ActorKind,
     Category,
@@ -143,6 +143,8 @@ class Registration(Command):
     rule_set_id: ShortText | None = None  # None: chosen by channel (A17.4/A17.5) or the city's
     # A18/A10.6: the earlier ticket of the same matter, if the operator knows one.
     repeat_of: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
+    # A20 「若诉求人要求提供书面答复材料」: the requester asked for a written answer when registering.
+    written_answer_requested: bool = False
     # Register and dispatch in one step (the common case for operators).
     dispatch_to: UnitId | None = None
     co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
@@ -174,6 +176,9 @@ class Dispatch(Command):
     lead_unit: UnitId
     co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
     note: Text = ""
+    # A33: the own rules of the county the lead is in, found by the API in the records (never in the body);
+    # the first dispatch of a ticket that opened under the city's brings them (dispatch.county_rules).
+    county_rule_set: RuleSet | None = None
 
 
 class ForwardToSubunit(Command):
@@ -300,11 +305,20 @@ class ContactAttempt(Command):
     purpose: ContactPurpose = ContactPurpose.RESULT
     reached: bool
     note: Text = ""
+    # A20: the requester, reached, asked for the answer in writing (书面答复材料).
+    written_answer_requested: bool = False
 
 
 class PointAnswer(Command):
     point: Text = Field(..., min_length=1)
     answer: Text = Field(..., min_length=1)
+
+
+class WrittenAnswer(Command):
+    """A20: the written answer material (书面答复材料), a document issued in the handling unit's own name."""
+
+    document_ref: Ref = Field(description="The document's reference number, e.g. 武城管函〔2026〕12号.")
+    issuing_unit: UnitId = Field(description="The unit whose name it is issued in: the unit handling it.")
 
 
 class ApplyClosure(Command):
@@ -319,7 +333,11 @@ class ApplyClosure(Command):
     # A20(2): a long-running matter states its progress and explains.
     long_running: bool = False
     progress: Text = ""
-    written_answer_ref: Ref | None = None
+    written_answer_ref: Ref | None = None  # kept for bodies sent before `written_answer`
+    # A20 「须以本单位名义予以答复」: the written answer the requester asked for, issued by the handling unit.
+    written_answer: WrittenAnswer | None = None
+    # A20: a requester who left no contact details cannot be told the result; the closure says why.
+    no_contact_reason: Text = ""
 
 
 class FindNotAcceptable(Command):

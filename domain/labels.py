@@ -168,6 +168,13 @@ EVENT_LABELS: dict[EventKind, Label] = {
     EventKind.REDO_REFUSED: Label("重办申请不予同意", "redo refused"),
     EventKind.CONCLUDED: Label("已办结", "concluded"),
     EventKind.ARCHIVED: Label("已归档", "archived"),
+    EventKind.REOPENED_FOR_SUPPLEMENT: Label(
+        "已归档工单重新开放补充答复", "archived ticket reopened for a supplementary answer"
+    ),
+    EventKind.RULE_SET_ADOPTED: Label("适用县（市、区）细则", "the county's own rules apply"),
+    EventKind.WRITTEN_ANSWER_REQUESTED: Label(
+        "诉求人要求书面答复", "the requester asked for a written answer"
+    ),
     EventKind.CARD_CHANGED: Label("时限亮牌变化", "card changed"),
     EventKind.DEADLINES_RECOMPUTED: Label("办理时限已重新计算", "deadlines recomputed"),
     EventKind.CONSULTATION_DECIDED: Label("会商已作出决定", "consultation meeting decided"),

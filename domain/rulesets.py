@@ -8,6 +8,8 @@ below, documented in README.
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.vocabulary import Category, Channel
@@ -79,13 +81,29 @@ class RuleSet(BaseModel):
     supplement_window_days: int = Field(90, ge=1, le=3650)
     # A11: natural days a disruptive caller is restricted.
     restriction_days: int = Field(30, ge=1, le=365)
+    # A35 「本细则自印发之日起施行，有效期 3 年」: the local dates the rules it carries are in force (None: open).
+    # A ticket registered after `valid_until` still opens under it, flagged to the office (`lapsed_on`), which
+    # loads the successor as a new version.
+    valid_from: date | None = None
+    valid_until: date | None = None
+    # A33: the county (its unit id, kind `county`) whose own rules these are. A ticket led by a unit in that
+    # county's tree takes the latest version without the operator naming it (rule_set_id_for).
+    county_unit_id: str | None = Field(None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _every_category_has_a_limit(self) -> RuleSet:
         missing = set(Category) - set(self.answer_limits)
         if missing:
             raise ValueError(f"answer_limits lacks {sorted(m.value for m in missing)}")
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until lies before valid_from")
         return self
+
+    def in_force_on(self, day: date) -> bool:
+        """A35: whether these rules were in force on a local date."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
 
     @property
     def key(self) -> str:
@@ -108,17 +126,34 @@ def _city_limits() -> dict[Category, Period]:
     }
 
 
+# A35: 印发 2022-11-04 (韶府办发函〔2022〕174号), 有效期 3 年: in force to 2025-11-03. Version 2 records the
+# validity (version 1 carried none); a ticket registered after it is flagged, never refused (A35 lapsed_on).
 CITY = RuleSet(
     id="city",
+    version=2,
     title="韶关市12345热线管理细则 (city)",
     basis="韶府办发函〔2022〕174号",
     answer_limits=_city_limits(),
+    valid_from=date(2022, 11, 4),
+    valid_until=date(2025, 11, 3),
 )
-# A17.4 / A17.5: the provincial and national platforms' own rules. Seeded with the city's values; the
-# hotline office loads the platforms' current figures through the API as a new version.
+# A17.4 「省级平台通过 12345 热线交办的诉求，按省级有关规定办理」: the Guangdong measures set 2 WD for
+# consultations, 10 WD for help requests and suggestions, 15 WD for complaints and reports. Version 1 shipped
+# the city's values (10 WD for complaints): tickets that opened under it keep them (the set is in their state).
 PROVINCIAL = RuleSet(
-    id="provincial", title="Provincial platform tickets", basis="A17.4", answer_limits=_city_limits()
+    id="provincial",
+    version=2,
+    title="广东省12345政务服务便民热线管理办法 (provincial platform tickets)",
+    basis="A17.4: 《广东省12345政务服务便民热线管理办法》（粤办函〔2022〕230号）",
+    answer_limits={
+        Category.CONSULTATION: wd(2),
+        Category.HELP: wd(10),
+        Category.SUGGESTION: wd(10),
+        Category.COMPLAINT: wd(15),
+        Category.REPORT: wd(15),
+    },
 )
+# A17.5: the national platform's own rules; seeded with the city's values until the office loads its figures.
 NATIONAL = RuleSet(
     id="national", title="National platform tickets", basis="A17.5", answer_limits=_city_limits()
 )
@@ -129,12 +164,24 @@ RULE_SET_BY_CHANNEL = {Channel.PROVINCIAL_PLATFORM: PROVINCIAL.id, Channel.NATIO
 
 
 def rule_set_id_for(channel: Channel, chosen: str | None = None) -> str:
-    """The rule set a new ticket keeps for life: the one registration chose (A33: a county's), else its
-    channel's (A17.4 / A17.5), else the city's."""
+    """The rule set a new ticket keeps for life: the one registration chose, else its channel's (A17.4 /
+    A17.5: a platform's ticket follows the platform's rules wherever it is handled, a county's own rules being
+    made "根据本细则"), else the city's. Before the city's, the records may find the set of the county its
+    lead is in (A33, activities/hotline.py and the first dispatch)."""
     return chosen or RULE_SET_BY_CHANNEL.get(channel, CITY.id)
+
+
+def lapsed_on(rule_set: RuleSet, day: date) -> bool:
+    """A35: a ticket registered on this local date under rules past their validity (flagged to the office)."""
+    return rule_set.valid_until is not None and day > rule_set.valid_until
 
 
 def county_rule_set(county_code: str, title: str, **overrides: object) -> RuleSet:
     """A33: a county's own rules, starting from the city's."""
-    data = CITY.model_dump() | {"id": f"county-{county_code}", "title": title, "basis": "A33"} | overrides
+    data = (
+        CITY.model_dump()
+        | {"id": f"county-{county_code}", "version": 1, "title": title, "basis": "A33"}
+        | {"valid_from": None, "valid_until": None}
+        | overrides
+    )
     return RuleSet.model_validate(data)

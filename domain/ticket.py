@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.calendar import WorkingCalendar
 from domain.cards import card_at, worst
 from domain.changes import Change
 from domain.commands import (
@@ -22,7 +23,7 @@ from domain.commands import (
     Registration,
 )
 from domain.deadlines import PlannedDeadline
-from domain.rulesets import Period, RuleSet
+from domain.rulesets import Period, RuleSet, lapsed_on
 from domain.vocabulary import (
     OPEN_STAGES,
     Card,
@@ -262,11 +263,31 @@ class TicketState(BaseModel):
     revision: int = 0
     # A24: the rating request goes by message and its window runs from the receipt (OpeningFacts).
     rating_by_message: bool = False
+    # A20: when the requester asked for a written answer (at registration or when a unit reached them).
+    written_answer_requested_at: datetime | None = None
 
     # -- derived views ---------------------------------------------------------------------------
     def judged_by(self, change: Change) -> bool:
         """Whether this ticket opened under a verdicts version that includes the change."""
         return self.verdicts >= change.version
+
+    def rule_set_lapsed(self) -> bool:
+        """A35: registered (Asia/Shanghai date) after its rule set's validity ended: flagged to the office."""
+        return lapsed_on(self.rule_set, WorkingCalendar.local_date(self.registration.received_at))
+
+    def approved_closure(self) -> ApplyClosure | None:
+        return next(
+            (c.closure for c in reversed(self.closures) if c.decision == Decision.APPROVED and c.closure),
+            None,
+        )
+
+    def answering_unit(self) -> str | None:
+        """A20: the unit that answered (in whose name a written answer was issued): the requester's view
+        names it, never a staff member."""
+        closure = self.approved_closure()
+        if closure is None:
+            return None
+        return closure.written_answer.issuing_unit if closure.written_answer else closure.actor.unit_id
 
     @property
     def assignment(self) -> Assignment | None:
@@ -337,6 +358,9 @@ class TicketInput(BaseModel):
     registration: Registration
     # Continue-as-new carries the whole state; a new ticket starts with None.
     carried: TicketState | None = None
+    # A21 「已办结的事项有新进展情况的，可申请补充答复」 sets no time limit: an archived ticket is started again
+    # from its carried state when its unit applies for a supplementary answer (api/temporal.py).
+    reopened_for_supplement: bool = False
 
 
 class ActivityNames:

@@ -22,6 +22,7 @@ from domain.vocabulary import ActorKind
 class EventKind(StrEnum):
     # A2, A13, A12, A23: registration and the hotline's own answer
     REGISTERED = "registered"
+    RULE_SET_ADOPTED = "rule_set_adopted"  # A33: the first dispatch brought the county's own rules
     EMERGENCY_LINKAGE = "emergency_linkage"
     NOT_ACCEPTED = "not_accepted"
     ANSWERED_AT_ONCE = "answered_at_once"
@@ -53,6 +54,7 @@ class EventKind(StrEnum):
     EXTENSION_REFUSED = "extension_refused"
     # A20, A14.4, A18: contact, closure, termination
     CONTACT_ATTEMPTED = "contact_attempted"
+    WRITTEN_ANSWER_REQUESTED = "written_answer_requested"  # A20: the requester wants it in writing
     REQUESTER_ANSWERED = "requester_answered"
     CLOSURE_APPLIED = "closure_applied"
     FOUND_NOT_ACCEPTABLE = "found_not_acceptable"
@@ -77,6 +79,7 @@ class EventKind(StrEnum):
     CONSULTATION_DECIDED = "consultation_decided"
     # A21: supplementary answers, then the archive
     CONCLUDED = "concluded"
+    REOPENED_FOR_SUPPLEMENT = "reopened_for_supplement"  # A21: an archived ticket takes a supplement
     SUPPLEMENT_APPLIED = "supplement_applied"
     SUPPLEMENT_PERMISSION_GRANTED = "supplement_permission_granted"
     SUPPLEMENT_PERMISSION_REFUSED = "supplement_permission_refused"

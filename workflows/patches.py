@@ -51,3 +51,7 @@ UI_LEGIBLE = "ui-legible"
 # Never removable while a ticket of that version may replay; a new version adds an entry.
 VERDICT_PATCHES = {VERDICTS_V2: "verdicts-2", VERDICTS_V3: "verdicts-3", VERDICTS_V4: "verdicts-4"}
 assert max(VERDICT_PATCHES) == VERDICTS_LATEST
+
+# Not a patch: A21 (issue 16) an archived ticket reopened for a supplementary answer is a NEW run whose input
+# carries `reopened_for_supplement` (domain/ticket.py TicketInput); no earlier history holds the flag, so the
+# branch it takes in TicketMachinery.__init__ needs no marker (tests/histories/ticket-REPLAY-ARCHIVED-SUPPLEMENT).

@@ -63,6 +63,11 @@ class TicketMachinery:
         self._rang = False
         self._linkage_reports: list[LinkageReport] = []
         self._delivery_reports: list[DeliveryReport] = []
+        if inp.carried is not None and inp.reopened_for_supplement:
+            # A21: started again from an archived ticket's state. Reopened here, before any update's
+            # validator runs, so the unit's application that started it finds the ticket concluded. Only
+            # a run started so carries the flag: no earlier history takes this branch.
+            ending.reopen_for_supplement(self._s, self._step())
 
     # ---------------------------------------------------------------------------- the loop's steps
     async def _open(self, inp: TicketInput) -> None:

@@ -91,9 +91,11 @@ def rateable_round(state: TicketState, link: Link, now: datetime) -> int | None:
 
 
 async def unit_name(session: AsyncSession, state: TicketState) -> str | None:
-    """A20: the unit answering, by the name in the units register; the hotline for its own answer."""
-    if state.lead_unit is not None:
-        unit = await session.get(UnitRow, state.lead_unit)
+    """A20: the unit answering, by the name in the units register (the unit that answered once the answer
+    is approved, in whose name a written answer was issued; before, the lead); the hotline for its own."""
+    unit_id = state.answering_unit() or state.lead_unit
+    if unit_id is not None:
+        unit = await session.get(UnitRow, unit_id)
         return unit.name if unit is not None else None
     if state.outcome in (Outcome.ANSWERED_AT_ONCE, Outcome.NOT_ACCEPTED):
         return HOTLINE_NAME
@@ -103,7 +105,9 @@ async def unit_name(session: AsyncSession, state: TicketState) -> str | None:
 async def requester_page(
     session: AsyncSession, state: TicketState, link: Link, now: datetime
 ) -> RequesterPage:
-    view = PublicTicketView.of(state)
+    name = await unit_name(session, state)
+    answering = state.answering_unit()
+    view = PublicTicketView.of(state, {answering: name} if answering and name else {})
     rating = state.current_rating()
     given = (
         RatingGiven(_given(rating.acceptance), _given(rating.handling), rating.rated_at)
@@ -112,7 +116,7 @@ async def requester_page(
     )
     return RequesterPage(
         ticket=view,
-        unit_name=await unit_name(session, state),
+        unit_name=name,
         stage_label=labels.STAGES.get(view.stage, ""),
         progress=[ProgressLine(e.at, labels.event(e.kind)) for e in view.progress],
         rating_round=rateable_round(state, link, now),

@@ -22,12 +22,18 @@ from temporalio.client import WorkflowUpdateFailedError
 from api.action_catalogue import ACTIONS, Action
 from api.auth import Caller
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
-from api.errors import responses, verdict_error
+from api.errors import conflict, not_found, responses, rule_violation, verdict_error
 from api.idempotency import claim_action_key
 from api.preconditions import Acting, require_units
 from api.runtime import Runtime
 from api.schemas import TicketView
 from api.ticket_access import actionable_ticket, relation_in, ticket_view
+from domain.commands import Command
+from domain.errors import RuleViolation
+from domain.stages.ending import check_apply_supplement, may_reopen, reopen_for_supplement
+from domain.ticket import TicketState
+from domain.timeline import Step
+from domain.vocabulary import Stage
 
 router = APIRouter(prefix="/tickets", tags=["ticket actions"])
 
@@ -41,7 +47,8 @@ async def perform(
     item: str | None,
     idempotency_key: str | None,
 ) -> TicketView:
-    acting = Acting(runtime, caller, ticket_no, await actionable_ticket(runtime, caller, ticket_no))
+    actionable = await actionable_ticket(runtime, caller, ticket_no, reopens_archive=action.reopens_archive)
+    acting = Acting(runtime, caller, ticket_no, actionable)
     data: dict[str, Any] = dict(body) | {"actor": caller.actor}
     if action.item is not None:
         data[action.item] = item
@@ -54,18 +61,41 @@ async def perform(
     if idempotency_key is not None:
         scope = f"{action.update}:cred-{caller.credential_id}"
         await claim_action_key(runtime, scope, idempotency_key, ticket_no, body, item)
+    the_id = update_id(action.update, f"cred-{caller.credential_id}", idempotency_key)
     try:
-        updated = await runtime.temporal.update_ticket(
-            ticket_no,
-            action.update,
-            command,
-            update_id(action.update, f"cred-{caller.credential_id}", idempotency_key),
-        )
+        if action.reopens_archive:
+            updated = await _reopening(runtime, ticket_no, action, command, the_id)
+        else:
+            updated = await runtime.temporal.update_ticket(ticket_no, action.update, command, the_id)
     except WorkflowUpdateFailedError as failed:
         raise verdict_error(failed, caller_sees_ticket=True) from None
     # Shown as the caller now stands to the ticket (the action may have changed it), as before if not at all.
     relation = await relation_in(runtime, caller, updated) or acting.ticket.relation
     return await ticket_view(runtime, caller, updated, relation, f"action:{action.update}")
+
+
+async def _reopening(
+    runtime: Runtime, ticket_no: str, action: Action, command: Command, the_id: str
+) -> TicketState:
+    """A21: an application for a supplementary answer, which an archived ticket still takes. Its state (the
+    workflow's, or the read model's once Temporal no longer keeps the history) is judged first as it would be
+    reopened, so a refused application does not start the ticket again; then one update-with-start."""
+    state = await runtime.ticket_state(ticket_no)
+    if state is None:
+        raise not_found()
+    if state.stage != Stage.ARCHIVED:
+        # Not archived (the workflow's own word): an ordinary update. A workflow ended outside the service
+        # (terminated from Temporal UI) is never started again by this door: its update is refused.
+        return await runtime.temporal.update_ticket(ticket_no, action.update, command, the_id)
+    if not may_reopen(state):
+        raise conflict("STAGE_FORBIDS_ACTION", "the ticket is archived; it takes no more actions", "A21")
+    reopened = state.model_copy(deep=True)
+    reopen_for_supplement(reopened, Step(now=await runtime.clock(), new_id=lambda: "preview"))
+    try:
+        check_apply_supplement(reopened, command)  # type: ignore[arg-type]
+    except RuleViolation as violation:
+        raise rule_violation(violation) from None
+    return await runtime.temporal.update_reopening(state, action.update, command, the_id)
 
 
 _ITEM_EXAMPLES = {"return_id": "R1", "supplement_id": "S1", "order_id": "S1"}

@@ -13,7 +13,7 @@ from api.errors import invalid, not_found, responses
 from api.idempotency import claim_action_key
 from api.runtime import Runtime
 from api.schemas import PublicTicketView
-from db.api_models import RequesterAccessRow
+from db.api_models import RequesterAccessRow, UnitRow
 from domain.commands import Rate
 from domain.ticket import TicketState
 from operations.credentials import digest
@@ -73,12 +73,24 @@ async def _verified_state(runtime: Runtime, ticket_no: str, secret: str, *, rati
     summary="Follow my ticket (requester)",
     description=(
         "A19: the stage, the answer deadline, an approved extension with its reason (A17), the answer once "
-        "approved (A20), published supplementary answers (A21) and the rating window (A24). No unit-internal "
+        "approved (A20: with the name of the unit that answered, and the written answer's reference when "
+        "asked for), published supplementary answers (A21) and the rating window (A24). No unit-internal "
         "data. A wrong secret answers 404, like an unknown ticket."
     ),
 )
 async def progress(no: TicketNoDep, secret: AccessSecret, runtime: RuntimeDep) -> PublicTicketView:
-    return PublicTicketView.of(await _verified_state(runtime, no, secret, rating=False))
+    state = await _verified_state(runtime, no, secret, rating=False)
+    return PublicTicketView.of(state, await answering_unit_name(runtime, state))
+
+
+async def answering_unit_name(runtime: Runtime, state: TicketState) -> dict[str, str]:
+    """A20: the name the unit that answered is registered under (its staff are never named)."""
+    unit_id = state.answering_unit()
+    if unit_id is None:
+        return {}
+    async with runtime.session_maker() as session:
+        unit = await session.get(UnitRow, unit_id)
+    return {unit_id: unit.name} if unit is not None else {}
 
 
 @router.post(

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 
 from domain.calendar import WorkingCalendar
 from domain.changes import (
+    A20_ANONYMOUS_CLOSURE_SAYS_WHY,
     A20_CONTACT_AFTER_RECEIPT,
     A20_HANDLED_AT_IN_RANGE,
     A20_PHONE_CALLS_TELL_THE_RESULT,
+    A20_WRITTEN_ANSWER_IN_UNIT_NAME,
 )
 from domain.commands import ApplyClosure, ContactAttempt, FindNotAcceptable, Review
 from domain.errors import conflict, invalid
@@ -54,6 +56,20 @@ def check_contact(state: TicketState, cmd: ContactAttempt, now: datetime) -> Non
         raise invalid(
             "CONTACT_BEFORE_RECEIPT", "a contact attempt comes after the unit received the ticket", "A20"
         )
+    if cmd.channel in NEEDS_A_NUMBER and anonymous(state) and state.judged_by(A20_ANONYMOUS_CLOSURE_SAYS_WHY):
+        # A20 「连续 2 天拨打诉求人联系电话」: with no number on record there is nobody to call or text.
+        raise conflict("NO_PHONE_ON_RECORD", "the requester left no phone number to call", "A20")
+    if cmd.written_answer_requested and not cmd.reached:
+        raise invalid("WRITTEN_ANSWER_ASKED_UNREACHED", "only a requester reached can ask for it", "A20")
+
+
+# A20: the channels that reach a requester only at the number they gave.
+NEEDS_A_NUMBER = frozenset({ContactChannel.PHONE, ContactChannel.SMS})
+
+
+def anonymous(state: TicketState) -> bool:
+    """A20: the requester left no contact details (no number): the result cannot be told by phone."""
+    return not state.registration.requester.phone.strip()
 
 
 def requester_deemed_answered(
@@ -89,12 +105,9 @@ def check_closure(state: TicketState, cmd: ApplyClosure, now: datetime) -> None:
         raise invalid(
             "HANDLED_AT_OUT_OF_RANGE", "the matter was handled between its registration and now", "A20"
         )
-    if state.requester_informed_at is None:
-        raise conflict(
-            "REQUESTER_NOT_INFORMED",
-            "tell the requester the result first (or two consecutive days of failed calls)",
-            "A20",
-        )
+    _check_told(state, cmd)
+    if state.judged_by(A20_WRITTEN_ANSWER_IN_UNIT_NAME):
+        _check_written_answer(state, cmd)
     points = state.registration.points()
     answered = [a.point.strip() for a in cmd.answers]
     missing = [p for p in points if p.strip() not in answered]
@@ -103,6 +116,47 @@ def check_closure(state: TicketState, cmd: ApplyClosure, now: datetime) -> None:
         raise invalid("POINTS_UNANSWERED", f"answer every point of the request; missing: {missing}", "A20")
     if cmd.long_running and not cmd.progress.strip():
         raise invalid("PROGRESS_REQUIRED", "a long-running matter states its progress", "A20")
+
+
+def _check_told(state: TicketState, cmd: ApplyClosure) -> None:
+    """A20: the requester told the result (or deemed answered); one who left no contact details cannot
+    be, and the closure says why nobody was told (verdicts 4) instead of waiting for a contact."""
+    if state.requester_informed_at is not None:
+        return
+    if anonymous(state) and state.judged_by(A20_ANONYMOUS_CLOSURE_SAYS_WHY):
+        if not cmd.no_contact_reason.strip():
+            raise invalid(
+                "NO_CONTACT_REASON_REQUIRED",
+                "the requester left no contact details: say why they could not be told the result",
+                "A20",
+            )
+        return
+    raise conflict(
+        "REQUESTER_NOT_INFORMED",
+        "tell the requester the result first (or two consecutive days of failed calls)",
+        "A20",
+    )
+
+
+def _check_written_answer(state: TicketState, cmd: ApplyClosure) -> None:
+    """A20 「若诉求人要求提供书面答复材料，则须以本单位名义予以答复」: asked for, the written answer is part of
+    the closure, issued in the name of the unit handling the ticket (the lead, or the sub-unit acting for it)."""
+    written = cmd.written_answer
+    if written is None:
+        if state.written_answer_requested_at is not None:
+            raise invalid(
+                "WRITTEN_ANSWER_REQUIRED",
+                "the requester asked for a written answer: give its document",
+                "A20",
+            )
+        return
+    assignment = assignment_of(state)
+    if written.issuing_unit not in {assignment.lead_unit, assignment.forwarded_to}:
+        raise invalid(
+            "WRITTEN_ANSWER_NOT_IN_UNIT_NAME",
+            "a written answer is issued in the name of the unit handling the ticket",
+            "A20",
+        )
 
 
 def check_not_acceptable(state: TicketState, cmd: FindNotAcceptable) -> None:
@@ -141,6 +195,9 @@ def record_contact(state: TicketState, cmd: ContactAttempt, step: Step) -> None:
         reached=cmd.reached,
         purpose=cmd.purpose,
     )
+    if cmd.written_answer_requested and state.written_answer_requested_at is None:
+        state.written_answer_requested_at = cmd.at
+        happen(state, step, EventKind.WRITTEN_ANSWER_REQUESTED, cmd.actor, "A20", [HOTLINE], at=cmd.at)
     if state.requester_informed_at is not None:
         return
     since = assignment_of(state).received_at
@@ -167,8 +224,20 @@ def apply_closure(state: TicketState, cmd: ApplyClosure, step: Step) -> None:
     """A20: the answer goes to the hotline for review; the answer limit is met (the clock table)."""
     state.closures.append(ClosureRecord(id=closure_id(state), applied_at=step.now, closure=cmd))
     state.stage = Stage.CLOSURE_REVIEW
+    extra: dict[str, object] = {}
+    if cmd.written_answer is not None:
+        extra["written_answer"] = cmd.written_answer.model_dump()
+    if state.requester_informed_at is None and cmd.no_contact_reason.strip():
+        extra["no_contact_reason"] = cmd.no_contact_reason
     happen(
-        state, step, EventKind.CLOSURE_APPLIED, cmd.actor, "A20", [HOTLINE], closure_id=state.closures[-1].id
+        state,
+        step,
+        EventKind.CLOSURE_APPLIED,
+        cmd.actor,
+        "A20",
+        [HOTLINE],
+        closure_id=state.closures[-1].id,
+        **extra,
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain import clocks
 from domain.calendar import WorkingCalendar
-from domain.changes import A9_MEETING_DATE_IN_RANGE
+from domain.changes import A9_MEETING_DATE_IN_RANGE, A33_COUNTY_RULES_AT_FIRST_DISPATCH
 from domain.commands import (
     Actor,
     Designation,
@@ -20,6 +20,7 @@ from domain.commands import (
 )
 from domain.deadlines import PlanItem, PlannedDeadline
 from domain.errors import conflict, invalid, not_yours
+from domain.rulesets import RULE_SET_BY_CHANNEL, RuleSet
 from domain.stages.common import (
     HANDLING_STAGES,
     assignment_of,
@@ -137,14 +138,33 @@ def receive(
     )
 
 
+def county_rules(state: TicketState, cmd: Dispatch | None) -> RuleSet | None:
+    """A33: the county set a first dispatch brings. Only to a ticket that has run no limit yet (never
+    dispatched), whose rules nobody chose: not named at registration and not a platform's (A17.4/A17.5
+    follow the platform's rules wherever handled). A re-dispatch keeps the set the ticket has."""
+    reg = state.registration
+    if cmd is None or cmd.county_rule_set is None or state.assignments or reg.rule_set_id is not None:
+        return None
+    if reg.channel in RULE_SET_BY_CHANNEL or not state.judged_by(A33_COUNTY_RULES_AT_FIRST_DISPATCH):
+        return None
+    return cmd.county_rule_set if cmd.county_rule_set.key != state.rule_set.key else None
+
+
 def dispatch_plan(state: TicketState, cmd: Dispatch | None, now: datetime) -> list[PlanItem]:
-    """The limits a dispatch plans (A14, A17): the clock table's, for a first receipt."""
-    return clocks.receipt_plan(state, now, redo=False)
+    """The limits a dispatch plans (A14, A17): the clock table's, for a first receipt, under the rules the
+    receipt brings (A33)."""
+    rules = county_rules(state, cmd)
+    planned_under = state.model_copy(update={"rule_set": rules}) if rules else state
+    return clocks.receipt_plan(planned_under, now, redo=False)
 
 
 @transition
 def dispatch(state: TicketState, cmd: Dispatch, step: Step, planned: Mapping[str, PlannedDeadline]) -> None:
     """A6/A14: the hotline dispatches the ticket to a lead unit and its co-units."""
+    rules = county_rules(state, cmd)
+    if rules is not None:
+        before, state.rule_set = state.rule_set.key, rules
+        happen(state, step, EventKind.RULE_SET_ADOPTED, cmd.actor, "A33", [], before=before, after=rules.key)
     receive(state, step, planned, lead=cmd.lead_unit, co_units=cmd.co_units, actor=cmd.actor, note=cmd.note)
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.changes import A18_TERMINATION_REVIEWED, A21_PERMISSION_REFUSAL_SAYS_WHY
 from domain.commands import ApplySupplement, FileTerminationNotice, ReviewSupplement, SubmitSupplement
 from domain.errors import conflict, invalid
@@ -186,6 +188,27 @@ def review_supplement_content(state: TicketState, cmd: ReviewSupplement, step: S
         supplement_id=supplement.id,
         reason=cmd.reason,
     )
+
+
+# A21: an archived ticket reopened for a supplementary answer archives again this long after, unless a
+# supplement is under way then (the unit's application arrives with the reopening, api/temporal.py).
+REOPENED_GRACE = timedelta(hours=1)
+
+
+def may_reopen(state: TicketState) -> bool:
+    """A21: only a closed ticket takes a supplementary answer, so only a closed, archived one reopens."""
+    return state.stage == Stage.ARCHIVED and state.outcome == Outcome.CLOSED
+
+
+@transition
+def reopen_for_supplement(state: TicketState, step: Step) -> None:
+    """A21 「已办结的事项有新进展情况的，可申请补充答复」 sets no time limit: the archive closes the ticket's
+    workflow, not the door. Reopened, the ticket is concluded again, its outcome and conclusion unchanged, and
+    archives again once no supplementary answer is under way."""
+    if not may_reopen(state):
+        return
+    state.stage, state.archive_at = Stage.CONCLUDED, step.now + REOPENED_GRACE
+    happen(state, step, EventKind.REOPENED_FOR_SUPPLEMENT, SYSTEM, "A21", [HOTLINE])
 
 
 @transition

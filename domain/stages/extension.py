@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from domain import clocks
-from domain.changes import A17_REFUSAL_SAYS_WHY, A24_NO_EXTENSION_IN_A_REDO
+from domain.changes import A17_ONE_EXTENSION_GRANTED, A17_REFUSAL_SAYS_WHY, A24_NO_EXTENSION_IN_A_REDO
 from domain.commands import ApplyExtension, Review
 from domain.deadlines import PlanItem, PlannedDeadline
 from domain.errors import conflict, invalid
@@ -33,13 +33,21 @@ def check_extension(state: TicketState, cmd: ApplyExtension, now: datetime) -> N
         # A24: no extension in a redo, even when a coordination has since designated another lead.
         raise conflict("NO_EXTENSION_IN_REDO", "a redo has the original limit and no extension", "A24")
     require_stage(state, HANDLING_STAGES, "apply for an extension", "A17")
-    if len(state.extensions) >= state.rule_set.max_extensions:
+    if len(extensions_used(state)) >= state.rule_set.max_extensions:
         raise conflict("EXTENSION_ALREADY_USED", "a ticket may be extended at most once", "A17")
     answer = state.clocks.get(ANSWER)
     if answer is not None and now >= answer.due_at:
         raise conflict("EXTENSION_TOO_LATE", "an extension is applied for before the limit passes", "A17")
     if not cmd.requester_told:
         raise invalid("REQUESTER_NOT_TOLD", "tell the requester why and until when", "A17")
+
+
+def extensions_used(state: TicketState) -> list[ExtensionRecord]:
+    """A17 「延期办理只能 1 次」: the extensions granted use up the ticket's one; a refused application does
+    not (verdicts 1–3 counted every application)."""
+    if not state.judged_by(A17_ONE_EXTENSION_GRANTED):
+        return state.extensions
+    return [e for e in state.extensions if e.decision != Decision.REFUSED]
 
 
 def check_review_extension(state: TicketState, cmd: Review) -> None:

@@ -60,6 +60,8 @@ def open_ticket(state: TicketState, facts: OpeningFacts, step: Step) -> None:
             [linkage(line) for line in reg.linkage],
             lines=reg.linkage,
         )
+    if reg.written_answer_requested:
+        state.written_answer_requested_at = reg.received_at  # A20: asked for when registering
     if facts.refusal is not None:
         not_accepted(state, step, reg.registered_by, facts.refusal, facts.refusal_basis, automatic=True)
 

@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from domain import clocks
-from domain.changes import A14_1_SUGGESTED_UNIT, A14_2_NO_WINDOW, A14_5_DESIGNATED_LEAD_HANDLES
+from domain.changes import (
+    A14_1_SUGGESTED_UNIT,
+    A14_2_NO_WINDOW,
+    A14_5_DESIGNATED_LEAD_HANDLES,
+    A24_REDO_MAY_RETURN,
+)
 from domain.commands import ApplyReturn, Designation, RaiseDispute, ReviewReturn, SurveyStart
 from domain.deadlines import PlanItem, PlannedDeadline
 from domain.errors import conflict, invalid
@@ -45,7 +50,10 @@ def check_return(state: TicketState, cmd: ApplyReturn) -> None:
             "a lead designated in coordination must handle the ticket",
             "A14.5",
         )
-    if assignment.redo:
+    if assignment.redo and not state.judged_by(A24_REDO_MAY_RETURN):
+        # Verdicts 1–3. A24 「重办时限与原工单时限一致，重办以一次为限，不得延期办理」 forbids only the
+        # extension: a redo is a receipt like any other, and a unit that finds it is not its own returns it
+        # within A14.1's window from that receipt, reviewed under A16 like any return.
         raise conflict("REDO_CANNOT_RETURN", "a ticket sent back for a redo is handled, not returned", "A24")
     require_stage(state, HANDLING_STAGES, "return the ticket", "A14.1")
     if (

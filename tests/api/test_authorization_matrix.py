@@ -358,6 +358,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("GET", "/rule-sets", STAFF),
     Endpoint("POST", "/rule-sets", OPERATOR_CREATES, body=_rule_set, table=RuleSetRow),
+    # A35: the tickets registered under rules past their validity, for the office.
+    Endpoint("GET", "/rule-sets/lapsed", OPERATOR),
     # -- reports (A25–A27): a unit's bulletin is for that unit (and the office) only.
     Endpoint(
         "GET",

@@ -33,7 +33,8 @@ from domain.commands import FileTerminationNotice
 from domain.deadlines import PlanItem, PlanRequest
 from domain.rulesets import CITY, NATIONAL, PROVINCIAL, county_rule_set, wd
 from domain.ticket import OpeningFacts
-from domain.vocabulary import Channel, NotAcceptedReason, Stage
+from domain.vocabulary import Category, Channel, NotAcceptedReason, Stage
+from operations.credentials import create_unit
 from tests.db.support import RECEIVED, Sessions, count, registration, rows, run, snapshot, ticket_state
 from tests.driver import OPERATOR
 
@@ -48,7 +49,8 @@ async def test_seeding_is_idempotent(sessions: Sessions) -> None:
     assert (await rows(sessions, CalendarYearRow), await rows(sessions, RuleSetRow)) == first
     years = [r["year"] for r in first[0]]
     assert years == list(range(2004, 2027))
-    assert {(r["id"], r["version"]) for r in first[1]} == {("city", 1), ("provincial", 1), ("national", 1)}
+    # city@2 (A35 validity), provincial@2 (A17.4 the Guangdong figures), national@1.
+    assert {(r["id"], r["version"]) for r in first[1]} == {("city", 2), ("provincial", 2), ("national", 1)}
 
 
 async def test_seeding_keeps_a_corrected_year(sessions: Sessions) -> None:
@@ -61,14 +63,14 @@ async def test_seeding_keeps_a_corrected_year(sessions: Sessions) -> None:
 
 
 async def test_a_rule_set_version_is_immutable(sessions: Sessions) -> None:
-    v2 = CITY.model_copy(update={"version": 2, "title": "city, 2027 figures"})
+    v2 = CITY.model_copy(update={"version": CITY.version + 1, "title": "city, 2027 figures"})
     await load_rule_set(sessions, v2)
     await load_rule_set(sessions, v2)  # the same content again: no-op
 
-    with pytest.raises(ValueError, match="city@2"):
+    with pytest.raises(ValueError, match=v2.key):
         await load_rule_set(sessions, v2.model_copy(update={"sign_for": wd(2)}))
     async with sessions() as session:
-        stored = await session.get(RuleSetRow, ("city", 2))
+        stored = await session.get(RuleSetRow, ("city", v2.version))
     assert stored is not None and stored.to_rule_set() == v2
 
 
@@ -226,7 +228,7 @@ async def test_project_ticket_writes_the_list_columns(sessions: Sessions, acts: 
         "phone",
         "registered",
         "green",
-        "city@1",
+        CITY.key,
         1,
     )
     assert row.registered_at == RECEIVED and row.registered_at.tzinfo is not None
@@ -381,3 +383,38 @@ async def test_a_database_that_does_not_answer_is_one_retryable_failure(url: str
             assert "\n" not in failure.message and failure.__cause__ is None and failure.__suppress_context__
     finally:
         await engine.dispose()
+
+
+async def test_a17_4_a_default_shipped_as_a_new_version_governs_before_it_is_seeded(
+    sessions: Sessions, acts: HotlineActivities
+) -> None:
+    """A17.4: a database seeded before provincial@2 holds only provincial@1 (the city's 10 WD); new tickets take
+    the packaged provincial@2 (15 WD for a complaint); those opened under @1 keep it in their state."""
+    older = PROVINCIAL.model_copy(update={"version": 1, "answer_limits": CITY.answer_limits})
+    await load_rule_set(sessions, older)
+    facts = await run(acts.open_ticket, registration(channel=Channel.PROVINCIAL_PLATFORM))
+    assert facts.rule_set == PROVINCIAL and facts.rule_set.answer_limits[Category.COMPLAINT] == wd(15)
+
+
+async def test_a33_a_county_s_own_set_is_found_up_the_unit_tree(
+    sessions: Sessions, acts: HotlineActivities
+) -> None:
+    """A33: dispatched at registration to a unit under a county (kind `county`) that has its own set, the
+    ticket opens under that set; a unit outside it, or a platform's ticket (A17.4), does not."""
+    now = datetime.now(UTC)
+    for unit_id, tier, kind, parent in (("WJ", 1, "county", None), ("WJ-URBAN", 2, "department", "WJ")):
+        await create_unit(
+            sessions, unit_id=unit_id, name=unit_id, tier=tier, kind=kind, parent_id=parent, now=now
+        )
+    await create_unit(
+        sessions, unit_id="SG-HRSS", name="市人社局", tier=2, kind="department", parent_id=None, now=now
+    )
+    county = county_rule_set("440203", "武江区 rules", county_unit_id="WJ")
+    await load_rule_set(sessions, county)
+    await load_rule_set(sessions, county.model_copy(update={"version": 2, "sign_for": wd(2)}))
+
+    facts = await run(acts.open_ticket, registration(dispatch_to="WJ-URBAN"))
+    assert facts.rule_set.key == "county-440203@2"
+    assert (await run(acts.open_ticket, registration(dispatch_to="SG-HRSS"))).rule_set == CITY
+    platform = registration(dispatch_to="WJ-URBAN", channel=Channel.PROVINCIAL_PLATFORM)
+    assert (await run(acts.open_ticket, platform)).rule_set == PROVINCIAL

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
 from db.seed import seed_reference_data
@@ -33,6 +34,7 @@ from domain.commands import (
     AnswerSupervisionOrder,
     ApplyExtension,
     ApplyReturn,
+    ApplySupplement,
     DecideRedo,
     Designation,
     FileTerminationNotice,
@@ -42,11 +44,13 @@ from domain.commands import (
     RecordCallback,
     Review,
     ReviewReturn,
+    ReviewSupplement,
     SignFor,
     SignOff,
+    SubmitSupplement,
 )
 from domain.rulesets import Period
-from domain.ticket import TicketState
+from domain.ticket import TicketInput, TicketState
 from domain.vocabulary import (
     Card,
     ContactChannel,
@@ -264,6 +268,37 @@ async def supervised_and_reviewed_late(hotline: Hotline, h: Handle) -> list[Hand
     return []
 
 
+async def archived_then_supplemented(hotline: Hotline, h: Handle) -> list[Handle]:
+    """A21 (verdicts 4, issue 16): concluded, then archived 90 days later (the run completes); the unit's
+    application starts the ticket again from its state in one update-with-start, as the API does
+    (api/temporal.py update_reopening); permitted, written and published, the run archives again. The file
+    keeps that second run's history: its input carries the state and `reopened_for_supplement`."""
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    await close_and_rate(hotline, h, "U1")
+    await hotline.env.sleep(PAST_SUPPLEMENT_WINDOW)
+    archived: TicketState = await h.result()
+    assert archived.stage == Stage.ARCHIVED, archived.stage
+    start = WithStartWorkflowOperation(
+        TicketWorkflow.run,
+        TicketInput(registration=archived.registration, carried=archived, reopened_for_supplement=True),
+        id=h.id,
+        task_queue=hotline.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    apply = ApplySupplement(actor=unit("U1"), reason="The lamp's new pole is ordered")
+    s = await hotline.client.execute_update_with_start_workflow(
+        TicketWorkflow.apply_supplement, apply, start_workflow_operation=start
+    )
+    assert s.stage == Stage.CONCLUDED and s.supplements[-1].id == "S1", s.stage
+    reopened = hotline.client.get_workflow_handle(h.id)  # the new run
+    permit = ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True)
+    await hotline.act(reopened, TicketWorkflow.review_supplement_permission, permit)
+    content = SubmitSupplement(actor=unit("U1"), supplement_id="S1", content="New pole in by Friday")
+    await hotline.act(reopened, TicketWorkflow.submit_supplement, content)
+    await hotline.act(reopened, TicketWorkflow.review_supplement_content, permit)
+    return [reopened]
+
+
 # Ticket number -> scenario; the ticket's workflow id `ticket-<no>` names its history file.
 SCENARIOS: dict[str, Scenario] = {
     "REPLAY-RETURN": returned_and_redispatched,
@@ -274,6 +309,7 @@ SCENARIOS: dict[str, Scenario] = {
     "REPLAY-SUPERVISION": supervised_and_reviewed_late,
     # Issue 18 (ui-legible): the coordination again, now naming its units and upserting the new attributes.
     "REPLAY-UI-LEGIBLE": coordinated,
+    "REPLAY-ARCHIVED-SUPPLEMENT": archived_then_supplemented,
 }
 
 

@@ -20,6 +20,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from domain.changes import VERDICTS_V2, VERDICTS_V3
+from domain.ticket import TicketInput
+from domain.vocabulary import Stage
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
 from workflows.converter import demo_data_converter
@@ -207,3 +209,19 @@ def test_a_history_recorded_legible_holds_its_marker_and_the_older_ones_none() -
     older = ("ticket-REPLAY-RETURN", "ticket-REPLAY-EXTENSION-REDO", "ticket-REPLAY-COORDINATION")
     assert not any(UI_LEGIBLE in patches(h) for h in ticket_histories() if h.workflow_id in older)
     assert {"raise_dispute", "sign_for"} <= set(updates(legible[0]))
+
+
+async def test_a_history_reopens_an_archived_ticket_for_a_supplement() -> None:
+    """A21 「已办结的事项有新进展情况的，可申请补充答复」 (verdicts 4): a run started again from an archived
+    ticket's state, reopened before its first update (the application, sent with the start) is judged; it
+    replays like any history (test_history_replays_on_todays_code)."""
+    [reopened] = [h for h in ticket_histories() if updates(h)[:1] == ["apply_supplement"]]
+    assert updates(reopened) == [
+        "apply_supplement",
+        "review_supplement_permission",
+        "submit_supplement",
+        "review_supplement_content",
+    ]
+    started = reopened.events[0].workflow_execution_started_event_attributes
+    [inp] = await demo_data_converter().decode(started.input.payloads, [TicketInput])
+    assert inp.reopened_for_supplement and inp.carried is not None and inp.carried.stage == Stage.ARCHIVED

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from db.models import NoticeRow, RestrictedCallerRow, TerminatedMatterRow
 from domain.calendar import SHANGHAI
 from domain.commands import AnswerAtOnce, Dispatch, FileTerminationNotice, NotAccept, Requester, Review
+from domain.rulesets import CITY
 from domain.ticket import TicketState
 from domain.vocabulary import Card, Category, Channel, NotAcceptedReason, Outcome, Stage
 from tests.driver import OPERATOR, Hotline, unit
@@ -148,7 +149,7 @@ async def test_a12_registration_then_dispatch_as_two_steps(hotline: Hotline) -> 
         "channel": "phone",
         "category": "report",
         "emergency": False,
-        "rule_set": "city@1",
+        "rule_set": CITY.key,
     }
     assert kinds_after(s, registered) == []
 

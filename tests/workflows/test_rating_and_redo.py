@@ -21,6 +21,7 @@ from domain.commands import (
     Rate,
     RecordCallback,
     Review,
+    ReviewReturn,
     SignFor,
     SignOff,
 )
@@ -32,6 +33,7 @@ from domain.vocabulary import (
     DisputeKind,
     Outcome,
     RatingOption,
+    RefusalGround,
     ReturnKind,
     Stage,
 )
@@ -181,11 +183,11 @@ async def test_a24_redo_without_the_requester_asking_is_refused(hotline: Hotline
 
 
 # -- redo -------------------------------------------------------------------------------------------------
-async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_final_rating(
+async def test_a24_one_redo_with_the_same_limit_no_extension_and_a_final_rating(
     hotline: Hotline,
 ) -> None:
-    """A24: redo after a callback; the original limit (10 WD) counted from the redo; no extension (A17),
-    no return (A14.1); the second rating is final: dissatisfied again is called back, as every dissatisfied
+    """A24: redo after a callback; the original limit (10 WD) counted from the redo; no extension (A17);
+    a return follows A14.1 (verdicts 4: 「不得延期办理」 forbids only the extension); the second rating is final: dissatisfied again is called back, as every dissatisfied
     rating is, and the callback concludes it, whatever the requester asks: no second redo."""
     monday = next_weekday(await hotline.now(), MONDAY)
     friday = monday + timedelta(days=4)
@@ -218,7 +220,9 @@ async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_fin
         h, TicketWorkflow.apply_extension, ApplyExtension(actor=U1, reason="More time", requester_told=True)
     )
     assert verdict(no_extension) == ("NO_EXTENSION_IN_REDO", "A24")
-    no_return = await hotline.refused(
+    # A24 「不得延期办理」 forbids only the extension (verdicts 4): a return in a redo follows A14.1, reviewed
+    # under A16 like any return; refused here, the redo goes on with its limit.
+    s = await hotline.act(
         h,
         TicketWorkflow.apply_return,
         ApplyReturn(
@@ -230,7 +234,19 @@ async def test_a24_one_redo_with_the_same_limit_no_extension_no_return_and_a_fin
             signed_off_by=SignOff(name="Wang", title="Deputy director"),
         ),
     )
-    assert verdict(no_return) == ("REDO_CANNOT_RETURN", "A24")
+    assert s.stage == Stage.RETURN_REVIEW and s.returns[-1].rule == "A14.1"
+    s = await hotline.act(
+        h,
+        TicketWorkflow.review_return,
+        ReviewReturn(
+            actor=OPERATOR,
+            return_id=s.returns[-1].id,
+            approve=False,
+            ground=RefusalGround.UNITS_MATTER_BY_LAW,
+            reason="The lamps are the bureau's by its 三定方案",
+        ),
+    )
+    assert s.stage == Stage.HANDLING and s.clocks["answer"].due_at == answer.due_at
 
     s = await close(hotline, h, sign=False)
     second = s.ratings[-1]
