@@ -25,6 +25,10 @@ from domain import commands as c
 from workflows.ticket import TicketWorkflow
 
 OPERATOR = frozenset({Role.OPERATOR})
+# A4 「接收、转交办、督办、考核、回访、归档」: a county's office also receives, dispatches, calls back and files
+# the closure of its own county's tickets (the API keeps it to them, api/county.py). Returns, extensions
+# and supplements stay with the 12345 management body (A14.1 「经12345热线管理机构审核」, A17, A21).
+OFFICES = OPERATOR | {Role.COUNTY_OFFICE}
 UNIT = frozenset({Role.UNIT_STAFF})
 
 
@@ -73,7 +77,7 @@ ACTIONS: tuple[Action, ...] = (
         "/dispatch",
         c.Dispatch,
         body_model(c.Dispatch, "DispatchBody"),
-        OPERATOR,
+        OFFICES,
         "Dispatch to a lead unit (operator)",
         "A12/A14: sends a registered ticket to its lead unit and co-units; the unit's limits count from now.",
         {"lead_unit": "WJ", "co_units": ["SG-POWER"], "note": "路灯属武江区管养，供电局配合"},
@@ -85,7 +89,7 @@ ACTIONS: tuple[Action, ...] = (
         "/refuse-at-intake",
         c.NotAccept,
         body_model(c.NotAccept, "NotAcceptBody"),
-        OPERATOR,
+        OFFICES,
         "Refuse at intake: not accepted (operator)",
         "A10/A13: the hotline does not accept the request at intake (不予受理); the requester is told it is not "
         "accepted and on what basis. A unit that finds a dispatched ticket not acceptable uses "
@@ -98,7 +102,7 @@ ACTIONS: tuple[Action, ...] = (
         "/answer",
         c.AnswerAtOnce,
         body_model(c.AnswerAtOnce, "AnswerAtOnceBody"),
-        OPERATOR,
+        OFFICES,
         "Answer a consultation at once (operator)",
         "A12: a consultation answered on the spot from the knowledge base; the requester is asked to rate.",
         {"answer": "社保卡补办请携带身份证到任一社保网点办理。", "knowledge_point_id": "kp-3f9a0c1b2d4e"},
@@ -275,7 +279,7 @@ ACTIONS: tuple[Action, ...] = (
         "/closure/review",
         c.Review,
         ReviewBody,
-        OPERATOR,
+        OFFICES,
         "Review a closure (operator)",
         "A20: approve (the requester is asked to rate, A24) or send back with a reason (the limit still "
         "counts from the first receipt). The same review settles an A14.4 finding and an A18 termination "
@@ -307,7 +311,7 @@ ACTIONS: tuple[Action, ...] = (
         "/callbacks",
         c.RecordCallback,
         body_model(c.RecordCallback, "CallbackBody"),
-        OPERATOR,
+        OFFICES,
         "Record a callback (operator)",
         "A24: the hotline calls a dissatisfied requester back; `wants_redo` asks for a redo decision.",
         {"channel": "phone", "reached": True, "wants_redo": True, "note": "诉求人要求重办"},
@@ -332,7 +336,7 @@ ACTIONS: tuple[Action, ...] = (
         "/redo",
         c.DecideRedo,
         body_model(c.DecideRedo, "DecideRedoBody"),
-        OPERATOR,
+        OFFICES,
         "Decide on a redo (operator)",
         "A24: once only, same limit as the original, no extension; the next rating is final. The redo goes "
         "back to the lead unit; a consultation the hotline answered on the spot (A12) names `lead_unit`.",

@@ -80,8 +80,17 @@ def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]
 OperatorDep = Annotated[Caller, Depends(require_role(Role.OPERATOR))]
 StaffDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF))]
 RegistrarDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.INTEGRATOR))]
-# Lists of tickets: the office, a unit's queue, an integrator's own registrations.
-ListerDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF, Role.INTEGRATOR))]
+# Registering a ticket: the registrars, and a county's office, which receives its county's requests (A4).
+ReceiverDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.INTEGRATOR))]
+# Lists of tickets: the office's (a county office's, its county's), a unit's queue, an integrator's own.
+ListerDep = Annotated[
+    Caller,
+    Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF, Role.INTEGRATOR)),
+]
+# A4 「督办、考核」: the reports of the city's office, and of a county's office for its county.
+OfficeDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE))]
+# The bulletin: the offices, and unit staff for their own unit.
+ReportReaderDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF))]
 
 
 async def ticket_no(

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
+from api.county import require_in_county
 from api.edge import written_phone
 from api.errors import ApiError, invalid
 from api.idempotency import claim_key
@@ -116,6 +117,7 @@ async def register(
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
     async with runtime.session_maker() as session:
         confidential = getattr(fields.get("requester"), "confidential", False)
+        await require_in_county(session, caller, [fields.get("dispatch_to"), *fields.get("co_units", [])])
         await require_units(
             session, fields.get("co_units", []), lead=fields.get("dispatch_to"), confidential=confidential
         )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # The API's tables live on the same Base: importing them here makes create_schema create them too.
 import db.api_models
 import db.delivery_models
+import db.filing_models
 import db.linkage_models  # noqa: F401
 from db.models import Base
 

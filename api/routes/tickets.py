@@ -17,7 +17,7 @@ from api.deps import (
     IdempotencyKey,
     ListerDep,
     NowDep,
-    RegistrarDep,
+    ReceiverDep,
     RuntimeDep,
     SessionDep,
     TicketNoDep,
@@ -70,7 +70,7 @@ RegistrationBody = body_model(
     status_code=201,
     response_model=RegistrationCreated,
     responses=responses(401, 403, 422, 503),
-    summary="Register a ticket (operator, integrator)",
+    summary="Register a ticket (operator, county office, integrator)",
     description=(
         "A2/A12: one ticket, whatever the channel. The server numbers it, starts its workflow and answers "
         "with the requester's access secret (A19) and rating code (A24), **shown once**. `received_at` "
@@ -81,7 +81,7 @@ RegistrationBody = body_model(
 )
 async def register_ticket(
     body: RegistrationBody,  # type: ignore[valid-type]
-    caller: RegistrarDep,
+    caller: ReceiverDep,
     runtime: RuntimeDep,
     now: NowDep,
     response: Response,
@@ -100,7 +100,8 @@ async def register_ticket(
     responses=responses(401, 403, 422, 503),
     summary="List tickets: the office's list or a unit's queue",
     description=(
-        "From the SQL read model, newest first. An operator sees every ticket; unit staff see their unit's "
+        "From the SQL read model, newest first. An operator sees every ticket, a county's office (A4) the "
+        "tickets handled in its county and those it registered; unit staff see their unit's "
         "queue: tickets where the unit, or a unit below it (A6), is the lead, the forwarded-to sub-unit or a "
         "co-unit (`unit` narrows it to one unit of that tree); an integrator sees the tickets it registered. "
         "The requester is always masked here, and a confidential requester's ticket is listed only for staff "
@@ -153,6 +154,18 @@ async def list_tickets(
         if unit is not None and unit not in scope:
             raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not your unit or below it", "A6")
         query = _involving(query, frozenset({unit}) if unit else scope, role)
+    elif caller.role == Role.COUNTY_OFFICE:
+        assert caller.county is not None
+        scope = await unit_scope(session, caller.county)
+        if unit is not None and unit not in scope:
+            raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not in {caller.county}'s county", "A4")
+        # A4: the tickets handled in its county (as api/privacy.py decides), and those it received itself.
+        handled = _involvement(scope, "lead")
+        if unit is None and role is None:
+            handled = or_(handled, TicketRow.registered_by == caller.actor.id)
+        query = query.where(handled)
+        if unit is not None or role is not None:
+            query = _involving(query, frozenset({unit}) if unit else scope, role)
     elif unit is not None:
         query = _involving(query, frozenset({unit}), role)
     query = query.where(
@@ -204,11 +217,15 @@ def _json_list_contains(column: InstrumentedAttribute[list[str]], value: str) ->
 
 
 def _involving(query: Select[Any], units: frozenset[str], role: Literal["lead", "co"] | None) -> Select[Any]:
+    return query.where(_involvement(units, role))
+
+
+def _involvement(units: frozenset[str], role: Literal["lead", "co"] | None) -> ColumnElement[bool]:
     if not units:
-        return query.where(false())
+        return false()
     handling = or_(TicketRow.lead_unit.in_(units), TicketRow.forwarded_to.in_(units))
     assisting = or_(*(_json_list_contains(TicketRow.co_units, u) for u in sorted(units)))
-    return query.where({"lead": handling, "co": assisting, None: or_(handling, assisting)}[role])
+    return {"lead": handling, "co": assisting, None: or_(handling, assisting)}[role]
 
 
 def _summary(row: TicketRow) -> TicketSummary:

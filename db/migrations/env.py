@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 # The API's tables live on the same Base as the read model: import both so autogenerate sees them all.
 import db.api_models
 import db.delivery_models
+import db.filing_models
 import db.linkage_models  # noqa: F401
 from config import get_settings
 from db.models import Base

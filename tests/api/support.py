@@ -31,13 +31,14 @@ from operations.credentials import create_unit, issue_credential
 from worker import build_worker
 
 # (id, name, tier, kind, parent): a county (tier 1), two of its member units (tier 2), a town under the
-# urban-management bureau (tier 3), and an unrelated unit of another county.
+# urban-management bureau (tier 3), and another county (tier 1) with an unrelated unit of its own.
 UNITS = [
     ("WJ", "武江区人民政府", 1, "county", None),
     ("WJ-URBAN", "武江区城市管理和综合执法局", 2, "department", "WJ"),
     ("WJ-POWER", "武江供电局", 2, "utility", "WJ"),
     ("WJ-URBAN-XH", "新华街道办事处", 3, "town", "WJ-URBAN"),
-    ("ZJ-HOUSING", "浈江区住房和城乡建设局", 2, "department", None),
+    ("ZJ", "浈江区人民政府", 1, "county", None),
+    ("ZJ-HOUSING", "浈江区住房和城乡建设局", 2, "department", "ZJ"),
 ]
 # caller name -> (role, unit, confidential clearance)
 CALLERS: dict[str, tuple[str, str | None, bool]] = {
@@ -50,6 +51,9 @@ CALLERS: dict[str, tuple[str, str | None, bool]] = {
     "county": ("unit_staff", "WJ", False),
     "zhenjiang": ("unit_staff", "ZJ-HOUSING", False),
     "integrator": ("integrator", None, False),
+    # A4: the designated offices of the two counties, each bound to its county's unit.
+    "wj_office": ("county_office", "WJ", False),
+    "zj_office": ("county_office", "ZJ", False),
 }
 # 503 codes that mean "a dependency did not answer": anything else on a 5xx is a bug.
 EXPECTED_503 = {"TEMPORAL_UNAVAILABLE", "DATABASE_UNAVAILABLE"}
