@@ -17,6 +17,7 @@ from api.preconditions import (
     Prepare,
     answering_point,
     contact_time,
+    filed_sign_off,
     prior_matter,
     review_of_return,
     subunit,
@@ -59,6 +60,8 @@ class Action:
 # -- bodies ---------------------------------------------------------------------------------------------
 ReviewBody = body_model(c.Review, "ReviewBody")
 SupplementReviewBody = body_model(c.ReviewSupplement, "SupplementReviewBody", drop=("supplement_id",))
+# A15: the signer by name and title; the API finds them on the unit's register (A5), never the unit.
+SignOffBody = body_model(c.SignOff, "SignOffBody", drop=("filed",))
 SIGN_OFF = {"name": "王强", "title": "副局长"}
 CLOSURE_EXAMPLE = {
     "answers": [
@@ -154,11 +157,17 @@ ACTIONS: tuple[Action, ...] = (
         "apply_return",
         "/returns",
         c.ApplyReturn,
-        body_model(c.ApplyReturn, "ApplyReturnBody"),
+        body_model(
+            c.ApplyReturn,
+            "ApplyReturnBody",
+            add={"signed_off_by": (SignOffBody, Field(description="A15: the leader who signed it off."))},
+        ),
         UNIT,
         "Apply to return the ticket (lead unit)",
         "A14.1–A14.3, A15: with reason, basis, suggested unit and the leader's sign-off. Without reason "
-        "or basis (A16.2), or after an extension (A16.7), it is refused at once.",
+        "or basis (A16.2), or after an extension (A16.7), it is refused at once. The signer is a leader the "
+        "unit has filed with the office or a signatory a filed leader authorised "
+        "(`/units/{unit_id}/filed-people`, A5); anyone else is 422 `SIGN_OFF_NOT_FILED`.",
         {
             "kind": "not_our_duty",
             "reason": "该路段路灯线路由供电局维护",
@@ -168,6 +177,7 @@ ACTIONS: tuple[Action, ...] = (
         },
         lead=lambda d: d.get("suggested_unit"),  # A6: the unit it should go to, a member unit
         hands_over=False,
+        prepare=filed_sign_off,
     ),
     Action(
         "review_return",

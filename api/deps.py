@@ -87,10 +87,13 @@ ListerDep = Annotated[
     Caller,
     Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF, Role.INTEGRATOR)),
 ]
+# A unit's own staff, the city's office or its county's office (A4): a unit's register of its people
+# (A5), its bulletin (A26).
+StaffOrOfficeDep = Annotated[
+    Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF))
+]
 # A4 「督办、考核」: the reports of the city's office, and of a county's office for its county.
 OfficeDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE))]
-# The bulletin: the offices, and unit staff for their own unit.
-ReportReaderDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF))]
 
 
 async def ticket_no(

@@ -54,6 +54,11 @@ A24_WINDOW_FROM_RECEIPT = Change(VERDICTS_V3, "A24", "the rating window runs fro
 A18_TERMINATION_REVIEWED = Change(
     VERDICTS_V3, "A18", "a termination notice is an application the hotline reviews"
 )
+# A15 「由承办单位分管领导或经授权的有关负责同志签批」 with A5's register (备案): a return's sign-off names a
+# leader the unit has filed with the office, or a signatory a filed leader authorised (before: any name).
+A15_SIGN_OFF_FILED = Change(
+    VERDICTS_V4, "A15", "a return is signed off by a filed leader or a signatory one authorised"
+)
 
 # Every named change, in the order written above (a test checks each names its rule).
 CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

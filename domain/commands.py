@@ -179,11 +179,21 @@ class EmergencyResponse(Command):
     note: Text = Field(..., min_length=1)
 
 
+class FiledSignatory(Command):
+    """A5/A15: the signer as the unit's register has them (备案), found by the API, never sent by the unit."""
+
+    person_id: int
+    role: ShortText  # a filed leader, or `authorised_signatory`
+    authorised_by: ShortText = ""  # an authorised signatory's filed leader, by name
+
+
 class SignOff(Command):
     """A15: the unit's leader in charge or an authorised person signs every return."""
 
     name: ShortText = Field(..., min_length=1)
     title: ShortText = Field(..., min_length=1)
+    # None: the signer is not on the unit's register (refused from verdicts 4, A15_SIGN_OFF_FILED).
+    filed: FiledSignatory | None = None
 
 
 class SurveyStart(Command):

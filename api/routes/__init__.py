@@ -41,3 +41,4 @@ for _module in (
     delivery_admin,
 ):
     api_router.include_router(_module.router)
+api_router.include_router(leaders.filing_router)  # A5/A15: the register of a unit's people

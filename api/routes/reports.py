@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BeforeValidator
 
 from api.county import county_units, report_scope_error
-from api.deps import OfficeDep, ReportReaderDep, SessionDep
+from api.deps import OfficeDep, SessionDep, StaffOrOfficeDep
 from api.errors import forbidden, invalid, responses
 from api.figures.assessment import Assessment, assessment
 from api.figures.bulletin import Bulletin, bulletin
@@ -79,7 +79,7 @@ UnitQuery = Annotated[str | None, Query(max_length=64, description="One unit onl
     ),
 )
 async def get_bulletin(
-    caller: ReportReaderDep, session: SessionDep, period: PeriodDep, unit: UnitQuery = None
+    caller: StaffOrOfficeDep, session: SessionDep, period: PeriodDep, unit: UnitQuery = None
 ) -> Bulletin:
     county = await county_units(session, caller)
     if county is not None:

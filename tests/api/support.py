@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.hotline import HotlineActivities
 from api.app import create_app
 from config import Settings
+from db.filing_models import FiledPersonRow
 from db.seed import load_calendar_year
 from domain.calendar import SHANGHAI, WorkingCalendar, YearCalendar
 from operations.credentials import create_unit, issue_credential
@@ -229,12 +230,14 @@ async def _no_server_errors(api: Api, response: httpx.Response) -> None:
 # -- tickets in a given stage, through the API (the authorization matrix and the schemathesis run) ---------
 LEAD, CO_UNIT = "WJ-URBAN", "WJ-POWER"
 POINTS = ["修复解放路路灯", "说明维修时限"]
+# A15: the leader in charge every seeded unit has on file (A5, seed_callers).
+SIGNER = {"name": "王强", "title": "副局长"}
 RETURN = {
     "kind": "not_our_duty",
     "reason": "路灯由供电局维护",
     "basis": "《韶关市城市照明管理办法》第五条",
     "suggested_unit": CO_UNIT,
-    "signed_off_by": {"name": "王强", "title": "副局长"},
+    "signed_off_by": SIGNER,
 }
 
 
@@ -359,6 +362,19 @@ async def seed_callers(api: Api, now: datetime) -> None:
             now=now,
         )
         api.tokens[caller], api.credential_ids[caller] = issued.token, issued.id
+    # A5/A15: every unit has filed the leader whose name RETURN's sign-off gives (verdicts 4 requires it).
+    async with api.session_maker.begin() as session:
+        for unit_id, *_ in UNITS:
+            session.add(
+                FiledPersonRow(
+                    unit_id=unit_id,
+                    role="leader_in_charge",
+                    name=SIGNER["name"],
+                    title=SIGNER["title"],
+                    filed_at=now,
+                    filed_by=api.credential_ids["operator"],
+                )
+            )
 
 
 @asynccontextmanager
