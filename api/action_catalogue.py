@@ -144,6 +144,22 @@ ACTIONS: tuple[Action, ...] = (
         {"note": "抢修人员已到场处置"},
     ),
     Action(
+        "record_assistance",
+        "/assistance",
+        c.RecordAssistance,
+        body_model(c.RecordAssistance, "RecordAssistanceBody"),
+        UNIT,
+        "Record a co-unit's assistance (co-unit)",
+        "A14 「相关单位应当积极配合」, A14.5 「协办单位应当积极配合办理」: a co-unit records on the ticket what it "
+        "did to assist (协办意见), with attachments; the unit handling it and the hotline are told, and it "
+        "stands on the timeline. Only a co-unit of the ticket may (the lead and the units above are 403 "
+        "`NOT_YOUR_ACTION`), while the ticket is handled.",
+        {
+            "opinion": "已派员到场核实线路，确认该路段路灯由城管局管养，供电正常。",
+            "attachments": ["att://power-check-1"],
+        },
+    ),
+    Action(
         "start_survey",
         "/survey",
         c.SurveyStart,

@@ -41,6 +41,7 @@ from api.linkage_list import listed_matters
 from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
 from api.preconditions import require_units
 from api.privacy import relation_of
+from api.routes.restrictions import active_restriction
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
 from api.ticket_access import ticket_view
@@ -123,6 +124,9 @@ async def register(
         )
         await _require_rule_set(session, fields.get("rule_set_id"))
         _emergency_if_listed(fields, await listed_matters(session))
+        phone = getattr(fields.get("requester"), "phone", "")
+        # A11: the operator taking the call sees when the caller's restriction ends.
+        restriction = await active_restriction(session, phone, received_at) if phone else None
 
     request_hash = digest(body.model_dump_json())
     scope = f"register:cred-{caller.credential_id}"
@@ -154,6 +158,7 @@ async def register(
             nonce = await _reissue_secrets(runtime, registration.ticket_no, now)
     await runtime.temporal.start_ticket(registration)
     created = _created(runtime, registration, nonce)
+    created.caller_restricted_until = restriction.until if restriction is not None else None
     state = await runtime.temporal.opened_state(registration.ticket_no)
     relation = relation_of(caller, state) if state is not None else None
     if state is not None and relation is not None:

@@ -172,6 +172,15 @@ class SignFor(Command):
     actor: Actor
 
 
+class RecordAssistance(Command):
+    """A14 「相关单位应当积极配合」, A14.5 「协办单位应当积极配合办理，不得推诿」: a co-unit records on the ticket
+    what it did to assist the lead (its 协办意见), so that it can show it cooperated."""
+
+    actor: Actor
+    opinion: Text = Field(..., min_length=1)
+    attachments: list[Ref] = Field(default_factory=list, max_length=30)
+
+
 class EmergencyResponse(Command):
     """A17.3: the emergency was handled (on site / in hand) within 2 hours."""
 

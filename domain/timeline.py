@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     SIGNED_FOR = "signed_for"
     FORWARDED_TO_SUBUNIT = "forwarded_to_subunit"
     EMERGENCY_HANDLED = "emergency_handled"
+    ASSISTANCE_RECORDED = "assistance_recorded"  # A14, A14.5: a co-unit's 协办意见
     # A14.1–A14.3, A16: returns and surveys
     SURVEY_STARTED = "survey_started"
     RETURN_APPLIED = "return_applied"

@@ -74,6 +74,7 @@ OPERATOR = "operator (confidential clearance)"
 COUNTY_OFFICE = "county office of WJ"
 # A5/A15: the leader in charge each demo unit has filed; the /docs return example's sign-off names him.
 DEMO_SIGNER = ("王强", "副局长")
+DEMO_CLERK = ("李敏", "热线工作人员")
 INTEGRATOR = "integrator (110/119/120/122 linkage)"
 
 
@@ -141,13 +142,14 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
 
 
 async def _file_signers(maker: async_sessionmaker[AsyncSession], by: int, now: datetime) -> None:
-    """A5: each demo unit has its leader in charge on file, with the filing in the register's history."""
-    name, title = DEMO_SIGNER
+    """A5: each demo unit has its leader in charge on file, with the filing in the register's history; and
+    WJ-URBAN its hotline clerk first (person 1, whom the /docs withdrawal example names)."""
+    people = [("WJ-URBAN", "staff", *DEMO_CLERK)] + [
+        (unit_id, "leader_in_charge", *DEMO_SIGNER) for unit_id, *_ in DEMO_UNITS
+    ]
     async with maker.begin() as session:
-        for unit_id, *_ in DEMO_UNITS:
-            row = FiledPersonRow(
-                unit_id=unit_id, role="leader_in_charge", name=name, title=title, filed_at=now, filed_by=by
-            )
+        for unit_id, role, name, title in people:
+            row = FiledPersonRow(unit_id=unit_id, role=role, name=name, title=title, filed_at=now, filed_by=by)
             session.add(row)
             await session.flush()
             person = {"id": row.id, "unit_id": unit_id, "role": row.role, "name": name, "title": title}

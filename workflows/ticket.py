@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         NotAccept,
         RaiseDispute,
         Rate,
+        RecordAssistance,
         RecordCallback,
         RecordConsultation,
         Review,
@@ -185,6 +186,16 @@ class TicketWorkflow(TicketMachinery):
     @record_consultation.validator
     def _v_record_consultation(self, cmd: RecordConsultation) -> None:
         self._validate(self._timed(dispatch.check_consultation), cmd)
+
+    # A14/A14.5: a co-unit's assistance. A new update, not a changed branch: no history holds it, so every
+    # history replays as recorded; it only records an event, and refuses whoever is not a co-unit.
+    @workflow.update
+    async def record_assistance(self, cmd: RecordAssistance) -> TicketState:
+        return await self._act(dispatch.check_assistance, cmd, dispatch.record_assistance)
+
+    @record_assistance.validator
+    def _v_record_assistance(self, cmd: RecordAssistance) -> None:
+        self._validate(dispatch.check_assistance, cmd)
 
     # ---------------------------------------------------------------- returns and surveys (A14.1–A14.3)
     @workflow.update

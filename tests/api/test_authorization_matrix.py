@@ -38,6 +38,7 @@ from db.api_models import (
     UnitRow,
 )
 from db.delivery_models import DeliveryChannelRow, MessageTemplateRow
+from db.filing_models import FiledPersonChangeRow, FiledPersonRow
 from db.linkage_models import EmergencyMatterRow, LinkageLineRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
@@ -75,6 +76,10 @@ SUB_UNIT = "WJ-URBAN-XH"
 LEADS_POINT = "kp-matrix-lead"
 # A unit of no ticket's, for the operator to deactivate (a repeat is a no-op), put in place by `world`.
 SPARE_UNIT = "WJ-MATRIX-SPARE"
+# A5: no one on any register, so the callers who may withdraw a person hear 422 NOT_A_FILED_PERSON.
+NO_SUCH_PERSON = 999_999
+# A11: a number never restricted: the office lifting or referring it hears 404 RESTRICTION_NOT_FOUND.
+NEVER_RESTRICTED = "13000000009"
 
 
 # -- the expectation table ---------------------------------------------------------------------------------
@@ -113,6 +118,20 @@ LEAD_ONLY = row(
     **NO_ACCOUNT,
     **COUNTY_OFFICES_REFUSED,
 )
+# A14/A14.5: a co-unit's assistance: the lead and the units above it see the ticket and hear 403.
+CO_UNIT_ONLY = row(
+    404,
+    co_unit=200,
+    lead=403,
+    ancestor=403,
+    operator=403,
+    integrator=403,
+    **NO_ACCOUNT,
+    **COUNTY_OFFICES_REFUSED,
+)
+# A5: a unit's register (SPARE_UNIT, below the lead): the city's office and WJ's county office; a unit only
+# its own (the lead, above SPARE_UNIT, is refused too); ZJ's county office is outside.
+REGISTER = row(403, operator=200, county_office=200, **NO_ACCOUNT)
 # The requester's own door: staff have no secret to send (the header is required: 422).
 REQUESTER = row(422, requester=200)
 
@@ -199,6 +218,8 @@ class Endpoint:
             delivery_id="no-such-delivery",
             kind="registered",
             token="A" * 24,
+            person_id=NO_SUCH_PERSON,
+            phone=NEVER_RESTRICTED,
         )
 
 
@@ -281,6 +302,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _post("/tickets/{no}/forward", {**LEAD_ONLY, "co_unit": 422}, "dispatched", {"sub_unit": SUB_UNIT}),
     _post("/tickets/{no}/emergency-response", LEAD_ONLY, "emergency", {"note": "抢修人员已到场"}),
     _post("/tickets/{no}/survey", LEAD_ONLY, "dispatched", {"note": "现场核查权属"}),
+    _post("/tickets/{no}/assistance", CO_UNIT_ONLY, "handling", {"opinion": "已派员核实线路"}),
     _post("/tickets/{no}/returns", LEAD_ONLY, "dispatched", RETURN),
     _post("/tickets/{no}/extension", LEAD_ONLY, "handling", {"reason": "需协调", "requester_told": True}),
     _post(
@@ -370,6 +392,23 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # A7: the office keeps the roster of leaders on the line; staff read it.
     Endpoint("POST", "/leader-sessions", OPERATOR_CREATES, body=_leader_session, table=LeaderSessionRow),
     Endpoint("GET", "/leader-sessions", STAFF),
+    # A5/A15: a unit's register of its people and the register's history.
+    Endpoint(
+        "POST",
+        "/units/{unit_id}/filed-people",
+        {**REGISTER, "operator": 201, "county_office": 201},
+        body={"role": "staff", "name": "李敏", "title": "热线工作人员"},
+        table=FiledPersonRow,
+    ),
+    Endpoint(
+        "POST",
+        "/units/{unit_id}/filed-people/{person_id}/withdrawal",
+        {**REGISTER, "operator": 422, "county_office": 422},
+        body={"reason": "调离"},
+        table=FiledPersonChangeRow,
+    ),
+    Endpoint("GET", "/units/{unit_id}/filed-people", REGISTER),
+    Endpoint("GET", "/units/{unit_id}/filed-people/changes", REGISTER),
     Endpoint("GET", "/calendar/years", STAFF),
     # A year no deadline reaches: the replan it triggers changes no open ticket.
     Endpoint(
@@ -407,6 +446,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         OPERATOR_CREATES,
         body={"phone": "13912340000", "reason": "矩阵测试"},
         table=RestrictedCallerRow,
+    ),
+    # A11: the office lists, lifts and refers restrictions (a number never restricted: 404).
+    Endpoint("GET", "/restrictions", OPERATOR),
+    *(
+        Endpoint("POST", path, {**OPERATOR, "operator": 404}, body=body, table=RestrictedCallerRow)
+        for path, body in (
+            ("/restrictions/{phone}/lifting", {"reason": "矩阵测试"}),
+            ("/restrictions/{phone}/referral", {"to": "police", "reference": "矩阵测试"}),
+        )
     ),
     # A23: the office edits the emergency list and the lines' systems; the operator or an integrator links a
     # ticket; only a line's own credential acknowledges its hand-over (no caller here has a line: 403).
