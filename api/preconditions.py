@@ -82,6 +82,15 @@ async def require_units(
         await require_cleared_staff(session, lead)
 
 
+async def require_sub_centre(session: AsyncSession, unit_id: str | None) -> None:
+    """A8: a call is transferred to a sub-centre (a unit of kind `sub_centre`), named as `dispatch_to`."""
+    kind = await session.scalar(select(UnitRow.kind).where(UnitRow.id == unit_id)) if unit_id else None
+    if kind != "sub_centre":
+        raise invalid(
+            "NOT_A_SUB_CENTRE", "a transferred call names the sub-centre it went to as `dispatch_to`", "A8"
+        )
+
+
 async def require_cleared_staff(session: AsyncSession, unit_id: str) -> None:
     """A32: a confidential request "travels through a dedicated channel handled by designated staff". A unit
     with no cleared staff could not even see the ticket it is given, and its limits would run to red."""

@@ -39,7 +39,7 @@ from api.errors import ApiError, invalid
 from api.idempotency import claim_key
 from api.linkage_list import listed_matters
 from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
-from api.preconditions import require_units
+from api.preconditions import require_sub_centre, require_units
 from api.privacy import relation_of
 from api.routes.restrictions import active_restriction
 from api.runtime import Runtime
@@ -116,12 +116,16 @@ async def register(
         fields["requester"] = requester.model_copy(update={"phone": phone})
     if fields.get("co_units") and not fields.get("dispatch_to"):
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
+    if fields.get("transferred_by_call") and fields.get("channel") != Channel.PHONE:
+        raise invalid("NOT_A_CALL", "only a phone call is transferred to a sub-centre", "A8")
     async with runtime.session_maker() as session:
         confidential = getattr(fields.get("requester"), "confidential", False)
         await require_in_county(session, caller, [fields.get("dispatch_to"), *fields.get("co_units", [])])
         await require_units(
             session, fields.get("co_units", []), lead=fields.get("dispatch_to"), confidential=confidential
         )
+        if fields.get("transferred_by_call"):
+            await require_sub_centre(session, fields.get("dispatch_to"))
         await _require_rule_set(session, fields.get("rule_set_id"))
         _emergency_if_listed(fields, await listed_matters(session))
         phone = getattr(fields.get("requester"), "phone", "")

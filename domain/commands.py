@@ -130,6 +130,9 @@ class Registration(Command):
     # Register and dispatch in one step (the common case for operators).
     dispatch_to: UnitId | None = None
     co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
+    # A8 「专业问题通过电话转接……转分中心办理」: the call was transferred to the sub-centre `dispatch_to`,
+    # which handles the request as its lead (rated and assessed like a unit, 「参与全市热线工作考评」).
+    transferred_by_call: bool = False
 
     def points(self) -> list[str]:
         return list(self.request_points) or [self.content]

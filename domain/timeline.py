@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     EMERGENCY_LINKAGE = "emergency_linkage"
     NOT_ACCEPTED = "not_accepted"
     ANSWERED_AT_ONCE = "answered_at_once"
+    CALL_TRANSFERRED = "call_transferred"  # A8: the call went on to a sub-centre
     # A23: linkage with the emergency lines 110/119/120/122 (workflows/linkage.py)
     LINKAGE_HANDED_OVER = "linkage_handed_over"
     LINKAGE_ACKNOWLEDGED = "linkage_acknowledged"

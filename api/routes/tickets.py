@@ -74,7 +74,9 @@ RegistrationBody = body_model(
     description=(
         "A2/A12: one ticket, whatever the channel. The server numbers it, starts its workflow and answers "
         "with the requester's access secret (A19) and rating code (A24), **shown once**. `received_at` "
-        "defaults to now. With `dispatch_to` (operators only) the ticket is dispatched at once.\n\n"
+        "defaults to now. With `dispatch_to` (operators only) the ticket is dispatched at once; with "
+        "`transferred_by_call` too, the call was transferred to that sub-centre (A8), recorded as such. A "
+        "county's office (A4) names units of its own county only.\n\n"
         "Send an `Idempotency-Key`: a retried request answers with the same ticket and secrets "
         "(header `Idempotent-Replayed: true`), and concurrent duplicates make one ticket."
     ),
