@@ -176,8 +176,7 @@ class SignFor(Command):
 
 
 class RecordAssistance(Command):
-    """A14 「相关单位应当积极配合」, A14.5 「协办单位应当积极配合办理，不得推诿」: a co-unit records on the ticket
-    what it did to assist the lead (its 协办意见), so that it can show it cooperated."""
+    """A14 「相关单位应当积极配合」, A14.5: a co-unit records what it did to assist the lead (协办意见)."""
 
     actor: Actor
     opinion: Text = Field(..., min_length=1)
@@ -204,8 +203,7 @@ class SignOff(Command):
 
     name: ShortText = Field(..., min_length=1)
     title: ShortText = Field(..., min_length=1)
-    # None: the signer is not on the unit's register (refused from verdicts 4, A15_SIGN_OFF_FILED).
-    filed: FiledSignatory | None = None
+    filed: FiledSignatory | None = None  # None: not on the register (refused from verdicts 4)
 
 
 class SurveyStart(Command):

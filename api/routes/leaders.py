@@ -136,6 +136,8 @@ filing_router = APIRouter(prefix="/units/{unit_id}/filed-people", tags=["filed l
 
 FiledRole = Literal["first_responsible", "leader_in_charge", "staff", "authorised_signatory"]
 assert set(get_args(FiledRole)) == set(FILED_ROLES)
+# A row id (an INTEGER column): a larger number names no one, and PostgreSQL would refuse to compare it.
+PERSON_ID_MAX = 2**31 - 1
 UnitPath = Annotated[str, Path(pattern=UNIT_ID_PATTERN, examples=["WJ-URBAN"], description="The unit.")]
 
 
@@ -151,10 +153,16 @@ class FilingIn(BaseModel):
     title: Words = Field(min_length=1, max_length=200, examples=["副局长"])
     phone: Words = Field("", max_length=200, examples=["0751-8888888"])
     authorised_by: int | None = Field(
-        None, description="A15: the filed leader of this unit who authorised an `authorised_signatory`."
+        None,
+        ge=1,
+        le=PERSON_ID_MAX,
+        description="A15: the filed leader of this unit who authorised an `authorised_signatory`.",
     )
     replaces: int | None = Field(
-        None, description="A5 「如有调整」: the filed person this one replaces, withdrawn in the same change."
+        None,
+        ge=1,
+        le=PERSON_ID_MAX,
+        description="A5 「如有调整」: the filed person this one replaces, withdrawn in the same change.",
     )
     reason: Words = Field("", max_length=2000, examples=["原分管领导调任"])
 
@@ -281,7 +289,7 @@ async def file_person(
 )
 async def withdraw_person(
     unit_id: UnitPath,
-    person_id: Annotated[int, Path(ge=1, examples=[1])],
+    person_id: Annotated[int, Path(ge=1, le=PERSON_ID_MAX, examples=[1])],
     withdrawal: WithdrawalIn,
     caller: StaffOrOfficeDep,
     runtime: RuntimeDep,
