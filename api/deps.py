@@ -88,7 +88,8 @@ ListerDep = Annotated[
     Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF, Role.INTEGRATOR)),
 ]
 # A unit's own staff, the city's office or its county's office (A4): a unit's register of its people
-# (A5), its bulletin (A26).
+# (A5), its bulletin (A26), and the reference data every office and unit works with (units, the knowledge
+# base, the leaders' roster, calendars, rule sets).
 StaffOrOfficeDep = Annotated[
     Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF))
 ]

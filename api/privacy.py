@@ -72,8 +72,9 @@ def relation_to(
         return Relation.OFFICE
     if caller.role == Role.COUNTY_OFFICE:
         # A4 「本级热线」: the office of a ticket led (or handled, A6) in its county, or that it received
-        # itself before dispatch; any other ticket does not exist for it.
-        in_county = bool(unit_scope & handlers) or registered_by == caller.actor.id
+        # itself and has not dispatched yet; any other ticket (one sent out of the county too) does not
+        # exist for it.
+        in_county = bool(unit_scope & handlers) or (not handlers and registered_by == caller.actor.id)
         return Relation.OFFICE if in_county else None
     if caller.role == Role.INTEGRATOR:
         return Relation.REGISTRAR if registered_by == caller.actor.id else None

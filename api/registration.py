@@ -40,11 +40,10 @@ from api.idempotency import claim_key
 from api.linkage_list import listed_matters
 from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
 from api.preconditions import require_sub_centre, require_units
-from api.privacy import relation_of
 from api.routes.restrictions import active_restriction
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
-from api.ticket_access import ticket_view
+from api.ticket_access import relation_in, ticket_view
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import RuleSetRow
 from domain.calendar import SHANGHAI
@@ -164,7 +163,8 @@ async def register(
     created = _created(runtime, registration, nonce)
     created.caller_restricted_until = restriction.until if restriction is not None else None
     state = await runtime.temporal.opened_state(registration.ticket_no)
-    relation = relation_of(caller, state) if state is not None else None
+    # A4: a county office's relation reads its county's units (relation_in), the others' need none.
+    relation = await relation_in(runtime, caller, state) if state is not None else None
     if state is not None and relation is not None:
         created.ticket = await ticket_view(runtime, caller, state, relation, "register")
     return Registered(created, replayed)

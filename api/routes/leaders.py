@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Caller
 from api.bodies import BODY_CONFIG
 from api.county import county_units, report_scope_error
-from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep, StaffOrOfficeDep
+from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffOrOfficeDep
 from api.edge import WrittenInstant
 from api.errors import ApiError, conflict, invalid, responses
 from api.views import View
@@ -112,7 +112,7 @@ async def add_session(
     description="A7. Without `from`/`to`: from now on. `unit_id` narrows it to one unit's leaders.",
 )
 async def list_sessions(
-    caller: StaffDep,
+    caller: StaffOrOfficeDep,
     session: SessionDep,
     now: NowDep,
     start: Annotated[WrittenInstant | None, Query(alias="from")] = None,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator
-from sqlalchemy import ColumnElement, Select, Text, cast, false, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth import Role
@@ -74,7 +74,7 @@ RegistrationBody = body_model(
     description=(
         "A2/A12: one ticket, whatever the channel. The server numbers it, starts its workflow and answers "
         "with the requester's access secret (A19) and rating code (A24), **shown once**. `received_at` "
-        "defaults to now. With `dispatch_to` (operators only) the ticket is dispatched at once; with "
+        "defaults to now. With `dispatch_to` (the offices only) the ticket is dispatched at once; with "
         "`transferred_by_call` too, the call was transferred to that sub-centre (A8), recorded as such. A "
         "county's office (A4) names units of its own county only.\n\n"
         "Send an `Idempotency-Key`: a retried request answers with the same ticket and secrets "
@@ -103,7 +103,7 @@ async def register_ticket(
     summary="List tickets: the office's list or a unit's queue",
     description=(
         "From the SQL read model, newest first. An operator sees every ticket, a county's office (A4) the "
-        "tickets handled in its county and those it registered; unit staff see their unit's "
+        "tickets handled in its county and those it registered and has not dispatched; unit staff see their unit's "
         "queue: tickets where the unit, or a unit below it (A6), is the lead, the forwarded-to sub-unit or a "
         "co-unit (`unit` narrows it to one unit of that tree); an integrator sees the tickets it registered. "
         "The requester is always masked here, and a confidential requester's ticket is listed only for staff "
@@ -161,10 +161,12 @@ async def list_tickets(
         scope = await unit_scope(session, caller.county)
         if unit is not None and unit not in scope:
             raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not in {caller.county}'s county", "A4")
-        # A4: the tickets handled in its county (as api/privacy.py decides), and those it received itself.
+        # A4: the tickets handled in its county (as api/privacy.py decides), and those it received itself
+        # and has not dispatched yet.
         handled = _involvement(scope, "lead")
         if unit is None and role is None:
-            handled = or_(handled, TicketRow.registered_by == caller.actor.id)
+            undispatched = and_(TicketRow.lead_unit.is_(None), TicketRow.registered_by == caller.actor.id)
+            handled = or_(handled, undispatched)
         query = query.where(handled)
         if unit is not None or role is not None:
             query = _involving(query, frozenset({unit}) if unit else scope, role)

@@ -95,6 +95,8 @@ ANYONE = row(200)
 COUNTY_OFFICES_REFUSED = {"county_office": 403, "other_county": 403}
 # Staff (operators, unit staff) only; integrators register tickets and nothing else.
 STAFF = row(200, integrator=403, **NO_ACCOUNT, **COUNTY_OFFICES_REFUSED)
+# Reference data (A4: a county's office dispatches to units and answers from the knowledge base too).
+REFERENCE = row(200, integrator=403, **NO_ACCOUNT)
 # Reading the ticket: the office, the lead, its co-unit and the units above them (A6, A32), and the office
 # of the county it is handled in (A4).
 INVOLVED = row(404, operator=200, lead=200, co_unit=200, ancestor=200, county_office=200, **NO_ACCOUNT)
@@ -360,7 +362,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     # -- reference data
     Endpoint("POST", "/units", OPERATOR_CREATES, body=_unit, table=UnitRow),
-    Endpoint("GET", "/units", STAFF),
+    Endpoint("GET", "/units", REFERENCE),
     Endpoint("POST", "/units/{unit_id}/deactivation", OPERATOR, body={}),
     # A29: unit staff upload for their own unit only; this point is the lead's.
     Endpoint(
@@ -370,7 +372,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body={"title": "路灯报修", "body": "城管局负责", "unit_id": LEAD},
         table=KnowledgePointRow,
     ),
-    Endpoint("GET", "/knowledge-points", STAFF),
+    Endpoint("GET", "/knowledge-points", REFERENCE),
     # A29: the owning unit (and the office) correct a point; every other unit is refused, openly (the
     # knowledge base is shared, so the point's existence is no secret).
     Endpoint(
@@ -391,7 +393,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/knowledge-points/errors", STAFF),
     # A7: the office keeps the roster of leaders on the line; staff read it.
     Endpoint("POST", "/leader-sessions", OPERATOR_CREATES, body=_leader_session, table=LeaderSessionRow),
-    Endpoint("GET", "/leader-sessions", STAFF),
+    Endpoint("GET", "/leader-sessions", REFERENCE),
     # A5/A15: a unit's register of its people and the register's history.
     Endpoint(
         "POST",
@@ -409,7 +411,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("GET", "/units/{unit_id}/filed-people", REGISTER),
     Endpoint("GET", "/units/{unit_id}/filed-people/changes", REGISTER),
-    Endpoint("GET", "/calendar/years", STAFF),
+    Endpoint("GET", "/calendar/years", REFERENCE),
     # A year no deadline reaches: the replan it triggers changes no open ticket.
     Endpoint(
         "POST",
@@ -418,7 +420,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body={"year": 2099, "holidays": [], "adjusted_workdays": [], "source": "矩阵测试"},
         table=CalendarYearRow,
     ),
-    Endpoint("GET", "/rule-sets", STAFF),
+    Endpoint("GET", "/rule-sets", REFERENCE),
     Endpoint("POST", "/rule-sets", OPERATOR_CREATES, body=_rule_set, table=RuleSetRow),
     # -- reports (A25–A27): a unit's bulletin is for that unit (and the office) only.
     Endpoint(

@@ -58,6 +58,8 @@ async def test_a4_a_county_office_receives_dispatches_and_reports_for_its_own_co
     assert view["lead_unit"] == LEAD
     registered = await api.post("/tickets", registration_body(dispatch_to="ZJ-HOUSING"), as_="wj_office")
     assert error(registered) == (422, "NOT_IN_YOUR_COUNTY", "A4")
+    at_once = await api.register(as_="wj_office", dispatch_to=LEAD)  # received and dispatched in one step
+    assert (at_once["ticket"]["relation"], at_once["ticket"]["lead_unit"]) == ("office", LEAD)
 
     # Its list holds the ticket, ZJ's does not; 「督办、考核」 of another county's unit is 403.
     assert await api.listed(no, view["revision"], as_="wj_office")

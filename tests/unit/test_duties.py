@@ -105,6 +105,7 @@ def county_office(county: str, credential_id: int = 9) -> Caller:
         ({"ZJ-HOUSING"}, "cred-1", None),  # another county's
         (set(), "cred-9", Relation.OFFICE),  # received by itself, not dispatched yet
         (set(), "cred-1", None),  # received by the city's office, not dispatched yet
+        ({"ZJ-HOUSING"}, "cred-9", None),  # received by itself, then sent out of its county
     ],
 )
 def test_a4_a_county_office_is_the_office_of_its_own_county_s_tickets_only(
