@@ -370,6 +370,39 @@ ACTIONS: tuple[Action, ...] = (
         lead=lambda d: d.get("lead_unit"),
     ),
     Action(
+        "issue_supervision_order",
+        "/supervision-orders",
+        c.IssueSupervisionOrder,
+        body_model(c.IssueSupervisionOrder, "SupervisionOrderBody"),
+        OPERATOR,
+        "Issue a supervision order (operator)",
+        "A4, A6, A25: the hotline orders the unit holding the ticket to act (`supervise` 督办, `urge` 催办) "
+        'and to answer within `respond_within`, which the order sets: `{"hours": n}` (natural hours from '
+        'now) or `{"working_days": n}` (the day of issue not counted, to 24:00 of the last working day). '
+        "Its limit is carded like the unit's own (A22) and counted against that unit; several orders may run "
+        "at once. A ticket no unit holds (registered, in coordination, rating, callback, concluded) is 409 "
+        "`STAGE_FORBIDS_ACTION`. The orders: `GET /tickets/{no}/supervision-orders`.",
+        {
+            "kind": "urge",
+            "reason": "诉求人再次来电反映路灯仍未修复，请尽快处置",
+            "respond_within": {"hours": 4},
+        },
+    ),
+    Action(
+        "answer_supervision_order",
+        "/supervision-orders/{order_id}/answer",
+        c.AnswerSupervisionOrder,
+        body_model(c.AnswerSupervisionOrder, "SupervisionAnswerBody", drop=("order_id",)),
+        UNIT,
+        "Answer a supervision order (lead unit)",
+        "A25: the lead unit (or the sub-unit it forwarded the ticket to) answers the order, within its time "
+        "or late (recorded as `late`; the card stays as it turned). An order answered already is 409 "
+        "`SUPERVISION_ORDER_ALREADY_ANSWERED`; one that lapsed when the ticket left the unit, 409 "
+        "`SUPERVISION_ORDER_LAPSED`.",
+        {"answer": "已派维修班组到场，今日 18 时前修复"},
+        item="order_id",
+    ),
+    Action(
         "apply_supplement",
         "/supplements",
         c.ApplySupplement,

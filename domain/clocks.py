@@ -29,7 +29,8 @@ from domain.vocabulary import Card
 
 
 class ChargedTo(StrEnum):
-    """Whose card a limit turns (A22 cards the units' limits; the office's own come later)."""
+    """Whose card a limit turns: the unit holding the ticket (A22), or the hotline office's own (A23's
+    linkage acknowledgement, the office's reviews, its callbacks and its coordinations)."""
 
     LEAD_UNIT = "lead_unit"
     HOTLINE = "hotline"
@@ -171,8 +172,54 @@ def plan_item(clock: Clock) -> PlanItem:
     )
 
 
-# Limits of which a ticket may hold several, one per party, named `<family>:<party>`.
+# Kinds of office limit that settle what the office was asked (domain/stages/office.py starts them).
+REVIEW_SETTLED = {
+    "return_review": frozenset(
+        {EventKind.RETURN_APPROVED, EventKind.RETURN_REFUSED, EventKind.RETURN_SUPERSEDED}
+    ),
+    "extension_review": frozenset({EventKind.EXTENSION_APPROVED, EventKind.EXTENSION_REFUSED}),
+    "closure_review": frozenset(
+        {
+            EventKind.CLOSURE_APPROVED,
+            EventKind.CLOSURE_SENT_BACK,
+            EventKind.NOT_ACCEPTABLE_CONFIRMED,
+            EventKind.TERMINATION_CONFIRMED,
+            EventKind.TERMINATION_REFUSED,
+        }
+    ),
+    "callback": frozenset({EventKind.CALLBACK_RECORDED}),
+    "coordination": frozenset({EventKind.LEAD_DESIGNATED, EventKind.DESIGNATION_KEPT_RECEIPT}),
+}
+
+
+def _office_limit(family: str, rule: str, period: Callable[[RuleSet, Registration], Period]) -> ClockSpec:
+    """The hotline office's own limit (the regulation fixes none; the rule set holds the office's value):
+    charged to the hotline, kept by any re-dispatch (the office's duty does not move with the ticket)."""
+    return ClockSpec(
+        family,
+        rule,
+        period,
+        planned_at_receipt=False,
+        survives_redispatch=True,
+        met_by=REVIEW_SETTLED[family],
+        charged_to=ChargedTo.HOTLINE,
+    )
+
+
+# Limits of which a ticket may hold several, one per party or per application, named `<family>:<which>`.
 FAMILIES: Mapping[str, ClockSpec] = {
+    # A4, A6, A25: a supervision order (督办/催办), answered within the time the order sets (so no rule-set
+    # period), charged to the unit holding the ticket; met by that order's answer only (several may run,
+    # domain/stages/supervision.py), lapsed by a new receipt (the order bound the unit it was issued to).
+    "supervision": ClockSpec("supervision", "A25", lambda rs, reg: None, planned_at_receipt=False),
+    # The office's own limits: reviewing a return (A14.1), an extension (A17), a closure (A20; its finding
+    # A14.4 and termination notice A18 alike); calling back a dissatisfied requester (A24); coordinating a
+    # dispute (A14.5). Their periods are the rule set's (domain/rulesets.py), set by the office.
+    "return_review": _office_limit("return_review", "A14.1", lambda rs, reg: rs.return_review),
+    "extension_review": _office_limit("extension_review", "A17", lambda rs, reg: rs.extension_review),
+    "closure_review": _office_limit("closure_review", "A20", lambda rs, reg: rs.closure_review),
+    "callback": _office_limit("callback", "A24", lambda rs, reg: rs.callback),
+    "coordination": _office_limit("coordination", "A14.5", lambda rs, reg: rs.coordination),
     # A23: a line acknowledges a hand-over in time, or the hotline's duty officer is alerted; charged to the
     # hotline, kept by any re-dispatch (the line's limit does not follow the lead unit).
     "linkage_ack": ClockSpec(
@@ -184,6 +231,11 @@ FAMILIES: Mapping[str, ClockSpec] = {
         charged_to=ChargedTo.HOTLINE,
     ),
 }
+
+
+def spec_of(name: str) -> ClockSpec:
+    """The table's entry for a clock, a family member (`linkage_ack:110`) included."""
+    return _spec(name)
 
 
 def _spec(name: str) -> ClockSpec:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.rulesets import Period
 from domain.vocabulary import (
     ActorKind,
     Category,
@@ -18,6 +19,7 @@ from domain.vocabulary import (
     NotAcceptedReason,
     RefusalGround,
     ReturnKind,
+    SupervisionKind,
 )
 
 # C0/C1 control characters other than tab and line breaks, and unpaired surrogates: no clerk writes them,
@@ -397,3 +399,21 @@ class SubmitSupplement(Command):
     actor: Actor
     supplement_id: ShortText
     content: Text = Field(..., min_length=1)
+
+
+class IssueSupervisionOrder(Command):
+    """A4, A6, A25: the hotline orders the unit holding the ticket to act on it (督办/催办) and to answer
+    within `respond_within`, which the order itself sets: natural hours or working days."""
+
+    actor: Actor
+    kind: SupervisionKind = SupervisionKind.SUPERVISE
+    reason: Text = Field(..., min_length=1)
+    respond_within: Period
+
+
+class AnswerSupervisionOrder(Command):
+    """A25: the unit's answer to an order: what it has done, or will do, about it."""
+
+    actor: Actor
+    order_id: ShortText
+    answer: Text = Field(..., min_length=1)

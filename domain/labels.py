@@ -13,7 +13,15 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from domain.timeline import EventKind
-from domain.vocabulary import Card, Category, NotAcceptedReason, Outcome, RefusalGround, Stage
+from domain.vocabulary import (
+    Card,
+    Category,
+    NotAcceptedReason,
+    Outcome,
+    RefusalGround,
+    Stage,
+    SupervisionKind,
+)
 
 
 class Label(NamedTuple):
@@ -45,6 +53,9 @@ ENUM_LABELS: dict[StrEnum, Label] = {
     Card.GREEN: Label("绿牌", "green"),
     Card.YELLOW: Label("黄牌", "yellow"),
     Card.RED: Label("红牌", "red"),
+    # -- A4, A6, A25 supervision orders -----------------------------------------------------------------------
+    SupervisionKind.SUPERVISE: Label("督办", "supervision order"),
+    SupervisionKind.URGE: Label("催办", "urging order"),
     # -- A10/A12 categories --------------------------------------------------------------------------------
     Category.CONSULTATION: Label("咨询", "consultation"),
     Category.HELP: Label("求助", "help"),
@@ -187,6 +198,8 @@ EVENT_LABELS: dict[EventKind, Label] = {
     ),
     EventKind.TERMINATION_CONFIRMED: Label("事项终结已确认", "termination confirmed"),
     EventKind.TERMINATION_REFUSED: Label("事项终结未获确认，继续办理", "termination refused: handled on"),
+    EventKind.SUPERVISION_ORDERED: Label("12345热线已督办", "supervision order issued"),
+    EventKind.SUPERVISION_ANSWERED: Label("承办单位已答复督办", "supervision order answered"),
 }
 # An event kind added to the workflow before its label: shown as "progress", never as a bare code.
 UNKNOWN_EVENT = Label("办理进展", "progress")

@@ -2,7 +2,8 @@
 
 The regulation fixes the answer limits (A17.1–A17.3), the return and survey windows (A14.1–A14.3), the
 card thresholds (A22) and the rating window (A24). It does not fix a unit's sign-for limit or the hotline's
-own review limits: those are rule-set values with the defaults below, documented in README.
+own limits (reviews, coordination, callback): those are rule-set values the office sets, with the defaults
+below, documented in README.
 """
 
 from __future__ import annotations
@@ -62,11 +63,13 @@ class RuleSet(BaseModel):
     red_after_working_days: int = Field(2, ge=1, le=10)
     # A24: the requester answers the rating within 24 natural hours.
     rating_window: Period = hours(24)
-    # The hotline's own review limits (not fixed by the regulation; reported, not carded).
-    return_review: Period = wd(1)
-    extension_review: Period = wd(1)
-    closure_review: Period = wd(2)
-    coordination: Period = wd(3)
+    # The hotline's own limits, which the regulation does not fix: the office sets them. Each is a clock
+    # charged to the hotline office (domain/clocks.py FAMILIES), carded and reported like a unit's.
+    return_review: Period = wd(1)  # A14.1: the hotline reviews a return
+    extension_review: Period = wd(1)  # A17: … an extension
+    closure_review: Period = wd(2)  # A20, A14.4, A18: … a closure, a finding or a termination notice
+    coordination: Period = wd(3)  # A14.5: the hotline convenes the units and designates the lead
+    callback: Period = wd(1)  # A24: the hotline calls a dissatisfied requester back
     # A23: a line acknowledges a hand-over within this, or the hotline's duty officer is alerted.
     linkage_ack: Period = hours(5 / 60)
     # A17: at most one extension; A24: one redo.

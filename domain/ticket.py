@@ -16,6 +16,7 @@ from domain.commands import (
     ContactAttempt,
     FileTerminationNotice,
     FindNotAcceptable,
+    IssueSupervisionOrder,
     KnowledgePoint,
     RaiseDispute,
     Registration,
@@ -201,6 +202,20 @@ class Coordination(BaseModel):
     designated_at: datetime | None = None
 
 
+class SupervisionOrder(BaseModel):
+    """A25: an order the hotline issued to the unit holding the ticket, and the unit's answer. Its limit is
+    the clock `supervision:<id>` (domain/clocks.py), charged to that unit; a new receipt lapses it."""
+
+    id: str
+    unit: str
+    order: IssueSupervisionOrder
+    issued_at: datetime
+    due_at: datetime
+    answered_at: datetime | None = None
+    answer: str = ""
+    answered_by: str = ""
+
+
 class TimelineEvent(BaseModel):
     """One fact in the ticket's life; `id` keys idempotent projection and notices."""
 
@@ -239,6 +254,7 @@ class TicketState(BaseModel):
     redo_count: int = 0
     termination: FileTerminationNotice | None = None
     supplements: list[Supplement] = Field(default_factory=list)
+    supervision_orders: list[SupervisionOrder] = Field(default_factory=list)
     answered_at_once: str | None = None
     concluded_at: datetime | None = None
     archive_at: datetime | None = None

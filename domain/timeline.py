@@ -86,6 +86,9 @@ class EventKind(StrEnum):
     SUPPLEMENT_PUBLISHED = "supplement_published"
     SUPPLEMENT_REJECTED = "supplement_rejected"
     ARCHIVED = "archived"
+    # A4, A6, A25: the hotline's supervision orders (督办/催办) and the unit's answers
+    SUPERVISION_ORDERED = "supervision_ordered"
+    SUPERVISION_ANSWERED = "supervision_answered"
     # A17, A22: time passing
     DEADLINES_RECOMPUTED = "deadlines_recomputed"
     CARD_CHANGED = "card_changed"
@@ -159,6 +162,22 @@ class Rated(Payload):
     handling: StageRatingPayload
 
 
+class SupervisionOrdered(Payload):
+    order_id: str
+    kind: str  # domain/vocabulary.py SupervisionKind
+    unit: str  # the unit the order binds, the lead when it was issued
+    reason: str
+    respond_within: dict[str, Any]  # a Period: {"hours": …} or {"working_days": …}
+    due_at: str
+
+
+class SupervisionAnswered(Payload):
+    order_id: str
+    unit: str
+    answer: str
+    late: bool  # answered after the order's limit had passed (its card stays as it turned)
+
+
 class DeliveryReported(Payload):
     event_id: str  # the event whose notice it was
     recipient: str
@@ -171,6 +190,8 @@ PAYLOADS: dict[EventKind, type[Payload]] = {
     EventKind.CARD_CHANGED: CardChanged,
     EventKind.RATED: Rated,
     EventKind.DELIVERY_REPORTED: DeliveryReported,
+    EventKind.SUPERVISION_ORDERED: SupervisionOrdered,
+    EventKind.SUPERVISION_ANSWERED: SupervisionAnswered,
 }
 
 

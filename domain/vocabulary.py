@@ -166,6 +166,14 @@ class DisputeKind(StrEnum):
     CONTESTED_LAW = "contested_law"
 
 
+class SupervisionKind(Labelled):
+    """A4, A6, A25: the office's order on a ticket. 督办 supervises how a unit handles it; 催办 presses it
+    to act now. Either way the unit answers within the time the order sets."""
+
+    SUPERVISE = "supervise"  # 督办
+    URGE = "urge"  # 催办
+
+
 class ContactPurpose(StrEnum):
     RESULT = "result"  # A20 反馈办理结果: telling the requester the result
     ENQUIRY = "enquiry"  # A14 进一步了解情况 / A14.2 补充材料: asking, not answering

@@ -32,6 +32,13 @@ CALLBACK_AFTER_FINAL_RATING = "callback-after-final-rating"
 # Removable once no ticket opened before 2026-12-01 with linkage lines is running.
 LINKAGE_CHILDREN = "linkage-children"
 
+# The hotline office's own limits (reviewing a return, an extension or a closure; the callback after a
+# dissatisfied rating, A24; a coordination, A14.5) are clocks charged to the hotline: each is planned (one
+# local activity) when what it answers arrives. Histories recorded before this planned nothing there and
+# replay on that branch; a ticket running across the deploy starts them, from their applications, at its
+# next action. Removable once no ticket opened before 2026-12-02 is running.
+HOTLINE_OWN_CLOCKS = "hotline-own-clocks"
+
 # domain/changes.py: a ticket opened from now on is judged by the latest verdicts; one opened before (its
 # history holds none of the later markers) keeps the version it opened with. One patch per version, each
 # setting its own number, so a ticket opened under version 2 replays as 2 once a 3 exists.

@@ -16,6 +16,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.commands import (
         AnswerAtOnce,
+        AnswerSupervisionOrder,
         ApplyClosure,
         ApplyExtension,
         ApplyReturn,
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         FileTerminationNotice,
         FindNotAcceptable,
         ForwardToSubunit,
+        IssueSupervisionOrder,
         NotAccept,
         RaiseDispute,
         Rate,
@@ -43,7 +45,17 @@ with workflow.unsafe.imports_passed_through():
     from domain.delivery import DeliveryReport
     from domain.linkage import LinkageOrder, LinkageReport, new_lines
     from domain.matters import ENDED
-    from domain.stages import closure, dispatch, ending, extension, intake, linkage, rating, returns
+    from domain.stages import (
+        closure,
+        dispatch,
+        ending,
+        extension,
+        intake,
+        linkage,
+        rating,
+        returns,
+        supervision,
+    )
     from domain.ticket import TicketInput, TicketState
     from workflows.coordination import CoordinationInput, CoordinationWorkflow, coordination_workflow_id
     from workflows.ticket_machinery import TicketMachinery
@@ -75,6 +87,7 @@ class TicketWorkflow(TicketMachinery):
             await self._sleep_until_next_boundary()
             async with self._lock:
                 self._pass_time()
+                await self._start_office_clocks()  # A24: a request undeliverable is called back
                 self._publish()
             if self._should_continue_as_new():
                 await self._drain()
@@ -371,3 +384,22 @@ class TicketWorkflow(TicketMachinery):
     @review_supplement_content.validator
     def _v_review_supplement_content(self, cmd: ReviewSupplement) -> None:
         self._validate(ending.check_review_supplement_content, cmd)
+
+    # ------------------------------------------------------------- supervision orders (A4, A6, A25)
+    @workflow.update
+    async def issue_supervision_order(self, cmd: IssueSupervisionOrder) -> TicketState:
+        return await self._act_planned(
+            supervision.check_issue, cmd, supervision.order_plan, supervision.issue
+        )
+
+    @issue_supervision_order.validator
+    def _v_issue_supervision_order(self, cmd: IssueSupervisionOrder) -> None:
+        self._validate(supervision.check_issue, cmd)
+
+    @workflow.update
+    async def answer_supervision_order(self, cmd: AnswerSupervisionOrder) -> TicketState:
+        return await self._act(supervision.check_answer, cmd, supervision.answer)
+
+    @answer_supervision_order.validator
+    def _v_answer_supervision_order(self, cmd: AnswerSupervisionOrder) -> None:
+        self._validate(supervision.check_answer, cmd)

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.delivery import DeliveryReport, record_report
     from domain.linkage import LinkageReport
     from domain.rulesets import CITY
-    from domain.stages import dispatch, ending, intake, linkage, rating, returns
+    from domain.stages import dispatch, ending, intake, linkage, office, rating, returns
     from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
     from domain.timeline import Step
     from domain.vocabulary import Stage
@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.patches import (
         CALLBACK_AFTER_FINAL_RATING,
         DESIGNATION_KEEPS_RECEIPT,
+        HOTLINE_OWN_CLOCKS,
         LINKAGE_CHILDREN,
         VERDICT_PATCHES,
     )
@@ -208,6 +209,7 @@ class TicketMachinery:
         async with self._lock:
             raise_verdict(lambda: check(self._s, cmd))
             yield
+            await self._start_office_clocks()
             self._publish()
             self._wake = True  # the main loop re-reads the boundaries this action may have moved
 
@@ -242,6 +244,13 @@ class TicketMachinery:
     @staticmethod
     def _calls_back_final() -> bool:
         return workflow.patched(CALLBACK_AFTER_FINAL_RATING)
+
+    async def _start_office_clocks(self) -> None:
+        """The office's own limits start when what they answer arrives (domain/stages/office.py). Asked only
+        when one is due: asking records the patch in history."""
+        items = office.office_plan(self._s)
+        if items and workflow.patched(HOTLINE_OWN_CLOCKS):
+            office.start_office_clocks(self._s, await self._plan(items))
 
     async def _plan(self, items: list[PlanItem]) -> dict[str, PlannedDeadline]:
         return await effects.plan(items, self._s.rule_set.red_after_working_days)

@@ -18,6 +18,7 @@ from api.routes import (
     public,
     restrictions,
     rule_sets,
+    supervision_orders,
     tickets,
     units,
 )
@@ -27,6 +28,7 @@ for _module in (
     health,
     tickets,
     actions,
+    supervision_orders,
     coordinations,
     public,
     units,

@@ -70,7 +70,7 @@ async def perform(
     return await ticket_view(runtime, caller, updated, relation, f"action:{action.update}")
 
 
-_ITEM_EXAMPLES = {"return_id": "R1", "supplement_id": "S1"}
+_ITEM_EXAMPLES = {"return_id": "R1", "supplement_id": "S1", "order_id": "S1"}
 
 
 def _add_route(action: Action) -> None:

@@ -126,8 +126,12 @@ async def get_assessment(
     summary="Poor-handling signals to refer (operator)",
     description=(
         "A25: overdue returns (A14.2/A14.3), improper returns refused by the hotline (A16), red cards "
-        "(A22) and redos ordered (A24), oldest first, each with the ticket, the unit holding it at the time "
-        "and the rule recorded. A confidential requester's ticket is listed for cleared staff only (A32). "
+        "(A22), redos ordered (A24), supervision orders issued (`supervision_ordered`) and orders whose time "
+        "passed unanswered (`supervision_overdue`, counted against the unit), oldest first, each with the "
+        "ticket, the unit holding it at the time and the rule recorded. `hotline_overdue` lists the office's "
+        "own limits that passed (reviewing a return, an extension or a closure; a callback, A24; a "
+        "coordination, A14.5; a line's acknowledgement, A23): `charged_to` is `hotline`, never the unit, and "
+        "a list for one `unit` leaves them out. A confidential requester's ticket is listed for cleared staff only (A32). "
         "`from`/`to` (both or neither) limit the period. A county's office (A4 「督办」) sees the signals of "
         "its county's units only. " + PERIOD
     ),

@@ -240,6 +240,8 @@ RETURN = {
     "signed_off_by": SIGNER,
 }
 
+SUPERVISION_ORDER = {"kind": "urge", "reason": "请尽快处置", "respond_within": {"hours": 4}}
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -303,6 +305,8 @@ STAGES: dict[str, tuple[str, Step]] = {
         "supplement_permitted",
         _act("supplements/S1/content", {"content": "12 月完工"}, as_="urban"),
     ),
+    # A25: the hotline's supervision order S1 on a ticket the lead holds.
+    "supervised": ("dispatched", _act("supervision-orders", SUPERVISION_ORDER)),
     "coordinating": (
         "dispatched",
         _act(

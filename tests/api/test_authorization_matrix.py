@@ -48,6 +48,7 @@ from tests.api.support import (
     LEAD,
     POINTS,
     RETURN,
+    SUPERVISION_ORDER,
     Api,
     Ticket,
     api_settings,
@@ -212,6 +213,7 @@ class Endpoint:
             no=no,
             return_id="R1",
             supplement_id="S1",
+            order_id="S1",
             n=1,
             point_id=LEADS_POINT,
             unit_id=SPARE_UNIT,
@@ -297,6 +299,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         {"approve": True},
     ),
     _post("/coordinations/{no}/{n}/designate", OPERATOR, "coordinating", {"lead_unit": CO_UNIT}),
+    # A25: only the hotline issues a supervision order; only the lead answers it; the involved read them.
+    _post("/tickets/{no}/supervision-orders", OPERATOR, "dispatched", SUPERVISION_ORDER),
+    _post(
+        "/tickets/{no}/supervision-orders/{order_id}/answer",
+        LEAD_ONLY,
+        "supervised",
+        {"answer": "已派员处置"},
+    ),
+    Endpoint("GET", "/tickets/{no}/supervision-orders", INVOLVED, stage="supervised"),
     # -- the lead unit's actions
     _post("/tickets/{no}/sign-for", LEAD_ONLY, "dispatched"),
     # The API checks "a sub-unit of yours" (A6) before the workflow's "only the lead forwards": the co-unit

@@ -53,6 +53,7 @@ STAGES = (
     "concluded",
     "supplement_requested",
     "coordinating",
+    "supervised",
 )
 # Who calls: the office, and the lead unit's staff (support.CALLERS).
 CALLERS = ("operator", "urban")
@@ -137,7 +138,12 @@ schema = schemathesis.openapi.from_dict(create_app(api_settings("schemathesis"))
 schema.config.update(request_timeout=30)
 PERIOD = {"from": "2001-01-01T00:00:00+08:00", "to": "2199-01-01T00:00:00+08:00"}
 # Filled by `served`, read while examples are drawn: the real ids a path parameter may take.
-KNOWN_IDS: dict[str, tuple[Any, ...]] = {"return_id": ("R1",), "supplement_id": ("S1",), "n": (1,)}
+KNOWN_IDS: dict[str, tuple[Any, ...]] = {
+    "return_id": ("R1",),
+    "supplement_id": ("S1",),
+    "order_id": ("S1",),
+    "n": (1,),
+}
 
 
 @schema.hook("flatmap_path_parameters")

@@ -30,12 +30,14 @@ from temporalio.testing import WorkflowEnvironment
 from db.seed import seed_reference_data
 from db.session import create_schema, make_engine, make_session_maker
 from domain.commands import (
+    AnswerSupervisionOrder,
     ApplyExtension,
     ApplyReturn,
     DecideRedo,
     Designation,
     FiledSignatory,
     FileTerminationNotice,
+    IssueSupervisionOrder,
     RaiseDispute,
     Rate,
     RecordCallback,
@@ -44,8 +46,17 @@ from domain.commands import (
     SignFor,
     SignOff,
 )
+from domain.rulesets import Period
 from domain.ticket import TicketState
-from domain.vocabulary import ContactChannel, DisputeKind, ReturnKind, Stage
+from domain.vocabulary import (
+    Card,
+    ContactChannel,
+    DisputeKind,
+    RefusalGround,
+    ReturnKind,
+    Stage,
+    SupervisionKind,
+)
 from tests.driver import OPERATOR, TEST_SERVER, Hotline, unit
 from worker import build_worker
 from workflows.converter import demo_data_converter
@@ -208,6 +219,54 @@ async def termination_reviewed(hotline: Hotline, h: Handle) -> list[Handle]:
     return []
 
 
+async def supervised_and_reviewed_late(hotline: Hotline, h: Handle) -> list[Handle]:
+    """A25: two supervision orders, one answered in time, one answered after its card turned; the office's
+    own limits (HOTLINE_OWN_CLOCKS): a return reviewed after its 1 WD, a callback after a dissatisfied
+    rating."""
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    for kind, hours in ((SupervisionKind.URGE, 2), (SupervisionKind.SUPERVISE, 1)):
+        order = IssueSupervisionOrder(
+            actor=OPERATOR, kind=kind, reason="请尽快处置", respond_within=Period(hours=hours)
+        )
+        await hotline.act(h, TicketWorkflow.issue_supervision_order, order)
+    answer = AnswerSupervisionOrder(actor=unit("U1"), order_id="S1", answer="已派员到场")
+    await hotline.act(h, TicketWorkflow.answer_supervision_order, answer)
+    await hotline.env.sleep(timedelta(hours=2))
+    await hotline.until(h, lambda s: s.clocks["supervision:S2"].card == Card.YELLOW)
+    await hotline.act(
+        h, TicketWorkflow.answer_supervision_order, answer.model_copy(update={"order_id": "S2"})
+    )
+    s = await hotline.act(
+        h,
+        TicketWorkflow.apply_return,
+        ApplyReturn(
+            actor=unit("U1"),
+            kind=ReturnKind.NOT_OUR_DUTY,
+            reason="Street lighting is the lighting bureau's",
+            basis="城市照明管理规定 第五条",
+            suggested_unit="U2",
+            signed_off_by=SIGN_OFF,
+        ),
+    )
+    review = s.clocks["return_review:R1"]
+    await hotline.env.sleep(review.due_at - await hotline.now() + timedelta(hours=1))
+    await hotline.until(h, lambda s: s.clocks["return_review:R1"].card == Card.YELLOW)
+    refused = ReviewReturn(
+        actor=OPERATOR,
+        return_id="R1",
+        approve=False,
+        ground=RefusalGround.UNITS_MATTER_BY_LAW,
+        reason="属本单位",
+    )
+    await hotline.act(h, TicketWorkflow.review_return, refused)
+    s = await close_and_rate(hotline, h, "U1", rating="dissatisfied")
+    assert s.stage == Stage.CALLBACK and "callback:1" in s.clocks, s.stage
+    callback = RecordCallback(actor=OPERATOR, channel=ContactChannel.PHONE, reached=True, wants_redo=False)
+    s = await hotline.act(h, TicketWorkflow.record_callback, callback)
+    assert s.stage == Stage.CONCLUDED, s.stage
+    return []
+
+
 # Ticket number -> scenario; the ticket's workflow id `ticket-<no>` names its history file.
 SCENARIOS: dict[str, Scenario] = {
     "REPLAY-RETURN": returned_and_redispatched,
@@ -215,6 +274,7 @@ SCENARIOS: dict[str, Scenario] = {
     "REPLAY-COORDINATION": coordinated,
     "REPLAY-KEPT-LEAD-FINAL-CALLBACK": kept_lead_and_called_back_twice,
     "REPLAY-TERMINATION-REVIEWED": termination_reviewed,
+    "REPLAY-SUPERVISION": supervised_and_reviewed_late,
 }
 
 

@@ -23,7 +23,12 @@ from domain.changes import VERDICTS_V2, VERDICTS_V3
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
 from workflows.converter import demo_data_converter
-from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
+from workflows.patches import (
+    CALLBACK_AFTER_FINAL_RATING,
+    DESIGNATION_KEEPS_RECEIPT,
+    HOTLINE_OWN_CLOCKS,
+    VERDICT_PATCHES,
+)
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
@@ -171,6 +176,22 @@ def test_a_v2_history_takes_the_old_branches_of_the_later_patches() -> None:
 def test_a_history_files_a_termination_with_12345_for_review() -> None:
     """A18 (verdicts 3): a ticket opened under version 3 holds its marker; its notice went to the hotline's
     review, was sent back, filed again and confirmed. The older histories replay judged by 1 or 2."""
-    [reviewed] = [h for h in ticket_histories() if VERDICT_PATCHES[VERDICTS_V3] in patches(h)]
+    [reviewed] = [
+        h
+        for h in ticket_histories()
+        if VERDICT_PATCHES[VERDICTS_V3] in patches(h) and "file_termination_notice" in updates(h)
+    ]
     seen = updates(reviewed)
     assert seen.count("file_termination_notice") == 2 and seen.count("review_closure") == 2
+
+
+def test_a_history_supervises_and_starts_the_hotlines_own_clocks() -> None:
+    """A25: a ticket with two supervision orders (one answered late) and the office's own limits (a return
+    reviewed late, a callback) holds the HOTLINE_OWN_CLOCKS marker; the histories recorded before it hold none
+    and replay on the branch that planned nothing (test_history_replays_on_todays_code)."""
+    [supervised] = [h for h in ticket_histories() if HOTLINE_OWN_CLOCKS in patches(h)]
+    seen = updates(supervised)
+    assert seen.count("issue_supervision_order") == 2 and seen.count("answer_supervision_order") == 2
+    assert {"apply_return", "review_return", "record_callback"} <= set(seen)
+    before = [load(p) for p in HISTORY_FILES if p.stem != supervised.workflow_id]
+    assert not any(HOTLINE_OWN_CLOCKS in patches(h) for h in before)
