@@ -149,7 +149,9 @@ async def _file_signers(maker: async_sessionmaker[AsyncSession], by: int, now: d
     ]
     async with maker.begin() as session:
         for unit_id, role, name, title in people:
-            row = FiledPersonRow(unit_id=unit_id, role=role, name=name, title=title, filed_at=now, filed_by=by)
+            row = FiledPersonRow(
+                unit_id=unit_id, role=role, name=name, title=title, filed_at=now, filed_by=by
+            )
             session.add(row)
             await session.flush()
             person = {"id": row.id, "unit_id": unit_id, "role": row.role, "name": name, "title": title}
