@@ -18,6 +18,7 @@ from api.preconditions import (
     answering_point,
     contact_time,
     county_rules,
+    filed_sign_off,
     prior_matter,
     review_of_return,
     subunit,
@@ -26,6 +27,10 @@ from domain import commands as c
 from workflows.ticket import TicketWorkflow
 
 OPERATOR = frozenset({Role.OPERATOR})
+# A4 「接收、转交办、督办、考核、回访、归档」: a county's office also receives, dispatches, calls back and files
+# the closure of its own county's tickets (the API keeps it to them, api/county.py). Returns, extensions
+# and supplements stay with the 12345 management body (A14.1 「经12345热线管理机构审核」, A17, A21).
+OFFICES = OPERATOR | {Role.COUNTY_OFFICE}
 UNIT = frozenset({Role.UNIT_STAFF})
 
 
@@ -58,6 +63,8 @@ class Action:
 # -- bodies ---------------------------------------------------------------------------------------------
 ReviewBody = body_model(c.Review, "ReviewBody")
 SupplementReviewBody = body_model(c.ReviewSupplement, "SupplementReviewBody", drop=("supplement_id",))
+# A15: the signer by name and title; the API finds them on the unit's register (A5), never the unit.
+SignOffBody = body_model(c.SignOff, "SignOffBody", drop=("filed",))
 SIGN_OFF = {"name": "王强", "title": "副局长"}
 CLOSURE_EXAMPLE = {
     "answers": [
@@ -76,7 +83,7 @@ ACTIONS: tuple[Action, ...] = (
         "/dispatch",
         c.Dispatch,
         body_model(c.Dispatch, "DispatchBody", drop=("county_rule_set",)),
-        OPERATOR,
+        OFFICES,
         "Dispatch to a lead unit (operator)",
         "A12/A14: sends a registered ticket to its lead unit and co-units; the unit's limits count from now. "
         "A33: a lead in a county with its own rule set brings that set to a ticket that opened under the "
@@ -91,7 +98,7 @@ ACTIONS: tuple[Action, ...] = (
         "/refuse-at-intake",
         c.NotAccept,
         body_model(c.NotAccept, "NotAcceptBody"),
-        OPERATOR,
+        OFFICES,
         "Refuse at intake: not accepted (operator)",
         "A10/A13: the hotline does not accept the request at intake (不予受理); the requester is told it is not "
         "accepted and on what basis. A unit that finds a dispatched ticket not acceptable uses "
@@ -104,7 +111,7 @@ ACTIONS: tuple[Action, ...] = (
         "/answer",
         c.AnswerAtOnce,
         body_model(c.AnswerAtOnce, "AnswerAtOnceBody"),
-        OPERATOR,
+        OFFICES,
         "Answer a consultation at once (operator)",
         "A12: a consultation answered on the spot from the knowledge base; the requester is asked to rate.",
         {"answer": "社保卡补办请携带身份证到任一社保网点办理。", "knowledge_point_id": "kp-3f9a0c1b2d4e"},
@@ -143,6 +150,22 @@ ACTIONS: tuple[Action, ...] = (
         {"note": "抢修人员已到场处置"},
     ),
     Action(
+        "record_assistance",
+        "/assistance",
+        c.RecordAssistance,
+        body_model(c.RecordAssistance, "RecordAssistanceBody"),
+        UNIT,
+        "Record a co-unit's assistance (co-unit)",
+        "A14 「相关单位应当积极配合」, A14.5 「协办单位应当积极配合办理」: a co-unit records on the ticket what it "
+        "did to assist (协办意见), with attachments; the unit handling it and the hotline are told, and it "
+        "stands on the timeline. Only a co-unit of the ticket may (the lead and the units above are 403 "
+        "`NOT_YOUR_ACTION`), while the ticket is handled.",
+        {
+            "opinion": "已派员到场核实线路，确认该路段路灯由城管局管养，供电正常。",
+            "attachments": ["att://power-check-1"],
+        },
+    ),
+    Action(
         "start_survey",
         "/survey",
         c.SurveyStart,
@@ -156,11 +179,17 @@ ACTIONS: tuple[Action, ...] = (
         "apply_return",
         "/returns",
         c.ApplyReturn,
-        body_model(c.ApplyReturn, "ApplyReturnBody"),
+        body_model(
+            c.ApplyReturn,
+            "ApplyReturnBody",
+            add={"signed_off_by": (SignOffBody, Field(description="A15: the leader who signed it off."))},
+        ),
         UNIT,
         "Apply to return the ticket (lead unit)",
         "A14.1–A14.3, A15: with reason, basis, suggested unit and the leader's sign-off. Without reason "
-        "or basis (A16.2), or after an extension (A16.7), it is refused at once.",
+        "or basis (A16.2), or after an extension (A16.7), it is refused at once. The signer is a leader the "
+        "unit has filed with the office or a signatory a filed leader authorised "
+        "(`/units/{unit_id}/filed-people`, A5); anyone else is 422 `SIGN_OFF_NOT_FILED`.",
         {
             "kind": "not_our_duty",
             "reason": "该路段路灯线路由供电局维护",
@@ -170,6 +199,7 @@ ACTIONS: tuple[Action, ...] = (
         },
         lead=lambda d: d.get("suggested_unit"),  # A6: the unit it should go to, a member unit
         hands_over=False,
+        prepare=filed_sign_off,
     ),
     Action(
         "review_return",
@@ -286,7 +316,7 @@ ACTIONS: tuple[Action, ...] = (
         "/closure/review",
         c.Review,
         ReviewBody,
-        OPERATOR,
+        OFFICES,
         "Review a closure (operator)",
         "A20: approve (the requester is asked to rate, A24) or send back with a reason (the limit still "
         "counts from the first receipt). The same review settles an A14.4 finding and an A18 termination "
@@ -318,7 +348,7 @@ ACTIONS: tuple[Action, ...] = (
         "/callbacks",
         c.RecordCallback,
         body_model(c.RecordCallback, "CallbackBody"),
-        OPERATOR,
+        OFFICES,
         "Record a callback (operator)",
         "A24: the hotline calls a dissatisfied requester back; `wants_redo` asks for a redo decision.",
         {"channel": "phone", "reached": True, "wants_redo": True, "note": "诉求人要求重办"},
@@ -343,7 +373,7 @@ ACTIONS: tuple[Action, ...] = (
         "/redo",
         c.DecideRedo,
         body_model(c.DecideRedo, "DecideRedoBody"),
-        OPERATOR,
+        OFFICES,
         "Decide on a redo (operator)",
         "A24: once only, same limit as the original, no extension; the next rating is final. The redo goes "
         "back to the lead unit; a consultation the hotline answered on the spot (A12) names `lead_unit`.",

@@ -22,12 +22,17 @@ from operations.credentials import digest
 
 class Role(StrEnum):
     OPERATOR = "operator"  # the hotline office (tier 1)
+    # A4: a county's designated office, bound to the county's unit: it receives, dispatches, supervises,
+    # assesses, calls back and archives the tickets of its own county (the unit's tree), and no other.
+    COUNTY_OFFICE = "county_office"
     UNIT_STAFF = "unit_staff"  # a member unit's staff, bound to one unit
     INTEGRATOR = "integrator"  # another system registering tickets (a platform, a sub-centre)
 
 
 _ACTOR_KIND = {
     Role.OPERATOR: ActorKind.OPERATOR,
+    # The workflow sees the office acting; which county's is the API's to check (api/privacy.py).
+    Role.COUNTY_OFFICE: ActorKind.OPERATOR,
     Role.UNIT_STAFF: ActorKind.UNIT,
     Role.INTEGRATOR: ActorKind.INTEGRATOR,
 }
@@ -62,6 +67,11 @@ class Caller:
     @property
     def is_operator(self) -> bool:
         return self.role == Role.OPERATOR
+
+    @property
+    def county(self) -> str | None:
+        """A4: the county (its unit) a county office acts for; None for every other caller."""
+        return self.unit_id if self.role == Role.COUNTY_OFFICE else None
 
     @property
     def is_unit(self) -> bool:

@@ -80,8 +80,21 @@ def require_role(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]
 OperatorDep = Annotated[Caller, Depends(require_role(Role.OPERATOR))]
 StaffDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF))]
 RegistrarDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.INTEGRATOR))]
-# Lists of tickets: the office, a unit's queue, an integrator's own registrations.
-ListerDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.UNIT_STAFF, Role.INTEGRATOR))]
+# Registering a ticket: the registrars, and a county's office, which receives its county's requests (A4).
+ReceiverDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.INTEGRATOR))]
+# Lists of tickets: the office's (a county office's, its county's), a unit's queue, an integrator's own.
+ListerDep = Annotated[
+    Caller,
+    Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF, Role.INTEGRATOR)),
+]
+# A unit's own staff, the city's office or its county's office (A4): a unit's register of its people
+# (A5), its bulletin (A26), and the reference data every office and unit works with (units, the knowledge
+# base, the leaders' roster, calendars, rule sets).
+StaffOrOfficeDep = Annotated[
+    Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE, Role.UNIT_STAFF))
+]
+# A4 「督办、考核」: the reports of the city's office, and of a county's office for its county.
+OfficeDep = Annotated[Caller, Depends(require_role(Role.OPERATOR, Role.COUNTY_OFFICE))]
 
 
 async def ticket_no(

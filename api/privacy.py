@@ -1,5 +1,7 @@
 """A32 in one place: who may see a ticket, who sees the requester unmasked, and the audit of those reads.
 
+- A county's office (A4) is the office for the tickets handled in its county (the county's unit tree) and
+  those it registered; it sees no other.
 - A unit sees a ticket where it is the lead, the sub-unit the lead forwarded it to (A6), a co-unit, or an
   ancestor of one of those; an integrator sees the tickets it registered; operators see every ticket.
 - A requester who asked for confidentiality: the ticket exists only for staff with confidential clearance
@@ -68,6 +70,12 @@ def relation_to(
         return None
     if caller.role == Role.OPERATOR:
         return Relation.OFFICE
+    if caller.role == Role.COUNTY_OFFICE:
+        # A4 「本级热线」: the office of a ticket led (or handled, A6) in its county, or that it received
+        # itself and has not dispatched yet; any other ticket (one sent out of the county too) does not
+        # exist for it.
+        in_county = bool(unit_scope & handlers) or (not handlers and registered_by == caller.actor.id)
+        return Relation.OFFICE if in_county else None
     if caller.role == Role.INTEGRATOR:
         return Relation.REGISTRAR if registered_by == caller.actor.id else None
     if not handlers:

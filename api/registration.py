@@ -33,17 +33,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
+from api.county import require_in_county
 from api.dispatch_advice import advice_for, use_suggestion
 from api.edge import written_phone
 from api.errors import ApiError, invalid
 from api.idempotency import claim_key
 from api.linkage_list import listed_matters
 from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
-from api.preconditions import require_units
-from api.privacy import relation_of
+from api.preconditions import require_sub_centre, require_units
+from api.routes.restrictions import active_restriction
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
-from api.ticket_access import ticket_view
+from api.ticket_access import relation_in, ticket_view
 from db.api_models import IdempotencyKeyRow, RequesterAccessRow
 from db.models import RuleSetRow
 from domain.calendar import SHANGHAI
@@ -116,6 +117,8 @@ async def register(
     if fields.get("co_units") and not fields.get("dispatch_to"):
         raise invalid("CO_UNITS_WITHOUT_LEAD", "co-units assist a lead unit: name `dispatch_to` too", "A14")
     suggestion_id = fields.pop("dispatch_suggestion_id", None)
+    if fields.get("transferred_by_call") and fields.get("channel") != Channel.PHONE:
+        raise invalid("NOT_A_CALL", "only a phone call is transferred to a sub-centre", "A8")
     async with runtime.session_maker() as session:
         if suggestion_id is not None:
             # A14: the catalogue's suggestion this registration confirms or overrides, recorded on the ticket.
@@ -123,11 +126,17 @@ async def register(
                 session, caller, suggestion_id, fields.get("dispatch_to")
             )
         confidential = getattr(fields.get("requester"), "confidential", False)
+        await require_in_county(session, caller, [fields.get("dispatch_to"), *fields.get("co_units", [])])
         await require_units(
             session, fields.get("co_units", []), lead=fields.get("dispatch_to"), confidential=confidential
         )
+        if fields.get("transferred_by_call"):
+            await require_sub_centre(session, fields.get("dispatch_to"))
         await _require_rule_set(session, fields.get("rule_set_id"))
         _emergency_if_listed(fields, await listed_matters(session))
+        phone = getattr(fields.get("requester"), "phone", "")
+        # A11: the operator taking the call sees when the caller's restriction ends.
+        restriction = await active_restriction(session, phone, received_at) if phone else None
 
     request_hash = digest(body.model_dump_json())
     scope = f"register:cred-{caller.credential_id}"
@@ -159,8 +168,10 @@ async def register(
             nonce = await _reissue_secrets(runtime, registration.ticket_no, now)
     await runtime.temporal.start_ticket(registration)
     created = _created(runtime, registration, nonce)
+    created.caller_restricted_until = restriction.until if restriction is not None else None
     state = await runtime.temporal.opened_state(registration.ticket_no)
-    relation = relation_of(caller, state) if state is not None else None
+    # A4: a county office's relation reads its county's units (relation_in), the others' need none.
+    relation = await relation_in(runtime, caller, state) if state is not None else None
     if state is not None and relation is not None:
         created.ticket = await ticket_view(runtime, caller, state, relation, "register")
     return Registered(created, replayed)

@@ -258,6 +258,11 @@ class RegistrationCreated(View):
         "the URL; put the hotline's public address in front. Valid for 90 days.",
         examples=["/t/3q2-Zx9LrT0cVb8mWn4aYs1kPe7uHd6J"],
     )
+    caller_restricted_until: datetime | None = Field(
+        None,
+        description="A11: the requester's number is restricted until then (shown to the operator taking the "
+        "call; a phone request is then not accepted, an emergency or a written request still is).",
+    )
     ticket: TicketView | None = Field(
         None,
         description="The ticket as opened: dispatched with its deadlines, or not accepted (A11, A18). Null "

@@ -21,7 +21,8 @@ from db.models import CODE, SHORT, TICKET_NO, Base, UtcDateTime
 DIGEST = String(64)
 
 UNIT_KINDS = ("county", "department", "town", "utility", "sub_centre", "other")
-ROLES = ("operator", "unit_staff", "integrator")
+# A4: a county office (`county_office`) is bound to its county's unit, like unit staff to theirs.
+ROLES = ("operator", "county_office", "unit_staff", "integrator")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -53,8 +54,10 @@ class CredentialRow(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         CheckConstraint(_one_of("role", ROLES), name="role"),
-        # Unit staff act for exactly one unit; the other roles for none.
-        CheckConstraint("(role = 'unit_staff') = (unit_id IS NOT NULL)", name="unit_staff_unit"),
+        # Unit staff act for exactly one unit, a county office (A4) for its county's; the others for none.
+        CheckConstraint(
+            "(role IN ('unit_staff', 'county_office')) = (unit_id IS NOT NULL)", name="unit_staff_unit"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

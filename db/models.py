@@ -236,3 +236,14 @@ class RestrictedCallerRow(Base):
     until: Mapped[datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    restricted_by: Mapped[int | None] = mapped_column(Integer)  # the credential; None before 0020
+    # A11: the office may lift it early; `until` then becomes the lifting, the period it had is kept.
+    restricted_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lifted_by: Mapped[int | None] = mapped_column(Integer)
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+    # A11 「依法交由公安机关处理 / 移送司法机关处理」: the referral, with the receiving body's reference.
+    referred_to: Mapped[str | None] = mapped_column(CODE)
+    referral_ref: Mapped[str | None] = mapped_column(SHORT)
+    referred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    referred_by: Mapped[int | None] = mapped_column(Integer)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import db.api_models
 import db.catalogue_models
 import db.delivery_models
+import db.filing_models
 import db.linkage_models  # noqa: F401
 from db.models import Base
 

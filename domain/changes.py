@@ -73,6 +73,11 @@ A24_REDO_MAY_RETURN = Change(VERDICTS_V4, "A24", "a redo may be returned like an
 A33_COUNTY_RULES_AT_FIRST_DISPATCH = Change(
     VERDICTS_V4, "A33", "the first dispatch to a county with its own rules brings its rule set"
 )
+# A15 「由承办单位分管领导或经授权的有关负责同志签批」 with A5's register (备案): a return's sign-off names a
+# leader the unit has filed with the office, or a signatory a filed leader authorised (before: any name).
+A15_SIGN_OFF_FILED = Change(
+    VERDICTS_V4, "A15", "a return is signed off by a filed leader or a signatory one authorised"
+)
 
 # Every named change, in the order written above (a test checks each names its rule).
 CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from domain.rulesets import Period, RuleSet
+from domain.command_base import Actor, Command
+from domain.fields import (
+    TICKET_NO_PATTERN,
+    Distinct,
+    Instant,
+    Ref,
+    ShortText,
+    Text,
+    UnitId,
+    Words,
+    writable,
+)
+from domain.follow_up_commands import (
+    AnswerSupervisionOrder,
+    ApplySupplement,
+    DecideRedo,
+    IssueSupervisionOrder,
+    Rate,
+    RecordCallback,
+    RecordConsultation,
+    ReviewSupplement,
+    SubmitSupplement,
+)
+from domain.rulesets import RuleSet
 from domain.vocabulary import (
-    ActorKind,
     Category,
     Channel,
     ContactChannel,
@@ -20,67 +41,32 @@ from domain.vocabulary import (
     NotAcceptedReason,
     RefusalGround,
     ReturnKind,
-    SupervisionKind,
 )
 
-# C0/C1 control characters other than tab and line breaks, and unpaired surrogates: no clerk writes them,
-# PostgreSQL's text cannot hold NUL, and a surrogate cannot be encoded as UTF-8. Let in, either would make
-# the ticket's projection fail on every retry; refused at the edge, the caller hears why (422).
-#
-# Only at the edge (the API's bodies, api/schemas.py body_model, and its own models through `Words`), not
-# in the types below: workflows decode these models again on every replay, and a rule added to them
-# would make a ticket that already holds such a character undecodable.
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def writable(value: str) -> str:
-    if _UNWRITABLE.search(value):
-        raise ValueError("text may not contain control characters (other than tab and line breaks)")
-    return value
-
-
-# Free text whose length the model's own Field sets (the API's reference data: KB points, units, leaders).
-Words = Annotated[str, AfterValidator(writable)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-
-
-def _plausible(value: datetime) -> datetime:
-    # An instant the calendar can place in Asia/Shanghai: a year 9999 with a negative offset would
-    # overflow in every deadline computation and make an activity retry for ever.
-    try:
-        year = value.astimezone(UTC).year
-    except OverflowError:
-        year = 0
-    if not 2000 <= year <= 2200:
-        raise ValueError("an instant between the years 2000 and 2200, with its offset")
-    return value
-
-
-def _distinct(values: list[str]) -> list[str]:
-    # A unit named twice is one co-unit, a line named twice one linkage: kept once, in the order given.
-    return list(dict.fromkeys(values))
-
-
-Distinct = AfterValidator(_distinct)
-
-# Every instant a caller gives: timezone-aware (a naive time cannot be placed in Asia/Shanghai) and plausible.
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
-TICKET_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$"
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Actor(Command):
-    kind: ActorKind
-    id: ShortText
-    name: ShortText = ""
-    # For unit staff: the unit they act for (A14 "the unit"); the API fills it from the credential.
-    unit_id: UnitId | None = None
+# The field types (domain/fields.py), the base (domain/command_base.py) and the follow-up commands
+# (domain/follow_up_commands.py), named here too, where every caller has always imported them.
+__all__ = [
+    "TICKET_NO_PATTERN",
+    "Actor",
+    "AnswerSupervisionOrder",
+    "ApplySupplement",
+    "Command",
+    "DecideRedo",
+    "Distinct",
+    "Instant",
+    "IssueSupervisionOrder",
+    "Rate",
+    "RecordCallback",
+    "RecordConsultation",
+    "Ref",
+    "ReviewSupplement",
+    "ShortText",
+    "SubmitSupplement",
+    "Text",
+    "UnitId",
+    "Words",
+    "writable",
+]
 
 
 class Requester(Command):
@@ -150,6 +136,9 @@ class Registration(Command):
     co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)
     # A14: the catalogue's suggestion and the operator's choice; None for a registration made without one.
     dispatch_advice: DispatchAdvice | None = None
+    # A8 「专业问题通过电话转接……转分中心办理」: the call was transferred to the sub-centre `dispatch_to`,
+    # which handles the request as its lead (rated and assessed like a unit, 「参与全市热线工作考评」).
+    transferred_by_call: bool = False
 
     def points(self) -> list[str]:
         return list(self.request_points) or [self.content]
@@ -195,6 +184,14 @@ class SignFor(Command):
     actor: Actor
 
 
+class RecordAssistance(Command):
+    """A14 「相关单位应当积极配合」, A14.5: a co-unit records what it did to assist the lead (协办意见)."""
+
+    actor: Actor
+    opinion: Text = Field(..., min_length=1)
+    attachments: list[Ref] = Field(default_factory=list, max_length=30)
+
+
 class EmergencyResponse(Command):
     """A17.3: the emergency was handled (on site / in hand) within 2 hours."""
 
@@ -202,11 +199,20 @@ class EmergencyResponse(Command):
     note: Text = Field(..., min_length=1)
 
 
+class FiledSignatory(Command):
+    """A5/A15: the signer as the unit's register has them (备案), found by the API, never sent by the unit."""
+
+    person_id: int
+    role: ShortText  # a filed leader, or `authorised_signatory`
+    authorised_by: ShortText = ""  # an authorised signatory's filed leader, by name
+
+
 class SignOff(Command):
     """A15: the unit's leader in charge or an authorised person signs every return."""
 
     name: ShortText = Field(..., min_length=1)
     title: ShortText = Field(..., min_length=1)
+    filed: FiledSignatory | None = None  # None: not on the register (refused from verdicts 4)
 
 
 class SurveyStart(Command):
@@ -357,77 +363,3 @@ class FileTerminationNotice(Command):
     notice_ref: Ref
     prior_ticket_no: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
     served_at: Instant
-
-
-class Rate(Command):
-    """A24: the requester's answer, raw: several or invalid options are read as basically satisfied."""
-
-    acceptance: list[ShortText] = Field(default_factory=list, max_length=10)
-    handling: list[ShortText] = Field(default_factory=list, max_length=10)
-    via: ShortText = "link"
-
-
-class RecordCallback(Command):
-    """A24: the hotline calls the dissatisfied requester back."""
-
-    actor: Actor
-    channel: ContactChannel
-    reached: bool
-    wants_redo: bool = False
-    note: Text = ""
-
-
-class RecordConsultation(Command):
-    """A9: a consultation meeting decided this major or difficult matter; the decision joins the ticket."""
-
-    actor: Actor
-    meeting: ShortText = Field(min_length=1, description="The meeting, e.g. its minutes' reference.")
-    held_on: date
-    decision: Text = Field(min_length=1)
-
-
-class DecideRedo(Command):
-    actor: Actor
-    approve: bool
-    reason: Text = ""
-    # A12 + A24: a consultation the hotline answered itself has no unit to send the redo back to; an
-    # approved redo of it names the unit that handles it. Otherwise the redo goes back to the lead.
-    lead_unit: UnitId | None = None
-
-
-class ApplySupplement(Command):
-    """A21: new progress after closure."""
-
-    actor: Actor
-    reason: Text = Field(..., min_length=1)
-
-
-class ReviewSupplement(Command):
-    actor: Actor
-    supplement_id: ShortText
-    approve: bool
-    reason: Text = ""
-
-
-class SubmitSupplement(Command):
-    actor: Actor
-    supplement_id: ShortText
-    content: Text = Field(..., min_length=1)
-
-
-class IssueSupervisionOrder(Command):
-    """A4, A6, A25: the hotline orders the unit holding the ticket to act on it (督办/催办) and to answer
-    within `respond_within`, which the order itself sets: natural hours or working days."""
-
-    actor: Actor
-    kind: SupervisionKind = SupervisionKind.SUPERVISE
-    reason: Text = Field(..., min_length=1)
-    respond_within: Period
-
-
-class AnswerSupervisionOrder(Command):
-    """A25: the unit's answer to an order: what it has done, or will do, about it."""
-
-    actor: Actor
-    order_id: ShortText
-    answer: Text = Field(..., min_length=1)

@@ -178,6 +178,8 @@ EVENT_LABELS: dict[EventKind, Label] = {
     EventKind.CARD_CHANGED: Label("时限亮牌变化", "card changed"),
     EventKind.DEADLINES_RECOMPUTED: Label("办理时限已重新计算", "deadlines recomputed"),
     EventKind.CONSULTATION_DECIDED: Label("会商已作出决定", "consultation meeting decided"),
+    EventKind.CALL_TRANSFERRED: Label("来电已转接分中心", "call transferred to the sub-centre"),
+    EventKind.ASSISTANCE_RECORDED: Label("协办单位已报送协办意见", "co-unit's assistance recorded"),
     EventKind.SUPPLEMENT_APPLIED: Label("申请补充答复", "supplementary answer applied for"),
     EventKind.SUPPLEMENT_PERMISSION_GRANTED: Label("已开通补充答复权限", "supplementary answer permitted"),
     EventKind.SUPPLEMENT_PERMISSION_REFUSED: Label(

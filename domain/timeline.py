@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     EMERGENCY_LINKAGE = "emergency_linkage"
     NOT_ACCEPTED = "not_accepted"
     ANSWERED_AT_ONCE = "answered_at_once"
+    CALL_TRANSFERRED = "call_transferred"  # A8: the call went on to a sub-centre
     # A23: linkage with the emergency lines 110/119/120/122 (workflows/linkage.py)
     LINKAGE_HANDED_OVER = "linkage_handed_over"
     LINKAGE_ACKNOWLEDGED = "linkage_acknowledged"
@@ -37,6 +38,7 @@ class EventKind(StrEnum):
     SIGNED_FOR = "signed_for"
     FORWARDED_TO_SUBUNIT = "forwarded_to_subunit"
     EMERGENCY_HANDLED = "emergency_handled"
+    ASSISTANCE_RECORDED = "assistance_recorded"  # A14, A14.5: a co-unit's 协办意见
     # A14.1–A14.3, A16: returns and surveys
     SURVEY_STARTED = "survey_started"
     RETURN_APPLIED = "return_applied"

@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
 
     cred = commands.add_parser("issue-credential", help="issue a bearer token (printed once)")
     cred.add_argument("--role", choices=get_args(Role), required=True)
-    cred.add_argument("--unit", default=None, help="required for unit_staff")
+    cred.add_argument(
+        "--unit", default=None, help="required for unit_staff and county_office (the county, A4)"
+    )
     cred.add_argument("--name", required=True)
     cred.add_argument(
         "--confidential", action="store_true", help="A32: may see requesters who asked for confidentiality"

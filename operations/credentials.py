@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.api_models import UNIT_KINDS, CredentialRow, UnitRow
 
-Role = Literal["operator", "unit_staff", "integrator"]
+Role = Literal["operator", "county_office", "unit_staff", "integrator"]
+# A4: bound to one unit: unit staff to theirs, a county's designated office to the county (its tree).
+BOUND_ROLES = frozenset({"unit_staff", "county_office"})
 UnitKind = Literal["county", "department", "town", "utility", "sub_centre", "other"]
 assert set(UnitKind.__args__) == set(UNIT_KINDS)  # type: ignore[attr-defined]
 
@@ -127,8 +129,11 @@ async def issue_credential(
     line: str | None = None,
     now: datetime | None = None,
 ) -> IssuedCredential:
-    if (role == "unit_staff") != (unit_id is not None):
-        raise UnitError("UNIT_REQUIRED", "unit staff are bound to exactly one unit; other roles to none")
+    if (role in BOUND_ROLES) != (unit_id is not None):
+        raise UnitError(
+            "UNIT_REQUIRED",
+            "unit staff and a county office (A4) are bound to exactly one unit; other roles to none",
+        )
     if line is not None and role != "integrator":
         raise UnitError(
             "LINE_FOR_INTEGRATORS", "a credential bound to an emergency line is an integrator's (A23)"

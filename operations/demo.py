@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.api_models import KnowledgePointRow, UnitRow
 from db.catalogue import put_entries
+from db.filing_models import FiledPersonChangeRow, FiledPersonRow
 from db.seed import seed_reference_data
 from db.session import make_engine, make_session_maker
 from domain.dispatch_catalogue import Entry
@@ -95,6 +97,11 @@ DEMO_KNOWLEDGE = [
 ]
 
 OPERATOR = "operator (confidential clearance)"
+# A4: 武江区's designated office, for the tickets of 武江区's units only.
+COUNTY_OFFICE = "county office of WJ"
+# A5/A15: the leader in charge each demo unit has filed; the /docs return example's sign-off names him.
+DEMO_SIGNER = ("王强", "副局长")
+DEMO_CLERK = ("李敏", "热线工作人员")
 INTEGRATOR = "integrator (110/119/120/122 linkage)"
 
 
@@ -141,12 +148,16 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
                     maker, role="integrator", name="110联动平台接口", line="110"
                 ),
             }
+            issued[COUNTY_OFFICE] = await issue_credential(
+                maker, role="county_office", name="武江区12345热线办", unit_id="WJ"
+            )
             for unit_id, name, tier, *_ in DEMO_UNITS:
                 if tier == 1:
                     continue
                 issued[unit_staff(unit_id)] = await issue_credential(
                     maker, role="unit_staff", name=f"{name}工单员", unit_id=unit_id
                 )
+            await _file_signers(maker, issued[OPERATOR].id, now)
             store.write_text(
                 json.dumps({k: v.token for k, v in issued.items()}, ensure_ascii=False, indent=1)
             )
@@ -156,6 +167,27 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
     if not store.exists():
         return ["(units existed before; issue credentials with `python -m operations issue-credential ...`)"]
     return [credential_line(who, token) for who, token in demo_tokens(data_dir).items()]
+
+
+async def _file_signers(maker: async_sessionmaker[AsyncSession], by: int, now: datetime) -> None:
+    """A5: each demo unit has its leader in charge on file, with the filing in the register's history; and
+    WJ-URBAN its hotline clerk first (person 1, whom the /docs withdrawal example names)."""
+    people = [("WJ-URBAN", "staff", *DEMO_CLERK)] + [
+        (unit_id, "leader_in_charge", *DEMO_SIGNER) for unit_id, *_ in DEMO_UNITS
+    ]
+    async with maker.begin() as session:
+        for unit_id, role, name, title in people:
+            row = FiledPersonRow(
+                unit_id=unit_id, role=role, name=name, title=title, filed_at=now, filed_by=by
+            )
+            session.add(row)
+            await session.flush()
+            person = {"id": row.id, "unit_id": unit_id, "role": row.role, "name": name, "title": title}
+            session.add(
+                FiledPersonChangeRow(
+                    person_id=row.id, unit_id=unit_id, change="filed", at=now, by=by, reason="", person=person
+                )
+            )
 
 
 def credential_line(who: str, token: str) -> str:

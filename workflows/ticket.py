@@ -14,47 +14,12 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.commands import (
-        AnswerAtOnce,
-        AnswerSupervisionOrder,
-        ApplyClosure,
-        ApplyExtension,
-        ApplyReturn,
-        ApplySupplement,
-        ContactAttempt,
-        DecideRedo,
-        Dispatch,
-        EmergencyResponse,
-        FileTerminationNotice,
-        FindNotAcceptable,
-        ForwardToSubunit,
-        IssueSupervisionOrder,
-        NotAccept,
-        RaiseDispute,
-        Rate,
-        RecordCallback,
-        RecordConsultation,
-        Review,
-        ReviewReturn,
-        ReviewSupplement,
-        SignFor,
-        SubmitSupplement,
-        SurveyStart,
-    )
+    from domain import commands as c
     from domain.delivery import DeliveryReport
     from domain.linkage import LinkageOrder, LinkageReport, new_lines
     from domain.matters import ENDED
-    from domain.stages import (
-        closure,
-        dispatch,
-        ending,
-        extension,
-        intake,
-        linkage,
-        rating,
-        returns,
-        supervision,
-    )
+    from domain.stages import closure, dispatch, ending, extension, intake, linkage, rating, returns
+    from domain.stages import supervision as supervision_orders  # A25 督办; apart, so each line fits
     from domain.ticket import TicketInput, TicketState
     from domain.ticket_summary import PublicText, TimelineView, timeline_view
     from workflows.coordination import CoordinationInput, CoordinationWorkflow, coordination_workflow_id
@@ -147,96 +112,106 @@ class TicketWorkflow(TicketMachinery):
 
     # ---------------------------------------------------------------- hotline at registration (A12, A13)
     @workflow.update
-    async def not_accept(self, cmd: NotAccept) -> TicketState:
+    async def not_accept(self, cmd: c.NotAccept) -> TicketState:
         return await self._act(intake.check_not_accept, cmd, intake.not_accept)
 
     @not_accept.validator
-    def _v_not_accept(self, cmd: NotAccept) -> None:
+    def _v_not_accept(self, cmd: c.NotAccept) -> None:
         self._validate(intake.check_not_accept, cmd)
 
     @workflow.update
-    async def answer_at_once(self, cmd: AnswerAtOnce) -> TicketState:
+    async def answer_at_once(self, cmd: c.AnswerAtOnce) -> TicketState:
         return await self._act(intake.check_answer_at_once, cmd, intake.answer_at_once)
 
     @answer_at_once.validator
-    def _v_answer_at_once(self, cmd: AnswerAtOnce) -> None:
+    def _v_answer_at_once(self, cmd: c.AnswerAtOnce) -> None:
         self._validate(intake.check_answer_at_once, cmd)
 
     @workflow.update
-    async def dispatch(self, cmd: Dispatch) -> TicketState:
+    async def dispatch(self, cmd: c.Dispatch) -> TicketState:
         return await self._act_planned(
             dispatch.check_dispatch, cmd, dispatch.dispatch_plan, dispatch.dispatch
         )
 
     @dispatch.validator
-    def _v_dispatch(self, cmd: Dispatch) -> None:
+    def _v_dispatch(self, cmd: c.Dispatch) -> None:
         self._validate(dispatch.check_dispatch, cmd)
 
     # ----------------------------------------------------------------- the unit's first steps (A6, A17.3)
     @workflow.update
-    async def sign_for(self, cmd: SignFor) -> TicketState:
+    async def sign_for(self, cmd: c.SignFor) -> TicketState:
         return await self._act(dispatch.check_sign_for, cmd, dispatch.sign_for)
 
     @sign_for.validator
-    def _v_sign_for(self, cmd: SignFor) -> None:
+    def _v_sign_for(self, cmd: c.SignFor) -> None:
         self._validate(dispatch.check_sign_for, cmd)
 
     @workflow.update
-    async def forward_to_subunit(self, cmd: ForwardToSubunit) -> TicketState:
+    async def forward_to_subunit(self, cmd: c.ForwardToSubunit) -> TicketState:
         return await self._act(dispatch.check_forward, cmd, dispatch.forward_to_subunit)
 
     @forward_to_subunit.validator
-    def _v_forward_to_subunit(self, cmd: ForwardToSubunit) -> None:
+    def _v_forward_to_subunit(self, cmd: c.ForwardToSubunit) -> None:
         self._validate(dispatch.check_forward, cmd)
 
     @workflow.update
-    async def report_emergency_response(self, cmd: EmergencyResponse) -> TicketState:
+    async def report_emergency_response(self, cmd: c.EmergencyResponse) -> TicketState:
         return await self._act(dispatch.check_emergency_response, cmd, dispatch.report_emergency_response)
 
     @report_emergency_response.validator
-    def _v_report_emergency_response(self, cmd: EmergencyResponse) -> None:
+    def _v_report_emergency_response(self, cmd: c.EmergencyResponse) -> None:
         self._validate(dispatch.check_emergency_response, cmd)
 
     @workflow.update
-    async def record_consultation(self, cmd: RecordConsultation) -> TicketState:
+    async def record_consultation(self, cmd: c.RecordConsultation) -> TicketState:
         return await self._act(self._timed(dispatch.check_consultation), cmd, dispatch.record_consultation)
 
     @record_consultation.validator
-    def _v_record_consultation(self, cmd: RecordConsultation) -> None:
+    def _v_record_consultation(self, cmd: c.RecordConsultation) -> None:
         self._validate(self._timed(dispatch.check_consultation), cmd)
+
+    # A14/A14.5: a co-unit's assistance. A new update, not a changed branch: no history holds it, so every
+    # history replays as recorded; it only records an event, and refuses whoever is not a co-unit.
+    @workflow.update
+    async def record_assistance(self, cmd: c.RecordAssistance) -> TicketState:
+        return await self._act(dispatch.check_assistance, cmd, dispatch.record_assistance)
+
+    @record_assistance.validator
+    def _v_record_assistance(self, cmd: c.RecordAssistance) -> None:
+        self._validate(dispatch.check_assistance, cmd)
 
     # ---------------------------------------------------------------- returns and surveys (A14.1–A14.3)
     @workflow.update
-    async def start_survey(self, cmd: SurveyStart) -> TicketState:
+    async def start_survey(self, cmd: c.SurveyStart) -> TicketState:
         return await self._act_planned(
             returns.check_survey_start, cmd, returns.survey_plan, returns.start_survey
         )
 
     @start_survey.validator
-    def _v_start_survey(self, cmd: SurveyStart) -> None:
+    def _v_start_survey(self, cmd: c.SurveyStart) -> None:
         self._validate(returns.check_survey_start, cmd)
 
     @workflow.update
-    async def apply_return(self, cmd: ApplyReturn) -> TicketState:
+    async def apply_return(self, cmd: c.ApplyReturn) -> TicketState:
         return await self._act(returns.check_return, cmd, returns.apply_return)
 
     @apply_return.validator
-    def _v_apply_return(self, cmd: ApplyReturn) -> None:
+    def _v_apply_return(self, cmd: c.ApplyReturn) -> None:
         self._validate(returns.check_return, cmd)
 
     @workflow.update
-    async def review_return(self, cmd: ReviewReturn) -> TicketState:
+    async def review_return(self, cmd: c.ReviewReturn) -> TicketState:
         return await self._act_planned(
             returns.check_review_return, cmd, returns.review_return_plan, returns.review_return
         )
 
     @review_return.validator
-    def _v_review_return(self, cmd: ReviewReturn) -> None:
+    def _v_review_return(self, cmd: c.ReviewReturn) -> None:
         self._validate(returns.check_review_return, cmd)
 
     # ----------------------------------------------------------------------------- disputes (A14.5)
     @workflow.update
-    async def raise_dispute(self, cmd: RaiseDispute) -> TicketState:
+    async def raise_dispute(self, cmd: c.RaiseDispute) -> TicketState:
         async with self._acting(returns.check_dispute, cmd):
             s = self._s
             child_id = coordination_workflow_id(workflow.info().workflow_id, len(s.coordinations) + 1)
@@ -254,72 +229,72 @@ class TicketWorkflow(TicketMachinery):
         return self._s
 
     @raise_dispute.validator
-    def _v_raise_dispute(self, cmd: RaiseDispute) -> None:
+    def _v_raise_dispute(self, cmd: c.RaiseDispute) -> None:
         self._validate(returns.check_dispute, cmd)
 
     # ----------------------------------------------------------------------------- extension (A17)
     @workflow.update
-    async def apply_extension(self, cmd: ApplyExtension) -> TicketState:
+    async def apply_extension(self, cmd: c.ApplyExtension) -> TicketState:
         return await self._act(self._timed(extension.check_extension), cmd, extension.apply_extension)
 
     @apply_extension.validator
-    def _v_apply_extension(self, cmd: ApplyExtension) -> None:
+    def _v_apply_extension(self, cmd: c.ApplyExtension) -> None:
         self._validate(self._timed(extension.check_extension), cmd)
 
     @workflow.update
-    async def review_extension(self, cmd: Review) -> TicketState:
+    async def review_extension(self, cmd: c.Review) -> TicketState:
         return await self._act_planned(
             extension.check_review_extension, cmd, extension.review_extension_plan, extension.review_extension
         )
 
     @review_extension.validator
-    def _v_review_extension(self, cmd: Review) -> None:
+    def _v_review_extension(self, cmd: c.Review) -> None:
         self._validate(extension.check_review_extension, cmd)
 
     # ------------------------------------------------------------- contact and closure (A14.4, A18, A20)
     @workflow.update
-    async def record_contact(self, cmd: ContactAttempt) -> TicketState:
+    async def record_contact(self, cmd: c.ContactAttempt) -> TicketState:
         return await self._act(self._timed(closure.check_contact), cmd, closure.record_contact)
 
     @record_contact.validator
-    def _v_record_contact(self, cmd: ContactAttempt) -> None:
+    def _v_record_contact(self, cmd: c.ContactAttempt) -> None:
         self._validate(self._timed(closure.check_contact), cmd)
 
     @workflow.update
-    async def apply_closure(self, cmd: ApplyClosure) -> TicketState:
+    async def apply_closure(self, cmd: c.ApplyClosure) -> TicketState:
         return await self._act(self._timed(closure.check_closure), cmd, closure.apply_closure)
 
     @apply_closure.validator
-    def _v_apply_closure(self, cmd: ApplyClosure) -> None:
+    def _v_apply_closure(self, cmd: c.ApplyClosure) -> None:
         self._validate(self._timed(closure.check_closure), cmd)
 
     @workflow.update
-    async def find_not_acceptable(self, cmd: FindNotAcceptable) -> TicketState:
+    async def find_not_acceptable(self, cmd: c.FindNotAcceptable) -> TicketState:
         return await self._act(closure.check_not_acceptable, cmd, closure.find_not_acceptable)
 
     @find_not_acceptable.validator
-    def _v_find_not_acceptable(self, cmd: FindNotAcceptable) -> None:
+    def _v_find_not_acceptable(self, cmd: c.FindNotAcceptable) -> None:
         self._validate(closure.check_not_acceptable, cmd)
 
     @workflow.update
-    async def review_closure(self, cmd: Review) -> TicketState:
+    async def review_closure(self, cmd: c.Review) -> TicketState:
         return await self._act(closure.check_review_closure, cmd, closure.review_closure)
 
     @review_closure.validator
-    def _v_review_closure(self, cmd: Review) -> None:
+    def _v_review_closure(self, cmd: c.Review) -> None:
         self._validate(closure.check_review_closure, cmd)
 
     @workflow.update
-    async def file_termination_notice(self, cmd: FileTerminationNotice) -> TicketState:
+    async def file_termination_notice(self, cmd: c.FileTerminationNotice) -> TicketState:
         return await self._act(ending.check_termination, cmd, ending.file_termination_notice)
 
     @file_termination_notice.validator
-    def _v_file_termination_notice(self, cmd: FileTerminationNotice) -> None:
+    def _v_file_termination_notice(self, cmd: c.FileTerminationNotice) -> None:
         self._validate(ending.check_termination, cmd)
 
     # --------------------------------------------------------------- rating, callback, redo (A24)
     @workflow.update
-    async def rate(self, cmd: Rate) -> TicketState:
+    async def rate(self, cmd: c.Rate) -> TicketState:
         return await self._act(
             self._timed(rating.check_rate),
             cmd,
@@ -327,75 +302,75 @@ class TicketWorkflow(TicketMachinery):
         )
 
     @rate.validator
-    def _v_rate(self, cmd: Rate) -> None:
+    def _v_rate(self, cmd: c.Rate) -> None:
         self._validate(self._timed(rating.check_rate), cmd)
 
     @workflow.update
-    async def record_callback(self, cmd: RecordCallback) -> TicketState:
+    async def record_callback(self, cmd: c.RecordCallback) -> TicketState:
         return await self._act(rating.check_callback, cmd, rating.record_callback)
 
     @record_callback.validator
-    def _v_record_callback(self, cmd: RecordCallback) -> None:
+    def _v_record_callback(self, cmd: c.RecordCallback) -> None:
         self._validate(rating.check_callback, cmd)
 
     @workflow.update
-    async def decide_redo(self, cmd: DecideRedo) -> TicketState:
+    async def decide_redo(self, cmd: c.DecideRedo) -> TicketState:
         return await self._act_planned(rating.check_redo, cmd, rating.redo_plan, rating.decide_redo)
 
     @decide_redo.validator
-    def _v_decide_redo(self, cmd: DecideRedo) -> None:
+    def _v_decide_redo(self, cmd: c.DecideRedo) -> None:
         self._validate(rating.check_redo, cmd)
 
     # -------------------------------------------------------------- supplementary answers (A21)
     @workflow.update
-    async def apply_supplement(self, cmd: ApplySupplement) -> TicketState:
+    async def apply_supplement(self, cmd: c.ApplySupplement) -> TicketState:
         return await self._act(ending.check_apply_supplement, cmd, ending.apply_supplement)
 
     @apply_supplement.validator
-    def _v_apply_supplement(self, cmd: ApplySupplement) -> None:
+    def _v_apply_supplement(self, cmd: c.ApplySupplement) -> None:
         self._validate(ending.check_apply_supplement, cmd)
 
     @workflow.update
-    async def review_supplement_permission(self, cmd: ReviewSupplement) -> TicketState:
+    async def review_supplement_permission(self, cmd: c.ReviewSupplement) -> TicketState:
         return await self._act(
             ending.check_review_supplement_permission, cmd, ending.review_supplement_permission
         )
 
     @review_supplement_permission.validator
-    def _v_review_supplement_permission(self, cmd: ReviewSupplement) -> None:
+    def _v_review_supplement_permission(self, cmd: c.ReviewSupplement) -> None:
         self._validate(ending.check_review_supplement_permission, cmd)
 
     @workflow.update
-    async def submit_supplement(self, cmd: SubmitSupplement) -> TicketState:
+    async def submit_supplement(self, cmd: c.SubmitSupplement) -> TicketState:
         return await self._act(ending.check_submit_supplement, cmd, ending.submit_supplement)
 
     @submit_supplement.validator
-    def _v_submit_supplement(self, cmd: SubmitSupplement) -> None:
+    def _v_submit_supplement(self, cmd: c.SubmitSupplement) -> None:
         self._validate(ending.check_submit_supplement, cmd)
 
     @workflow.update
-    async def review_supplement_content(self, cmd: ReviewSupplement) -> TicketState:
+    async def review_supplement_content(self, cmd: c.ReviewSupplement) -> TicketState:
         return await self._act(ending.check_review_supplement_content, cmd, ending.review_supplement_content)
 
     @review_supplement_content.validator
-    def _v_review_supplement_content(self, cmd: ReviewSupplement) -> None:
+    def _v_review_supplement_content(self, cmd: c.ReviewSupplement) -> None:
         self._validate(ending.check_review_supplement_content, cmd)
 
     # ------------------------------------------------------------- supervision orders (A4, A6, A25)
     @workflow.update
-    async def issue_supervision_order(self, cmd: IssueSupervisionOrder) -> TicketState:
+    async def issue_supervision_order(self, cmd: c.IssueSupervisionOrder) -> TicketState:
         return await self._act_planned(
-            supervision.check_issue, cmd, supervision.order_plan, supervision.issue
+            supervision_orders.check_issue, cmd, supervision_orders.order_plan, supervision_orders.issue
         )
 
     @issue_supervision_order.validator
-    def _v_issue_supervision_order(self, cmd: IssueSupervisionOrder) -> None:
-        self._validate(supervision.check_issue, cmd)
+    def _v_issue_supervision_order(self, cmd: c.IssueSupervisionOrder) -> None:
+        self._validate(supervision_orders.check_issue, cmd)
 
     @workflow.update
-    async def answer_supervision_order(self, cmd: AnswerSupervisionOrder) -> TicketState:
-        return await self._act(supervision.check_answer, cmd, supervision.answer)
+    async def answer_supervision_order(self, cmd: c.AnswerSupervisionOrder) -> TicketState:
+        return await self._act(supervision_orders.check_answer, cmd, supervision_orders.answer)
 
     @answer_supervision_order.validator
-    def _v_answer_supervision_order(self, cmd: AnswerSupervisionOrder) -> None:
-        self._validate(supervision.check_answer, cmd)
+    def _v_answer_supervision_order(self, cmd: c.AnswerSupervisionOrder) -> None:
+        self._validate(supervision_orders.check_answer, cmd)

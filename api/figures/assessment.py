@@ -28,11 +28,14 @@ class Assessment(View):
     units: list[UnitAssessment]
 
 
-async def assessment(session: AsyncSession, period: Period, weights: AssessmentWeights) -> Assessment:
+async def assessment(
+    session: AsyncSession, period: Period, weights: AssessmentWeights, within: frozenset[str] | None = None
+) -> Assessment:
+    """Every unit with figures in the period; `within`: only these (A4, a county office's county)."""
     figures = await unit_figures(session, period, None)
     satisfaction = await _final_ratings(session, period)
     normalised = weights.normalised()
-    units = sorted(set(figures) | set(satisfaction))
+    units = sorted(u for u in set(figures) | set(satisfaction) if within is None or u in within)
     return Assessment(
         period=period,
         weights=normalised,

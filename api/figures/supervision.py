@@ -100,6 +100,7 @@ async def supervision(
     period: Period | None,
     unit: str | None,
     signal: Signal | None,
+    units: frozenset[str] | None = None,
     include_confidential: bool,
     limit: int,
     offset: int,
@@ -122,6 +123,8 @@ async def supervision(
     query = select(events).join(TicketRow, TicketRow.ticket_no == events.c.ticket_no)
     if unit is not None:
         query = query.where(events.c.unit == unit)
+    if units is not None:  # A4: a county office's county
+        query = query.where(events.c.unit.in_(sorted(units)))
     if not include_confidential:
         # A32: as in the ticket list, a confidential requester's ticket is shown to cleared staff only.
         query = query.where(TicketRow.requester_confidential.is_(False))

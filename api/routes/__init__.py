@@ -49,3 +49,4 @@ for _module in (
     dispatch_report,
 ):
     api_router.include_router(_module.router)
+api_router.include_router(leaders.filing_router)  # A5/A15: the register of a unit's people

@@ -21,6 +21,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from api.action_catalogue import ACTIONS, Action
 from api.auth import Caller
+from api.county import require_in_county
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, require_role, update_id
 from api.errors import conflict, not_found, responses, rule_violation, verdict_error
 from api.idempotency import claim_action_key
@@ -55,6 +56,7 @@ async def perform(
     async with runtime.session_maker() as session:
         confidential = acting.ticket.confidential and action.hands_over
         await require_units(session, action.units(data), lead=action.lead(data), confidential=confidential)
+        await require_in_county(session, caller, [*action.units(data), action.lead(data)])  # A4
     if action.prepare is not None:
         await action.prepare(acting, data)
     command = action.command.model_validate(data)

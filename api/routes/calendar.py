@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.bodies import BODY_CONFIG
-from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffOrOfficeDep
 from api.edge import WrittenDay
 from api.errors import conflict, responses
 from api.views import View
@@ -116,6 +116,6 @@ async def load_year(body: CalendarNotice, caller: OperatorDep, runtime: RuntimeD
     "less the statutory holidays of 《全国年节及纪念日放假办法》 (元旦, 春节 除夕–初三, 清明, 劳动节 2 days, 端午, "
     "中秋, 国庆 3 days), and its deadlines are provisional until its notice is loaded.",
 )
-async def list_years(caller: StaffDep, session: SessionDep) -> list[CalendarYearOut]:
+async def list_years(caller: StaffOrOfficeDep, session: SessionDep) -> list[CalendarYearOut]:
     rows = await session.scalars(select(CalendarYearRow).order_by(CalendarYearRow.year))
     return [CalendarYearOut(**row.to_year().model_dump(), loaded_at=row.loaded_at) for row in rows]

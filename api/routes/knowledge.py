@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
 from api.bodies import BODY_CONFIG
-from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep, StaffOrOfficeDep
 from api.edge import WrittenDay
 from api.errors import ApiError, invalid, responses
 from api.preconditions import require_units
@@ -343,7 +343,7 @@ def _visible_unit(caller: Caller, unit_id: str | None) -> str | None:
     "operator answering a consultation on the spot, A12); `kind` and `unit_id` narrow it further.",
 )
 async def list_points(
-    caller: StaffDep,
+    caller: StaffOrOfficeDep,
     session: SessionDep,
     q: Annotated[Words | None, Query(max_length=200, description="e.g. `停水 浈江`")] = None,
     kind: PointKind | None = None,

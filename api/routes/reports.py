@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BeforeValidator
 
-from api.deps import OperatorDep, SessionDep, StaffDep
+from api.county import county_units, report_scope_error
+from api.deps import OfficeDep, SessionDep, StaffOrOfficeDep
 from api.errors import forbidden, invalid, responses
 from api.figures.assessment import Assessment, assessment
 from api.figures.bulletin import Bulletin, bulletin
@@ -72,13 +73,20 @@ UnitQuery = Annotated[str | None, Query(max_length=64, description="One unit onl
         "(by id and name; one with nothing in the period is listed at zero): tickets "
         "received and concluded; on time, yellow and red (A17, A22); returns applied, approved, refused and "
         "overdue (A14–A16); extensions (A17); redos, callbacks and handling ratings per option (A24). "
-        "Unit staff get their own unit's bulletin only (`unit` is forced to theirs; another unit is 403). "
+        "Unit staff get their own unit's bulletin only (`unit` is forced to theirs; another unit is 403); a "
+        "county's office (A4) a unit of its county (its county's by default; another is 403). "
         "With `unit`, volumes count the tickets that unit leads. " + PERIOD
     ),
 )
 async def get_bulletin(
-    caller: StaffDep, session: SessionDep, period: PeriodDep, unit: UnitQuery = None
+    caller: StaffOrOfficeDep, session: SessionDep, period: PeriodDep, unit: UnitQuery = None
 ) -> Bulletin:
+    county = await county_units(session, caller)
+    if county is not None:
+        # A4 「督办、考核」: a county's office reads its county's units, its own county's by default.
+        if unit is not None and unit not in county:
+            raise report_scope_error(caller, unit)
+        unit = unit or caller.county
     if caller.is_unit:
         if unit is not None and unit != caller.unit_id:
             raise forbidden("unit staff see their own unit's bulletin only")
@@ -97,16 +105,18 @@ async def get_bulletin(
         "rated ticket's last handling rating that is not (very) dissatisfied), with each component's value, "
         "counts and effective weight. Weights are query parameters (defaults 0.4 / 0.2 / 0.4), normalised. "
         "Mediation and law-enforcement matters (`domain` one of `satisfaction_exempt_domains`) are not "
-        "judged by satisfaction: their share of the satisfaction weight moves to timeliness (A27). " + PERIOD
+        "judged by satisfaction: their share of the satisfaction weight moves to timeliness (A27). A county's "
+        "office (A4 「考核」) assesses its county's units only; a sub-centre (A8) is assessed like a unit. "
+        + PERIOD
     ),
 )
 async def get_assessment(
-    caller: OperatorDep,
+    caller: OfficeDep,
     session: SessionDep,
     period: PeriodDep,
     weights: Annotated[AssessmentWeights, Query()],
 ) -> Assessment:
-    return await assessment(session, period, weights)
+    return await assessment(session, period, weights, await county_units(session, caller))
 
 
 @router.get(
@@ -122,11 +132,12 @@ async def get_assessment(
         "own limits that passed (reviewing a return, an extension or a closure; a callback, A24; a "
         "coordination, A14.5; a line's acknowledgement, A23): `charged_to` is `hotline`, never the unit, and "
         "a list for one `unit` leaves them out. A confidential requester's ticket is listed for cleared staff only (A32). "
-        "`from`/`to` (both or neither) limit the period. " + PERIOD
+        "`from`/`to` (both or neither) limit the period. A county's office (A4 「督办」) sees the signals of "
+        "its county's units only. " + PERIOD
     ),
 )
 async def get_supervision(
-    caller: OperatorDep,
+    caller: OfficeDep,
     session: SessionDep,
     period: Annotated[Period | None, Depends(_optional_period)],
     unit: UnitQuery = None,
@@ -134,10 +145,14 @@ async def get_supervision(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SupervisionPage:
+    county = await county_units(session, caller)
+    if county is not None and unit is not None and unit not in county:
+        raise report_scope_error(caller, unit)
     return await supervision(
         session,
         period=period,
         unit=unit,
+        units=county,
         signal=signal,
         include_confidential=caller.confidential_clearance,
         limit=limit,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bodies import require_writable
-from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.deps import OperatorDep, RuntimeDep, SessionDep, StaffOrOfficeDep
 from api.edge import require_rule_set_size
 from api.errors import conflict, invalid, responses
 from api.views import View
@@ -101,7 +101,7 @@ async def _require_county(session: AsyncSession, rule_set: RuleSet) -> None:
     responses=responses(401, 403, 503),
     summary="Every stored rule-set version (staff)",
 )
-async def list_rule_sets(caller: StaffDep, session: SessionDep) -> list[StoredRuleSet]:
+async def list_rule_sets(caller: StaffOrOfficeDep, session: SessionDep) -> list[StoredRuleSet]:
     rows = await session.scalars(select(RuleSetRow).order_by(RuleSetRow.id, RuleSetRow.version))
     return [StoredRuleSet(rule_set=row.to_rule_set(), created_at=row.created_at) for row in rows]
 

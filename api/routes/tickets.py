@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator, Field
-from sqlalchemy import ColumnElement, Select, Text, cast, false, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth import Role
@@ -17,7 +17,7 @@ from api.deps import (
     IdempotencyKey,
     ListerDep,
     NowDep,
-    RegistrarDep,
+    ReceiverDep,
     RuntimeDep,
     SessionDep,
     TicketNoDep,
@@ -82,18 +82,20 @@ RegistrationBody = body_model(
     status_code=201,
     response_model=RegistrationCreated,
     responses=responses(401, 403, 422, 503),
-    summary="Register a ticket (operator, integrator)",
+    summary="Register a ticket (operator, county office, integrator)",
     description=(
         "A2/A12: one ticket, whatever the channel. The server numbers it, starts its workflow and answers "
         "with the requester's access secret (A19) and rating code (A24), **shown once**. `received_at` "
-        "defaults to now. With `dispatch_to` (operators only) the ticket is dispatched at once.\n\n"
+        "defaults to now. With `dispatch_to` (the offices only) the ticket is dispatched at once; with "
+        "`transferred_by_call` too, the call was transferred to that sub-centre (A8), recorded as such. A "
+        "county's office (A4) names units of its own county only.\n\n"
         "Send an `Idempotency-Key`: a retried request answers with the same ticket and secrets "
         "(header `Idempotent-Replayed: true`), and concurrent duplicates make one ticket."
     ),
 )
 async def register_ticket(
     body: RegistrationBody,  # type: ignore[valid-type]
-    caller: RegistrarDep,
+    caller: ReceiverDep,
     runtime: RuntimeDep,
     now: NowDep,
     response: Response,
@@ -112,7 +114,8 @@ async def register_ticket(
     responses=responses(401, 403, 422, 503),
     summary="List tickets: the office's list or a unit's queue",
     description=(
-        "From the SQL read model, newest first. An operator sees every ticket; unit staff see their unit's "
+        "From the SQL read model, newest first. An operator sees every ticket, a county's office (A4) the "
+        "tickets handled in its county and those it registered and has not dispatched; unit staff see their unit's "
         "queue: tickets where the unit, or a unit below it (A6), is the lead, the forwarded-to sub-unit or a "
         "co-unit (`unit` narrows it to one unit of that tree); an integrator sees the tickets it registered. "
         "The requester is always masked here, and a confidential requester's ticket is listed only for staff "
@@ -165,6 +168,20 @@ async def list_tickets(
         if unit is not None and unit not in scope:
             raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not your unit or below it", "A6")
         query = _involving(query, frozenset({unit}) if unit else scope, role)
+    elif caller.role == Role.COUNTY_OFFICE:
+        assert caller.county is not None
+        scope = await unit_scope(session, caller.county)
+        if unit is not None and unit not in scope:
+            raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not in {caller.county}'s county", "A4")
+        # A4: the tickets handled in its county (as api/privacy.py decides), and those it received itself
+        # and has not dispatched yet.
+        handled = _involvement(scope, "lead")
+        if unit is None and role is None:
+            undispatched = and_(TicketRow.lead_unit.is_(None), TicketRow.registered_by == caller.actor.id)
+            handled = or_(handled, undispatched)
+        query = query.where(handled)
+        if unit is not None or role is not None:
+            query = _involving(query, frozenset({unit}) if unit else scope, role)
     elif unit is not None:
         query = _involving(query, frozenset({unit}), role)
     query = query.where(
@@ -216,11 +233,15 @@ def _json_list_contains(column: InstrumentedAttribute[list[str]], value: str) ->
 
 
 def _involving(query: Select[Any], units: frozenset[str], role: Literal["lead", "co"] | None) -> Select[Any]:
+    return query.where(_involvement(units, role))
+
+
+def _involvement(units: frozenset[str], role: Literal["lead", "co"] | None) -> ColumnElement[bool]:
     if not units:
-        return query.where(false())
+        return false()
     handling = or_(TicketRow.lead_unit.in_(units), TicketRow.forwarded_to.in_(units))
     assisting = or_(*(_json_list_contains(TicketRow.co_units, u) for u in sorted(units)))
-    return query.where({"lead": handling, "co": assisting, None: or_(handling, assisting)}[role])
+    return {"lead": handling, "co": assisting, None: or_(handling, assisting)}[role]
 
 
 def _summary(row: TicketRow) -> TicketSummary:

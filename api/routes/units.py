@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.bodies import BODY_CONFIG
-from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
+from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffOrOfficeDep
 from api.errors import ApiError, responses
 from api.views import View
 from db.api_models import UnitRow
@@ -106,7 +106,9 @@ async def deactivate(
     description="Every unit, by tier; `parent_id` lists one unit's sub-units.",
 )
 async def list_units(
-    caller: StaffDep, session: SessionDep, parent_id: Annotated[str | None, Query(max_length=64)] = None
+    caller: StaffOrOfficeDep,
+    session: SessionDep,
+    parent_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[UnitOut]:
     query = select(UnitRow).order_by(UnitRow.tier, UnitRow.id)
     if parent_id is not None:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import db.api_models
 import db.catalogue_models
 import db.delivery_models
+import db.filing_models
 import db.linkage_models  # noqa: F401
 from config import get_settings
 from db.models import Base

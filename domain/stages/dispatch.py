@@ -15,6 +15,7 @@ from domain.commands import (
     Dispatch,
     EmergencyResponse,
     ForwardToSubunit,
+    RecordAssistance,
     RecordConsultation,
     SignFor,
 )
@@ -86,6 +87,29 @@ def check_consultation(state: TicketState, cmd: RecordConsultation, now: datetim
         raise invalid(
             "MEETING_DATE_OUT_OF_RANGE", f"a meeting held between {registered} (registration) and today", "A9"
         )
+
+
+# A14: while the lead handles the ticket (a return, an extension or a closure under review, a coordination
+# under way included) its co-units assist; once it is rated or called back the handling is over.
+ASSISTING_STAGES = frozenset(
+    {
+        Stage.DISPATCHED,
+        Stage.HANDLING,
+        Stage.RETURN_REVIEW,
+        Stage.COORDINATING,
+        Stage.EXTENSION_REVIEW,
+        Stage.CLOSURE_REVIEW,
+    }
+)
+
+
+def check_assistance(state: TicketState, cmd: RecordAssistance) -> None:
+    """A14/A14.5: only a co-unit of the ticket's current assignment records assistance (协办意见); the lead
+    handles, it does not assist itself."""
+    assignment = state.assignment
+    if cmd.actor.kind != ActorKind.UNIT or assignment is None or cmd.actor.unit_id not in assignment.co_units:
+        raise not_yours("only a co-unit of this ticket records its assistance")
+    require_stage(state, ASSISTING_STAGES, "record assistance", "A14")
 
 
 # -- transitions -------------------------------------------------------------------------------------------
@@ -216,6 +240,24 @@ def forward_to_subunit(state: TicketState, cmd: ForwardToSubunit, step: Step) ->
 @transition
 def report_emergency_response(state: TicketState, cmd: EmergencyResponse, step: Step) -> None:
     happen(state, step, EventKind.EMERGENCY_HANDLED, cmd.actor, "A17.3", [HOTLINE], note=cmd.note)
+
+
+@transition
+def record_assistance(state: TicketState, cmd: RecordAssistance, step: Step) -> None:
+    """A14: the co-unit's assistance joins the timeline; the unit handling it and the hotline are told."""
+    assignment = state.assignment
+    handling = [state.lead_unit, assignment.forwarded_to if assignment else None]
+    happen(
+        state,
+        step,
+        EventKind.ASSISTANCE_RECORDED,
+        cmd.actor,
+        "A14",
+        [*units(handling), HOTLINE],
+        unit=cmd.actor.unit_id,
+        opinion=cmd.opinion,
+        attachments=list(cmd.attachments),
+    )
 
 
 @transition

@@ -7,7 +7,7 @@ from domain.commands import Actor, AnswerAtOnce, NotAccept
 from domain.errors import conflict
 from domain.stages.common import happen, request_rating, require_operator, require_stage, transition
 from domain.ticket import OpeningFacts, TicketState
-from domain.timeline import REQUESTER, SYSTEM, EventKind, Step, linkage
+from domain.timeline import HOTLINE, REQUESTER, SYSTEM, EventKind, Step, linkage, unit
 from domain.vocabulary import Category, NotAcceptedReason, Outcome, Stage
 
 
@@ -49,6 +49,17 @@ def open_ticket(state: TicketState, facts: OpeningFacts, step: Step) -> None:
         emergency=reg.emergency,
         rule_set=facts.rule_set.key,
     )
+    if reg.transferred_by_call and reg.dispatch_to:
+        # A8: recorded as a call transferred, not a ticket sent: the sub-centre took the caller on the line.
+        happen(
+            state,
+            step,
+            EventKind.CALL_TRANSFERRED,
+            reg.registered_by,
+            "A8",
+            [unit(reg.dispatch_to), HOTLINE],
+            sub_centre=reg.dispatch_to,
+        )
     if reg.linkage:
         # A23: matters on the emergency list are linked to 110/119/120/122 at once.
         happen(

@@ -11,6 +11,7 @@ from domain.changes import (
     A14_1_SUGGESTED_UNIT,
     A14_2_NO_WINDOW,
     A14_5_DESIGNATED_LEAD_HANDLES,
+    A15_SIGN_OFF_FILED,
     A24_REDO_MAY_RETURN,
 )
 from domain.commands import ApplyReturn, Designation, RaiseDispute, ReviewReturn, SurveyStart
@@ -73,6 +74,13 @@ def check_return(state: TicketState, cmd: ApplyReturn) -> None:
             raise invalid("MISSING_ITEMS_REQUIRED", "list, once, what the requester must supply", "A14.2")
         if any(r.application.kind == ReturnKind.IDENTITY_WITHHELD for r in state.returns):
             raise conflict("MISSING_ITEMS_LISTED_ONCE", "what must be supplied is listed only once", "A14.2")
+    if cmd.signed_off_by.filed is None and state.judged_by(A15_SIGN_OFF_FILED):
+        # A15 with A5: the signer is a leader the unit filed with the office, or one a filed leader authorised.
+        raise invalid(
+            "SIGN_OFF_NOT_FILED",
+            "the sign-off must name a leader the unit has filed with the office, or a signatory one authorised",
+            "A15",
+        )
 
 
 def automatic_refusal(state: TicketState, cmd: ApplyReturn) -> RefusalGround | None:
@@ -221,7 +229,9 @@ def apply_return(state: TicketState, cmd: ApplyReturn, step: Step) -> None:
         reason=cmd.reason,
         basis=cmd.basis,
         suggested_unit=cmd.suggested_unit,
-        signed_off_by=cmd.signed_off_by.model_dump(),
+        signed_off_by=cmd.signed_off_by.model_dump(
+            exclude_none=True
+        ),  # a ticket before A15's register: as it was
         overdue=record.overdue,
         missing_items=cmd.missing_items,
         survey=cmd.survey.model_dump() if cmd.survey else None,

@@ -25,19 +25,21 @@ from temporalio.testing import WorkflowEnvironment
 from activities.hotline import HotlineActivities
 from api.app import create_app
 from config import Settings
+from db.filing_models import FiledPersonRow
 from db.seed import load_calendar_year
 from domain.calendar import SHANGHAI, WorkingCalendar, YearCalendar
 from operations.credentials import create_unit, issue_credential
 from worker import build_worker
 
 # (id, name, tier, kind, parent): a county (tier 1), two of its member units (tier 2), a town under the
-# urban-management bureau (tier 3), and an unrelated unit of another county.
+# urban-management bureau (tier 3), and another county (tier 1) with an unrelated unit of its own.
 UNITS = [
     ("WJ", "武江区人民政府", 1, "county", None),
     ("WJ-URBAN", "武江区城市管理和综合执法局", 2, "department", "WJ"),
     ("WJ-POWER", "武江供电局", 2, "utility", "WJ"),
     ("WJ-URBAN-XH", "新华街道办事处", 3, "town", "WJ-URBAN"),
-    ("ZJ-HOUSING", "浈江区住房和城乡建设局", 2, "department", None),
+    ("ZJ", "浈江区人民政府", 1, "county", None),
+    ("ZJ-HOUSING", "浈江区住房和城乡建设局", 2, "department", "ZJ"),
 ]
 # caller name -> (role, unit, confidential clearance)
 CALLERS: dict[str, tuple[str, str | None, bool]] = {
@@ -50,6 +52,9 @@ CALLERS: dict[str, tuple[str, str | None, bool]] = {
     "county": ("unit_staff", "WJ", False),
     "zhenjiang": ("unit_staff", "ZJ-HOUSING", False),
     "integrator": ("integrator", None, False),
+    # A4: the designated offices of the two counties, each bound to its county's unit.
+    "wj_office": ("county_office", "WJ", False),
+    "zj_office": ("county_office", "ZJ", False),
 }
 # 503 codes that mean "a dependency did not answer": anything else on a 5xx is a bug.
 EXPECTED_503 = {"TEMPORAL_UNAVAILABLE", "DATABASE_UNAVAILABLE"}
@@ -225,12 +230,14 @@ async def _no_server_errors(api: Api, response: httpx.Response) -> None:
 # -- tickets in a given stage, through the API (the authorization matrix and the schemathesis run) ---------
 LEAD, CO_UNIT = "WJ-URBAN", "WJ-POWER"
 POINTS = ["修复解放路路灯", "说明维修时限"]
+# A15: the leader in charge every seeded unit has on file (A5, seed_callers).
+SIGNER = {"name": "王强", "title": "副局长"}
 RETURN = {
     "kind": "not_our_duty",
     "reason": "路灯由供电局维护",
     "basis": "《韶关市城市照明管理办法》第五条",
     "suggested_unit": CO_UNIT,
-    "signed_off_by": {"name": "王强", "title": "副局长"},
+    "signed_off_by": SIGNER,
 }
 
 SUPERVISION_ORDER = {"kind": "urge", "reason": "请尽快处置", "respond_within": {"hours": 4}}
@@ -359,6 +366,19 @@ async def seed_callers(api: Api, now: datetime) -> None:
             now=now,
         )
         api.tokens[caller], api.credential_ids[caller] = issued.token, issued.id
+    # A5/A15: every unit has filed the leader whose name RETURN's sign-off gives (verdicts 4 requires it).
+    async with api.session_maker.begin() as session:
+        for unit_id, *_ in UNITS:
+            session.add(
+                FiledPersonRow(
+                    unit_id=unit_id,
+                    role="leader_in_charge",
+                    name=SIGNER["name"],
+                    title=SIGNER["title"],
+                    filed_at=now,
+                    filed_by=api.credential_ids["operator"],
+                )
+            )
 
 
 @asynccontextmanager

@@ -3,7 +3,9 @@
 Callers (support.UNITS): the hotline office; the lead unit WJ-URBAN; its co-unit WJ-POWER; the county WJ
 above the lead (an ancestor, A6); an unrelated unit of another county; WJ-URBAN-XH, a tier-3 sub-unit of the
 lead the ticket was not forwarded to; an integrator; the requester (no account: the access secret and the
-rating code of the ticket, A19/A24); and an anonymous caller.
+rating code of the ticket, A19/A24); an anonymous caller; and two county offices (A4), WJ's, the county of
+the ticket's units, and ZJ's, of another county, which must neither read nor write anything of WJ's: its
+lists and reports hold none of WJ's tickets or units (checked below).
 
 The endpoints come from the OpenAPI document: one missing from `ENDPOINTS` fails
 `test_every_endpoint_has_a_row`, so a new endpoint cannot ship without its row.
@@ -37,6 +39,7 @@ from db.api_models import (
 )
 from db.catalogue_models import CatalogueChangeRow, DispatchSuggestionRow
 from db.delivery_models import DeliveryChannelRow, MessageTemplateRow
+from db.filing_models import FiledPersonChangeRow, FiledPersonRow
 from db.linkage_models import EmergencyMatterRow, LinkageLineRow
 from db.models import CalendarYearRow, RestrictedCallerRow, RuleSetRow
 from domain.calendar import WorkingCalendar
@@ -67,12 +70,18 @@ CALLERS: dict[str, str | None] = {
     "integrator": "integrator",
     "requester": None,
     "anonymous": None,
+    "county_office": "wj_office",
+    "other_county": "zj_office",
 }
 SUB_UNIT = "WJ-URBAN-XH"
 # A knowledge point of the lead's (A29: only its unit corrects it), put in place by the `world` fixture.
 LEADS_POINT = "kp-matrix-lead"
 # A unit of no ticket's, for the operator to deactivate (a repeat is a no-op), put in place by `world`.
 SPARE_UNIT = "WJ-MATRIX-SPARE"
+# A5: no one on any register, so the callers who may withdraw a person hear 422 NOT_A_FILED_PERSON.
+NO_SUCH_PERSON = 999_999
+# A11: a number never restricted: the office lifting or referring it hears 404 RESTRICTION_NOT_FOUND.
+NEVER_RESTRICTED = "13000000009"
 
 
 # -- the expectation table ---------------------------------------------------------------------------------
@@ -84,16 +93,49 @@ def row(default: int, **cells: int) -> dict[str, int]:
 NO_ACCOUNT = {"requester": 401, "anonymous": 401}
 # Every open door: the health check.
 ANYONE = row(200)
+# A4: the county offices' role is not the city office's: what only the city's office does is 403 for both.
+COUNTY_OFFICES_REFUSED = {"county_office": 403, "other_county": 403}
 # Staff (operators, unit staff) only; integrators register tickets and nothing else.
-STAFF = row(200, integrator=403, **NO_ACCOUNT)
-# Reading the ticket: the office, the lead, its co-unit and the units above them (A6, A32).
-INVOLVED = row(404, operator=200, lead=200, co_unit=200, ancestor=200, **NO_ACCOUNT)
+STAFF = row(200, integrator=403, **NO_ACCOUNT, **COUNTY_OFFICES_REFUSED)
+# Reference data (A4: a county's office dispatches to units and answers from the knowledge base too).
+REFERENCE = row(200, integrator=403, **NO_ACCOUNT)
+# Reading the ticket: the office, the lead, its co-unit and the units above them (A6, A32), and the office
+# of the county it is handled in (A4).
+INVOLVED = row(404, operator=200, lead=200, co_unit=200, ancestor=200, county_office=200, **NO_ACCOUNT)
+# A4: what a county office does as the office, on a ticket of its county (200); the other county's office
+# cannot learn the ticket exists (404).
+COUNTY_OFFICE_TOO = row(403, operator=200, county_office=200, other_county=404, **NO_ACCOUNT)
+# On a ticket the city's office registered and has not dispatched: no county's yet (404 for both).
+CITY_OFFICE_RECEIVED = row(403, operator=200, county_office=404, other_county=404, **NO_ACCOUNT)
 # The role check comes first and reveals nothing about the ticket: 403.
 OPERATOR = row(403, operator=200, **NO_ACCOUNT)
 OPERATOR_CREATES = row(403, operator=201, **NO_ACCOUNT)
 # A unit action: a unit not involved gets 404 (it may not learn the ticket exists, A32); a unit that sees the
 # ticket (its co-unit, the units above the lead, A6) hears 403 NOT_YOUR_ACTION; other roles 403.
-LEAD_ONLY = row(404, lead=200, co_unit=403, ancestor=403, operator=403, integrator=403, **NO_ACCOUNT)
+LEAD_ONLY = row(
+    404,
+    lead=200,
+    co_unit=403,
+    ancestor=403,
+    operator=403,
+    integrator=403,
+    **NO_ACCOUNT,
+    **COUNTY_OFFICES_REFUSED,
+)
+# A14/A14.5: a co-unit's assistance: the lead and the units above it see the ticket and hear 403.
+CO_UNIT_ONLY = row(
+    404,
+    co_unit=200,
+    lead=403,
+    ancestor=403,
+    operator=403,
+    integrator=403,
+    **NO_ACCOUNT,
+    **COUNTY_OFFICES_REFUSED,
+)
+# A5: a unit's register (SPARE_UNIT, below the lead): the city's office and WJ's county office; a unit only
+# its own (the lead, above SPARE_UNIT, is refused too); ZJ's county office is outside.
+REGISTER = row(403, operator=200, county_office=200, **NO_ACCOUNT)
 # The requester's own door: staff have no secret to send (the header is required: 422).
 REQUESTER = row(422, requester=200)
 
@@ -182,6 +224,8 @@ class Endpoint:
             "delivery_id": "no-such-delivery",
             "kind": "registered",
             "token": "A" * 24,
+            "person_id": NO_SUCH_PERSON,
+            "phone": NEVER_RESTRICTED,
             # A14: a seeded matter type and area (db/catalogue.py seeds them into every read model).
             "code": "0501",
             "area_id": "440203",
@@ -199,7 +243,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "POST",
         "/tickets",
-        row(403, operator=201, integrator=201, **NO_ACCOUNT),
+        row(403, operator=201, integrator=201, county_office=201, other_county=201, **NO_ACCOUNT),
         body=registration_body(dispatch_to=None),
         table=RequesterAccessRow,
     ),
@@ -207,16 +251,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/tickets", row(200, **NO_ACCOUNT), stage="dispatched", params={"limit": 200}),
     Endpoint("GET", "/tickets/{no}", INVOLVED, stage="dispatched"),
     # -- the hotline office's actions
-    _post("/tickets/{no}/dispatch", OPERATOR, "registered", {"lead_unit": LEAD, "co_units": [CO_UNIT]}),
+    _post(
+        "/tickets/{no}/dispatch",
+        CITY_OFFICE_RECEIVED,
+        "registered",
+        {"lead_unit": LEAD, "co_units": [CO_UNIT]},
+    ),
     _post(
         "/tickets/{no}/refuse-at-intake",
-        OPERATOR,
+        CITY_OFFICE_RECEIVED,
         "registered",
         {"reason": "A10.3", "basis": "已进入信访程序"},
     ),
     # The former path, deprecated (one release).
-    _post("/tickets/{no}/not-accept", OPERATOR, "registered", {"reason": "A10.3", "basis": "已进入信访程序"}),
-    _post("/tickets/{no}/answer", OPERATOR, "registered", {"answer": "到任一社保网点办理"}),
+    _post(
+        "/tickets/{no}/not-accept",
+        CITY_OFFICE_RECEIVED,
+        "registered",
+        {"reason": "A10.3", "basis": "已进入信访程序"},
+    ),
+    _post("/tickets/{no}/answer", CITY_OFFICE_RECEIVED, "registered", {"answer": "到任一社保网点办理"}),
     _post(
         "/tickets/{no}/returns/{return_id}/review",
         OPERATOR,
@@ -224,14 +278,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         {"approve": True, "redispatch_to": CO_UNIT, "reason": "属供电局职责"},
     ),
     _post("/tickets/{no}/extension/review", OPERATOR, "extension_review", {"approve": True}),
-    _post("/tickets/{no}/closure/review", OPERATOR, "closure_review", {"approve": True}),
+    _post("/tickets/{no}/closure/review", COUNTY_OFFICE_TOO, "closure_review", {"approve": True}),
     _post(
         "/tickets/{no}/callbacks",
-        OPERATOR,
+        COUNTY_OFFICE_TOO,
         "callback",
         {"channel": "phone", "reached": True, "wants_redo": True},
     ),
-    _post("/tickets/{no}/redo", OPERATOR, "redo_asked", {"approve": True, "reason": "问题未解决"}),
+    _post("/tickets/{no}/redo", COUNTY_OFFICE_TOO, "redo_asked", {"approve": True, "reason": "问题未解决"}),
     _post(
         "/tickets/{no}/consultations",
         OPERATOR,
@@ -267,6 +321,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _post("/tickets/{no}/forward", {**LEAD_ONLY, "co_unit": 422}, "dispatched", {"sub_unit": SUB_UNIT}),
     _post("/tickets/{no}/emergency-response", LEAD_ONLY, "emergency", {"note": "抢修人员已到场"}),
     _post("/tickets/{no}/survey", LEAD_ONLY, "dispatched", {"note": "现场核查权属"}),
+    _post("/tickets/{no}/assistance", CO_UNIT_ONLY, "handling", {"opinion": "已派员核实线路"}),
     _post("/tickets/{no}/returns", LEAD_ONLY, "dispatched", RETURN),
     _post("/tickets/{no}/extension", LEAD_ONLY, "handling", {"reason": "需协调", "requester_told": True}),
     _post(
@@ -301,7 +356,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # A14.5: the office or the lead raises a dispute.
     _post(
         "/tickets/{no}/disputes",
-        row(404, operator=200, lead=200, co_unit=403, ancestor=403, integrator=403, **NO_ACCOUNT),
+        row(
+            404,
+            operator=200,
+            lead=200,
+            co_unit=403,
+            ancestor=403,
+            integrator=403,
+            **NO_ACCOUNT,
+            **COUNTY_OFFICES_REFUSED,
+        ),
         "dispatched",
         {"kind": "contested_jurisdiction", "units": [LEAD, CO_UNIT], "reason": "双方均称不属本单位"},
     ),
@@ -315,17 +379,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     # -- reference data
     Endpoint("POST", "/units", OPERATOR_CREATES, body=_unit, table=UnitRow),
-    Endpoint("GET", "/units", STAFF),
+    Endpoint("GET", "/units", REFERENCE),
     Endpoint("POST", "/units/{unit_id}/deactivation", OPERATOR, body={}),
     # A29: unit staff upload for their own unit only; this point is the lead's.
     Endpoint(
         "POST",
         "/knowledge-points",
-        row(422, operator=201, lead=201, integrator=403, **NO_ACCOUNT),
+        row(422, operator=201, lead=201, integrator=403, **NO_ACCOUNT, **COUNTY_OFFICES_REFUSED),
         body={"title": "路灯报修", "body": "城管局负责", "unit_id": LEAD},
         table=KnowledgePointRow,
     ),
-    Endpoint("GET", "/knowledge-points", STAFF),
+    Endpoint("GET", "/knowledge-points", REFERENCE),
     # A29: the owning unit (and the office) correct a point; every other unit is refused, openly (the
     # knowledge base is shared, so the point's existence is no secret).
     Endpoint(
@@ -346,8 +410,25 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/knowledge-points/errors", STAFF),
     # A7: the office keeps the roster of leaders on the line; staff read it.
     Endpoint("POST", "/leader-sessions", OPERATOR_CREATES, body=_leader_session, table=LeaderSessionRow),
-    Endpoint("GET", "/leader-sessions", STAFF),
-    Endpoint("GET", "/calendar/years", STAFF),
+    Endpoint("GET", "/leader-sessions", REFERENCE),
+    # A5/A15: a unit's register of its people and the register's history.
+    Endpoint(
+        "POST",
+        "/units/{unit_id}/filed-people",
+        {**REGISTER, "operator": 201, "county_office": 201},
+        body={"role": "staff", "name": "李敏", "title": "热线工作人员"},
+        table=FiledPersonRow,
+    ),
+    Endpoint(
+        "POST",
+        "/units/{unit_id}/filed-people/{person_id}/withdrawal",
+        {**REGISTER, "operator": 422, "county_office": 422},
+        body={"reason": "调离"},
+        table=FiledPersonChangeRow,
+    ),
+    Endpoint("GET", "/units/{unit_id}/filed-people", REGISTER),
+    Endpoint("GET", "/units/{unit_id}/filed-people/changes", REGISTER),
+    Endpoint("GET", "/calendar/years", REFERENCE),
     # A year no deadline reaches: the replan it triggers changes no open ticket.
     Endpoint(
         "POST",
@@ -356,7 +437,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body={"year": 2099, "holidays": [], "adjusted_workdays": [], "source": "矩阵测试"},
         table=CalendarYearRow,
     ),
-    Endpoint("GET", "/rule-sets", STAFF),
+    Endpoint("GET", "/rule-sets", REFERENCE),
     Endpoint("POST", "/rule-sets", OPERATOR_CREATES, body=_rule_set, table=RuleSetRow),
     # A35: the tickets registered under rules past their validity, for the office.
     Endpoint("GET", "/rule-sets/lapsed", OPERATOR),
@@ -364,17 +445,37 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "GET",
         "/reports/bulletin",
-        row(403, operator=200, lead=200, **NO_ACCOUNT),
+        row(403, operator=200, lead=200, county_office=200, **NO_ACCOUNT),
         params=EVER | {"unit": LEAD},
     ),
-    Endpoint("GET", "/reports/assessment", OPERATOR, params=EVER),
-    Endpoint("GET", "/reports/supervision", OPERATOR, params=EVER),
+    # A4 「督办、考核」: each county office reads its own county's figures (checked below: ZJ's hold none of WJ).
+    Endpoint(
+        "GET",
+        "/reports/assessment",
+        row(403, operator=200, county_office=200, other_county=200, **NO_ACCOUNT),
+        params=EVER,
+    ),
+    Endpoint(
+        "GET",
+        "/reports/supervision",
+        row(403, operator=200, county_office=200, other_county=200, **NO_ACCOUNT),
+        params=EVER,
+    ),
     Endpoint(
         "POST",
         "/restrictions",
         OPERATOR_CREATES,
         body={"phone": "13912340000", "reason": "矩阵测试"},
         table=RestrictedCallerRow,
+    ),
+    # A11: the office lists, lifts and refers restrictions (a number never restricted: 404).
+    Endpoint("GET", "/restrictions", OPERATOR),
+    *(
+        Endpoint("POST", path, {**OPERATOR, "operator": 404}, body=body, table=RestrictedCallerRow)
+        for path, body in (
+            ("/restrictions/{phone}/lifting", {"reason": "矩阵测试"}),
+            ("/restrictions/{phone}/referral", {"to": "police", "reference": "矩阵测试"}),
+        )
     ),
     # A23: the office edits the emergency list and the lines' systems; the operator or an integrator links a
     # ticket; only a line's own credential acknowledges its hand-over (no caller here has a line: 403).
@@ -566,6 +667,29 @@ async def world(module_api: Api) -> World:
     return world
 
 
+# A4: the county each county office acts for; every unit of WJ's tree (support.UNITS, the matrix's own
+# units) has an id starting WJ, every unit of ZJ's one starting ZJ.
+COUNTY_OF = {"county_office": "WJ", "other_county": "ZJ"}
+
+
+def assert_within_county(endpoint: str, body: dict[str, Any], county: str) -> None:
+    """A4: a county office's list and reports name its own county's tickets and units, nothing else's."""
+
+    def ours(unit: str | None) -> bool:
+        return unit is None or unit.startswith(county)
+
+    if endpoint == "GET /tickets":
+        leads = [(t["lead_unit"], t["forwarded_to"]) for t in body["items"]]
+        # None: a ticket it registered itself, not dispatched yet (the POST /tickets cell's).
+        assert all(ours(lead) and ours(forwarded) for lead, forwarded in leads), leads
+    elif endpoint == "GET /reports/assessment":
+        assert all(ours(u["unit"]) for u in body["units"]), body["units"]
+    elif endpoint == "GET /reports/supervision":
+        assert all(ours(line["unit"]) for line in body["items"]), body["items"]
+    elif endpoint == "GET /reports/bulletin":
+        assert all(ours(u["unit"]) for u in body["units"]) and ours(body["unit"]), body
+
+
 # -- the tests -----------------------------------------------------------------------------------------------
 def test_every_endpoint_has_a_row() -> None:
     """The OpenAPI document's operations are exactly the table's, and every status the table expects is
@@ -611,6 +735,8 @@ async def test_authorization_matrix(world: World, endpoint: Endpoint, caller: st
         line = next((t for t in page["items"] if t["ticket_no"] == ticket.no), None)
         assert (line is not None) == (INVOLVED[caller] == 200), f"{caller} lists it: {line is not None}"
         assert line is None or line["requester"]["masked"] is True
+    if caller in COUNTY_OF and succeeds and endpoint.method == "GET":
+        assert_within_county(str(endpoint), response.json(), COUNTY_OF[caller])
     if str(endpoint) == "GET /tickets/{no}" and succeeds:
-        unmasked = caller in ("operator", "lead")  # the office and the handling unit (A32)
+        unmasked = caller in ("operator", "lead", "county_office")  # the offices and the handling unit (A32)
         assert response.json()["requester"]["masked"] is not unmasked, caller

@@ -37,6 +37,7 @@ from domain.commands import (
     ApplySupplement,
     DecideRedo,
     Designation,
+    FiledSignatory,
     FileTerminationNotice,
     IssueSupervisionOrder,
     RaiseDispute,
@@ -71,7 +72,9 @@ HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # A21: a concluded ticket waits 90 days for supplementary answers, then the workflow ends (archived).
 PAST_SUPPLEMENT_WINDOW = timedelta(days=91)
 SCENARIO_TIMEOUT_SECONDS = 60
-SIGN_OFF = SignOff(name="Wang Wei", title="deputy director")
+SIGN_OFF = SignOff(
+    name="Wang Wei", title="deputy director", filed=FiledSignatory(person_id=1, role="leader_in_charge")
+)
 
 Handle = WorkflowHandle[Any, Any]
 # A scenario acts on a freshly registered ticket and returns the other workflows it created.

@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 
 from db.seed import load_calendar_year
 from domain.calendar import SHANGHAI, WorkingCalendar, YearCalendar, load_seed
-from domain.commands import Actor, ApplyReturn, SignFor, SignOff
+from domain.commands import Actor, ApplyReturn, FiledSignatory, SignFor, SignOff
 from domain.ticket import TicketState, TimelineEvent
 from domain.vocabulary import Card, Category, ReturnKind
 from tests.driver import Hotline, unit
@@ -273,7 +273,12 @@ async def refusal(
     return err.type, details["rule"], details["kind"]
 
 
-SIGNED = SignOff(name="Wang Qiang", title="deputy director in charge")
+# A15 (verdicts 4): the signer as the API finds them on the unit's register (A5).
+SIGNED = SignOff(
+    name="Wang Qiang",
+    title="deputy director in charge",
+    filed=FiledSignatory(person_id=1, role="leader_in_charge"),
+)
 
 
 def a_return(

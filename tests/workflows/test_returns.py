@@ -176,6 +176,7 @@ async def test_a15_the_sign_off_is_recorded_with_the_return(hotline: Hotline) ->
     assert only_event(s, "return_applied").data["signed_off_by"] == {
         "name": "Wang Qiang",
         "title": "deputy director in charge",
+        "filed": {"person_id": 1, "role": "leader_in_charge", "authorised_by": ""},
     }
 
 
