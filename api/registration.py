@@ -40,6 +40,7 @@ from api.linkage_list import listed_matters
 from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
 from api.preconditions import require_units
 from api.privacy import relation_of
+from api.repeats import Asked, refuse_terminated_matter, repeat_candidates
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
 from api.ticket_access import ticket_view
@@ -121,6 +122,9 @@ async def register(
         )
         await _require_rule_set(session, fields.get("rule_set_id"))
         _emergency_if_listed(fields, await listed_matters(session))
+        if not fields.get("repeat_of") and not fields.get("new_facts"):
+            # A18 even when the operator typed no repeat_of: the same requester, the same matter.
+            await refuse_terminated_matter(session, _asked(fields), runtime.settings)
 
     request_hash = digest(body.model_dump_json())
     scope = f"register:cred-{caller.credential_id}"
@@ -156,7 +160,23 @@ async def register(
     relation = relation_of(caller, state) if state is not None else None
     if state is not None and relation is not None:
         created.ticket = await ticket_view(runtime, caller, state, relation, "register")
+    if caller.role == Role.OPERATOR:
+        # A10.6: while the caller is on the line, the earlier tickets this may repeat (or be joined to).
+        async with runtime.session_maker() as session:
+            created.repeat_candidates = await repeat_candidates(
+                session, caller, _asked(fields, exclude=registration.ticket_no), runtime.settings, now
+            )
     return Registered(created, replayed)
+
+
+def _asked(fields: dict[str, Any], exclude: str | None = None) -> Asked:
+    requester = fields.get("requester")
+    return Asked(
+        content=fields.get("content") or "",
+        location=fields.get("location") or "",
+        phone=requester.phone if requester is not None else "",
+        exclude=exclude,
+    )
 
 
 async def _claim(

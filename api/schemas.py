@@ -10,8 +10,10 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from api.privacy import Relation, RequesterView, requester_view
+from api.repeats import RepeatCandidate
 from api.views import View, label_of
 from domain.commands import ApplyClosure, FileTerminationNotice, PointAnswer
+from domain.joining import JoinedResult
 from domain.labels import event_label, rule_citation
 from domain.ticket import (
     ANSWER,
@@ -126,6 +128,9 @@ class TicketView(EndedOutside):
     answered_at_once: str | None
     concluded_at: datetime | None
     archive_at: datetime | None
+    joined_to: str | None = Field(description="并案 (A10.6): the earlier ticket this one was joined to.")
+    joined: list[str] = Field(description="并案: the tickets joined to this one; each is told its result.")
+    joined_result: JoinedResult | None = Field(description="并案: the result the earlier ticket passed on.")
     timeline: list[TimelineEvent]
     revision: int
 
@@ -162,6 +167,9 @@ class TicketView(EndedOutside):
                 "answered_at_once",
                 "concluded_at",
                 "archive_at",
+                "joined_to",
+                "joined",
+                "joined_result",
                 "timeline",
                 "revision",
             }
@@ -250,6 +258,11 @@ class RegistrationCreated(View):
         "the URL; put the hotline's public address in front. Valid for 90 days.",
         examples=["/t/3q2-Zx9LrT0cVb8mWn4aYs1kPe7uHd6J"],
     )
+    repeat_candidates: list[RepeatCandidate] = Field(
+        default_factory=list,
+        description="A10.6 (operators): earlier tickets this one may repeat, likely repeats first; the same "
+        "list as `POST /registrations/repeat-candidates`.",
+    )
     ticket: TicketView | None = Field(
         None,
         description="The ticket as opened: dispatched with its deadlines, or not accepted (A11, A18). Null "
@@ -328,6 +341,11 @@ class PublicTicketView(View):
     not_accepted_reason: NotAcceptedReason | None
     not_accepted_basis: str
     answered_at_once: str | None
+    joined_to: str | None = Field(
+        description="并案 (A10.6): your request was joined to this earlier ticket on the same matter; its "
+        "result is yours (`joined_result`, and `answer` once it is closed)."
+    )
+    joined_result: str | None
     extension: PublicExtension | None
     answer: PublicAnswer | None
     supplements: list[PublicSupplement]
@@ -349,7 +367,7 @@ class PublicTicketView(View):
                 for c in reversed(state.closures)
                 if c.decision == Decision.APPROVED and c.closure is not None
             ),
-            None,
+            state.joined_result.answer if state.joined_result else None,
         )
         extension = next((e for e in state.extensions if e.decision == Decision.APPROVED), None)
         rating = state.current_rating()
@@ -365,6 +383,8 @@ class PublicTicketView(View):
             not_accepted_reason=state.not_accepted_reason,
             not_accepted_basis=state.not_accepted_basis,
             answered_at_once=state.answered_at_once,
+            joined_to=state.joined_to,
+            joined_result=state.joined_result.result if state.joined_result else None,
             extension=PublicExtension(extended_to=extension.extended_to, reason=extension.application.reason)
             if extension
             else None,

@@ -20,7 +20,7 @@ from api.runtime import Runtime
 from api.schemas import TicketView
 from api.unit_tree import unit_scope
 from db.models import TicketRow
-from domain.matters import ENDED
+from domain.matters import TAKES_NO_ACTIONS
 from domain.ticket import TicketState
 from domain.vocabulary import Stage
 
@@ -120,7 +120,7 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
 
 
 def _refuse_if_ended(stage: Stage) -> None:
-    if stage in ENDED:
+    if stage in TAKES_NO_ACTIONS:
         raise conflict("STAGE_FORBIDS_ACTION", f"the ticket is {stage.value}; it takes no more actions")
 
 

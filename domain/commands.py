@@ -127,6 +127,9 @@ class Registration(Command):
     rule_set_id: ShortText | None = None  # None: chosen by channel (A17.4/A17.5) or the city's
     # A18/A10.6: the earlier ticket of the same matter, if the operator knows one.
     repeat_of: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
+    # A18: the new facts or reasons (新情况、新理由) the operator heard in a matter raised again; with them the
+    # automatic A18 screen at registration (api/repeats.py) lets the request through.
+    new_facts: Text = ""
     # Register and dispatch in one step (the common case for operators).
     dispatch_to: UnitId | None = None
     co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)

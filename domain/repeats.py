@@ -136,15 +136,16 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def place_grams(location: str) -> set[str]:
-    return _bigrams(place_core(location))
+def _name_grams(core: str) -> set[str]:
+    """The bigrams of a place's names, its numbers apart (「解放路88号」 and 「新华南路88号」 share only 88号)."""
+    return {gram for run in re.findall(r"[\u3400-\u9fff]+", core) for gram in _bigrams(run)}
 
 
 def same_place(a: str, b: str) -> bool | None:
     """The written places overlap (half the shorter one's bigrams) and name no different house numbers;
     None when either is missing."""
     core_a, core_b = place_core(a), place_core(b)
-    grams_a, grams_b = _bigrams(core_a), _bigrams(core_b)
+    grams_a, grams_b = _name_grams(core_a), _name_grams(core_b)
     if not grams_a or not grams_b:
         return None
     if len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) < SAME_PLACE_OVERLAP:

@@ -21,6 +21,7 @@ from domain.commands import (
     Registration,
 )
 from domain.deadlines import PlannedDeadline
+from domain.joining import JoinedResult
 from domain.rulesets import Period, RuleSet
 from domain.vocabulary import (
     OPEN_STAGES,
@@ -246,6 +247,12 @@ class TicketState(BaseModel):
     revision: int = 0
     # A24: the rating request goes by message and its window runs from the receipt (OpeningFacts).
     rating_by_message: bool = False
+    # 并案 (A10.6, domain/stages/joining.py): the ticket this one was joined to and the result it passed on;
+    # on the earlier ticket, the tickets joined to it and those already told its result.
+    joined_to: str | None = None
+    joined_result: JoinedResult | None = None
+    joined: list[str] = Field(default_factory=list)
+    joined_told: list[str] = Field(default_factory=list)
 
     # -- derived views ---------------------------------------------------------------------------
     def judged_by(self, change: Change) -> bool:

@@ -16,6 +16,7 @@ from api.routes import (
     linkage,
     notifications,
     public,
+    repeats,
     restrictions,
     rule_sets,
     tickets,
@@ -26,6 +27,7 @@ api_router = APIRouter()
 for _module in (
     health,
     tickets,
+    repeats,
     actions,
     coordinations,
     public,
