@@ -120,6 +120,11 @@ async def actionable_ticket(runtime: Runtime, caller: Caller, ticket_no: str) ->
 
 
 def _refuse_if_ended(stage: Stage) -> None:
+    if stage == Stage.JOINED:
+        # 并案 (A10.6): joined, it is carried by the earlier ticket; joining it again is refused here too.
+        raise conflict(
+            "ALREADY_JOINED", "the ticket is joined to an earlier ticket; it takes no more actions", "A10.6"
+        )
     if stage in TAKES_NO_ACTIONS:
         raise conflict("STAGE_FORBIDS_ACTION", f"the ticket is {stage.value}; it takes no more actions")
 
