@@ -174,7 +174,7 @@ async def test_joining_a_ticket_tells_its_requester_the_earlier_number_and_then_
     assert told["timeline"][-1]["kind"] == "joined_result" and "requester" in told["timeline"][-1]["notify"]
     # The joined ticket's workflow has ended, properly: it returned once it passed the result on.
     result = await api.env.client.get_workflow_handle(f"ticket-{n}").result()
-    assert (result.stage, result.joined_result.ticket_no) == ("joined", e)
+    assert (result["stage"], result["joined_result"]["ticket_no"]) == ("joined", e)
     sent = await api.until(e, lambda t: t["timeline"][-1]["kind"] == "joined_results_sent")
     assert sent["timeline"][-1]["data"]["ticket_nos"] == [n]
 
