@@ -185,6 +185,8 @@ async def test_joining_a_ticket_tells_its_requester_the_earlier_number_and_then_
     assert (view["stage"], view["joined_to"], view["joined_result"]) == ("joined", e, "路灯已恢复照明")
     assert view["answer"]["result"] == "路灯已恢复照明"
     assert [p["kind"] for p in view["progress"]][-2:] == ["joined_to", "joined_result"]
+    html = (await api.get(new["progress_page"], as_=None)).text
+    assert f"与工单 <span class=\"ticket-no\">{e}</span> 为同一事项" in html and "路灯已恢复照明" in html
 
     # … and by SMS, through the outbox and a real gateway: first the earlier number, then the result.
     gateway = HttpGateway()
