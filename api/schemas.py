@@ -98,6 +98,9 @@ class TicketView(EndedOutside):
     attachments: list[str]
     received_at: datetime
     repeat_of: str | None
+    new_facts: str = Field(
+        description="A18: the new facts or reasons the operator recorded for a matter raised again."
+    )
     rule_set: str = Field(description="The rule set the ticket keeps for life (A17, A33), `id@version`.")
     lead_unit: str | None
     co_units: list[str]
@@ -190,6 +193,7 @@ class TicketView(EndedOutside):
             attachments=list(reg.attachments),
             received_at=reg.received_at,
             repeat_of=reg.repeat_of,
+            new_facts=reg.new_facts,
             rule_set=state.rule_set.key,
             lead_unit=state.lead_unit,
             co_units=state.co_units,

@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select
-
 from db.models import TerminatedMatterRow
 from tests.api.support import Api, closure_body, error, rate, registration_body, ticket_in
 from tests.api.test_notifications import drain
 from tests.delivery.support import HttpGateway, serving
+from tests.support import on_each_database
 
 PLACE = "武江区新华南路88号"
 LAMP = "新华南路88号门口那排路灯坏了一个礼拜了，晚上黑乎乎的，老人出门都摔了"
@@ -40,6 +39,7 @@ async def projected(api: Api, no: str, stage: str) -> None:
     await api.listed(no, (await api.ticket(no))["revision"], stage=stage)
 
 
+@on_each_database  # the candidate SQL (LIKE with its escapes, the phone index) on PostgreSQL too
 async def test_a10_6_repeats_are_offered_and_a18_refuses_a_terminated_matter_without_repeat_of(
     api: Api,
 ) -> None:
@@ -186,7 +186,7 @@ async def test_joining_a_ticket_tells_its_requester_the_earlier_number_and_then_
     assert view["answer"]["result"] == "路灯已恢复照明"
     assert [p["kind"] for p in view["progress"]][-2:] == ["joined_to", "joined_result"]
     html = (await api.get(new["progress_page"], as_=None)).text
-    assert f"与工单 <span class=\"ticket-no\">{e}</span> 为同一事项" in html and "路灯已恢复照明" in html
+    assert f'与工单 <span class="ticket-no">{e}</span> 为同一事项' in html and "路灯已恢复照明" in html
 
     # … and by SMS, through the outbox and a real gateway: first the earlier number, then the result.
     gateway = HttpGateway()

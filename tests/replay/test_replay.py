@@ -23,7 +23,12 @@ from domain.changes import VERDICTS_V2, VERDICTS_V3
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
 from workflows.converter import demo_data_converter
-from workflows.patches import CALLBACK_AFTER_FINAL_RATING, DESIGNATION_KEEPS_RECEIPT, VERDICT_PATCHES
+from workflows.patches import (
+    CALLBACK_AFTER_FINAL_RATING,
+    DESIGNATION_KEEPS_RECEIPT,
+    JOINED_TICKETS,
+    VERDICT_PATCHES,
+)
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
@@ -145,6 +150,12 @@ def test_the_newer_branches_are_covered_by_a_history() -> None:
     assert {DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING} <= recorded
 
 
+def test_a_history_joins_a_ticket_to_another() -> None:
+    """并案 (A10.6): a joined ticket and the ticket it was joined to, both to their end (JOINED_TICKETS)."""
+    joined = [h for h in ticket_histories() if JOINED_TICKETS in patches(h)]
+    assert any("join" in updates(h) for h in joined) and any("join" not in updates(h) for h in joined)
+
+
 def test_tickets_opened_before_and_after_the_verdicts_2_replay() -> None:
     """domain/changes.py VERDICTS_LATEST: a history opened under verdicts 2 holds the marker; the ones recorded
     before it hold none and replay judged by version 1 (test_replay_current_histories above)."""
@@ -171,6 +182,10 @@ def test_a_v2_history_takes_the_old_branches_of_the_later_patches() -> None:
 def test_a_history_files_a_termination_with_12345_for_review() -> None:
     """A18 (verdicts 3): a ticket opened under version 3 holds its marker; its notice went to the hotline's
     review, was sent back, filed again and confirmed. The older histories replay judged by 1 or 2."""
-    [reviewed] = [h for h in ticket_histories() if VERDICT_PATCHES[VERDICTS_V3] in patches(h)]
+    [reviewed] = [
+        h
+        for h in ticket_histories()
+        if VERDICT_PATCHES[VERDICTS_V3] in patches(h) and "file_termination_notice" in updates(h)
+    ]
     seen = updates(reviewed)
     assert seen.count("file_termination_notice") == 2 and seen.count("review_closure") == 2
