@@ -122,12 +122,17 @@ async def register(
         )
         await _require_rule_set(session, fields.get("rule_set_id"))
         _emergency_if_listed(fields, await listed_matters(session))
-        if not fields.get("repeat_of") and not fields.get("new_facts"):
-            # A18 even when the operator typed no repeat_of: the same requester, the same matter.
+        if (
+            not fields.get("repeat_of")
+            and not fields.get("new_facts")
+            and not await _retried(session, caller, key)
+        ):
+            # A18 even when the operator typed no repeat_of: the same requester, the same matter. (A retry of
+            # a registration already made answers with its ticket, whatever was filed since.)
             await refuse_terminated_matter(session, _asked(fields), runtime.settings)
 
     request_hash = digest(body.model_dump_json())
-    scope = f"register:cred-{caller.credential_id}"
+    scope = _scope(caller)
     # The secrets' material: the key the caller keeps (and sends again to retry), or a nonce kept nowhere.
     nonce = key if key is not None else secrets.token_urlsafe(16)
     for _ in range(_NUMBER_ATTEMPTS):
@@ -167,6 +172,13 @@ async def register(
                 session, caller, _asked(fields, exclude=registration.ticket_no), runtime.settings, now
             )
     return Registered(created, replayed)
+
+
+async def _retried(session: AsyncSession, caller: Caller, key: str | None) -> bool:
+    if key is None:
+        return False
+    claim = await session.get(IdempotencyKeyRow, (claimed_key(key), _scope(caller)))
+    return claim is not None
 
 
 def _asked(fields: dict[str, Any], exclude: str | None = None) -> Asked:
@@ -222,6 +234,10 @@ async def _claim(
             expires_at=now + PROGRESS_LINK_LIFETIME,
         )
     return None
+
+
+def _scope(caller: Caller) -> str:
+    return f"register:cred-{caller.credential_id}"
 
 
 def claimed_key(key: str) -> str:

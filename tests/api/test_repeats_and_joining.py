@@ -89,7 +89,8 @@ async def test_a10_6_repeats_are_offered_and_a18_refuses_a_terminated_matter_wit
 
     # A18: the same requester's matter, concluded, raised again and closed by a termination notice …
     concluded = await ticket_in(api, "concluded")
-    again = await api.register()
+    first = await api.post("/tickets", registration_body(), key="a18-retried-registration")
+    again = first.json()
     notice = {
         "notice_ref": "韶武城终字〔2026〕12号",
         "prior_ticket_no": concluded.no,
@@ -108,6 +109,9 @@ async def test_a10_6_repeats_are_offered_and_a18_refuses_a_terminated_matter_wit
         again["ticket_no"] in refused.json()["message"]
         and "韶武城终字〔2026〕12号" in refused.json()["message"]
     )
+    # A retry of the registration made before the notice answers with its ticket, not with the refusal.
+    retried = await api.post("/tickets", registration_body(), key="a18-retried-registration")
+    assert retried.status_code == 201 and retried.headers["Idempotent-Replayed"] == "true", retried.text
     # Another matter of the same requester, or the same one with new facts, is registered.
     assert (await api.post("/tickets", registration_body(content="楼下烧烤店油烟太大"))).status_code == 201
     with_facts = await api.post("/tickets", body | {"new_facts": "路灯修好后又坏，且灯杆倾斜"})
