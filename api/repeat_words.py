@@ -5,7 +5,7 @@ ours). Loaded once per process, on first use (about a second: jieba's dictionary
 from __future__ import annotations
 
 import statistics
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jieba
@@ -29,8 +29,14 @@ def repeat_words() -> Words:
             word, _, value = line.strip().partition(" ")
             if value:
                 idf[word] = float(value)
+
+    # The same tickets are scored again at every lookup at their place: their words are cut once.
+    @lru_cache(maxsize=65_536)
+    def cut(text: str) -> tuple[str, ...]:
+        return tuple(tokenizer.lcut(text, HMM=True))
+
     return Words(
-        cut=lambda text: tokenizer.lcut(text, HMM=True),
+        cut=lambda text: list(cut(text)),
         idf=idf,
         unknown_idf=statistics.median(idf.values()),
     )

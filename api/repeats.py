@@ -69,6 +69,22 @@ class Asked:
     exclude: str | None = None  # the ticket being registered, once it has a number
 
 
+# Only what a candidate shows: a ticket's stored state is large, and a lookup reads up to 2 × _POOL rows.
+_COLUMNS = (
+    TicketRow.ticket_no,
+    TicketRow.content,
+    TicketRow.location,
+    TicketRow.stage,
+    TicketRow.outcome,
+    TicketRow.joined_to,
+    TicketRow.registered_at,
+    TicketRow.concluded_at,
+    TicketRow.requester_name,
+    TicketRow.requester_phone,
+    TicketRow.requester_confidential,
+)
+
+
 def _visible(query: Select[Any], caller: Caller, exclude: str | None) -> Select[Any]:
     if not caller.confidential_clearance:
         query = query.where(TicketRow.requester_confidential.is_(False))
@@ -84,28 +100,28 @@ def _like(column: Any, term: str) -> Any:
 
 async def _pool(
     session: AsyncSession, caller: Caller, asked: Asked, settings: Settings, now: datetime
-) -> tuple[dict[str, TicketRow], set[str]]:
+) -> tuple[dict[str, Any], set[str]]:
     """The rows worth scoring, and which of them are the same requester's."""
-    rows: dict[str, TicketRow] = {}
+    rows: dict[str, Any] = {}
     mine: set[str] = set()
     key = phone_key(asked.phone) if asked.phone else ""
     if key:
         since = now - timedelta(days=settings.repeat_window_days * settings.repeat_requester_window_factor)
-        query = select(TicketRow).where(
+        query = select(*_COLUMNS).where(
             TicketRow.requester_phone == key,
             or_(TicketRow.stage.in_(_OPEN), TicketRow.registered_at >= since),
         )
-        for row in await session.scalars(_visible(query, caller, asked.exclude)):
+        for row in await session.execute(_visible(query, caller, asked.exclude)):
             rows[row.ticket_no] = row
             mine.add(row.ticket_no)
     terms = place_terms(asked.location) or place_terms(asked.content)
     if terms:
         since = now - timedelta(days=settings.repeat_window_days)
-        query = select(TicketRow).where(
+        query = select(*_COLUMNS).where(
             or_(*(_like(c, t) for t in terms for c in (TicketRow.location, TicketRow.content))),
             or_(TicketRow.stage.in_(_OPEN), TicketRow.concluded_at >= since),
         )
-        for row in await session.scalars(_visible(query, caller, asked.exclude)):
+        for row in await session.execute(_visible(query, caller, asked.exclude)):
             rows.setdefault(row.ticket_no, row)
     return rows, mine
 
@@ -144,7 +160,7 @@ def _candidate(
         same_place=like.same_place,
         stage=Stage(row.stage),
         outcome=Outcome(row.outcome) if row.outcome else None,
-        joined_to=(row.state or {}).get("joined_to"),
+        joined_to=row.joined_to,
         registered_at=row.registered_at,
         concluded_at=row.concluded_at,
         content=row.content,

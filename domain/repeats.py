@@ -32,6 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from domain.vocabulary import Labelled
 
@@ -116,6 +117,7 @@ def normalised(text: str) -> str:
     return "".join(_KEPT.findall(unicodedata.normalize("NFKC", text).lower()))
 
 
+@lru_cache(maxsize=65_536)  # a lookup re-reads the same tickets at a place: each folded once
 def folded(text: str) -> str:
     """The matter's words in one spelling, what every call says taken out."""
     text = normalised(text)
@@ -126,6 +128,7 @@ def folded(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65_536)
 def place_core(location: str) -> str:
     """The place without its province, city and district: 「韶关市武江区新华南路88号」 -> 「新华南路88号」."""
     text = normalised(location)
