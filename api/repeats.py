@@ -11,6 +11,7 @@ the requester unmasked (a candidate is a hint to the operator, not a read of any
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -132,6 +133,11 @@ async def repeat_candidates(
     """A10.6: the likely repeats first, then by score; the same requester's tickets are shown even when
     unlike (the operator asks the caller), other tickets only where the matter is alike at all."""
     rows, mine = await _pool(session, caller, asked, settings, now)
+    # Scoring a pool is tens of milliseconds of Python: off the event loop, which serves the other calls.
+    return await asyncio.to_thread(_ranked, rows, mine, asked, settings)
+
+
+def _ranked(rows: dict[str, Any], mine: set[str], asked: Asked, settings: Settings) -> list[RepeatCandidate]:
     words, new = repeat_words(), Matter(asked.content, asked.location)
     found: list[RepeatCandidate] = []
     for row in rows.values():

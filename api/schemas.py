@@ -223,6 +223,9 @@ class TicketSummary(EndedOutside):
     registered_at: datetime
     concluded_at: datetime | None
     updated_at: datetime = Field(description="When this line last changed: the cursor for `updated_since`.")
+    joined_to: str | None = Field(
+        None, description="并案 (A10.6): the earlier ticket this one was joined to."
+    )
     requester: RequesterView
     location: str
     content: str

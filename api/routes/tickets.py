@@ -69,14 +69,18 @@ RegistrationBody = body_model(
     "",
     status_code=201,
     response_model=RegistrationCreated,
-    responses=responses(401, 403, 422, 503),
+    responses=responses(401, 403, 409, 422, 503),
     summary="Register a ticket (operator, integrator)",
     description=(
         "A2/A12: one ticket, whatever the channel. The server numbers it, starts its workflow and answers "
         "with the requester's access secret (A19) and rating code (A24), **shown once**. `received_at` "
         "defaults to now. With `dispatch_to` (operators only) the ticket is dispatched at once.\n\n"
         "Send an `Idempotency-Key`: a retried request answers with the same ticket and secrets "
-        "(header `Idempotent-Replayed: true`), and concurrent duplicates make one ticket."
+        "(header `Idempotent-Replayed: true`), and concurrent duplicates make one ticket.\n\n"
+        "A10.6: an operator's answer lists `repeat_candidates`, the earlier tickets this one may repeat (or "
+        "be joined to, `POST /tickets/{no}/join`). A18: the same requester raising a matter closed by a "
+        "termination notice is refused 409 `MATTER_TERMINATED`, the notice cited, even without `repeat_of`; "
+        "name it in `repeat_of` to record the refusal, or record the requester's new facts in `new_facts`."
     ),
 )
 async def register_ticket(
@@ -237,4 +241,5 @@ def _summary(row: TicketRow) -> TicketSummary:
         content=row.content,
         ended_outside=row.ended_outside,
         ended_outside_at=row.ended_outside_at,
+        joined_to=row.joined_to,
     )

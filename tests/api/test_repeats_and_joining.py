@@ -164,7 +164,7 @@ async def test_joining_a_ticket_tells_its_requester_the_earlier_number_and_then_
         "JOIN_TARGET_JOINED",
     )
     listed = await api.listed(n, joined["revision"], stage="joined")
-    assert listed["outcome"] == "joined"
+    assert (listed["outcome"], listed["joined_to"]) == ("joined", e)
 
     # The earlier ticket is handled and concluded: its result is passed to the joined ticket (A20).
     await api.act(e, "sign-for", as_="urban")
