@@ -71,7 +71,7 @@ _FILLER_WORDS = (
     "你好 您好 喂 请问 麻烦 谢谢 我想 我要 想问 反映 反应 投诉 举报 一下 那个 这个 就是 然后 我们 你们 他们 "
     "希望 尽快 赶紧 快点 处理 解决 问题 情况 帮忙 帮帮 有关部门 相关部门 政府 热线 12345 一直 已经 现在 "
     "还是 到底 怎么 什么 为什么 没人管 没有人管 管一管 管管 看看 过来 过去 可以 能不能 好几 几天 天了 "
-    "好久 很久 我家 我住 住在 这边 那边 附近 旁边 门口 前面 后面 里面 对面"
+    "好久 很久 我家 我住 住在 这边 那边 附近 旁边 门口 前面 后面 里面 对面 晚上 早上 白天 夜里 每天 天天 最近"
 )
 _FILLER = sorted(_FILLER_WORDS.split(), key=len, reverse=True)
 # Characters that carry no matter on their own (particles, pronouns, measure words).
@@ -172,12 +172,15 @@ def matter_words() -> list[str]:
     return list(_SYNONYMS)
 
 
-def matter_vector(content: str, words: Words, drop: set[str] | frozenset[str] = frozenset()) -> Counter[str]:
-    """TF-IDF of the folded content's words; `drop`: the place's words, taken out."""
+def matter_vector(content: str, words: Words, places: tuple[str, ...] = ()) -> Counter[str]:
+    """TF-IDF of the folded content's words; `places`: the written places (without province, city and
+    district), whose words are taken out, however the segmenter cut them (「天桥」 in 「人行天桥」)."""
     vector: Counter[str] = Counter()
     for piece in folded(content).split("|"):
         for word in words.cut(piece):
-            if word in drop or word.isdigit() or (len(word) == 1 and word in _STOP_CHARS):
+            if word.isdigit() or (len(word) == 1 and word in _STOP_CHARS):
+                continue
+            if len(word) > 1 and any(word in place for place in places):
                 continue
             vector[word] += words.idf.get(word, words.unknown_idf)  # type: ignore[assignment]
     return vector
@@ -192,8 +195,8 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
 def likeness(new: Matter, earlier: Matter, words: Words) -> Likeness:
     """How alike two requests' matters are (the place's words taken out), and whether they are at the same
     place."""
-    drop = {w for location in (new.location, earlier.location) for w in words.cut(place_core(location))}
-    score = cosine(matter_vector(new.content, words, drop), matter_vector(earlier.content, words, drop))
+    places = tuple(core for core in (place_core(new.location), place_core(earlier.location)) if core)
+    score = cosine(matter_vector(new.content, words, places), matter_vector(earlier.content, words, places))
     return Likeness(score=round(score, 4), same_place=same_place(new.location, earlier.location))
 
 
