@@ -6,16 +6,18 @@ says how alike each one's matter is, and whether it is the same place.
 
 How the content is compared: **segmented TF-IDF**: the words of the content (jieba, with the folded
 matter words below kept whole), each weighted by its inverse document frequency in a large general corpus
-(jieba's own table, loaded outside the domain: api/repeat_words.py), cosine similarity. Measured against the
-alternatives on the labelled pairs (tests/labelled/repeat_pairs.jsonl, README): character uni- and bigrams without
-IDF gave precision 0.88 at recall 0.88 at their best threshold; long calls share many generic characters
-(晚上, 老人, 好几天), and only a corpus-wide IDF weighs those below the matter's own words (电梯, 井盖, 油烟).
+(jieba's own table, loaded outside the domain: api/repeat_words.py), cosine similarity. Measured against
+the alternatives on the labelled pairs (tests/labelled/repeat_pairs.jsonl, README): character uni- and
+bigrams without IDF gave precision 0.88 at recall 0.88 at their best threshold; long calls share many
+generic characters (老人, 好几天), and only a corpus-wide IDF weighs those below the matter's own words
+(电梯, 井盖, 油烟).
 - The IDF is the general corpus's, not the pool's: the pool is the handful of tickets at one place, and an
   IDF over it would weigh down exactly the matter words the candidates share, and make a pair's score
   change with whoever else is in the pool. A fixed table keeps a pair's score the pair's own, so one
   threshold means the same with one candidate or fifty.
-- The place is taken out of the content before it is compared: the candidates are already at the same
-  place (or the same requester's), so its words would make every matter there look alike; whether two
+- The place is taken out of the content before it is compared (every content word found inside either
+  written place, however the segmenter cut the place): the candidates are already at the same place (or
+  the same requester's), so its words would make every matter there look alike; whether two
   requests are at the same place is judged apart (`same_place`, on the written places' character bigrams,
   which need no dictionary of 韶关's road and village names).
 - MinHash estimates Jaccard over shingles, which these short texts compute exactly in microseconds; it pays
