@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     # failed from Temporal UI or the CLI) and marks them in the read model (activities/reconcile.py).
     reconcile_interval_seconds: float = Field(60.0, gt=0)
 
+    # A10.6/A18 repeat detection (api/repeats.py): an earlier ticket at the same place is a candidate while
+    # open, or for this many natural days after it concluded; the same requester's tickets are candidates
+    # for as long again, times `repeat_requester_window_factor`. A candidate at or above the threshold (the
+    # matters' TF-IDF cosine, domain/repeats.py) is a likely repeat; the labelled pairs measured it (README).
+    repeat_window_days: int = Field(90, ge=1, le=3650)
+    repeat_requester_window_factor: int = Field(4, ge=1, le=100)
+    repeat_threshold: float = Field(0.09, gt=0, le=1)
+    repeat_candidates_shown: int = Field(10, ge=1, le=50)
+
     def uvicorn_options(self) -> dict[str, Any]:
         """The one set of uvicorn options: `make run`, the Dockerfile and docker-compose.yml all start the
         API with `python -m api.serve`, which passes these to `uvicorn.run`."""

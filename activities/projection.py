@@ -107,6 +107,7 @@ def ticket_values(state: TicketState) -> dict[str, Any]:
         "registered_at": reg.received_at,
         "registered_by": reg.registered_by.id,
         "concluded_at": state.concluded_at,
+        "joined_to": state.joined_to,
         "revision": state.revision,
         # The timeline lives in timeline_events; the workflow sends only events not yet projected.
         "state": state.model_dump(mode="json", exclude={"timeline"}),

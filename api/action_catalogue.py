@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Role
 from api.bodies import body_model
+from api.joining import joinable
 from api.preconditions import (
     Prepare,
     answering_point,
@@ -24,6 +25,7 @@ from api.preconditions import (
     subunit,
 )
 from domain import commands as c
+from domain.joining import JoinTicket
 from workflows.ticket import TicketWorkflow
 
 OPERATOR = frozenset({Role.OPERATOR})
@@ -342,6 +344,24 @@ ACTIONS: tuple[Action, ...] = (
             "served_at": "2026-11-27T10:00:00+08:00",
         },
         prepare=prior_matter,
+    ),
+    Action(
+        "join",
+        "/join",
+        JoinTicket,
+        body_model(JoinTicket, "JoinBody"),
+        OPERATOR,
+        "Join to an earlier ticket on the same matter (operator)",
+        "并案 (A10.6): this new ticket (registered, dispatched or being handled) joins an open ticket on the "
+        "same matter, `into`: this one ends as joined (its limits stop), its requester is told the earlier "
+        "number, and when the earlier ticket concludes its result is passed on and told to this ticket's "
+        "requester (A20), on their page too. Refused: joining to itself (422 `JOIN_TO_ITSELF`), to a ticket "
+        "that is concluded or ended (409 `JOIN_TARGET_CONCLUDED`, `JOIN_TARGET_ENDED`) or itself joined "
+        "(409 `JOIN_TARGET_JOINED`), across categories, emergency or confidentiality (409 "
+        "`JOIN_INCOMPATIBLE_MATTER`), twice (409 `ALREADY_JOINED`), or a ticket others are joined to (409 "
+        "`HAS_JOINED_TICKETS`). Candidates: `POST /registrations/repeat-candidates`.",
+        {"into": "GD12345-20260910-0A1B2C3D", "reason": "同一路段路灯故障，已有工单在办"},
+        prepare=joinable,
     ),
     Action(
         "record_callback",

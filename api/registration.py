@@ -41,6 +41,7 @@ from api.idempotency import claim_key
 from api.linkage_list import listed_matters
 from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
 from api.preconditions import require_sub_centre, require_units
+from api.repeats import Asked, refuse_terminated_matter, repeat_candidates
 from api.routes.restrictions import active_restriction
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
@@ -137,9 +138,17 @@ async def register(
         phone = getattr(fields.get("requester"), "phone", "")
         # A11: the operator taking the call sees when the caller's restriction ends.
         restriction = await active_restriction(session, phone, received_at) if phone else None
+        if (
+            not fields.get("repeat_of")
+            and not fields.get("new_facts")
+            and not await _retried(session, caller, key)
+        ):
+            # A18 even when the operator typed no repeat_of: the same requester, the same matter. (A retry of
+            # a registration already made answers with its ticket, whatever was filed since.)
+            await refuse_terminated_matter(session, _asked(fields), runtime.settings)
 
     request_hash = digest(body.model_dump_json())
-    scope = f"register:cred-{caller.credential_id}"
+    scope = _scope(caller)
     # The secrets' material: the key the caller keeps (and sends again to retry), or a nonce kept nowhere.
     nonce = key if key is not None else secrets.token_urlsafe(16)
     for _ in range(_NUMBER_ATTEMPTS):
@@ -174,7 +183,30 @@ async def register(
     relation = await relation_in(runtime, caller, state) if state is not None else None
     if state is not None and relation is not None:
         created.ticket = await ticket_view(runtime, caller, state, relation, "register")
+    if caller.role == Role.OPERATOR:
+        # A10.6: while the caller is on the line, the earlier tickets this may repeat (or be joined to).
+        async with runtime.session_maker() as session:
+            created.repeat_candidates = await repeat_candidates(
+                session, caller, _asked(fields, exclude=registration.ticket_no), runtime.settings, now
+            )
     return Registered(created, replayed)
+
+
+async def _retried(session: AsyncSession, caller: Caller, key: str | None) -> bool:
+    if key is None:
+        return False
+    claim = await session.get(IdempotencyKeyRow, (claimed_key(key), _scope(caller)))
+    return claim is not None
+
+
+def _asked(fields: dict[str, Any], exclude: str | None = None) -> Asked:
+    requester = fields.get("requester")
+    return Asked(
+        content=fields.get("content") or "",
+        location=fields.get("location") or "",
+        phone=requester.phone if requester is not None else "",
+        exclude=exclude,
+    )
 
 
 async def _claim(
@@ -221,6 +253,10 @@ async def _claim(
             expires_at=now + PROGRESS_LINK_LIFETIME,
         )
     return None
+
+
+def _scope(caller: Caller) -> str:
+    return f"register:cred-{caller.credential_id}"
 
 
 def claimed_key(key: str) -> str:

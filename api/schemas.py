@@ -10,8 +10,10 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from api.privacy import Relation, RequesterView, requester_view
+from api.repeats import RepeatCandidate
 from api.views import View, label_of
 from domain.commands import ApplyClosure, DispatchAdvice, FileTerminationNotice, PointAnswer
+from domain.joining import JoinedResult
 from domain.labels import event_label, rule_citation
 from domain.ticket import (
     ANSWER,
@@ -99,6 +101,9 @@ class TicketView(EndedOutside):
     dispatch_advice: DispatchAdvice | None = Field(
         None, description="A14: the catalogue's suggested lead at registration and whether it was overridden."
     )
+    new_facts: str = Field(
+        description="A18: the new facts or reasons the operator recorded for a matter raised again."
+    )
     rule_set: str = Field(description="The rule set the ticket keeps for life (A17, A33), `id@version`.")
     rule_set_lapsed: bool = Field(description="A35: registered after its rule set's validity ended.")
     written_answer_requested_at: datetime | None = Field(description="A20: a written answer asked for.")
@@ -131,6 +136,9 @@ class TicketView(EndedOutside):
     answered_at_once: str | None
     concluded_at: datetime | None
     archive_at: datetime | None
+    joined_to: str | None = Field(description="并案 (A10.6): the earlier ticket this one was joined to.")
+    joined: list[str] = Field(description="并案: the tickets joined to this one; each is told its result.")
+    joined_result: JoinedResult | None = Field(description="并案: the result the earlier ticket passed on.")
     timeline: list[TimelineEvent]
     revision: int
 
@@ -167,6 +175,9 @@ class TicketView(EndedOutside):
                 "answered_at_once",
                 "concluded_at",
                 "archive_at",
+                "joined_to",
+                "joined",
+                "joined_result",
                 "timeline",
                 "revision",
                 "written_answer_requested_at",
@@ -189,6 +200,7 @@ class TicketView(EndedOutside):
             received_at=reg.received_at,
             repeat_of=reg.repeat_of,
             dispatch_advice=reg.dispatch_advice,
+            new_facts=reg.new_facts,
             rule_set=state.rule_set.key,
             rule_set_lapsed=state.rule_set_lapsed(),
             lead_unit=state.lead_unit,
@@ -219,6 +231,9 @@ class TicketSummary(EndedOutside):
     registered_at: datetime
     concluded_at: datetime | None
     updated_at: datetime = Field(description="When this line last changed: the cursor for `updated_since`.")
+    joined_to: str | None = Field(
+        None, description="并案 (A10.6): the earlier ticket this one was joined to."
+    )
     requester: RequesterView
     location: str
     content: str
@@ -262,6 +277,11 @@ class RegistrationCreated(View):
         None,
         description="A11: the requester's number is restricted until then (shown to the operator taking the "
         "call; a phone request is then not accepted, an emergency or a written request still is).",
+    )
+    repeat_candidates: list[RepeatCandidate] = Field(
+        default_factory=list,
+        description="A10.6 (operators): earlier tickets this one may repeat, likely repeats first; the same "
+        "list as `POST /registrations/repeat-candidates`.",
     )
     ticket: TicketView | None = Field(
         None,
@@ -343,6 +363,11 @@ class PublicTicketView(View):
     not_accepted_reason: NotAcceptedReason | None
     not_accepted_basis: str
     answered_at_once: str | None
+    joined_to: str | None = Field(
+        description="并案 (A10.6): your request was joined to this earlier ticket on the same matter; its "
+        "result is yours (`joined_result`, and `answer` once it is closed)."
+    )
+    joined_result: str | None
     extension: PublicExtension | None
     answer: PublicAnswer | None
     supplements: list[PublicSupplement]
@@ -358,8 +383,9 @@ class PublicTicketView(View):
 
     @classmethod
     def of(cls, state: TicketState, unit_names: Mapping[str, str] | None = None) -> PublicTicketView:
-        """`unit_names`: the units register's names (A20: the answering unit is named, never its staff)."""
-        approved = state.approved_closure()
+        """`unit_names`: the units register's names (A20: the answering unit is named, never its staff). A
+        joined ticket (并案) shows the earlier ticket's result once it has concluded."""
+        approved = state.approved_closure() or (state.joined_result.answer if state.joined_result else None)
         extension = next((e for e in state.extensions if e.decision == Decision.APPROVED), None)
         rating = state.current_rating()
         answer_clock = state.clocks.get(ANSWER)
@@ -374,6 +400,8 @@ class PublicTicketView(View):
             not_accepted_reason=state.not_accepted_reason,
             not_accepted_basis=state.not_accepted_basis,
             answered_at_once=state.answered_at_once,
+            joined_to=state.joined_to,
+            joined_result=state.joined_result.result if state.joined_result else None,
             extension=PublicExtension(extended_to=extension.extended_to, reason=extension.application.reason)
             if extension
             else None,

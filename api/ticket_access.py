@@ -20,7 +20,7 @@ from api.runtime import Runtime
 from api.schemas import TicketView
 from api.unit_tree import unit_scope
 from db.models import TicketRow
-from domain.matters import ENDED
+from domain.matters import TAKES_NO_ACTIONS
 from domain.ticket import TicketState
 from domain.vocabulary import Stage
 
@@ -128,7 +128,12 @@ async def actionable_ticket(
 def _refuse_if_ended(stage: Stage, reopens_archive: bool = False) -> None:
     if stage == Stage.ARCHIVED and reopens_archive:
         return
-    if stage in ENDED:
+    if stage == Stage.JOINED:
+        # 并案 (A10.6): joined, it is carried by the earlier ticket; joining it again is refused here too.
+        raise conflict(
+            "ALREADY_JOINED", "the ticket is joined to an earlier ticket; it takes no more actions", "A10.6"
+        )
+    if stage in TAKES_NO_ACTIONS:
         raise conflict("STAGE_FORBIDS_ACTION", f"the ticket is {stage.value}; it takes no more actions")
 
 

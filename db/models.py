@@ -80,6 +80,8 @@ class TicketRow(Base):
     """One row per ticket: the list columns, and the whole TicketState for detail views."""
 
     __tablename__ = "tickets"
+    # A10.6: the same requester's tickets, newest first, while the caller is on the line (api/repeats.py).
+    __table_args__ = (Index("ix_tickets_requester_phone_registered_at", "requester_phone", "registered_at"),)
 
     ticket_no: Mapped[str] = mapped_column(TICKET_NO, primary_key=True)
     category: Mapped[str] = mapped_column(CODE)
@@ -116,6 +118,8 @@ class TicketRow(Base):
     # (the workflow running again after a reset) clears it: it writes no value here.
     ended_outside: Mapped[str | None] = mapped_column(CODE)
     ended_outside_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # 并案 (A10.6): the earlier ticket this one was joined to.
+    joined_to: Mapped[str | None] = mapped_column(TICKET_NO, index=True)
     # TicketState.revision: a projection never replaces a higher revision (stale retries).
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)  # TicketState.model_dump(mode="json")

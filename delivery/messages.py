@@ -166,6 +166,11 @@ def requester_values(c: Claimed, ctx: Context, links: dict[str, str]) -> dict[st
         values["reason"] = clip(str(data.get("reason", "—")))
     elif c.kind == "closure_approved":
         values["result"] = clip(_closure_result(ctx.state))
+    elif c.kind in ("joined_to", "joined_result"):
+        # 并案 (A10.6): the earlier number, and (A20) the earlier ticket's result, which is this one's.
+        values["earlier_no"] = str(data.get("into", "—"))
+        if c.kind == "joined_result":
+            values["result"] = clip(str(data.get("result") or "—"))
     elif c.kind == "rating_requested":
         values["expires_at"] = local_time(data.get("expires_at"))
     if ctx.confidential:

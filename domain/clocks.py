@@ -100,7 +100,7 @@ CLOCKS: tuple[ClockSpec, ...] = (
 SPECS: Mapping[str, ClockSpec] = {spec.name: spec for spec in CLOCKS}
 CARDED = tuple(spec.name for spec in CLOCKS if spec.carded)
 # A22: a concluded ticket's limits stop; their cards freeze as they stand.
-STOPS_EVERY_CLOCK = frozenset({EventKind.CONCLUDED, EventKind.NOT_ACCEPTED})
+STOPS_EVERY_CLOCK = frozenset({EventKind.CONCLUDED, EventKind.NOT_ACCEPTED, EventKind.JOINED_TO})
 
 
 def receipt_periods(state: TicketState, *, redo: bool) -> dict[str, Period]:

@@ -131,6 +131,9 @@ class Registration(Command):
     repeat_of: Annotated[str, StringConstraints(pattern=TICKET_NO_PATTERN)] | None = None
     # A20 「若诉求人要求提供书面答复材料」: the requester asked for a written answer when registering.
     written_answer_requested: bool = False
+    # A18: the new facts or reasons (新情况、新理由) the operator heard in a matter raised again; with them the
+    # automatic A18 screen at registration (api/repeats.py) lets the request through.
+    new_facts: Text = ""
     # Register and dispatch in one step (the common case for operators).
     dispatch_to: UnitId | None = None
     co_units: Annotated[list[UnitId], Distinct] = Field(default_factory=list, max_length=20)

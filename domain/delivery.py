@@ -243,6 +243,22 @@ MESSAGE_KINDS: dict[str, MessageKind] = {
             "【12345热线】您的工单{ticket_no}已交承办单位重新办理，时限与原工单相同。",
         ),
         MessageKind(
+            "joined_to",
+            "A10.6",
+            frozenset({"ticket_no", "earlier_no"}),
+            _COMMON,
+            "【12345热线】您反映的事项（工单{ticket_no}）与工单{earlier_no}为同一事项，已并案办理，"
+            "办理结果将一并告知您。",
+        ),
+        MessageKind(
+            "joined_result",
+            "A20",
+            frozenset({"ticket_no", "result"}),
+            _COMMON | {"earlier_no"},
+            "【12345热线】您的工单{ticket_no}已并入工单{earlier_no}办理，现已办结。办理结果：{result}。"
+            "详情可在{progress_link}查看。",
+        ),
+        MessageKind(
             "supplement_published",
             "A21",
             frozenset({"ticket_no"}),

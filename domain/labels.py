@@ -12,6 +12,7 @@ import re
 from enum import StrEnum
 from typing import NamedTuple
 
+from domain.repeats import RepeatReason
 from domain.timeline import EventKind
 from domain.vocabulary import (
     Card,
@@ -44,12 +45,17 @@ ENUM_LABELS: dict[StrEnum, Label] = {
     Stage.CALLBACK: Label("回访中", "callback"),
     Stage.CONCLUDED: Label("已办结", "concluded"),
     Stage.ARCHIVED: Label("已归档", "archived"),
+    Stage.JOINED: Label("已并案", "joined to an earlier ticket"),
     # -- outcomes ------------------------------------------------------------------------------------------
     Outcome.NOT_ACCEPTED: Label("不予受理", "not accepted"),
     Outcome.ANSWERED_AT_ONCE: Label("即时答复", "answered at once"),
     Outcome.CLOSED: Label("办理完毕", "closed"),
     Outcome.NOT_ACCEPTABLE_BY_UNIT: Label("承办单位认定不予受理", "found not acceptable by the unit"),
     Outcome.TERMINATED: Label("事项终结", "terminated by written notice"),
+    Outcome.JOINED: Label("并案办理", "joined to an earlier ticket on the same matter"),
+    # -- why an earlier ticket is offered as a repeat (A10.6) ----------------------------------------------
+    RepeatReason.SAME_REQUESTER: Label("同一诉求人", "the same requester"),
+    RepeatReason.SAME_PLACE: Label("同一地点", "the same place"),
     # -- A22 cards -----------------------------------------------------------------------------------------
     Card.GREEN: Label("绿牌", "green"),
     Card.YELLOW: Label("黄牌", "yellow"),
@@ -198,6 +204,12 @@ EVENT_LABELS: dict[EventKind, Label] = {
         "已向移交热线反馈办理结果", "result told to the line that handed it over"
     ),
     EventKind.DELIVERY_REPORTED: Label("通知送达情况", "a notice's delivery"),
+    EventKind.JOINED_TO: Label("已并案至先前工单", "joined to an earlier ticket"),
+    EventKind.TICKET_JOINED: Label("有工单并入本工单", "a ticket was joined to this one"),
+    EventKind.JOINED_RESULTS_SENT: Label(
+        "已向并案工单告知办理结果", "the result passed to the joined tickets"
+    ),
+    EventKind.JOINED_RESULT: Label("并案工单已办结，结果已告知", "the result of the ticket it was joined to"),
     EventKind.RATING_REQUEST_RECEIVED: Label("评价短信已送达", "rating request received"),
     EventKind.RATING_REQUEST_UNDELIVERABLE: Label(
         "评价短信无法送达，待回访", "rating request undeliverable: callback"

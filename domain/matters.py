@@ -11,6 +11,9 @@ from domain.vocabulary import Outcome, Stage, SupplementStatus
 # A ticket in one of these stages takes no more actions and its workflow has returned (A13 not accepted;
 # A21 archived after the supplementary-answer window).
 ENDED = frozenset({Stage.NOT_ACCEPTED, Stage.ARCHIVED})
+# 并案 (A10.6): a joined ticket takes no more actions either, though its workflow waits to pass on the
+# result of the ticket it was joined to (domain/stages/joining.py).
+TAKES_NO_ACTIONS = ENDED | {Stage.JOINED}
 
 # A18 「已依法办理完毕」: the earlier matter was handled to its end, not merely registered or refused.
 CONCLUDED_MATTER = frozenset({Outcome.CLOSED, Outcome.ANSWERED_AT_ONCE, Outcome.TERMINATED})

@@ -23,6 +23,7 @@ from domain.commands import (
     Registration,
 )
 from domain.deadlines import PlannedDeadline
+from domain.joining import JoinedResult
 from domain.rulesets import Period, RuleSet, lapsed_on
 from domain.vocabulary import (
     OPEN_STAGES,
@@ -265,6 +266,12 @@ class TicketState(BaseModel):
     rating_by_message: bool = False
     # A20: when the requester asked for a written answer (at registration or when a unit reached them).
     written_answer_requested_at: datetime | None = None
+    # 并案 (A10.6, domain/stages/joining.py): the ticket this one was joined to and the result it passed on;
+    # on the earlier ticket, the tickets joined to it and those already told its result.
+    joined_to: str | None = None
+    joined_result: JoinedResult | None = None
+    joined: list[str] = Field(default_factory=list)
+    joined_told: list[str] = Field(default_factory=list)
 
     # -- derived views ---------------------------------------------------------------------------
     def judged_by(self, change: Change) -> bool:

@@ -95,6 +95,12 @@ class EventKind(StrEnum):
     # A17, A22: time passing
     DEADLINES_RECOMPUTED = "deadlines_recomputed"
     CARD_CHANGED = "card_changed"
+    # 并案 (A10.6): joined to an earlier ticket; the earlier one learns of it and, concluded, passes its
+    # result on (A20), which the joined ticket tells its requester.
+    JOINED_TO = "joined_to"
+    TICKET_JOINED = "ticket_joined"
+    JOINED_RESULTS_SENT = "joined_results_sent"
+    JOINED_RESULT = "joined_result"
     # Reaching people: what became of a notice (domain/delivery.py record_report); it tells nobody.
     DELIVERY_REPORTED = "delivery_reported"
 

@@ -63,9 +63,10 @@ class Stage(Labelled):
     CALLBACK = "callback"  # A24: dissatisfied; the hotline calls back and decides on a redo
     CONCLUDED = "concluded"  # final outcome reached; supplementary answers still possible (A21)
     ARCHIVED = "archived"  # the workflow has ended
+    JOINED = "joined"  # 并案 (A10.6): joined to an earlier open ticket on the same matter, final
 
 
-OPEN_STAGES = frozenset(Stage) - {Stage.NOT_ACCEPTED, Stage.CONCLUDED, Stage.ARCHIVED}
+OPEN_STAGES = frozenset(Stage) - {Stage.NOT_ACCEPTED, Stage.CONCLUDED, Stage.ARCHIVED, Stage.JOINED}
 
 
 class Outcome(Labelled):
@@ -76,6 +77,7 @@ class Outcome(Labelled):
     CLOSED = "closed"  # A20 closure approved
     NOT_ACCEPTABLE_BY_UNIT = "not_acceptable_by_unit"  # A14.4
     TERMINATED = "terminated"  # A18 termination notice
+    JOINED = "joined"  # 并案 (A10.6): the result comes from the ticket it was joined to
 
 
 class Card(Labelled):

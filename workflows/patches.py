@@ -44,6 +44,10 @@ HOTLINE_OWN_CLOCKS = "hotline-own-clocks"
 # first seven attributes and never describe their units.
 # Removable once no ticket opened before 2026-12-02 is running.
 UI_LEGIBLE = "ui-legible"
+# 并案 (A10.6): a ticket joined to an earlier one tells it (a signal), and the earlier one, concluded, passes
+# its result to each joined ticket. Recorded where a join or a result is signalled; a history without it
+# never joined a ticket. Never removable while a ticket that was joined, or has tickets joined, may replay.
+JOINED_TICKETS = "joined-tickets"
 
 # domain/changes.py: a ticket opened from now on is judged by the latest verdicts; one opened before (its
 # history holds none of the later markers) keeps the version it opened with. One patch per version, each

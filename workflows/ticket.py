@@ -1,10 +1,8 @@
 """One ticket, one long-running workflow: registration to archive, enforcing A12–A24.
 
-The class is a dispatcher: each update's validator gives the pure verdict of its stage (domain/stages/),
-and its handler re-checks it under the lock (the state may have moved while it waited), applies the stage's
-transition and publishes (workflows/ticket_machinery.py). Deadlines arrive as absolute instants from the
-`plan_deadlines` activity (workflows/effects.py); the loop sleeps until the next card boundary. Patch ids and
-when they may go: workflows/patches.py.
+A dispatcher: each update's validator gives the pure verdict of its stage (domain/stages/); its handler
+re-checks it under the lock, applies the transition and publishes (workflows/ticket_machinery.py).
+Deadlines come as instants from `plan_deadlines` (workflows/effects.py). Patch ids: workflows/patches.py.
 """
 
 from __future__ import annotations
@@ -16,18 +14,17 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import commands as c
     from domain.delivery import DeliveryReport
+    from domain.joining import JoinedResult, JoinedTicket, JoinTicket
     from domain.linkage import LinkageOrder, LinkageReport, new_lines
     from domain.matters import ENDED
-    from domain.stages import closure, dispatch, ending, extension, intake, linkage, rating, returns
+    from domain.stages import closure, dispatch, ending, extension, intake, joining, linkage, rating, returns
     from domain.stages import supervision as supervision_orders  # A25 督办; apart, so each line fits
     from domain.ticket import TicketInput, TicketState
     from domain.ticket_summary import PublicText, TimelineView, timeline_view
     from workflows.coordination import CoordinationInput, CoordinationWorkflow, coordination_workflow_id
-    from workflows.ticket_machinery import TicketMachinery
+    from workflows.ticket_machinery import TicketMachinery, ticket_workflow_id
 
-
-def ticket_workflow_id(ticket_no: str) -> str:
-    return f"ticket-{ticket_no}"
+__all__ = ["TicketWorkflow", "ticket_workflow_id"]
 
 
 @workflow.defn
@@ -42,8 +39,9 @@ class TicketWorkflow(TicketMachinery):
         if not self._opened:
             await self._open(inp)
         projector = asyncio.create_task(self._publisher.project_forever(lambda: self._s))
-        while self._s.stage not in ENDED:
+        while self._s.stage not in ENDED and not joining.finished(self._s):
             await self._tell_line_when_concluded()
+            await self._tell_joined_when_concluded()
             if self._calendar_changed:
                 self._calendar_changed = False
                 async with self._lock:
@@ -59,6 +57,7 @@ class TicketWorkflow(TicketMachinery):
                 projector.cancel()
                 workflow.continue_as_new(TicketInput(registration=self._s.registration, carried=self._s))
         await self._tell_line_when_concluded()
+        await self._tell_joined_when_concluded()
         await self._drain()
         projector.cancel()
         return self._s
@@ -374,3 +373,27 @@ class TicketWorkflow(TicketMachinery):
     @answer_supervision_order.validator
     def _v_answer_supervision_order(self, cmd: c.AnswerSupervisionOrder) -> None:
         self._validate(supervision_orders.check_answer, cmd)
+
+    # ------------------------------------------------------------------------------- 并案 (A10.6)
+    @workflow.update
+    async def join(self, cmd: JoinTicket) -> TicketState:
+        """The hotline joins this ticket to an open one on the same matter: the earlier ticket learns of
+        it, then this one ends as joined and waits, without a timer, for the earlier one's result."""
+        async with self._acting(joining.check_join, cmd):
+            await self._tell_earlier(cmd)
+            joining.join(self._s, cmd, self._step())
+        return self._s
+
+    @join.validator
+    def _v_join(self, cmd: JoinTicket) -> None:
+        self._validate(joining.check_join, cmd)
+
+    @workflow.signal
+    def ticket_joined(self, joined: JoinedTicket) -> None:
+        self._joined_reports.append(joined)
+        self._wake = True
+
+    @workflow.signal
+    def joined_result(self, result: JoinedResult) -> None:
+        self._joined_results.append(result)
+        self._wake = True

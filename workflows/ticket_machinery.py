@@ -15,16 +15,18 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import clocks
     from domain.commands import Designation
     from domain.deadlines import PlanItem, PlannedDeadline
     from domain.delivery import DeliveryReport, record_report
+    from domain.errors import conflict
+    from domain.joining import JoinedResult, JoinedTicket, JoinTicket
     from domain.linkage import LinkageReport
     from domain.rulesets import CITY
-    from domain.stages import dispatch, ending, intake, linkage, office, rating, returns
+    from domain.stages import dispatch, ending, intake, joining, linkage, office, rating, returns
     from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
     from domain.ticket_summary import PublicText, boundary_summary
     from domain.timeline import Step
@@ -35,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         CALLBACK_AFTER_FINAL_RATING,
         DESIGNATION_KEEPS_RECEIPT,
         HOTLINE_OWN_CLOCKS,
+        JOINED_TICKETS,
         LINKAGE_CHILDREN,
         VERDICT_PATCHES,
     )
@@ -45,6 +48,10 @@ Check = Callable[[TicketState, C], None]
 Change = Callable[[TicketState, C, Step], object]
 PlannedChange = Callable[[TicketState, C, Step, Mapping[str, PlannedDeadline]], object]
 Plan = Callable[[TicketState, C, datetime], list[PlanItem]]
+
+
+def ticket_workflow_id(ticket_no: str) -> str:
+    return f"ticket-{ticket_no}"
 
 
 class TicketMachinery:
@@ -68,6 +75,9 @@ class TicketMachinery:
             # validator runs, so the unit's application that started it finds the ticket concluded. Only
             # a run started so carries the flag: no earlier history takes this branch.
             ending.reopen_for_supplement(self._s, self._step())
+        # 并案 (A10.6): tickets joined to this one, and the result of the one this was joined to.
+        self._joined_reports: list[JoinedTicket] = []
+        self._joined_results: list[JoinedResult] = []
 
     # ---------------------------------------------------------------------------- the loop's steps
     async def _open(self, inp: TicketInput) -> None:
@@ -132,6 +142,8 @@ class TicketMachinery:
             # Reports signalled since the loop last ran are recorded first: a new run would not have them.
             and not self._linkage_reports
             and not self._delivery_reports
+            and not self._joined_reports
+            and not self._joined_results
         )
 
     async def _drain(self) -> None:
@@ -153,6 +165,12 @@ class TicketMachinery:
             rating.request_delivered(self._s, delivery, step)
         rating.rating_window_passes(self._s, step, self._calls_back_final)
         ending.archive_when_due(self._s, step)
+        joined, self._joined_reports = self._joined_reports, []
+        for ticket in joined:
+            joining.take_joined(self._s, ticket, step)
+        results, self._joined_results = self._joined_results, []
+        for result in results:
+            joining.result_received(self._s, result, step)
 
     async def _link(self, lines: list[str], actor: Any, *, at_registration: bool) -> None:
         """A23: each line's acknowledgement limit, then one linkage child per line (workflows/linkage.py)."""
@@ -193,6 +211,34 @@ class TicketMachinery:
             told = False
         async with self._lock:
             linkage.result_told(self._s, result, self._step(), told=told)
+            self._publish()
+
+    async def _tell_earlier(self, cmd: JoinTicket) -> None:
+        """并案: the earlier ticket learns of this one before this one ends as joined. An earlier ticket whose
+        workflow has returned (archived, or ended outside the service) cannot carry it: refused."""
+        workflow.patched(JOINED_TICKETS)
+        handle = workflow.get_external_workflow_handle(ticket_workflow_id(cmd.into))
+        try:
+            await handle.signal("ticket_joined", JoinedTicket(ticket_no=self._s.ticket_no))
+        except FailureError:
+            message = f"{cmd.into} has ended: join to an open ticket"
+            raise_verdict(lambda: _refuse(conflict("JOIN_TARGET_ENDED", message, "A10.6")))
+
+    async def _tell_joined_when_concluded(self) -> None:
+        """A20 for every requester: once concluded, the result goes to each ticket joined to this one."""
+        due = joining.results_due(self._s)
+        if not due or not workflow.patched(JOINED_TICKETS):
+            return
+        result = joining.result_of(self._s, workflow.now())
+        for no in due:
+            try:
+                await workflow.get_external_workflow_handle(ticket_workflow_id(no)).signal(
+                    "joined_result", result
+                )
+            except FailureError:
+                workflow.logger.warning("joined ticket %s is gone; its result is not passed on", no)
+        async with self._lock:
+            joining.results_passed_on(self._s, due, self._step())
             self._publish()
 
     async def _await_designation(self, handle: workflow.ChildWorkflowHandle[Any, Designation]) -> None:
@@ -265,3 +311,7 @@ class TicketMachinery:
         """Turn the cards that are due (A22), then publish what changed."""
         clocks.refresh_cards(self._s, self._step())
         self._publisher.publish(self._s)
+
+
+def _refuse(violation: Exception) -> None:
+    raise violation

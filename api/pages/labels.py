@@ -25,6 +25,7 @@ STAGES: dict[Stage, str] = {
     Stage.CALLBACK: "热线将回访您",
     Stage.CONCLUDED: "已办结",
     Stage.ARCHIVED: "已办结归档",
+    Stage.JOINED: "已并案办理",
 }
 
 # A19: the events the requester was told of, and the milestones of the handling (PublicTicketView.progress).
@@ -49,6 +50,8 @@ EVENTS: dict[str, str] = {
     EventKind.CONCLUDED: "已办结",
     EventKind.SUPPLEMENT_PUBLISHED: "已发布补充答复",
     EventKind.ARCHIVED: "已归档",
+    EventKind.JOINED_TO: "已与先前同一事项的工单并案办理",
+    EventKind.JOINED_RESULT: "并案工单已办结，办理结果已告知您",
 }
 OTHER_EVENT = "办理进展"
 
@@ -66,6 +69,7 @@ OUTCOMES: dict[Outcome, str] = {
     Outcome.CLOSED: "办理完毕",
     Outcome.NOT_ACCEPTABLE_BY_UNIT: "依规不予受理",
     Outcome.TERMINATED: "事项已终结",
+    Outcome.JOINED: "并案办理，结果同先前工单",
 }
 
 # A10 (and A11, A18): why a request is not accepted, as the requester is told.

@@ -19,6 +19,7 @@ from api.routes import (
     linkage,
     notifications,
     public,
+    repeats,
     restrictions,
     rule_sets,
     supervision_orders,
@@ -30,6 +31,7 @@ api_router = APIRouter()
 for _module in (
     health,
     tickets,
+    repeats,
     actions,
     supervision_orders,
     coordinations,

@@ -81,7 +81,7 @@ RegistrationBody = body_model(
     "",
     status_code=201,
     response_model=RegistrationCreated,
-    responses=responses(401, 403, 422, 503),
+    responses=responses(401, 403, 409, 422, 503),
     summary="Register a ticket (operator, county office, integrator)",
     description=(
         "A2/A12: one ticket, whatever the channel. The server numbers it, starts its workflow and answers "
@@ -90,7 +90,11 @@ RegistrationBody = body_model(
         "`transferred_by_call` too, the call was transferred to that sub-centre (A8), recorded as such. A "
         "county's office (A4) names units of its own county only.\n\n"
         "Send an `Idempotency-Key`: a retried request answers with the same ticket and secrets "
-        "(header `Idempotent-Replayed: true`), and concurrent duplicates make one ticket."
+        "(header `Idempotent-Replayed: true`), and concurrent duplicates make one ticket.\n\n"
+        "A10.6: an operator's answer lists `repeat_candidates`, the earlier tickets this one may repeat (or "
+        "be joined to, `POST /tickets/{no}/join`). A18: the same requester raising a matter closed by a "
+        "termination notice is refused 409 `MATTER_TERMINATED`, the notice cited, even without `repeat_of`; "
+        "name it in `repeat_of` to record the refusal, or record the requester's new facts in `new_facts`."
     ),
 )
 async def register_ticket(
@@ -270,4 +274,5 @@ def _summary(row: TicketRow) -> TicketSummary:
         content=row.content,
         ended_outside=row.ended_outside,
         ended_outside_at=row.ended_outside_at,
+        joined_to=row.joined_to,
     )

@@ -190,6 +190,16 @@ async def _termination(api: Api) -> dict[str, Any]:
     }
 
 
+# 并案 (A10.6): an open ticket on the same matter to join to; one per module's Api, made on first use.
+_EARLIER: dict[int, str] = {}
+
+
+async def _join(api: Api) -> dict[str, Any]:
+    if id(api) not in _EARLIER:
+        _EARLIER[id(api)] = (await ticket_in(api, "dispatched")).no
+    return {"into": _EARLIER[id(api)], "reason": "同一事项"}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -346,6 +356,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         for path in ("/tickets/{no}/find-not-acceptable", "/tickets/{no}/not-acceptable")
     ),
     _post("/tickets/{no}/termination", LEAD_ONLY, "handling", _termination),
+    # 并案 (A10.6): the office joins a new ticket to an open one; A10.6 candidates while on the line.
+    _post("/tickets/{no}/join", OPERATOR, "dispatched", _join),
+    _post(
+        "/registrations/repeat-candidates",
+        OPERATOR,
+        None,
+        {"content": "解放路路灯不亮", "location": "解放路"},
+    ),
     _post("/tickets/{no}/supplements", LEAD_ONLY, "concluded", {"reason": "改造已立项"}),
     _post(
         "/tickets/{no}/supplements/{supplement_id}/content",

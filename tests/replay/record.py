@@ -50,6 +50,7 @@ from domain.commands import (
     SignOff,
     SubmitSupplement,
 )
+from domain.joining import JoinTicket
 from domain.rulesets import Period
 from domain.ticket import TicketInput, TicketState
 from domain.vocabulary import (
@@ -302,6 +303,20 @@ async def archived_then_supplemented(hotline: Hotline, h: Handle) -> list[Handle
     return [reopened]
 
 
+async def joined(hotline: Hotline, h: Handle) -> list[Handle]:
+    """并案 (A10.6): a second ticket on the same matter is joined to this one, which learns of it (a signal);
+    this one is closed and rated, and passes its result to the joined ticket, whose workflow then returns."""
+    new = await hotline.register(ticket_no="REPLAY-JOINED-NEW", dispatch_to="U1")
+    s = await hotline.act(new, TicketWorkflow.join, JoinTicket(actor=OPERATOR, into="REPLAY-JOINED"))
+    assert s.stage == Stage.JOINED, s.stage
+    await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
+    s = await close_and_rate(hotline, h, "U1")
+    assert s.stage == Stage.CONCLUDED and s.joined == ["REPLAY-JOINED-NEW"], s.stage
+    told = await new.result()
+    assert told.joined_result is not None and told.joined_result.ticket_no == "REPLAY-JOINED"
+    return [new]
+
+
 # Ticket number -> scenario; the ticket's workflow id `ticket-<no>` names its history file.
 SCENARIOS: dict[str, Scenario] = {
     "REPLAY-RETURN": returned_and_redispatched,
@@ -313,6 +328,7 @@ SCENARIOS: dict[str, Scenario] = {
     # Issue 18 (ui-legible): the coordination again, now naming its units and upserting the new attributes.
     "REPLAY-UI-LEGIBLE": coordinated,
     "REPLAY-ARCHIVED-SUPPLEMENT": archived_then_supplemented,
+    "REPLAY-JOINED": joined,
 }
 
 

@@ -29,6 +29,7 @@ from workflows.patches import (
     CALLBACK_AFTER_FINAL_RATING,
     DESIGNATION_KEEPS_RECEIPT,
     HOTLINE_OWN_CLOCKS,
+    JOINED_TICKETS,
     UI_LEGIBLE,
     VERDICT_PATCHES,
 )
@@ -151,6 +152,12 @@ def test_the_newer_branches_are_covered_by_a_history() -> None:
     behind `workflow.patched`: some history takes each new branch, while the older ones replay the old."""
     recorded = set().union(*(patches(h) for h in ticket_histories()))
     assert {DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING} <= recorded
+
+
+def test_a_history_joins_a_ticket_to_another() -> None:
+    """并案 (A10.6): a joined ticket and the ticket it was joined to, both to their end (JOINED_TICKETS)."""
+    joined = [h for h in ticket_histories() if JOINED_TICKETS in patches(h)]
+    assert any("join" in updates(h) for h in joined) and any("join" not in updates(h) for h in joined)
 
 
 def test_tickets_opened_before_and_after_the_verdicts_2_replay() -> None:
