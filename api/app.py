@@ -106,7 +106,7 @@ def create_app(
         redoc_url=None,
         dependencies=[Depends(refuse_unknown_query_parameters)],
     )
-    app.state.metrics = metrics = ApiMetrics(settings.metrics_cache_seconds)
+    app.state.metrics = metrics = ApiMetrics(settings.metrics_cache_seconds, settings.metrics_token)
     errors.install(app)
     docs_pages.install(app)
     app.include_router(api_router)

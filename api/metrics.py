@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,7 +40,8 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class ApiMetrics:
-    def __init__(self, cache_seconds: float) -> None:
+    def __init__(self, cache_seconds: float, token: SecretStr | None) -> None:
+        self.token = token
         self.registry = CollectorRegistry(auto_describe=True)
         self.latency = Histogram(
             "hotline_http_request_duration_seconds",
@@ -119,14 +121,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    runtime = request.app.state.runtime
-    token = runtime.settings.metrics_token
+    registry: ApiMetrics = request.app.state.metrics
+    token = registry.token
     if token is None:
         raise ApiError(404, "NOT_FOUND", "no such path")
     scheme, _, presented = request.headers.get("authorization", "").partition(" ")
     expected = token.get_secret_value().encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected):
         raise unauthenticated("send `Authorization: Bearer <HOTLINE_METRICS_TOKEN>`")
-    registry: ApiMetrics = request.app.state.metrics
-    await registry.refresh(runtime.session_maker)
+    await registry.refresh(request.app.state.runtime.session_maker)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
