@@ -111,11 +111,12 @@ def create_app(
     docs_pages.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)
+    # The pages first: `/reports/bulletin.html` is a page, not the file route `/reports/bulletin.{fmt}`.
+    report_pages.install(app)
     app.include_router(report_outputs.router)
     if settings.environment in dev_sink.DEV_ENVIRONMENTS:
         app.include_router(dev_sink.router)  # make run's message sink; absent in production
     pages.install(app)
-    report_pages.install(app)
     app.include_router(metrics_router)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
     # Last added, so outermost: sizes and credential headers are checked before anything reads them.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,6 +37,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = {"csv": CSV_TYPE, "xlsx": XLSX_TYPE}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,10 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 
 def content_disposition(name: str, ascii_name: str) -> str:
-    """RFC 6266 with RFC 5987's `filename*` for the Chinese name, and an ASCII fallback."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    """RFC 6266 with RFC 5987's `filename*` for the Chinese name, and an ASCII fallback. Both may carry a
+    unit id as the caller wrote it: the fallback keeps only safe characters, the other is percent-encoded."""
+    fallback = _UNSAFE_IN_NAME.sub("_", ascii_name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def file_response(fmt: str, sheets: Sequence[Sheet], name: str, ascii_name: str) -> Response:
@@ -149,7 +153,10 @@ def file_response(fmt: str, sheets: Sequence[Sheet], name: str, ascii_name: str)
     )
 
 
-def file_responses(fmt: str, description: str) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI entry of an export's 200: its media type and a binary body."""
-    schema = {"type": "string"} if fmt == "csv" else {"type": "string", "format": "binary"}
-    return {200: {"description": description, "content": {FORMATS[fmt]: {"schema": schema}}}}
+def file_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of an export's 200: either media type (the path's extension says which)."""
+    content = {
+        CSV_TYPE: {"schema": {"type": "string"}},
+        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+    }
+    return {200: {"description": description, "content": content}}

@@ -12,9 +12,9 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,25 +154,34 @@ def ticket_sheets(items: list[TicketSummary]) -> list[Sheet]:
     return [sheet_of("工单列表", items)]
 
 
+Format = Literal["csv", "xlsx"]
+_FORMAT = inspect.Parameter(
+    "fmt",
+    inspect.Parameter.KEYWORD_ONLY,
+    annotation=Annotated[Format, Path(description="`csv` (UTF-8 with a BOM) or `xlsx`.")],
+)
+
+
 def _same_parameters(
     source: Callable[..., Awaitable[Any]], drop: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Give the decorated handler the JSON endpoint's parameters (less `drop`), so the file takes exactly the
-    same query, the same credentials and the same checks, and stays in step when the endpoint changes."""
+    """Give the decorated handler the JSON endpoint's parameters (less `drop`) and the format, so the file
+    takes exactly the same query, the same credentials and the same checks, and stays in step when the
+    endpoint changes."""
 
     def give(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         # eval_str: the endpoint's annotations are strings (postponed), resolved in its own module.
         signature = inspect.signature(source, eval_str=True)
+        kept = [p for name, p in signature.parameters.items() if name not in drop]
         handler.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[p for name, p in signature.parameters.items() if name not in drop],
-            return_annotation=Response,
+            parameters=[*kept, _FORMAT], return_annotation=Response
         )
         return handler
 
     return give
 
 
-def _file_routes(
+def _file_route(
     path: str,
     source: Callable[..., Awaitable[Any]],
     make: Callable[[dict[str, Any]], Awaitable[tuple[list[Sheet], str, str, dict[str, str]]]],
@@ -180,28 +189,25 @@ def _file_routes(
     statuses: tuple[int, ...],
     drop: tuple[str, ...] = (),
 ) -> None:
-    for fmt in ("csv", "xlsx"):
+    """`<path>.csv` and `<path>.xlsx`: one operation, the format in the path."""
 
-        def bind(fmt: str) -> Callable[..., Awaitable[Response]]:
-            @_same_parameters(source, drop)
-            async def export(**kwargs: Any) -> Response:
-                sheets, name, ascii_name, headers = await make(kwargs)
-                response = file_response(fmt, sheets, name, ascii_name)
-                response.headers.update(headers)
-                return response
+    @_same_parameters(source, drop)
+    async def export(fmt: Format, **kwargs: Any) -> Response:
+        sheets, name, ascii_name, headers = await make(kwargs)
+        response = file_response(fmt, sheets, name, ascii_name)
+        response.headers.update(headers)
+        return response
 
-            return export
-
-        router.add_api_route(
-            f"{path}.{fmt}",
-            bind(fmt),
-            methods=["GET"],
-            response_class=Response,
-            responses=file_responses(fmt, f"The report as {fmt.upper()}, Chinese headers.")
-            | responses(*statuses),
-            summary=f"{summary} as {fmt.upper()}",
-            description=f"`{path}` as a file: the same parameters and access. " + FILES,
-        )
+    router.add_api_route(
+        f"{path}.{{fmt}}",
+        export,
+        methods=["GET"],
+        response_class=Response,
+        responses=file_responses("The report as a file, Chinese headers.") | responses(*statuses),
+        summary=f"{summary} as CSV or Excel",
+        description=f"`{path}` as a file: the same parameters and access. " + FILES,
+        operation_id=f"export_{path.strip('/').replace('/', '_')}",
+    )
 
 
 async def _bulletin_file(kwargs: dict[str, Any]) -> tuple[list[Sheet], str, str, dict[str, str]]:
@@ -233,13 +239,13 @@ async def _tickets_file(kwargs: dict[str, Any]) -> tuple[list[Sheet], str, str, 
     return ticket_sheets(items), "12345热线工单列表", "hotline-tickets", headers
 
 
-_file_routes(
+_file_route(
     "/reports/bulletin", reports.get_bulletin, _bulletin_file, "Periodic bulletin", (401, 403, 422, 503)
 )
-_file_routes(
+_file_route(
     "/reports/assessment", reports.get_assessment, _assessment_file, "Assessment", (401, 403, 422, 503)
 )
-_file_routes(
+_file_route(
     "/tickets",
     tickets.list_tickets,
     _tickets_file,

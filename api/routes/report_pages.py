@@ -13,7 +13,7 @@ same for `/codec`); every page request looks the token up again, so a revoked cr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -96,23 +96,25 @@ async def bulletin_page(
     caller: PageCaller,
     session: SessionDep,
     period: reports.PeriodDep,
+    now: NowDep,
     unit: reports.UnitQuery = None,
 ) -> HTMLResponse:
     try:
         if isinstance(caller, ApiError):
             raise caller
-        return await _bulletin_page(request, caller, session, period, unit)
+        return await _bulletin_page(request, caller, session, period, unit, now)
     except ApiError as err:
         return refusal_page(request, err)
 
 
 async def _bulletin_page(
-    request: Request, caller: Caller, session: Any, period: Any, unit: str | None
+    request: Request, caller: Caller, session: Any, period: Any, unit: str | None, now: datetime
 ) -> HTMLResponse:
     b: Bulletin = await reports.get_bulletin(caller, session, period, unit)
     unit, scope = await report_outputs.report_scope(caller, session, b.unit)
     trend = await weekly_registrations(session, period.start, period.end, scope)
-    last_week = week_of(period.end - timedelta(microseconds=1))
+    # The hot spots of the period's last week so far (a period reaching past today: this week's).
+    last_week = week_of(min(period.end, now) - timedelta(microseconds=1))
     spots = await hot_spots(session, last_week, scope=scope, unit=unit, limit=10)
     table = sheet_of("单位办理情况", b.units)
     ranked = sorted(b.units, key=lambda u: (-u.received, u.unit))[:15]

@@ -168,6 +168,7 @@ class Endpoint:
         no = ticket.no if ticket else "-"
         return self.path.format(
             no=no,
+            fmt="csv",
             return_id="R1",
             supplement_id="S1",
             n=1,
@@ -350,6 +351,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("GET", "/reports/assessment", OPERATOR, params=EVER),
     Endpoint("GET", "/reports/supervision", OPERATOR, params=EVER),
+    # Hot spots and the dashboard: every member of staff, for their own tree (A6); the files as their JSON.
+    Endpoint("GET", "/reports/hotspots", STAFF),
+    Endpoint("GET", "/reports/dashboard", STAFF),
+    # The files: the JSON's access (the format in the path; the matrix asks for CSV).
+    Endpoint(
+        "GET",
+        "/reports/bulletin.{fmt}",
+        row(403, operator=200, lead=200, **NO_ACCOUNT),
+        params=EVER | {"unit": LEAD},
+    ),
+    Endpoint("GET", "/reports/assessment.{fmt}", OPERATOR, params=EVER),
+    Endpoint("GET", "/tickets.{fmt}", row(200, **NO_ACCOUNT), stage="dispatched"),
     Endpoint(
         "POST",
         "/restrictions",

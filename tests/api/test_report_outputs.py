@@ -250,12 +250,13 @@ async def test_the_api_metrics_scraped_and_parsed(world: World) -> None:
     assert (await api.get("/metrics", as_="operator")).status_code == 401  # an operator's token is not it
     await api.get(f"/tickets/{world.nos['t1']}")
     await api.get("/reports/dashboard", as_="integrator")
+    await api.get("/tickets.csv", params={"card": "red"})
     response = await api.http.get("/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})
     assert response.status_code == 200
     families = metrics_of(response.text)
     latency = families["hotline_http_request_duration_seconds"]
     routes = {labels["route"] for labels, _ in latency}
-    assert {"/tickets/{no}", "/tickets", "/reports/dashboard", "/tickets.csv"} <= routes
+    assert {"/tickets/{no}", "/tickets", "/reports/dashboard", "/tickets.{fmt}"} <= routes
     assert not any(no in route for route in routes for no in world.nos.values())  # templates, not paths
     counted = {(labels["route"], labels["method"], labels["status"]) for labels, _ in latency}
     assert ("/reports/dashboard", "GET", "403") in counted
