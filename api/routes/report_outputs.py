@@ -194,7 +194,7 @@ def _file_route(
     @_same_parameters(source, drop)
     async def export(fmt: Format, **kwargs: Any) -> Response:
         sheets, name, ascii_name, headers = await make(kwargs)
-        response = file_response(fmt, sheets, name, ascii_name)
+        response = await file_response(fmt, sheets, name, ascii_name)
         response.headers.update(headers)
         return response
 
