@@ -126,4 +126,5 @@ async def screenshot(page: Any, folder: Path, name: str) -> Path:
     if copy_to := os.environ.get("HOTLINE_SCREENSHOTS"):
         Path(copy_to).mkdir(parents=True, exist_ok=True)
         (Path(copy_to) / path.name).write_bytes(path.read_bytes())
+    assert path.stat().st_size > 5_000  # a page, not a blank
     return path
