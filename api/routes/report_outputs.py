@@ -89,6 +89,8 @@ async def get_hot_spots(
     week: Annotated[
         date | None,
         Query(
+            ge=date(2000, 1, 1),  # the years instants may have at the edge (api/edge.py)
+            le=date(2199, 12, 31),
             description="Any day of the week judged (Asia/Shanghai); default: this week.",
             examples=["2026-11-23"],
         ),

@@ -112,9 +112,10 @@ async def _bulletin_page(
 ) -> HTMLResponse:
     b: Bulletin = await reports.get_bulletin(caller, session, period, unit)
     unit, scope = await report_outputs.report_scope(caller, session, b.unit)
-    trend = await weekly_registrations(session, period.start, period.end, scope)
-    # The hot spots of the period's last week so far (a period reaching past today: this week's).
-    last_week = week_of(min(period.end, now) - timedelta(microseconds=1))
+    # The trend and the hot spots so far: a period reaching past today (to 9999, say) ends now.
+    so_far = max(min(period.end, now), period.start + timedelta(microseconds=1))
+    trend = await weekly_registrations(session, period.start, so_far, scope)
+    last_week = week_of(so_far - timedelta(microseconds=1))
     spots = await hot_spots(session, last_week, scope=scope, unit=unit, limit=10)
     table = sheet_of("单位办理情况", b.units)
     ranked = sorted(b.units, key=lambda u: (-u.received, u.unit))[:15]

@@ -230,6 +230,9 @@ async def test_the_report_pages_let_in_the_staff_only(world: World) -> None:
     assert "path=/reports" in signed.headers["set-cookie"].lower()
     page = await api.http.get("/reports/bulletin.html", params=world.period)  # the cookie, no header
     assert page.status_code == 200 and page.text.count("<svg") == 4
+    forever = {"from": "2001-01-01T00:00:00+08:00", "to": "2199-01-01T00:00:00+08:00"}
+    far = await api.http.get("/reports/bulletin.html", params=forever)
+    assert far.status_code == 200, far.text  # the trend and the hot spots so far
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy  # no script may run
     api.http.cookies.clear()
