@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     # How often the worker looks for tickets whose workflow was ended outside the service (terminated or
     # failed from Temporal UI or the CLI) and marks them in the read model (activities/reconcile.py).
     reconcile_interval_seconds: float = Field(60.0, gt=0)
+    # Prometheus (api/metrics.py, worker.py). The API's /metrics answers this bearer token only; unset, it is
+    # 404. The worker serves the Temporal SDK's metrics and the read-model gauges at this address's
+    # /metrics (the SDK's own HTTP server; empty: off); bind it where only Prometheus reaches.
+    metrics_token: SecretStr | None = None
+    metrics_cache_seconds: float = Field(5.0, ge=0)
+    worker_metrics_address: str = "127.0.0.1:9464"
+    worker_metrics_interval_seconds: float = Field(15.0, gt=0)
 
     # A10.6/A18 repeat detection (api/repeats.py): an earlier ticket at the same place is a candidate while
     # open, or for this many natural days after it concluded; the same requester's tickets are candidates

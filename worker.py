@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.common import MetricMeter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -18,6 +20,7 @@ from activities.linkage import LinkageActivities
 from activities.reconcile import reconcile_forever
 from activities.units import UnitDirectory
 from config import Settings, get_settings
+from db.gauges import read_model_gauges
 from db.session import make_engine, make_session_maker
 from delivery.dispatcher import Dispatcher
 from workflows.converter import hotline_data_converter
@@ -31,14 +34,47 @@ log = logging.getLogger("hotline.worker")
 WORKFLOWS: Sequence[type] = (TicketWorkflow, CoordinationWorkflow, LinkageWorkflow)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     # One data converter everywhere: API client, worker, tests and the Replayer (STYLE pattern 4);
     # payloads encrypted (workflows/converter.py).
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=hotline_data_converter(settings),
+        runtime=runtime,
     )
+
+
+def telemetry(address: str) -> Runtime:
+    """A Temporal runtime whose core serves Prometheus at `address`/metrics: the SDK's own metrics (workflow
+    and activity task latencies, slots, polls, sticky cache, requests to the server) and what the worker
+    adds through its meter (`publish_read_model_gauges`). One runtime per process, passed to the client."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
+class ReadModelGauges:
+    """The read model's gauges on the worker's Prometheus endpoint, through the SDK's meter, so that one
+    scrape of the worker gives Temporal's metrics and the tickets and notices they drive together."""
+
+    def __init__(self, meter: MetricMeter, session_maker: async_sessionmaker[AsyncSession]) -> None:
+        self._session_maker = session_maker
+        self._tickets = meter.create_gauge("hotline_tickets", "Open tickets by stage and card (A22).")
+        self._notices = meter.create_gauge("hotline_notices_outstanding", "Notices not yet delivered.")
+
+    async def publish(self) -> None:
+        tickets, notices = await read_model_gauges(self._session_maker)
+        for (stage, card), n in tickets.items():
+            self._tickets.set(n, {"stage": stage, "card": card})
+        for status, n in notices.items():
+            self._notices.set(n, {"status": status})
+
+    async def publish_forever(self, interval_seconds: float) -> None:
+        while True:
+            try:
+                await self.publish()
+            except Exception:  # the database away: the gauges keep their last values, the worker runs on
+                log.warning("read-model gauges not refreshed", exc_info=True)
+            await asyncio.sleep(interval_seconds)
 
 
 def workflow_runner(*, strict_sandbox: bool) -> SandboxedWorkflowRunner:
@@ -94,10 +130,20 @@ def build_worker(
 async def main() -> None:
     settings = get_settings()
     hotline_logging.configure(settings.log_level)
-    client = await connect(settings)
+    runtime = telemetry(settings.worker_metrics_address) if settings.worker_metrics_address else None
+    client = await connect(settings, runtime)
     await ensure_registered(client)
     engine = make_engine(settings.database_url)
     session_maker = make_session_maker(engine)
+    gauges = (
+        asyncio.create_task(
+            ReadModelGauges(runtime.metric_meter, session_maker).publish_forever(
+                settings.worker_metrics_interval_seconds
+            )
+        )
+        if runtime is not None
+        else None
+    )
     worker = build_worker(
         client,
         session_maker,
@@ -125,6 +171,8 @@ async def main() -> None:
         )
         await stop.wait()
         reconciler.cancel()
+        if gauges is not None:
+            gauges.cancel()
     if delivering is not None:
         await delivering
     await engine.dispose()

@@ -20,8 +20,10 @@ from temporalio.client import Client
 from api import docs_pages, errors, request_guard
 from api.deps import refuse_unknown_query_parameters
 from api.errors import ApiError
+from api.metrics import ApiMetrics, LatencyMiddleware
+from api.metrics import router as metrics_router
 from api.request_guard import RequestGuardMiddleware
-from api.routes import api_router, dev_sink, pages, reports
+from api.routes import api_router, dev_sink, pages, report_outputs, report_pages, reports
 from api.runtime import Clock, Runtime, wall_clock
 from api.temporal import TemporalGateway
 from config import Settings, get_settings
@@ -104,13 +106,19 @@ def create_app(
         redoc_url=None,
         dependencies=[Depends(refuse_unknown_query_parameters)],
     )
+    app.state.metrics = metrics = ApiMetrics(settings.metrics_cache_seconds, settings.metrics_token)
     errors.install(app)
     docs_pages.install(app)
     app.include_router(api_router)
     app.include_router(reports.router)
+    # The pages first: `/reports/bulletin.html` is a page, not the file route `/reports/bulletin.{fmt}`.
+    report_pages.install(app)
+    app.include_router(report_outputs.router)
     if settings.environment in dev_sink.DEV_ENVIRONMENTS:
         app.include_router(dev_sink.router)  # make run's message sink; absent in production
     pages.install(app)
+    app.include_router(metrics_router)
+    app.add_middleware(LatencyMiddleware, metrics=metrics)
     # Last added, so outermost: sizes and credential headers are checked before anything reads them.
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     request_guard.document(app)

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, case, select
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from db.models import TimelineEventRow
+from db.models import TicketRow, TimelineEventRow
 from domain.timeline import RATING_SETTLED, Dispatched, EventKind, Rated, StageRatingPayload
 from domain.vocabulary import DEFAULTED_RATING
 
@@ -30,6 +30,14 @@ class Period(BaseModel):
 def of_unit(column: Any, unit: str | None) -> list[ColumnElement[bool]]:
     """The condition restricting `column` to one unit, if one is asked for."""
     return [column == unit] if unit is not None else []
+
+
+def in_tree(scope: frozenset[str] | None) -> list[ColumnElement[bool]]:
+    """Tickets a unit tree (A6) leads or was forwarded: the condition, or none for every ticket."""
+    if scope is None:
+        return []
+    members = sorted(scope)
+    return [or_(TicketRow.lead_unit.in_(members), TicketRow.forwarded_to.in_(members))]
 
 
 def _holder(event: Any) -> ScalarSelect[str]:

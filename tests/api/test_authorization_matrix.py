@@ -223,6 +223,7 @@ class Endpoint:
     def url(self, ticket: Ticket | None) -> str:
         values = {
             "no": ticket.no if ticket else "-",
+            "fmt": "csv",
             "return_id": "R1",
             "supplement_id": "S1",
             "order_id": "S1",
@@ -479,6 +480,23 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         row(403, operator=200, county_office=200, other_county=200, **NO_ACCOUNT),
         params=EVER,
     ),
+    # Hot spots and the dashboard: every member of staff, for their own tree (A6); the files as their JSON.
+    Endpoint("GET", "/reports/hotspots", STAFF),
+    Endpoint("GET", "/reports/dashboard", STAFF),
+    # The files: the JSON's access (the format in the path; the matrix asks for CSV).
+    Endpoint(
+        "GET",
+        "/reports/bulletin.{fmt}",
+        row(403, operator=200, lead=200, county_office=200, **NO_ACCOUNT),
+        params=EVER | {"unit": LEAD},
+    ),
+    Endpoint(
+        "GET",
+        "/reports/assessment.{fmt}",
+        row(403, operator=200, county_office=200, other_county=200, **NO_ACCOUNT),
+        params=EVER,
+    ),
+    Endpoint("GET", "/tickets.{fmt}", row(200, **NO_ACCOUNT), stage="dispatched"),
     Endpoint(
         "POST",
         "/restrictions",

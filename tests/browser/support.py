@@ -105,3 +105,26 @@ async def served(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
         server.should_exit = True
         await task
         listener.close()
+
+
+async def rendered_fonts(page: Any, selector: str) -> dict[str, int]:
+    """The fonts Chromium actually drew `selector`'s text with (family -> glyphs), from DevTools: a glyph
+    missing from every font would be drawn as a box (tofu) in the fallback, never counted under a CJK font."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("DOM.enable")
+    await cdp.send("CSS.enable")
+    root = await cdp.send("DOM.getDocument")
+    node = await cdp.send("DOM.querySelector", {"nodeId": root["root"]["nodeId"], "selector": selector})
+    fonts = await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})
+    return {f["familyName"]: f["glyphCount"] for f in fonts["fonts"]}
+
+
+async def screenshot(page: Any, folder: Path, name: str) -> Path:
+    """A full-page PNG in `folder` (the test's tmp_path), copied to $HOTLINE_SCREENSHOTS when set."""
+    path = folder / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    if copy_to := os.environ.get("HOTLINE_SCREENSHOTS"):
+        Path(copy_to).mkdir(parents=True, exist_ok=True)
+        (Path(copy_to) / path.name).write_bytes(path.read_bytes())
+    assert path.stat().st_size > 5_000  # a page, not a blank
+    return path

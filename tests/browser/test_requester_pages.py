@@ -7,7 +7,6 @@ tmp_path (and in $HOTLINE_SCREENSHOTS when set, to look at them).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -22,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.pages.links import issue_progress_link, issue_rating_link
 from tests.api.support import Api, serving, ticket_in
-from tests.browser.support import offline_page
+from tests.browser.support import offline_page, rendered_fonts, screenshot
 from tests.browser.support import served as over_http
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
@@ -35,27 +34,6 @@ async def served(
 ) -> AsyncIterator[tuple[Api, str]]:
     async with serving(ts_env, session_maker) as api, over_http(api.app) as base_url:
         yield api, base_url
-
-
-async def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    if folder := os.environ.get("HOTLINE_SCREENSHOTS"):
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / path.name).write_bytes(path.read_bytes())
-    assert path.stat().st_size > 5_000
-    return path
-
-
-async def rendered_fonts(page: Page, selector: str) -> dict[str, int]:
-    """The fonts Chromium actually drew `selector`'s text with (family -> glyphs), from DevTools."""
-    cdp = await page.context.new_cdp_session(page)
-    await cdp.send("DOM.enable")
-    await cdp.send("CSS.enable")
-    root = await cdp.send("DOM.getDocument")
-    node = await cdp.send("DOM.querySelector", {"nodeId": root["root"]["nodeId"], "selector": selector})
-    fonts = await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})
-    return {f["familyName"]: f["glyphCount"] for f in fonts["fonts"]}
 
 
 def contrast(foreground: str, background: str) -> float:

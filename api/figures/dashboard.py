@@ -1,0 +1,231 @@
+"""The dashboard: the cards showing now, per unit and tier, with the tickets behind them, and what falls due
+today and on the next working day (A17, A22).
+
+- *Cards now* are those of open tickets (A22: a yellow or red card of a ticket still running). A concluded
+  ticket's card froze when it concluded: it is history (the bulletin's), not something to act on.
+- A ticket is listed under the unit holding it now: the tier-3 sub-unit it was forwarded to (A6: that
+  clerk acts on it), else its lead. The lead stays responsible and sees it in its tree.
+- *Falls due*: a limit not yet met whose last instant is still ahead and lies within today (Asia/Shanghai,
+  up to 24:00) or within the next working day after today (up to its 24:00; on a Friday, the Monday, so a
+  weekend's hour limits fall in it too). Working days come from the loaded State Council notices
+  (domain/calendar.py).
+- A confidential requester's ticket (A32) is counted for everyone but listed by number only for staff with
+  clearance, as in the ticket list; `unlisted` says how many a unit's line does not show.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.figures.common import in_tree
+from api.views import View
+from db.api_models import UnitRow
+from db.models import TicketRow
+from db.seed import read_working_calendar
+from domain.calendar import WorkingCalendar
+from domain.ticket import Clock
+from domain.vocabulary import OPEN_STAGES, Card
+
+CARDS_SHOWN = (Card.YELLOW.value, Card.RED.value)
+OPEN = sorted(s.value for s in OPEN_STAGES)
+
+
+class CardTicket(BaseModel):
+    ticket_no: str
+    card: Card
+    stage: str
+    lead_unit: str | None
+    answer_due_at: datetime | None
+    url: str = Field(description="The ticket in this API.")
+
+
+class UnitCards(BaseModel):
+    unit: str
+    name: str | None
+    tier: int | None
+    parent: str | None
+    yellow: int
+    red: int
+    tickets: list[CardTicket] = Field(description="Red first, then by answer limit; at most `per_unit`.")
+    unlisted: int = Field(description="Tickets counted here but not listed: past `per_unit`, or A32.")
+
+
+class TierCards(BaseModel):
+    tier: int | None
+    yellow: int
+    red: int
+
+
+class DueClock(BaseModel):
+    ticket_no: str
+    unit: str | None = Field(description="The unit holding the ticket.")
+    clock: str = Field(description="The limit: sign_for, handle, answer … (domain/clocks.py).")
+    due_at: datetime
+    stage: str
+    url: str
+
+
+class DueDay(BaseModel):
+    day: date
+    items: list[DueClock]
+
+
+class Dashboard(View):
+    as_of: datetime
+    unit: str | None = Field(description="Whose tree this is; null for the office (every unit).")
+    tiers: list[TierCards]
+    units: list[UnitCards] = Field(description="Units holding an open yellow or red ticket, by unit id.")
+    due_today: DueDay
+    due_next_working_day: DueDay
+
+
+def _holder() -> Any:
+    return func.coalesce(TicketRow.forwarded_to, TicketRow.lead_unit)
+
+
+async def dashboard(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    unit: str | None,
+    scope: frozenset[str] | None,
+    cleared: bool,
+    per_unit: int = 20,
+) -> Dashboard:
+    units = {
+        u.id: u
+        for u in (await session.execute(select(UnitRow.id, UnitRow.name, UnitRow.tier, UnitRow.parent_id)))
+    }
+    counts = await _card_counts(session, scope)
+    listed = await _card_tickets(session, scope, cleared, per_unit)
+    lines = []
+    for holder in sorted(counts):
+        u = units.get(holder)
+        tickets = listed.get(holder, [])
+        yellow, red = counts[holder].get(Card.YELLOW.value, 0), counts[holder].get(Card.RED.value, 0)
+        lines.append(
+            UnitCards(
+                unit=holder,
+                name=u.name if u else None,
+                tier=u.tier if u else None,
+                parent=u.parent_id if u else None,
+                yellow=yellow,
+                red=red,
+                tickets=tickets,
+                unlisted=yellow + red - len(tickets),
+            )
+        )
+    tiers: dict[int | None, TierCards] = {}
+    for line in lines:
+        tier = tiers.setdefault(line.tier, TierCards(tier=line.tier, yellow=0, red=0))
+        tier.yellow, tier.red = tier.yellow + line.yellow, tier.red + line.red
+    today, tomorrow = await _due(session, now, scope, cleared)
+    return Dashboard(
+        as_of=now,
+        unit=unit,
+        tiers=sorted(tiers.values(), key=lambda t: (t.tier is None, t.tier or 0)),
+        units=lines,
+        due_today=today,
+        due_next_working_day=tomorrow,
+    )
+
+
+def _open_cards(scope: frozenset[str] | None) -> list[Any]:
+    return [TicketRow.stage.in_(OPEN), TicketRow.card.in_(CARDS_SHOWN), *in_tree(scope)]
+
+
+async def _card_counts(session: AsyncSession, scope: frozenset[str] | None) -> dict[str, dict[str, int]]:
+    holder = _holder().label("holder")
+    query = (
+        select(holder, TicketRow.card, func.count())
+        .where(*_open_cards(scope))
+        .group_by(holder, TicketRow.card)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for unit_id, card, n in await session.execute(query):
+        if unit_id is not None:
+            out.setdefault(unit_id, {})[card] = int(n)
+    return out
+
+
+async def _card_tickets(
+    session: AsyncSession, scope: frozenset[str] | None, cleared: bool, per_unit: int
+) -> dict[str, list[CardTicket]]:
+    t = TicketRow
+    red_first = case((t.card == Card.RED.value, 0), else_=1)
+    rank = func.row_number().over(partition_by=_holder(), order_by=(red_first, t.answer_due_at, t.ticket_no))
+    visible = [] if cleared else [t.requester_confidential.is_(False)]
+    ranked = (
+        select(
+            _holder().label("holder"),
+            t.ticket_no,
+            t.card,
+            t.stage,
+            t.lead_unit,
+            t.answer_due_at,
+            rank.label("rank"),
+        )
+        .where(*_open_cards(scope), *visible)
+        .subquery()
+    )
+    query = select(ranked).where(ranked.c.rank <= per_unit).order_by(ranked.c.holder, ranked.c.rank)
+    out: dict[str, list[CardTicket]] = {}
+    for row in await session.execute(query):
+        out.setdefault(row.holder, []).append(
+            CardTicket(
+                ticket_no=row.ticket_no,
+                card=Card(row.card),
+                stage=row.stage,
+                lead_unit=row.lead_unit,
+                answer_due_at=row.answer_due_at,
+                url=f"/tickets/{row.ticket_no}",
+            )
+        )
+    return out
+
+
+def due_days(calendar: WorkingCalendar, now: datetime) -> tuple[date, datetime, date, datetime]:
+    """Today (Asia/Shanghai) and the next working day after it, each with its 24:00."""
+    today = WorkingCalendar.local_date(now)
+    next_day, _ = calendar.nth_working_day_after(today, 1)
+    return today, WorkingCalendar.end_of_day(today), next_day, WorkingCalendar.end_of_day(next_day)
+
+
+async def _due(
+    session: AsyncSession, now: datetime, scope: frozenset[str] | None, cleared: bool
+) -> tuple[DueDay, DueDay]:
+    today, end_today, next_day, end_next = due_days(await read_working_calendar(session), now)
+    t = TicketRow
+    # Candidates from the columns (indexed); the clocks themselves (met or not, every limit) from the state.
+    candidates = or_(
+        and_(t.sign_for_due_at > now, t.sign_for_due_at <= end_next),
+        and_(t.answer_due_at > now, t.answer_due_at <= end_next),
+        t.emergency.is_(True),
+    )
+    visible = [] if cleared else [t.requester_confidential.is_(False)]
+    query = select(t.ticket_no, _holder().label("holder"), t.stage, t.state["clocks"].label("clocks")).where(
+        t.stage.in_(OPEN), candidates, *in_tree(scope), *visible
+    )
+    days: tuple[list[DueClock], list[DueClock]] = ([], [])
+    for row in await session.execute(query):
+        for clock in (Clock.model_validate(c) for c in (row.clocks or {}).values()):
+            if clock.met_at is not None or not now < clock.due_at <= end_next:
+                continue
+            days[0 if clock.due_at <= end_today else 1].append(
+                DueClock(
+                    ticket_no=row.ticket_no,
+                    unit=row.holder,
+                    clock=clock.name,
+                    due_at=clock.due_at,
+                    stage=row.stage,
+                    url=f"/tickets/{row.ticket_no}",
+                )
+            )
+    for items in days:
+        items.sort(key=lambda d: (d.due_at, d.ticket_no, d.clock))
+    return DueDay(day=today, items=days[0]), DueDay(day=next_day, items=days[1])
