@@ -18,6 +18,8 @@ A cell whose request must succeed takes a ticket of its own, so no cell depends 
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -771,7 +773,12 @@ async def test_authorization_matrix(world: World, endpoint: Endpoint, caller: st
         line = next((t for t in page["items"] if t["ticket_no"] == ticket.no), None)
         assert (line is not None) == (INVOLVED[caller] == 200), f"{caller} lists it: {line is not None}"
         assert line is None or line["requester"]["masked"] is True
-    if caller in COUNTY_OF and succeeds and endpoint.method == "GET":
+    if caller in COUNTY_OF and succeeds and endpoint.method == "GET" and ".{fmt}" in endpoint.path:
+        # A file: the other county's units appear nowhere in it (the JSON's own checks are below).
+        other = next(c for c in COUNTY_OF.values() if c != COUNTY_OF[caller])
+        cells = {cell for line in csv.reader(io.StringIO(response.text)) for cell in line}
+        assert not any(cell.startswith(other) for cell in cells), f"{endpoint} as {caller} names {other}"
+    elif caller in COUNTY_OF and succeeds and endpoint.method == "GET":
         assert_within_county(str(endpoint), response.json(), COUNTY_OF[caller])
     if str(endpoint) == "GET /tickets/{no}" and succeeds:
         unmasked = caller in ("operator", "lead", "county_office")  # the offices and the handling unit (A32)
