@@ -53,6 +53,17 @@ class Action:
 
 
 # -- bodies ---------------------------------------------------------------------------------------------
+# A29: the version of the knowledge point an answer (A12) or a refusal (A16.6) relied on.
+CITED_VERSION = (
+    int | None,
+    Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="A29: the version of the knowledge point's text relied on "
+        "(`/knowledge-points/{id}/versions`); the current one if omitted. Recorded on the ticket.",
+    ),
+)
 ReviewBody = body_model(c.Review, "ReviewBody")
 SupplementReviewBody = body_model(c.ReviewSupplement, "SupplementReviewBody", drop=("supplement_id",))
 SIGN_OFF = {"name": "王强", "title": "副局长"}
@@ -97,7 +108,12 @@ ACTIONS: tuple[Action, ...] = (
         "answer_at_once",
         "/answer",
         c.AnswerAtOnce,
-        body_model(c.AnswerAtOnce, "AnswerAtOnceBody"),
+        body_model(
+            c.AnswerAtOnce,
+            "AnswerAtOnceBody",
+            drop=("knowledge_point",),
+            add={"knowledge_point_version": CITED_VERSION},
+        ),
         OPERATOR,
         "Answer a consultation at once (operator)",
         "A12: a consultation answered on the spot from the knowledge base; the requester is asked to rate.",
@@ -185,7 +201,8 @@ ACTIONS: tuple[Action, ...] = (
                             "its last correction's, A29) is taken from the knowledge base."
                         ),
                     ),
-                )
+                ),
+                "knowledge_point_version": CITED_VERSION,
             },
         ),
         OPERATOR,

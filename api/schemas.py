@@ -11,7 +11,7 @@ from pydantic import Field
 
 from api.privacy import Relation, RequesterView, requester_view
 from api.views import View, label_of
-from domain.commands import ApplyClosure, FileTerminationNotice, PointAnswer
+from domain.commands import ApplyClosure, FileTerminationNotice, KnowledgePoint, PointAnswer
 from domain.labels import event_label, rule_citation
 from domain.ticket import (
     ANSWER,
@@ -124,6 +124,10 @@ class TicketView(EndedOutside):
     not_accepted_reason: NotAcceptedReason | None
     not_accepted_basis: str
     answered_at_once: str | None
+    answered_from: KnowledgePoint | None = Field(
+        description="A12 + A29: the knowledge point, and the version of its text, the answer on the spot "
+        "relied on (`/knowledge-points/{id}/versions`)."
+    )
     concluded_at: datetime | None
     archive_at: datetime | None
     timeline: list[TimelineEvent]
@@ -160,6 +164,7 @@ class TicketView(EndedOutside):
                 "not_accepted_reason",
                 "not_accepted_basis",
                 "answered_at_once",
+                "answered_from",
                 "concluded_at",
                 "archive_at",
                 "timeline",

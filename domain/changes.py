@@ -54,6 +54,11 @@ A24_WINDOW_FROM_RECEIPT = Change(VERDICTS_V3, "A24", "the rating window runs fro
 A18_TERMINATION_REVIEWED = Change(
     VERDICTS_V3, "A18", "a termination notice is an application the hotline reviews"
 )
+# A16.6 with A29 「适用知识点上传时间」: a refusal weighs the version of the point it cites, when that text
+# entered the knowledge base; before, the point's current text was weighed whichever version was meant.
+A16_6_CITED_VERSION = Change(
+    VERDICTS_V4, "A16.6", "a refusal weighs the time of the knowledge point's version it cites"
+)
 
 # Every named change, in the order written above (a test checks each names its rule).
 CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

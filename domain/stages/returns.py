@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from domain import clocks
-from domain.changes import A14_1_SUGGESTED_UNIT, A14_2_NO_WINDOW, A14_5_DESIGNATED_LEAD_HANDLES
+from domain.changes import (
+    A14_1_SUGGESTED_UNIT,
+    A14_2_NO_WINDOW,
+    A14_5_DESIGNATED_LEAD_HANDLES,
+    A16_6_CITED_VERSION,
+)
 from domain.commands import ApplyReturn, Designation, RaiseDispute, ReviewReturn, SurveyStart
 from domain.deadlines import PlanItem, PlannedDeadline
 from domain.errors import conflict, invalid
@@ -116,10 +121,10 @@ def check_review_return(state: TicketState, cmd: ReviewReturn) -> None:
             raise invalid("KNOWLEDGE_POINT_REQUIRED", "name the knowledge point and its upload time", "A16.6")
         # A16.6: the KB point counts against the unit only if its applicable text was uploaded (or
         # corrected) after registration, or the hotline could not answer with it directly.
-        if (
-            kp.applicable_since() <= state.registration.received_at
-            and not cmd.hotline_could_not_answer_directly
-        ):
+        since = kp.applicable_since()
+        if state.judged_by(A16_6_CITED_VERSION) and kp.version_written_at is not None:
+            since = kp.version_written_at  # A29: the cited version's own time, an earlier one's included
+        if since <= state.registration.received_at and not cmd.hotline_could_not_answer_directly:
             raise conflict(
                 "KNOWLEDGE_POINT_PREDATES_REGISTRATION",
                 "the point existed at registration and the hotline could have answered with it",
