@@ -9,6 +9,7 @@ not know comes out as single characters; a run of them is matched by its charact
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
@@ -31,6 +32,9 @@ GRAM_MARK = "~"  # a bigram term, never confused with a two-character word
 MAX_TERM = 64  # knowledge_terms.term
 
 WORDS_FILE = Path(__file__).with_name("hotline_words.txt")
+HOTLINE_WORD_FREQUENCY = 5_000
+# Dictionary entries that glue a thing to its state, so the thing is never found on its own.
+GLUED_WORDS = ("灯不亮",)
 
 # What callers wrap a question in (我想问一下……找谁, 请问……怎么办), and words every point shares.
 STOP_WORDS = frozenset(
@@ -227,9 +231,19 @@ def tokenizer() -> jieba.Tokenizer:
             for group in SEED_SYNONYM_GROUPS.values():
                 words.extend(group)
             for word in words:
-                loaded.add_word(word)
+                # A hotline word wins over the dictionary's rarer readings around it: 路灯|不亮, not the
+                # dictionary's 路|灯不亮.
+                loaded.add_word(word, max(HOTLINE_WORD_FREQUENCY, loaded.FREQ.get(word) or 0))
+            for word in GLUED_WORDS:
+                loaded.del_word(word)
             _tokenizer = loaded
         return _tokenizer
+
+
+async def loaded() -> None:
+    """Load the dictionary off the event loop, so the first search or upload does not stall the API."""
+    if _tokenizer is None:
+        await asyncio.to_thread(tokenizer)
 
 
 def normalise(text: str) -> str:

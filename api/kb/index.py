@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.kb.analyzer import ANALYZER_VERSION, BODY, GRAMS, TITLE, index_text
+from api.kb.analyzer import ANALYZER_VERSION, BODY, GRAMS, TITLE, index_text, loaded
 from api.kb.question import SynonymMatcher, concepts_of
 from api.kb.ranking import Collection, Concept, Posting, query_terms, rank
 from db.api_models import KnowledgePointRow, KnowledgeSynonymGroupRow, KnowledgeTermRow
@@ -29,6 +29,7 @@ MAX_TERMS = 400
 
 async def index_point(session: AsyncSession, point: KnowledgePointRow) -> None:
     """(Re)index the point's current text; a withdrawn point is taken out."""
+    await loaded()
     await session.execute(delete(KnowledgeTermRow).where(KnowledgeTermRow.point_id == point.id))
     if point.withdrawn_at is not None:
         point.title_terms = point.body_terms = point.gram_terms = 0
@@ -108,6 +109,7 @@ async def search(
 ) -> Found:
     """Every live point matching the question, best first. `kind` and `unit_id` narrow the result; the
     collection the terms are weighed against stays the whole live knowledge base."""
+    await loaded()
     concepts = concepts_of(question, await synonyms(session))
     terms = sorted(query_terms(concepts))[:MAX_TERMS]
     if not terms:
