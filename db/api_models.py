@@ -142,7 +142,7 @@ class KnowledgePointRow(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdrawn_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("credentials.id"))
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
-    expires_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     # The search index (knowledge_terms): the analyzer version that indexed the current text (0: not yet)
     # and the text's length in index terms per field, which BM25 normalises by.
     indexed_by: Mapped[int] = mapped_column(Integer, server_default="0", index=True)
@@ -167,7 +167,7 @@ class KnowledgePointVersionRow(Base):
 class KnowledgeTermRow(Base):
     """The knowledge base's search index: how often each term occurs in a point's current text, per field
     (`t` title, `b` body, `g` character bigrams of both). Ranked in Python (api/kb/ranking.py), so SQLite
-    and PostgreSQL give the same results."""
+    and PostgreSQL give the same results. A withdrawn point has none."""
 
     __tablename__ = "knowledge_terms"
 
@@ -177,6 +177,8 @@ class KnowledgeTermRow(Base):
     )
     field: Mapped[str] = mapped_column(String(1), primary_key=True)
     tf: Mapped[int] = mapped_column(Integer)
+    # The field's length in this point, kept with each posting so a search reads the postings alone.
+    length: Mapped[int] = mapped_column(Integer)
 
 
 class KnowledgeSynonymGroupRow(Base):

@@ -1,7 +1,7 @@
 """The knowledge base's search index in SQL (knowledge_terms), kept fresh as points are uploaded,
 corrected (A29) and withdrawn, and the search over it (A12).
 
-A search reads the postings of the question's terms and the live points' lengths, then ranks in Python
+A search reads the postings of the question's terms (each with its field's length), then ranks in Python
 (api/kb/ranking.py): the same integers in, the same order out, on SQLite and PostgreSQL. An expired point
 (its `expires_on` passed) keeps its postings and drops out by the day the search is asked on; a withdrawn
 one loses them. A point indexed by an older analyzer, or written where the index was not (a seed, a
@@ -10,7 +10,6 @@ migration), is indexed by the next search before it answers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.kb.analyzer import ANALYZER_VERSION, BODY, GRAMS, TITLE, index_text, loaded
 from api.kb.question import SynonymMatcher, concepts_of
-from api.kb.ranking import Collection, Concept, Posting, query_terms, rank
+from api.kb.ranking import Collection, Concept, query_terms, rank
 from db.api_models import KnowledgePointRow, KnowledgeSynonymGroupRow, KnowledgeTermRow
 
 STALE_BATCH = 500
@@ -36,11 +35,12 @@ async def index_point(session: AsyncSession, point: KnowledgePointRow) -> None:
         point.indexed_by = ANALYZER_VERSION
         return
     text = index_text(point.title, point.body)
+    lengths = {TITLE: text.title_terms, BODY: text.body_terms, GRAMS: text.gram_terms}
     if text.frequencies:
         await session.execute(
             KnowledgeTermRow.__table__.insert(),
             [
-                {"term": term, "point_id": point.id, "field": field, "tf": tf}
+                {"term": term, "point_id": point.id, "field": field, "tf": tf, "length": lengths[field]}
                 for (term, field), tf in text.frequencies.items()
             ],
         )
@@ -116,32 +116,24 @@ async def search(
         return Found(0, [], concepts)
     point, posting = KnowledgePointRow, KnowledgeTermRow
     rows = await session.execute(
-        select(
-            posting.term,
-            posting.point_id,
-            posting.field,
-            posting.tf,
-            point.title_terms,
-            point.body_terms,
-            point.gram_terms,
-            point.kind,
-            point.unit_id,
+        select(posting.term, posting.point_id, posting.field, posting.tf, posting.length).where(
+            posting.term.in_(terms)
         )
-        .join(point, point.id == posting.point_id)
-        .where(posting.term.in_(terms), live(today))
     )
-    postings: dict[str, list[Posting]] = {}
-    lengths: dict[str, dict[str, int]] = {}
-    wanted: set[str] = set()
-    for term, point_id, field, tf, title_n, body_n, gram_n, point_kind, point_unit in rows:
-        postings.setdefault(term, []).append(Posting(point_id, field, tf))
-        if point_id not in lengths:
-            lengths[point_id] = {TITLE: title_n, BODY: body_n, GRAMS: gram_n}
-            if (kind is None or point_kind == kind) and (unit_id is None or point_unit == unit_id):
-                wanted.add(point_id)
-    ranked = [
-        r for r in rank(concepts, postings, lengths, await _collection(session, today)) if r[0] in wanted
-    ]
+    # A withdrawn point has no postings; an expired one keeps them until it is corrected or withdrawn.
+    expired = set(
+        await session.scalars(select(point.id).where(point.expires_on < today, point.withdrawn_at.is_(None)))
+    )
+    postings = [(t, p, f, tf, n) for t, p, f, tf, n in rows if p not in expired]
+    ranked = rank(concepts, postings, await _collection(session, today))
+    if kind is not None or unit_id is not None:
+        wanted = select(point.id).where(live(today))
+        if kind is not None:
+            wanted = wanted.where(point.kind == kind)
+        if unit_id is not None:
+            wanted = wanted.where(point.unit_id == unit_id)
+        allowed = set(await session.scalars(wanted))
+        ranked = [r for r in ranked if r[0] in allowed]
     return Found(len(ranked), ranked, concepts)
 
 
@@ -163,7 +155,3 @@ async def _collection(session: AsyncSession, today: date) -> Collection:
         for field, total in ((TITLE, title_n), (BODY, body_n), (GRAMS, gram_n))
     }
     return Collection(points=n, mean_lengths=means)
-
-
-def page(ranked: Sequence[tuple[str, float]], limit: int, offset: int) -> list[tuple[str, float]]:
-    return list(ranked[offset : offset + limit])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from api.kb.analyzer import BODY, GRAMS, TITLE
 
@@ -42,11 +43,14 @@ class Collection:
     mean_lengths: Mapping[str, float]
 
 
-@dataclass(frozen=True)
-class Posting:
+class Posting(NamedTuple):
+    """One row of knowledge_terms: a term in a field of a point, how often, and that field's length."""
+
+    term: str
     point_id: str
     field: str
     tf: int
+    length: int
 
 
 def query_terms(concepts: Iterable[Concept]) -> set[str]:
@@ -60,25 +64,24 @@ def idf(points: int, df: int) -> float:
 
 def rank(
     concepts: list[Concept],
-    postings: Mapping[str, list[Posting]],
-    lengths: Mapping[str, Mapping[str, int]],
+    postings: Iterable[tuple[str, str, str, int, int]],
     collection: Collection,
 ) -> list[tuple[str, float]]:
-    """Every point that matches at least one term, best first; ties by point id."""
+    """Every point that matches at least one term, best first; ties by point id. `postings` are
+    (term, point id, field, tf, field length) rows, in any order."""
+    by_term: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
+    for term, point_id, field, tf, length in postings:
+        by_term.setdefault(term, {}).setdefault(point_id, []).append((field, tf, length))
+    means = {f: collection.mean_lengths.get(f) or 1.0 for f in FIELDS}
     term_scores: dict[str, dict[str, float]] = {}
-    for term in sorted(postings):
-        by_point: dict[str, dict[str, int]] = {}
-        for p in postings[term]:
-            by_point.setdefault(p.point_id, {})[p.field] = p.tf
-        weight = idf(collection.points, len(by_point))
+    for term, points in by_term.items():
+        weight = idf(collection.points, len(points))
         scores = term_scores[term] = {}
-        for point_id, tfs in by_point.items():
+        for point_id, fields in points.items():
             tf = 0.0
-            for field in FIELDS:
-                if field in tfs:
-                    mean = collection.mean_lengths.get(field) or 1.0
-                    norm = 1.0 - B + B * lengths[point_id].get(field, 0) / mean
-                    tf += FIELD_WEIGHTS[field] * tfs[field] / norm
+            # The fields in one order whatever order the database returned them in: the same sum.
+            for field, count, length in sorted(fields):
+                tf += FIELD_WEIGHTS[field] * count / (1.0 - B + B * length / means[field])
             scores[point_id] = weight * tf / (K1 + tf)
     totals: dict[str, float] = {}
     for concept in concepts:

@@ -38,6 +38,7 @@ def upgrade() -> None:
             ["id"],
         )
         batch_op.create_index(batch_op.f("ix_knowledge_points_indexed_by"), ["indexed_by"], unique=False)
+        batch_op.create_index(batch_op.f("ix_knowledge_points_expires_on"), ["expires_on"], unique=False)
 
     op.create_table(
         "knowledge_point_versions",
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.Column("point_id", sa.String(length=64), nullable=False),
         sa.Column("field", sa.String(length=1), nullable=False),
         sa.Column("tf", sa.Integer(), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["point_id"], ["knowledge_points.id"], name=op.f("fk_knowledge_terms_point_id_knowledge_points")
         ),
@@ -113,6 +115,7 @@ def downgrade() -> None:
     op.drop_table("knowledge_terms")
     op.drop_table("knowledge_point_versions")
     with op.batch_alter_table("knowledge_points", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_knowledge_points_expires_on"))
         batch_op.drop_index(batch_op.f("ix_knowledge_points_indexed_by"))
         batch_op.drop_constraint(
             batch_op.f("fk_knowledge_points_withdrawn_by_credentials"), type_="foreignkey"
