@@ -130,15 +130,14 @@ async def _cited_point(
             # A12: an answer given today does not rest on a point its unit withdrew as wrong (A29).
             raise invalid("KNOWLEDGE_POINT_WITHDRAWN", f"{point_id} was withdrawn", rule)
         cited = await session.get(KnowledgePointVersionRow, (point_id, version or point.version))
+    current = KnowledgePoint(id=point.id, uploaded_at=point.uploaded_at, corrected_at=point.corrected_at)
     if cited is None:
+        if version in (None, point.version):
+            # A point written outside the API (a seed) has no version rows: its text as it stands.
+            since = current.applicable_since()
+            return current.model_copy(update={"version": point.version, "version_written_at": since})
         raise invalid("UNKNOWN_KNOWLEDGE_POINT_VERSION", f"{point_id} has no version {version}", rule)
-    return KnowledgePoint(
-        id=point.id,
-        uploaded_at=point.uploaded_at,
-        corrected_at=point.corrected_at,
-        version=cited.version,
-        version_written_at=cited.written_at,
-    )
+    return current.model_copy(update={"version": cited.version, "version_written_at": cited.written_at})
 
 
 async def refusal_point(acting: Acting, data: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from db.api_models import KnowledgePointRow, UnitRow
+from db.api_models import KnowledgePointRow, KnowledgePointVersionRow, UnitRow
 from db.seed import seed_reference_data
 from db.session import make_engine, make_session_maker
 from operations.credentials import UnitKind, create_unit, issue_credential
@@ -103,6 +103,12 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
                 for kp_id, unit_id, title, body in DEMO_KNOWLEDGE:
                     session.add(
                         KnowledgePointRow(id=kp_id, unit_id=unit_id, title=title, body=body, uploaded_at=now)
+                    )
+                    # A29: its first version; the search indexes it on the first search (api/kb/index.py).
+                    session.add(
+                        KnowledgePointVersionRow(
+                            point_id=kp_id, version=1, title=title, body=body, written_at=now
+                        )
                     )
             issued = {
                 OPERATOR: await issue_credential(
