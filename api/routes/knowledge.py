@@ -26,11 +26,12 @@ from api.auth import Caller, Role
 from api.bodies import BODY_CONFIG
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.edge import WrittenDay
-from api.errors import ApiError, conflict, invalid, responses
+from api.errors import ApiError, invalid, responses
 from api.kb.index import index_point
+from api.kb.points import owned_point, write_version
 from api.preconditions import require_units
 from api.views import View
-from db.api_models import KnowledgeErrorRow, KnowledgePointRow, KnowledgePointVersionRow
+from db.api_models import KnowledgeErrorRow, KnowledgePointRow
 from db.seed import read_working_calendar
 from db.session import count_rows
 from domain.calendar import WorkingCalendar
@@ -164,24 +165,6 @@ def _out(row: KnowledgePointRow) -> KnowledgePointOut:
     return KnowledgePointOut.model_validate(row, from_attributes=True)
 
 
-async def _write_version(
-    session: AsyncSession, row: KnowledgePointRow, caller: Caller, now: datetime
-) -> None:
-    """A29: the point's current text, kept as its version `row.version`; then the search index follows."""
-    session.add(
-        KnowledgePointVersionRow(
-            point_id=row.id,
-            version=row.version,
-            title=row.title,
-            body=row.body,
-            written_at=now,
-            written_by=caller.credential_id,
-        )
-    )
-    await session.flush()
-    await index_point(session, row)
-
-
 def _state(now: datetime) -> ColumnElement[str]:
     """A28: an error notice's state, the one rule both the list's filter and every answer read."""
     notice = KnowledgeErrorRow
@@ -276,7 +259,7 @@ async def upload(
             row.report_lead_working_days, row.report_timing = lead, policy_report_timing(lead).value
         session.add(row)
         await session.flush()
-        await _write_version(session, row, caller, now)
+        await write_version(session, row, caller, now)
     return _out(row)
 
 
@@ -293,10 +276,10 @@ async def correct(
     point_id: PointId, correction: KnowledgeCorrection, caller: StaffDep, runtime: RuntimeDep, now: NowDep
 ) -> KnowledgePointOut:
     async with runtime.session_maker.begin() as session:
-        row = await _owned_point(session, point_id, caller, "corrects")
+        row = await owned_point(session, point_id, caller, "corrects")
         row.title, row.body, row.corrected_at = correction.title, correction.body, now
         row.version += 1
-        await _write_version(session, row, caller, now)
+        await write_version(session, row, caller, now)
         await session.execute(
             update(KnowledgeErrorRow)
             .where(KnowledgeErrorRow.point_id == point_id, KnowledgeErrorRow.corrected_at.is_(None))
@@ -318,7 +301,7 @@ async def withdraw(
     point_id: PointId, withdrawal: WithdrawalIn, caller: StaffDep, runtime: RuntimeDep, now: NowDep
 ) -> KnowledgePointOut:
     async with runtime.session_maker.begin() as session:
-        row = await _owned_point(session, point_id, caller, "withdraws")
+        row = await owned_point(session, point_id, caller, "withdraws")
         row.withdrawn_at, row.withdrawn_by, row.withdrawal_reason = (
             now,
             caller.credential_id,
@@ -327,21 +310,6 @@ async def withdraw(
         await session.flush()
         await index_point(session, row)
     return _out(row)
-
-
-async def _owned_point(
-    session: AsyncSession, point_id: str, caller: Caller, action: str
-) -> KnowledgePointRow:
-    """A29: the owning unit (or the office) changes a point, locked against a concurrent change; a
-    withdrawn point is changed no more."""
-    row = await session.get(KnowledgePointRow, point_id, with_for_update=True)
-    if row is None:
-        raise ApiError(404, "KNOWLEDGE_POINT_NOT_FOUND", f"no knowledge point {point_id}")
-    if caller.role == Role.UNIT_STAFF and row.unit_id != caller.unit_id:
-        raise ApiError(403, "NOT_YOUR_UNIT", f"a unit {action} its own knowledge points", "A29")
-    if row.withdrawn_at is not None:
-        raise conflict("KNOWLEDGE_POINT_WITHDRAWN", f"{point_id} was withdrawn", "A29")
-    return row
 
 
 @router.post(

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.bodies import BODY_CONFIG
 from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
@@ -92,14 +92,10 @@ async def add_group(
     group: SynonymGroupIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep
 ) -> SynonymGroupOut:
     async with runtime.session_maker.begin() as session:
-        count = len(
-            list(
-                await session.scalars(
-                    select(KnowledgeSynonymGroupRow.id).where(KnowledgeSynonymGroupRow.removed_at.is_(None))
-                )
-            )
+        count = await session.scalar(
+            select(func.count()).where(KnowledgeSynonymGroupRow.removed_at.is_(None))
         )
-        if count >= MAX_GROUPS:
+        if (count or 0) >= MAX_GROUPS:
             raise invalid("TOO_MANY_SYNONYM_GROUPS", f"at most {MAX_GROUPS} synonym groups", "A12")
         row = KnowledgeSynonymGroupRow(
             id=f"syn-{secrets.token_hex(6)}", terms=group.terms, added_at=now, added_by=caller.credential_id
