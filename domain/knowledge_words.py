@@ -28,7 +28,6 @@ SEED_SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "seed-property-title": ("不动产", "房产证", "不动产权证", "房产", "产权"),
     "seed-registration": ("登记", "办证", "过户"),
     "seed-lost": ("丢", "丢失", "遗失", "不见", "挂失", "补办", "补领"),
-    "seed-apply": ("办理", "申请", "申领"),
     "seed-withdraw": ("提取", "取出", "取钱", "支取"),
     "seed-wages": ("欠薪", "拖欠工资", "工资", "工钱", "薪水", "劳动报酬", "讨薪", "不发工资"),
     "seed-rubbish": ("垃圾", "垃圾清运", "环境卫生", "脏乱"),

@@ -22,6 +22,8 @@ from api.kb.ranking import Collection, Concept, query_terms, rank
 from db.api_models import KnowledgePointRow, KnowledgeSynonymGroupRow, KnowledgeTermRow
 
 STALE_BATCH = 500
+# Postings one search reads at most (api/kb/index.py `_within_budget`).
+POSTINGS_BUDGET = 8_000
 # Bound on the terms of one question: a 200-character question of distinct words stays one IN list.
 MAX_TERMS = 400
 
@@ -115,9 +117,13 @@ async def search(
     if not terms:
         return Found(0, [], concepts)
     point, posting = KnowledgePointRow, KnowledgeTermRow
+    counts = await session.execute(
+        select(posting.term, func.count()).where(posting.term.in_(terms)).group_by(posting.term)
+    )
+    read = _within_budget({term: n for term, n in counts})
     rows = await session.execute(
         select(posting.term, posting.point_id, posting.field, posting.tf, posting.length).where(
-            posting.term.in_(terms)
+            posting.term.in_(read)
         )
     )
     # A withdrawn point has no postings; an expired one keeps them until it is corrected or withdrawn.
@@ -135,6 +141,19 @@ async def search(
         allowed = set(await session.scalars(wanted))
         ranked = [r for r in ranked if r[0] in allowed]
     return Found(len(ranked), ranked, concepts)
+
+
+def _within_budget(counts: dict[str, int]) -> list[str]:
+    """The terms whose postings are read: rarest first (they weigh most), while the rows fit in
+    POSTINGS_BUDGET. A question whose terms all fit is ranked exactly; past the budget its commonest terms,
+    those in a large share of the points, are left out. Ties by term, so both databases read alike."""
+    read, total = [], 0
+    for term, n in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        if read and total + n > POSTINGS_BUDGET:
+            break
+        read.append(term)
+        total += n
+    return read
 
 
 async def _collection(session: AsyncSession, today: date) -> Collection:
