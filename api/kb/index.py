@@ -23,7 +23,7 @@ from db.api_models import KnowledgePointRow, KnowledgeSynonymGroupRow, Knowledge
 
 STALE_BATCH = 500
 # Postings one search reads at most (api/kb/index.py `_within_budget`).
-POSTINGS_BUDGET = 8_000
+POSTINGS_BUDGET = 4_000
 # Bound on the terms of one question: a 200-character question of distinct words stays one IN list.
 MAX_TERMS = 400
 
@@ -121,7 +121,8 @@ async def search(
         select(posting.term, func.count()).where(posting.term.in_(terms)).group_by(posting.term)
     )
     read = _within_budget({term: n for term, n in counts})
-    rows = await session.execute(
+    # Core, not the ORM: thousands of plain rows, no entities to build.
+    rows = await (await session.connection()).execute(
         select(posting.term, posting.point_id, posting.field, posting.tf, posting.length).where(
             posting.term.in_(read)
         )

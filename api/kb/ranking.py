@@ -69,20 +69,21 @@ def rank(
 ) -> list[tuple[str, float]]:
     """Every point that matches at least one term, best first; ties by point id. `postings` are
     (term, point id, field, tf, field length) rows, in any order."""
-    by_term: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
+    # Per field: (1 - b, b / mean length, weight), so a posting costs one division.
+    norms = {f: (1.0 - B, B / (collection.mean_lengths.get(f) or 1.0), FIELD_WEIGHTS[f]) for f in FIELDS}
+    weighted: dict[str, dict[str, float]] = {}
     for term, point_id, field, tf, length in postings:
-        by_term.setdefault(term, {}).setdefault(point_id, []).append((field, tf, length))
-    means = {f: collection.mean_lengths.get(f) or 1.0 for f in FIELDS}
+        keep, per_length, weight = norms[field]
+        points = weighted.get(term)
+        if points is None:
+            points = weighted[term] = {}
+        # A word is in a point's title and body at most (a bigram in its bigrams only): two addends, whose
+        # sum is the same in either order, so the order the database returned the rows in cannot matter.
+        points[point_id] = points.get(point_id, 0.0) + weight * tf / (keep + per_length * length)
     term_scores: dict[str, dict[str, float]] = {}
-    for term, points in by_term.items():
+    for term, points in weighted.items():
         weight = idf(collection.points, len(points))
-        scores = term_scores[term] = {}
-        for point_id, fields in points.items():
-            tf = 0.0
-            # The fields in one order whatever order the database returned them in: the same sum.
-            for field, count, length in sorted(fields):
-                tf += FIELD_WEIGHTS[field] * count / (1.0 - B + B * length / means[field])
-            scores[point_id] = weight * tf / (K1 + tf)
+        term_scores[term] = {point_id: weight * tf / (K1 + tf) for point_id, tf in points.items()}
     totals: dict[str, float] = {}
     for concept in concepts:
         best: dict[str, float] = {}
