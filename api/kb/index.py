@@ -99,6 +99,7 @@ class Found:
     total: int
     ranked: list[tuple[str, float]]  # (point id, score), best first, the whole result
     concepts: list[Concept]
+    terms_read: list[str]  # the terms whose postings were read (POSTINGS_BUDGET)
 
 
 async def search(
@@ -115,7 +116,7 @@ async def search(
     concepts = concepts_of(question, await synonyms(session))
     terms = sorted(query_terms(concepts))[:MAX_TERMS]
     if not terms:
-        return Found(0, [], concepts)
+        return Found(0, [], concepts, [])
     point, posting = KnowledgePointRow, KnowledgeTermRow
     counts = await session.execute(
         select(posting.term, func.count()).where(posting.term.in_(terms)).group_by(posting.term)
@@ -141,7 +142,7 @@ async def search(
             wanted = wanted.where(point.unit_id == unit_id)
         allowed = set(await session.scalars(wanted))
         ranked = [r for r in ranked if r[0] in allowed]
-    return Found(len(ranked), ranked, concepts)
+    return Found(len(ranked), ranked, concepts, read)
 
 
 def _within_budget(counts: dict[str, int]) -> list[str]:
