@@ -5,9 +5,9 @@ The points are composed from the quality set's 36 points (tests/db/data/kb_quest
 base point's title and text, a place of 韶关 and sentences of two other points, so the vocabulary and the
 postings per term grow as a real base's would (every base word in ~1,700 points). The questions are the
 set's 113, asked `--rounds` times each, in a shuffled order. A search is what `GET /knowledge-points?q=`
-runs: the synonym groups read, the question segmented, the postings of its terms and the live points'
-lengths read, BM25F ranked in Python (api/kb/index.py `search`). The baseline reads the same postings with
-one indexed SELECT and ranks nothing: what reading the rows costs alone.
+runs: the synonym groups read, the question segmented, the postings of its terms read (rarest first,
+within its budget), BM25F ranked in Python (api/kb/index.py `search`). The baseline reads the postings the
+search read with one indexed SELECT and ranks nothing: what reading the rows costs alone.
 """
 
 from __future__ import annotations
