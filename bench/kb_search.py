@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import db.api_models  # noqa: F401 - the API's tables are on the same Base
 from api.kb.analyzer import ANALYZER_VERSION, index_text, tokenizer
+from api.kb import index as kb_index
 from api.kb.index import search
 from api.kb.question import concepts_of
 from bench.common import percentile, progress, report
@@ -139,6 +140,8 @@ async def load(engine: AsyncEngine, data: dict, n: int, rng: random.Random) -> i
 async def run(args: argparse.Namespace) -> None:
     data = json.loads(SET.read_text(encoding="utf-8"))
     rng = random.Random(args.seed)
+    if args.budget:
+        kb_index.POSTINGS_BUDGET = args.budget
     schema = args.reuse or f"kb_bench_{int(time.time())}"
     admin = make_engine(args.url)
     if not args.reuse:
@@ -254,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--points", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--budget", type=int, help="postings a search reads at most (api/kb/index.py)")
     parser.add_argument("--keep", action="store_true", help="keep the schema (its name is printed)")
     parser.add_argument(
         "--reuse", metavar="SCHEMA", help="search a schema a --keep run left, loading nothing"
