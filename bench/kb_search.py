@@ -28,8 +28,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import db.api_models  # noqa: F401 - the API's tables are on the same Base
-from api.kb.analyzer import ANALYZER_VERSION, index_text, tokenizer
 from api.kb import index as kb_index
+from api.kb.analyzer import ANALYZER_VERSION, index_text, tokenizer
 from api.kb.index import search
 from api.kb.question import concepts_of
 from bench.common import percentile, progress, report
