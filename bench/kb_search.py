@@ -218,6 +218,7 @@ async def run(args: argparse.Namespace) -> None:
     report(
         "KB search over PostgreSQL",
         [
+            ("postings budget", f"{kb_index.POSTINGS_BUDGET:,}"),
             (
                 "points / postings",
                 f"{args.points:,} / {postings:,} (loaded and indexed in {loaded_in:.0f} s)",
