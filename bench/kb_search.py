@@ -2,8 +2,8 @@
 indexed SELECT of the same postings in the same run. Not part of the test suite.
 
 The points are composed from the quality set's 36 points (tests/db/data/kb_questions.json): each takes a
-base point's title and text, a place of 韶关 and sentences of two other points, so the vocabulary and the
-postings per term grow with the base (a base word is in thousands of points: denser than a real base). The questions are the
+base point's title and text, a place of 韶关 and sentences of two other points, so the postings per term
+grow with the base (a base word is in thousands of points: denser than a real base). The questions are the
 set's 113, asked `--rounds` times each, in a shuffled order. A search is what `GET /knowledge-points?q=`
 runs: the synonym groups read, the question segmented, the postings of its terms read (rarest first,
 within its budget), BM25F ranked in Python (api/kb/index.py `search`). The baseline reads the postings the
