@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from db.seed import seed_reference_data
 from domain.calendar import WorkingCalendar
 from tests.api.support import RETURN, Api, at
 
@@ -136,6 +137,14 @@ async def test_a12_synonyms_withdrawal_and_expiry_apply_to_the_next_search(api: 
     assert cover["id"] not in await found(api, "路上下水道盖子没了")
     gone = await api.http.delete(f"/knowledge-synonyms/{added.json()['id']}", headers=api.auth("operator"))
     assert (gone.status_code, gone.json()["code"]) == (404, "SYNONYM_GROUP_NOT_FOUND")
+    # A seeded group the office removes stays removed when the reference data is seeded again.
+    seeded = await api.http.delete("/knowledge-synonyms/seed-noise", headers=api.auth("operator"))
+    assert seeded.status_code == 204
+    await seed_reference_data(api.session_maker)
+    listed_groups = (await api.get("/knowledge-synonyms")).json()["items"]
+    assert "seed-noise" not in [g["id"] for g in listed_groups] and "seed-gas" in [
+        g["id"] for g in listed_groups
+    ]
 
     assert cover["id"] in await found(api, "井盖不见了")
     withdrawn = await api.post(
