@@ -63,6 +63,17 @@ class Action:
 
 
 # -- bodies ---------------------------------------------------------------------------------------------
+# A29: the version of the knowledge point an answer (A12) or a refusal (A16.6) relied on.
+CITED_VERSION = (
+    int | None,
+    Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="A29: the version of the knowledge point's text relied on "
+        "(`/knowledge-points/{id}/versions`); the current one if omitted. Recorded on the ticket.",
+    ),
+)
 ReviewBody = body_model(c.Review, "ReviewBody")
 SupplementReviewBody = body_model(c.ReviewSupplement, "SupplementReviewBody", drop=("supplement_id",))
 # A15: the signer by name and title; the API finds them on the unit's register (A5), never the unit.
@@ -112,7 +123,12 @@ ACTIONS: tuple[Action, ...] = (
         "answer_at_once",
         "/answer",
         c.AnswerAtOnce,
-        body_model(c.AnswerAtOnce, "AnswerAtOnceBody"),
+        body_model(
+            c.AnswerAtOnce,
+            "AnswerAtOnceBody",
+            drop=("knowledge_point",),
+            add={"knowledge_point_version": CITED_VERSION},
+        ),
         OFFICES,
         "Answer a consultation at once (operator)",
         "A12: a consultation answered on the spot from the knowledge base; the requester is asked to rate.",
@@ -223,7 +239,8 @@ ACTIONS: tuple[Action, ...] = (
                             "its last correction's, A29) is taken from the knowledge base."
                         ),
                     ),
-                )
+                ),
+                "knowledge_point_version": CITED_VERSION,
             },
         ),
         OPERATOR,

@@ -22,7 +22,7 @@ from api.privacy import Relation
 from api.runtime import Runtime
 from api.ticket_access import Actionable
 from api.unit_tree import MEMBER_TIER, unit_scope
-from db.api_models import CredentialRow, KnowledgePointRow, UnitRow
+from db.api_models import CredentialRow, KnowledgePointRow, KnowledgePointVersionRow, UnitRow
 from db.filing_models import LEADER_ROLES, FiledPersonRow
 from db.models import TicketRow
 from db.rule_sets import county_rule_set
@@ -129,23 +129,38 @@ async def contact_time(acting: Acting, data: dict[str, Any]) -> None:
         data["at"] = await acting.runtime.clock()
 
 
-async def _existing_point(runtime: Runtime, point_id: str, rule: str) -> KnowledgePointRow:
+async def _cited_point(
+    runtime: Runtime, point_id: str, version: int | None, rule: str, *, live: bool
+) -> KnowledgePoint:
+    """A29: the point and the version of its text an action relies on (the current one unless named),
+    with the times A16.6 weighs; all from the knowledge base, none from the caller."""
     async with runtime.session_maker() as session:
         point = await session.get(KnowledgePointRow, point_id)
-    if point is None:
-        raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", rule)
-    return point
+        if point is None:
+            raise invalid("UNKNOWN_KNOWLEDGE_POINT", f"no knowledge point {point_id}", rule)
+        if live and point.withdrawn_at is not None:
+            # A12: an answer given today does not rest on a point its unit withdrew as wrong (A29).
+            raise invalid("KNOWLEDGE_POINT_WITHDRAWN", f"{point_id} was withdrawn", rule)
+        cited = await session.get(KnowledgePointVersionRow, (point_id, version or point.version))
+    current = KnowledgePoint(id=point.id, uploaded_at=point.uploaded_at, corrected_at=point.corrected_at)
+    if cited is None:
+        if version in (None, point.version):
+            # A point written outside the API (a seed) has no version rows: its text as it stands.
+            since = current.applicable_since()
+            return current.model_copy(update={"version": point.version, "version_written_at": since})
+        raise invalid("UNKNOWN_KNOWLEDGE_POINT_VERSION", f"{point_id} has no version {version}", rule)
+    return current.model_copy(update={"version": cited.version, "version_written_at": cited.written_at})
 
 
 async def refusal_point(acting: Acting, data: dict[str, Any]) -> None:
     """A16.6: the refusal relies on a KB point; its upload time comes from the KB, not from the caller."""
     point_id = data.pop("knowledge_point_id", None)
+    version = data.pop("knowledge_point_version", None)
     if point_id is None:
+        if version is not None:
+            raise invalid("KNOWLEDGE_POINT_REQUIRED", "a version is cited with its knowledge point", "A16.6")
         return
-    point = await _existing_point(acting.runtime, point_id, "A16.6")
-    data["knowledge_point"] = KnowledgePoint(
-        id=point.id, uploaded_at=point.uploaded_at, corrected_at=point.corrected_at
-    )
+    data["knowledge_point"] = await _cited_point(acting.runtime, point_id, version, "A16.6", live=False)
 
 
 async def review_of_return(acting: Acting, data: dict[str, Any]) -> None:
@@ -162,9 +177,13 @@ async def review_of_return(acting: Acting, data: dict[str, Any]) -> None:
 
 
 async def answering_point(acting: Acting, data: dict[str, Any]) -> None:
-    """A12: the answer cites a point of the knowledge base, if any: one that exists."""
+    """A12: the answer cites a point of the knowledge base, if any: one that exists and is not withdrawn,
+    and the version of it the operator read (A29; the current one unless named)."""
+    version = data.pop("knowledge_point_version", None)
     if point_id := data.get("knowledge_point_id"):
-        await _existing_point(acting.runtime, point_id, "A12")
+        data["knowledge_point"] = await _cited_point(acting.runtime, point_id, version, "A12", live=True)
+    elif version is not None:
+        raise invalid("KNOWLEDGE_POINT_REQUIRED", "a version is cited with its knowledge point", "A12")
 
 
 async def subunit(acting: Acting, data: dict[str, Any]) -> None:

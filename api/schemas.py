@@ -12,7 +12,7 @@ from pydantic import Field
 from api.privacy import Relation, RequesterView, requester_view
 from api.repeats import RepeatCandidate
 from api.views import View, label_of
-from domain.commands import ApplyClosure, DispatchAdvice, FileTerminationNotice, PointAnswer
+from domain.commands import ApplyClosure, DispatchAdvice, FileTerminationNotice, KnowledgePoint, PointAnswer
 from domain.joining import JoinedResult
 from domain.labels import event_label, rule_citation
 from domain.ticket import (
@@ -134,6 +134,10 @@ class TicketView(EndedOutside):
     not_accepted_reason: NotAcceptedReason | None
     not_accepted_basis: str
     answered_at_once: str | None
+    answered_from: KnowledgePoint | None = Field(
+        description="A12 + A29: the knowledge point, and the version of its text, the answer on the spot "
+        "relied on (`/knowledge-points/{id}/versions`)."
+    )
     concluded_at: datetime | None
     archive_at: datetime | None
     joined_to: str | None = Field(description="并案 (A10.6): the earlier ticket this one was joined to.")
@@ -173,6 +177,7 @@ class TicketView(EndedOutside):
                 "not_accepted_reason",
                 "not_accepted_basis",
                 "answered_at_once",
+                "answered_from",
                 "concluded_at",
                 "archive_at",
                 "joined_to",

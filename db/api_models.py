@@ -138,6 +138,64 @@ class KnowledgePointRow(Base):
     report_timing: Mapped[str | None] = mapped_column(CODE)
     # The last correction by the owning unit (A29 keeps it current; A28 error notices close with it).
     corrected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A29: the number of the current text (knowledge_point_versions keeps every one, the earlier included).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # A29: a unit withdraws a point no longer right; A28.2/A28.3: a policy or an event's script may apply
+    # until a day. Neither is searched after (api/kb/), both stay readable for the answers that cite them.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    withdrawn_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("credentials.id"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The search index (knowledge_terms): the analyzer version that indexed the current text (0: not yet)
+    # and the text's length in index terms per field, which BM25 normalises by.
+    indexed_by: Mapped[int] = mapped_column(Integer, server_default="0", index=True)
+    title_terms: Mapped[int] = mapped_column(Integer, server_default="0")
+    body_terms: Mapped[int] = mapped_column(Integer, server_default="0")
+    gram_terms: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class KnowledgePointVersionRow(Base):
+    """A29: every text a point has had, so an answer (A12) or a refusal (A16.6) cites the one it used."""
+
+    __tablename__ = "knowledge_point_versions"
+
+    point_id: Mapped[str] = mapped_column(CODE, ForeignKey("knowledge_points.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(SHORT)
+    body: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    written_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("credentials.id"))
+
+
+class KnowledgeTermRow(Base):
+    """The knowledge base's search index: how often each term occurs in a point's current text, per field
+    (`t` title, `b` body, `g` character bigrams of both). Ranked in Python (api/kb/ranking.py), so SQLite
+    and PostgreSQL give the same results. A withdrawn point has none."""
+
+    __tablename__ = "knowledge_terms"
+
+    term: Mapped[str] = mapped_column(CODE, primary_key=True)
+    point_id: Mapped[str] = mapped_column(
+        CODE, ForeignKey("knowledge_points.id"), primary_key=True, index=True
+    )
+    field: Mapped[str] = mapped_column(String(1), primary_key=True)
+    tf: Mapped[int] = mapped_column(Integer)
+    # The field's length in this point, kept with each posting so a search reads the postings alone.
+    length: Mapped[int] = mapped_column(Integer)
+
+
+class KnowledgeSynonymGroupRow(Base):
+    """Words callers and points use for one thing (路灯/照明/道路照明), kept by the office at run time.
+    A removed group is kept, marked, so reseeding the defaults never brings back what the office removed."""
+
+    __tablename__ = "knowledge_synonym_groups"
+
+    id: Mapped[str] = mapped_column(CODE, primary_key=True)
+    terms: Mapped[list[str]] = mapped_column(JSON)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    added_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("credentials.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    removed_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("credentials.id"))
 
 
 class KnowledgeErrorRow(Base):

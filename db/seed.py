@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.api_models import KnowledgeSynonymGroupRow
 from db.catalogue import seed_catalogue
 from db.models import CalendarYearRow, RuleSetRow, TicketRow
 from db.session import insert_for
 from domain.calendar import WorkingCalendar, YearCalendar, load_seed
+from domain.knowledge_words import SEED_SYNONYM_GROUPS
 from domain.rulesets import DEFAULT_RULE_SETS, RuleSet
 from domain.vocabulary import OPEN_STAGES, Stage
 
@@ -23,7 +25,8 @@ _SETTLED_STAGES = sorted(frozenset(Stage) - OPEN_STAGES)
 
 
 async def seed_reference_data(session_maker: async_sessionmaker[AsyncSession]) -> None:
-    """Insert the packaged 2004–2026 notices and the default rule sets where absent; safe to repeat.
+    """Insert the packaged 2004–2026 notices, the default rule sets and the knowledge base's default
+    synonym groups where absent; safe to repeat.
 
     A year or rule-set version already in the table is left as it is: the office may have corrected it.
     """
@@ -31,6 +34,14 @@ async def seed_reference_data(session_maker: async_sessionmaker[AsyncSession]) -
     async with session_maker.begin() as session:
         rows = [CalendarYearRow.values_of(year, now) for year in load_seed()]
         await session.execute(insert_for(session, CalendarYearRow).values(rows).on_conflict_do_nothing())
+        # A12: the default synonym groups, by id; one the office removed is kept marked, so not re-added.
+        groups = [
+            {"id": group_id, "terms": list(terms), "added_at": now}
+            for group_id, terms in SEED_SYNONYM_GROUPS.items()
+        ]
+        await session.execute(
+            insert_for(session, KnowledgeSynonymGroupRow).values(groups).on_conflict_do_nothing()
+        )
     for rule_set in DEFAULT_RULE_SETS:
         try:
             await load_rule_set(session_maker, rule_set)

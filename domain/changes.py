@@ -78,6 +78,11 @@ A33_COUNTY_RULES_AT_FIRST_DISPATCH = Change(
 A15_SIGN_OFF_FILED = Change(
     VERDICTS_V4, "A15", "a return is signed off by a filed leader or a signatory one authorised"
 )
+# A16.6 with A29 「适用知识点上传时间」: a refusal weighs the version of the point it cites, when that text
+# entered the knowledge base; before, the point's current text was weighed whichever version was meant.
+A16_6_CITED_VERSION = Change(
+    VERDICTS_V4, "A16.6", "a refusal weighs the time of the knowledge point's version it cites"
+)
 
 # Every named change, in the order written above (a test checks each names its rule).
 CHANGES: tuple[Change, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Change))

@@ -155,12 +155,32 @@ class NotAccept(Command):
     basis: Text = Field(..., min_length=1)
 
 
+class KnowledgePoint(Command):
+    id: ShortText = Field(..., min_length=1)
+    uploaded_at: Instant
+    # A29: the point's last correction when it was cited.
+    corrected_at: Instant | None = None
+    # A29: the version of the text relied on, and when that text entered the knowledge base (its upload
+    # for version 1, else the correction that wrote it). Absent where cited before versions were kept.
+    version: int | None = Field(None, ge=1)
+    version_written_at: Instant | None = None
+
+    def applicable_since(self) -> datetime:
+        """A16.6 "适用知识点上传时间": when the point's current text entered the KB (its upload, or its
+        last correction if later). A correction after registration means the hotline could not have
+        answered with this text when the ticket came in."""
+        return max(self.uploaded_at, self.corrected_at or self.uploaded_at)
+
+
 class AnswerAtOnce(Command):
     """A12: a consultation answered immediately from the knowledge base."""
 
     actor: Actor
     answer: Text = Field(..., min_length=1)
     knowledge_point_id: ShortText = ""
+    # A12 + A29: the point and the version of its text the answer relied on, looked up by the API from
+    # `knowledge_point_id` (absent in answers recorded before versions were kept).
+    knowledge_point: KnowledgePoint | None = None
 
 
 class Dispatch(Command):
@@ -243,19 +263,6 @@ class ApplyReturn(Command):
     missing_items: list[ShortText] = Field(default_factory=list, max_length=20)
     # A14.3: the survey record and photos.
     survey: SurveyRecord | None = None
-
-
-class KnowledgePoint(Command):
-    id: ShortText = Field(..., min_length=1)
-    uploaded_at: Instant
-    # A29 corrections rewrite a point in place: the version a refusal relies on dates from the last one.
-    corrected_at: Instant | None = None
-
-    def applicable_since(self) -> datetime:
-        """A16.6 "适用知识点上传时间": when the point's current text entered the KB (its upload, or its
-        last correction if later). A correction after registration means the hotline could not have
-        answered with this text when the ticket came in."""
-        return max(self.uploaded_at, self.corrected_at or self.uploaded_at)
 
 
 class ReviewReturn(Command):

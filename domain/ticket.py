@@ -258,6 +258,8 @@ class TicketState(BaseModel):
     supplements: list[Supplement] = Field(default_factory=list)
     supervision_orders: list[SupervisionOrder] = Field(default_factory=list)
     answered_at_once: str | None = None
+    # A12 + A29: the knowledge point and version the answer on the spot relied on.
+    answered_from: KnowledgePoint | None = None
     concluded_at: datetime | None = None
     archive_at: datetime | None = None
     timeline: list[TimelineEvent] = Field(default_factory=list)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.api_models import KnowledgePointRow, UnitRow
+from db.api_models import KnowledgePointRow, KnowledgePointVersionRow, UnitRow
 from db.catalogue import put_entries
 from db.filing_models import FiledPersonChangeRow, FiledPersonRow
 from db.seed import seed_reference_data
@@ -138,6 +138,12 @@ async def seed_demo(database_url: str, data_dir: Path) -> list[str]:
                 for kp_id, unit_id, title, body in DEMO_KNOWLEDGE:
                     session.add(
                         KnowledgePointRow(id=kp_id, unit_id=unit_id, title=title, body=body, uploaded_at=now)
+                    )
+                    # A29: its first version; the search indexes it on the first search (api/kb/index.py).
+                    session.add(
+                        KnowledgePointVersionRow(
+                            point_id=kp_id, version=1, title=title, body=body, written_at=now
+                        )
                     )
             issued = {
                 OPERATOR: await issue_credential(

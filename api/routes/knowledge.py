@@ -19,14 +19,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Caller, Role
 from api.bodies import BODY_CONFIG
-from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep, StaffOrOfficeDep
+from api.deps import NowDep, OperatorDep, RuntimeDep, SessionDep, StaffDep
 from api.edge import WrittenDay
 from api.errors import ApiError, invalid, responses
+from api.kb.index import index_point
+from api.kb.points import owned_point, write_version
 from api.preconditions import require_units
 from api.views import View
 from db.api_models import KnowledgeErrorRow, KnowledgePointRow
@@ -71,6 +73,11 @@ class KnowledgePointIn(BaseModel):
     publishes_on: WrittenDay | None = Field(
         None, description="A28.2: the policy's publication day (Asia/Shanghai); required for a policy only."
     )
+    expires_on: WrittenDay | None = Field(
+        None,
+        description="The last day the point applies (a temporary policy, an event's script); the search "
+        "no longer offers it after that day (Asia/Shanghai).",
+    )
 
 
 class KnowledgePointOut(View):
@@ -86,6 +93,13 @@ class KnowledgePointOut(View):
     )
     report_timing: ReportTiming | None = Field(description="A28.2: on time is 3–10 working days ahead.")
     corrected_at: datetime | None
+    version: int = Field(description="A29: the number of the current text; every earlier one is kept.")
+    expires_on: date | None
+    withdrawn_at: datetime | None = Field(description="A29: withdrawn by its unit; no longer searched.")
+    withdrawal_reason: str | None
+    score: float | None = Field(
+        None, description="A12: how well the point matches the question `q` (BM25F), in a search only."
+    )
 
 
 class KnowledgeCorrection(BaseModel):
@@ -97,6 +111,12 @@ class KnowledgeCorrection(BaseModel):
         max_length=20_000,
         examples=["携带身份证到任一社保网点办理，当场制卡；也可线上申请邮寄。"],
     )
+
+
+class WithdrawalIn(BaseModel):
+    model_config = BODY_CONFIG  # an unknown field is a mistake, answered 422
+
+    reason: Words = Field(min_length=1, max_length=2_000, examples=["政策已废止，以新文件为准"])
 
 
 class ErrorNoticeIn(BaseModel):
@@ -229,6 +249,8 @@ async def upload(
             uploaded_by=caller.credential_id,
             kind=point.kind.value,
             publishes_on=point.publishes_on,
+            expires_on=point.expires_on,
+            version=1,
         )
         if point.publishes_on is not None:
             # A28.2: reported late or early is recorded (for assessment, A27), not refused: a late report
@@ -236,30 +258,57 @@ async def upload(
             lead = policy_lead(await read_working_calendar(session), now, point.publishes_on)
             row.report_lead_working_days, row.report_timing = lead, policy_report_timing(lead).value
         session.add(row)
+        await session.flush()
+        await write_version(session, row, caller, now)
     return _out(row)
 
 
 @router.put(
     "/{point_id}",
     response_model=KnowledgePointOut,
-    responses=responses(401, 403, 404, 422, 503),
+    responses=responses(401, 403, 404, 409, 422, 503),
     summary="Correct a knowledge point (its unit's staff, operator)",
-    description="A29: the owning unit keeps its points current. A28: a correction closes the error notices "
-    "open on the point, on time or late against their due time.",
+    description="A29: the owning unit keeps its points current; the earlier text is kept as a version "
+    "(`/versions`), the one an earlier answer or refusal cited. A28: a correction closes the error notices "
+    "open on the point, on time or late against their due time. A withdrawn point is not corrected (409).",
 )
 async def correct(
     point_id: PointId, correction: KnowledgeCorrection, caller: StaffDep, runtime: RuntimeDep, now: NowDep
 ) -> KnowledgePointOut:
     async with runtime.session_maker.begin() as session:
-        row = await _point(session, point_id)
-        if caller.role == Role.UNIT_STAFF and row.unit_id != caller.unit_id:
-            raise ApiError(403, "NOT_YOUR_UNIT", "a unit corrects its own knowledge points", "A29")
+        row = await owned_point(session, point_id, caller, "corrects")
         row.title, row.body, row.corrected_at = correction.title, correction.body, now
+        row.version += 1
+        await write_version(session, row, caller, now)
         await session.execute(
             update(KnowledgeErrorRow)
             .where(KnowledgeErrorRow.point_id == point_id, KnowledgeErrorRow.corrected_at.is_(None))
             .values(corrected_at=now)
         )
+    return _out(row)
+
+
+@router.post(
+    "/{point_id}/withdrawal",
+    response_model=KnowledgePointOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+    summary="Withdraw a knowledge point (its unit's staff, operator)",
+    description="A29: a point no longer lawful or accurate is withdrawn by its unit: the search stops "
+    "offering it at once, and an answer can no longer cite it (A12). Its versions stay, for the answers "
+    "and refusals that cited them. Withdrawn once (409 after).",
+)
+async def withdraw(
+    point_id: PointId, withdrawal: WithdrawalIn, caller: StaffDep, runtime: RuntimeDep, now: NowDep
+) -> KnowledgePointOut:
+    async with runtime.session_maker.begin() as session:
+        row = await owned_point(session, point_id, caller, "withdraws")
+        row.withdrawn_at, row.withdrawn_by, row.withdrawal_reason = (
+            now,
+            caller.credential_id,
+            withdrawal.reason,
+        )
+        await session.flush()
+        await index_point(session, row)
     return _out(row)
 
 
@@ -331,42 +380,3 @@ def _visible_unit(caller: Caller, unit_id: str | None) -> str | None:
             raise ApiError(403, "NOT_YOUR_UNIT", "unit staff see their own unit's error notices", "A29")
         return caller.unit_id
     return unit_id
-
-
-@router.get(
-    "",
-    response_model=KnowledgePointPage,
-    responses=responses(401, 403, 422, 503),
-    summary="Search the knowledge base (staff)",
-    description="A28/A31: shared by the hotline, every unit and the sub-centres. A30: not open to other "
-    "systems (integrators) or the public. `q`: words that must all appear in the title or the text (the "
-    "operator answering a consultation on the spot, A12); `kind` and `unit_id` narrow it further.",
-)
-async def list_points(
-    caller: StaffOrOfficeDep,
-    session: SessionDep,
-    q: Annotated[Words | None, Query(max_length=200, description="e.g. `停水 浈江`")] = None,
-    kind: PointKind | None = None,
-    unit_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> KnowledgePointPage:
-    query = select(KnowledgePointRow)
-    if unit_id is not None:
-        query = query.where(KnowledgePointRow.unit_id == unit_id)
-    if kind is not None:
-        query = query.where(KnowledgePointRow.kind == kind.value)
-    for word in (q or "").split()[:10]:
-        # A literal substring: % and _ in what the operator typed are not wildcards.
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                KnowledgePointRow.title.ilike(pattern, escape="\\"),
-                KnowledgePointRow.body.ilike(pattern, escape="\\"),
-            )
-        )
-    total = await count_rows(session, query)
-    rows = await session.scalars(
-        query.order_by(KnowledgePointRow.uploaded_at.desc(), KnowledgePointRow.id).limit(limit).offset(offset)
-    )
-    return KnowledgePointPage(total=total, limit=limit, offset=offset, items=[_out(r) for r in rows])

@@ -107,7 +107,10 @@ def not_accepted(
 def answer_at_once(state: TicketState, cmd: AnswerAtOnce, step: Step) -> None:
     """A12: a consultation the hotline answers from the knowledge base; the requester then rates it."""
     state.answered_at_once = cmd.answer
+    state.answered_from = cmd.knowledge_point
     state.outcome = Outcome.ANSWERED_AT_ONCE
+    # A29: the version relied on joins the event; an answer recorded before versions has no such key.
+    cited = {"knowledge_point": cmd.knowledge_point.model_dump()} if cmd.knowledge_point else {}
     happen(
         state,
         step,
@@ -116,5 +119,6 @@ def answer_at_once(state: TicketState, cmd: AnswerAtOnce, step: Step) -> None:
         "A12",
         [REQUESTER],
         knowledge_point_id=cmd.knowledge_point_id,
+        **cited,
     )
     request_rating(state, step)

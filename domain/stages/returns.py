@@ -12,6 +12,7 @@ from domain.changes import (
     A14_2_NO_WINDOW,
     A14_5_DESIGNATED_LEAD_HANDLES,
     A15_SIGN_OFF_FILED,
+    A16_6_CITED_VERSION,
     A24_REDO_MAY_RETURN,
 )
 from domain.commands import ApplyReturn, Designation, RaiseDispute, ReviewReturn, SurveyStart
@@ -132,10 +133,10 @@ def check_review_return(state: TicketState, cmd: ReviewReturn) -> None:
             raise invalid("KNOWLEDGE_POINT_REQUIRED", "name the knowledge point and its upload time", "A16.6")
         # A16.6: the KB point counts against the unit only if its applicable text was uploaded (or
         # corrected) after registration, or the hotline could not answer with it directly.
-        if (
-            kp.applicable_since() <= state.registration.received_at
-            and not cmd.hotline_could_not_answer_directly
-        ):
+        since = kp.applicable_since()
+        if state.judged_by(A16_6_CITED_VERSION) and kp.version_written_at is not None:
+            since = kp.version_written_at  # A29: the cited version's own time, an earlier one's included
+        if since <= state.registration.received_at and not cmd.hotline_could_not_answer_directly:
             raise conflict(
                 "KNOWLEDGE_POINT_PREDATES_REGISTRATION",
                 "the point existed at registration and the hotline could have answered with it",

@@ -35,6 +35,7 @@ from db.api_models import (
     IdentityReadRow,
     KnowledgeErrorRow,
     KnowledgePointRow,
+    KnowledgeSynonymGroupRow,
     LeaderSessionRow,
     RequesterAccessRow,
     UnitRow,
@@ -78,6 +79,8 @@ CALLERS: dict[str, str | None] = {
 SUB_UNIT = "WJ-URBAN-XH"
 # A knowledge point of the lead's (A29: only its unit corrects it), put in place by the `world` fixture.
 LEADS_POINT = "kp-matrix-lead"
+# A synonym group for the office to remove (A12), put in place by `world`.
+SYNONYM_GROUP = "syn-matrix"
 # A unit of no ticket's, for the operator to deactivate (a repeat is a no-op), put in place by `world`.
 SPARE_UNIT = "WJ-MATRIX-SPARE"
 # A5: no one on any register, so the callers who may withdraw a person hear 422 NOT_A_FILED_PERSON.
@@ -214,6 +217,8 @@ class Endpoint:
     params: dict[str, Any] = field(default_factory=dict)
     # Path values of its own, over the defaults `url` fills in.
     path_args: dict[str, str] = field(default_factory=dict)
+    # A29: the request ends the point (a withdrawal): each cell names a fresh point of the lead's.
+    fresh_point: bool = False
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -244,6 +249,23 @@ class Endpoint:
             "area_id": "440203",
         }
         return self.path.format(**(values | self.path_args))
+
+    def url(self, ticket: Ticket | None, point_id: str = LEADS_POINT) -> str:
+        no = ticket.no if ticket else "-"
+        return self.path.format(
+            no=no,
+            return_id="R1",
+            supplement_id="S1",
+            n=1,
+            point_id=point_id,
+            group_id=SYNONYM_GROUP,
+            unit_id=SPARE_UNIT,
+            matter_id="matrix",
+            line="122",
+            delivery_id="no-such-delivery",
+            kind="registered",
+            token="A" * 24,
+        )
 
 
 def _post(path: str, expected: Mapping[str, int], stage: str | None, body: Body = None) -> Endpoint:
@@ -429,6 +451,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         table=KnowledgeErrorRow,
     ),
     Endpoint("GET", "/knowledge-points/errors", STAFF),
+    Endpoint("GET", "/knowledge-points/{point_id}", STAFF),
+    Endpoint("GET", "/knowledge-points/{point_id}/versions", STAFF),
+    # A29: the owning unit (and the office) withdraw a point, like a correction.
+    Endpoint(
+        "POST",
+        "/knowledge-points/{point_id}/withdrawal",
+        row(403, operator=200, lead=200, **NO_ACCOUNT),
+        body={"reason": "政策已废止"},
+        fresh_point=True,
+    ),
+    # A12: the office keeps the search's synonym groups; staff read them.
+    Endpoint("GET", "/knowledge-synonyms", STAFF),
+    Endpoint(
+        "POST",
+        "/knowledge-synonyms",
+        OPERATOR_CREATES,
+        body={"terms": ["矩阵甲", "矩阵乙"]},
+        table=KnowledgeSynonymGroupRow,
+    ),
+    Endpoint("DELETE", "/knowledge-synonyms/{group_id}", row(403, operator=204, **NO_ACCOUNT)),
     # A7: the office keeps the roster of leaders on the line; staff read it.
     Endpoint("POST", "/leader-sessions", OPERATOR_CREATES, body=_leader_session, table=LeaderSessionRow),
     Endpoint("GET", "/leader-sessions", REFERENCE),
@@ -657,7 +699,24 @@ class World:
         async with self.api.session_maker() as session:
             return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
+    async def fresh_point(self) -> str:
+        point_id = f"kp-matrix-{next(_unique)}"
+        async with self.api.session_maker.begin() as session:
+            session.add(
+                KnowledgePointRow(
+                    id=point_id,
+                    unit_id=LEAD,
+                    title="路灯报修",
+                    body="城管局负责",
+                    uploaded_at=await self.api.now(),
+                )
+            )
+        return point_id
+
     async def call(self, endpoint: Endpoint, caller: str, ticket: Ticket | None) -> httpx.Response:
+        if endpoint.fresh_point:
+            url = endpoint.url(ticket, await self.fresh_point())
+            return await self.api.post(url, endpoint.body, as_=CALLERS[caller])
         credential = CALLERS[caller]
         headers: dict[str, str] = {}
         if caller == "requester":
@@ -697,6 +756,11 @@ async def world(module_api: Api) -> World:
                 title="路灯报修",
                 body="城管局负责",
                 uploaded_at=await module_api.now(),
+            )
+        )
+        session.add(
+            KnowledgeSynonymGroupRow(
+                id=SYNONYM_GROUP, terms=["矩阵丙", "矩阵丁"], added_at=await module_api.now()
             )
         )
     dispatched = await world.ticket("dispatched", own=False)
