@@ -227,7 +227,7 @@ class Endpoint:
     def writes(self) -> bool:
         return self.method in ("POST", "PUT")
 
-    def url(self, ticket: Ticket | None) -> str:
+    def url(self, ticket: Ticket | None, point_id: str = LEADS_POINT) -> str:
         values = {
             "no": ticket.no if ticket else "-",
             "fmt": "csv",
@@ -235,7 +235,8 @@ class Endpoint:
             "supplement_id": "S1",
             "order_id": "S1",
             "n": 1,
-            "point_id": LEADS_POINT,
+            "point_id": point_id,
+            "group_id": SYNONYM_GROUP,
             "unit_id": SPARE_UNIT,
             "matter_id": "matrix",
             "line": "122",
@@ -249,23 +250,6 @@ class Endpoint:
             "area_id": "440203",
         }
         return self.path.format(**(values | self.path_args))
-
-    def url(self, ticket: Ticket | None, point_id: str = LEADS_POINT) -> str:
-        no = ticket.no if ticket else "-"
-        return self.path.format(
-            no=no,
-            return_id="R1",
-            supplement_id="S1",
-            n=1,
-            point_id=point_id,
-            group_id=SYNONYM_GROUP,
-            unit_id=SPARE_UNIT,
-            matter_id="matrix",
-            line="122",
-            delivery_id="no-such-delivery",
-            kind="registered",
-            token="A" * 24,
-        )
 
 
 def _post(path: str, expected: Mapping[str, int], stage: str | None, body: Body = None) -> Endpoint:
