@@ -435,8 +435,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         table=KnowledgeErrorRow,
     ),
     Endpoint("GET", "/knowledge-points/errors", STAFF),
-    Endpoint("GET", "/knowledge-points/{point_id}", STAFF),
-    Endpoint("GET", "/knowledge-points/{point_id}/versions", STAFF),
+    Endpoint("GET", "/knowledge-points/{point_id}", REFERENCE),
+    Endpoint("GET", "/knowledge-points/{point_id}/versions", REFERENCE),
     # A29: the owning unit (and the office) withdraw a point, like a correction.
     Endpoint(
         "POST",
