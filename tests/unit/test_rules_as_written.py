@@ -16,11 +16,13 @@ from domain.commands import (
     ContactAttempt,
     DecideRedo,
     Dispatch,
+    FiledSignatory,
     PointAnswer,
     RecordCallback,
     Registration,
     Requester,
     Review,
+    SignOff,
     WrittenAnswer,
 )
 from domain.errors import RuleViolation
@@ -123,8 +125,12 @@ def test_a24_a_return_during_a_redo_follows_a14_1() -> None:
     """A24 「重办时限与原工单时限一致，重办以一次为限，不得延期办理」 forbids the extension, nothing else: a
     return in a redo follows A14.1 (within its window from the redo's receipt, reviewed under A16)."""
     state = in_redo()
-    returns.check_return(state, return_of())  # no refusal
-    assert kinds(returns.apply_return(state, return_of(), step())) == [EventKind.RETURN_APPLIED]
+    # Signed off by a leader the unit filed with the office (A15, verdicts 4).
+    filed = SignOff(name="王强", title="副局长", filed=FiledSignatory(person_id=1, role="leader_in_charge"))
+    returns.check_return(state, return_of(signed_off_by=filed))  # no refusal
+    assert kinds(returns.apply_return(state, return_of(signed_off_by=filed), step())) == [
+        EventKind.RETURN_APPLIED
+    ]
     assert state.stage == Stage.RETURN_REVIEW
     # The extension stays forbidden.
     ask = ApplyExtension(actor=U1, reason="需协调", requester_told=True)
