@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.bulletin import UnitPerformance, unit_figures
-from api.figures.common import Event, Period, ratings
+from api.figures.common import Period, final_ratings
 from api.views import View
 from db.models import TicketRow
 from domain.assessment import (
@@ -48,12 +48,11 @@ async def assessment(session: AsyncSession, period: Period, weights: AssessmentW
 
 async def _final_ratings(session: AsyncSession, period: Period) -> dict[str, SatisfactionTally]:
     """Each ticket's last handling rating in the period (A24: the second rating is final)."""
-    latest = func.row_number().over(partition_by=Event.ticket_no, order_by=Event.seq.desc())
-    given = ratings(period).add_columns(latest.label("latest")).subquery()
+    given = final_ratings(period).subquery()
     query = (
         select(given.c.unit, given.c.option, TicketRow.domain, func.count())
         .join(TicketRow, TicketRow.ticket_no == given.c.ticket_no)
-        .where(given.c.latest == 1, given.c.unit.is_not(None))
+        .where(given.c.unit.is_not(None))
         .group_by(given.c.unit, given.c.option, TicketRow.domain)
     )
     out: dict[str, SatisfactionTally] = defaultdict(SatisfactionTally)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator
-from sqlalchemy import ColumnElement, Select, Text, cast, false, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, false, select, true
 
 from api.auth import Role
 from api.bodies import body_model
@@ -30,12 +28,15 @@ from api.registration import register
 from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, row_provisional
 from api.ticket_access import ticket_view, visible_ticket
 from api.unit_tree import unit_scope
-from db.models import TicketRow
+from db.models import TicketRow, TicketUnitRow
 from db.session import count_rows
 from domain.commands import Instant, Registration, Requester
 from domain.vocabulary import Card, Category, Stage
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+# A page's `total` counts up to this many tickets; past it, `total_capped` says so.
+TOTAL_CAP = 10_000
 
 
 # pydantic would read "0.5" as a Unix time; the schema promises a date-time such as 2026-12-01T00:00+08:00.
@@ -139,6 +140,13 @@ async def list_tickets(
             description="Only tickets whose workflow was (true) or was not (false) ended outside the service."
         ),
     ] = None,
+    open: Annotated[
+        bool | None,
+        Query(
+            description="Only tickets still open (true: not concluded, not refused; a unit's working queue, "
+            "and with `card=red` the tickets red now) or only concluded ones (false)."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
@@ -152,9 +160,9 @@ async def list_tickets(
         scope = await unit_scope(session, caller.unit_id)
         if unit is not None and unit not in scope:
             raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not your unit or below it", "A6")
-        query = _involving(query, frozenset({unit}) if unit else scope, role)
+        query = _involving(query, frozenset({unit}) if unit else scope, role, open)
     elif unit is not None:
-        query = _involving(query, frozenset({unit}), role)
+        query = _involving(query, frozenset({unit}), role, open)
     query = query.where(
         *(
             c
@@ -165,15 +173,23 @@ async def list_tickets(
                 TicketRow.answer_due_at < due_before if due_before else None,
                 TicketRow.updated_at >= updated_since if updated_since else None,
                 None if ended_outside is None else TicketRow.ended_outside.is_not(None) == ended_outside,
+                None if open is None else TicketRow.concluded_at.is_(None) == open,
             )
             if c is not None
         )
     )
-    total = await count_rows(session, query)
+    # A count stops at TOTAL_CAP (bench B5: counting a big unit's history cost more than its page).
+    total = await count_rows(session, query.limit(TOTAL_CAP + 1))
     rows = await session.scalars(
         query.order_by(TicketRow.registered_at.desc(), TicketRow.ticket_no).limit(limit).offset(offset)
     )
-    return TicketPage(total=total, limit=limit, offset=offset, items=[_summary(r) for r in rows])
+    return TicketPage(
+        total=min(total, TOTAL_CAP),
+        total_capped=total > TOTAL_CAP,
+        limit=limit,
+        offset=offset,
+        items=[_summary(r) for r in rows],
+    )
 
 
 @router.get(
@@ -196,19 +212,21 @@ async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -
 
 
 # -- queue helpers ----------------------------------------------------------------------------------------
-def _json_list_contains(column: InstrumentedAttribute[list[str]], value: str) -> ColumnElement[bool]:
-    """`value` is an element of a JSON list column, on PostgreSQL and SQLite alike: the list's JSON text
-    contains the quoted value (unit ids are plain: operations.credentials.UNIT_ID_PATTERN)."""
-    needle = json.dumps(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return cast(column, Text).like(f"%{needle}%", escape="\\")
-
-
-def _involving(query: Select[Any], units: frozenset[str], role: Literal["lead", "co"] | None) -> Select[Any]:
+def _involving(
+    query: Select[Any], units: frozenset[str], role: Literal["lead", "co"] | None, open: bool | None
+) -> Select[Any]:
+    """A6: the tickets these units lead, were forwarded or assist, through `ticket_units` and its index
+    (a JSON list of co-units could only be scanned)."""
     if not units:
         return query.where(false())
-    handling = or_(TicketRow.lead_unit.in_(units), TicketRow.forwarded_to.in_(units))
-    assisting = or_(*(_json_list_contains(TicketRow.co_units, u) for u in sorted(units)))
-    return query.where({"lead": handling, "co": assisting, None: or_(handling, assisting)}[role])
+    roles = {"lead": ("lead", "forwarded"), "co": ("co",), None: ("lead", "forwarded", "co")}[role]
+    involved = select(TicketUnitRow.ticket_no).where(
+        TicketUnitRow.unit.in_(sorted(units)),
+        TicketUnitRow.role.in_(roles),
+        # The open rows have a partial index of their own (a unit's working queue).
+        *([] if open is None else [TicketUnitRow.is_open.is_(true() if open else false())]),
+    )
+    return query.where(TicketRow.ticket_no.in_(involved))
 
 
 def _summary(row: TicketRow) -> TicketSummary:
