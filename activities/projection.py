@@ -131,10 +131,12 @@ def unit_rows(state: TicketState) -> list[dict[str, Any]]:
     assignment = state.assignment
     if assignment is None:
         return []
-    roles = [("lead", assignment.lead_unit)]
+    # One row per unit, its strongest role: a unit's queue then lists a ticket once.
+    roles = {assignment.lead_unit: "lead"}
     if assignment.forwarded_to:
-        roles.append(("forwarded", assignment.forwarded_to))
-    roles += [("co", u) for u in dict.fromkeys(assignment.co_units)]
+        roles.setdefault(assignment.forwarded_to, "forwarded")
+    for u in assignment.co_units:
+        roles.setdefault(u, "co")
     is_open = state.concluded_at is None
     registered_at = state.registration.received_at
     return [
@@ -145,7 +147,7 @@ def unit_rows(state: TicketState) -> list[dict[str, Any]]:
             "registered_at": registered_at,
             "is_open": is_open,
         }
-        for r, u in roles
+        for u, r in roles.items()
     ]
 
 

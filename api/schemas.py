@@ -229,8 +229,8 @@ class TicketSummary(EndedOutside):
 
 
 class TicketPage(View):
-    total: int = Field(description="How many tickets match, over all pages, counted up to 10,000.")
-    total_capped: bool = Field(False, description="More than 10,000 match: `total` stopped counting there.")
+    total: int = Field(description="How many tickets match, over all pages, counted up to 1,000.")
+    total_capped: bool = Field(False, description="More than 1,000 match: `total` stopped counting there.")
     limit: int
     offset: int
     items: list[TicketSummary]

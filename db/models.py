@@ -97,7 +97,7 @@ class TicketRow(Base):
         Index(
             "ix_tickets_open_card",
             "card",
-            "answer_due_at",
+            "registered_at",
             postgresql_where=text(OPEN_TICKET),
             sqlite_where=text(OPEN_TICKET),
         ),
@@ -147,17 +147,18 @@ class TicketRow(Base):
 
 
 class TicketUnitRow(Base):
-    """A6: each unit a ticket involves now, and how: `lead`, `forwarded` (the tier-3 sub-unit it was
-    forwarded to) or `co` (a co-unit). Rewritten with the ticket row by every projection; a unit's queue
+    """A6: each unit a ticket involves now, once, in its strongest role: `lead`, `forwarded` (the tier-3
+    sub-unit it was forwarded to) or `co` (a co-unit). Rewritten with the ticket row by every projection; a unit's queue
     reads it through an index, where a JSON list column could only be scanned (bench B5)."""
 
     __tablename__ = "ticket_units"
     __table_args__ = (
-        Index("ix_ticket_units_unit_registered_at", "unit", "registered_at"),
+        Index("ix_ticket_units_unit_registered_at", "unit", "registered_at", "ticket_no"),
         Index(
             "ix_ticket_units_open",
             "unit",
             "registered_at",
+            "ticket_no",
             postgresql_where=text("is_open"),
             sqlite_where=text("is_open"),
         ),
@@ -165,7 +166,7 @@ class TicketUnitRow(Base):
 
     ticket_no: Mapped[str] = mapped_column(TICKET_NO, ForeignKey("tickets.ticket_no"), primary_key=True)
     unit: Mapped[str] = mapped_column(CODE, primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
     # The ticket's own, copied so a queue's page is read in the index's order.
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     is_open: Mapped[bool] = mapped_column(Boolean)

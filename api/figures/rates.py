@@ -66,20 +66,24 @@ def _responses(period: Period, unit: str | None) -> Select[tuple[str, int, int]]
         signed.kind == EventKind.SIGNED_FOR,
         signed.seq > Event.seq,
         signed.unit == lead,
-        ~exists().where(
+        ~exists()
+        .where(
             between.ticket_no == Event.ticket_no,
             between.kind == EventKind.DISPATCHED,
             between.seq > Event.seq,
             between.seq < signed.seq,
-        ).correlate_except(between),
-        ~exists().where(
+        )
+        .correlate_except(between),
+        ~exists()
+        .where(
             card.ticket_no == Event.ticket_no,
             card.kind == EventKind.CARD_CHANGED,
             card.seq > Event.seq,
             card.seq < signed.seq,
             card.data[CardChanged.key("clock")].as_string() == SIGN_FOR,
             card.data[CardChanged.key("after")].as_string().in_([Card.YELLOW.value, Card.RED.value]),
-        ).correlate_except(card),
+        )
+        .correlate_except(card),
     )
     return (
         select(lead, func.count(), func.count(case((in_time, 1))))

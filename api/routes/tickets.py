@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import Select, false, not_, select
 
 from api.auth import Role
 from api.bodies import body_model
@@ -36,7 +36,7 @@ from domain.vocabulary import Card, Category, Stage
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 # A page's `total` counts up to this many tickets; past it, `total_capped` says so.
-TOTAL_CAP = 10_000
+TOTAL_CAP = 1_000
 
 
 # pydantic would read "0.5" as a Unix time; the schema promises a date-time such as 2026-12-01T00:00+08:00.
@@ -150,7 +150,7 @@ async def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
-    query = select(TicketRow)
+    query, newest = select(TicketRow), (TicketRow.registered_at.desc(), TicketRow.ticket_no)
     if not caller.confidential_clearance:
         query = query.where(TicketRow.requester_confidential.is_(False))
     if caller.role == Role.INTEGRATOR:
@@ -160,9 +160,9 @@ async def list_tickets(
         scope = await unit_scope(session, caller.unit_id)
         if unit is not None and unit not in scope:
             raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not your unit or below it", "A6")
-        query = _involving(query, frozenset({unit}) if unit else scope, role, open)
+        query, newest = _involving(query, frozenset({unit}) if unit else scope, role, open)
     elif unit is not None:
-        query = _involving(query, frozenset({unit}), role, open)
+        query, newest = _involving(query, frozenset({unit}), role, open)
     query = query.where(
         *(
             c
@@ -173,16 +173,18 @@ async def list_tickets(
                 TicketRow.answer_due_at < due_before if due_before else None,
                 TicketRow.updated_at >= updated_since if updated_since else None,
                 None if ended_outside is None else TicketRow.ended_outside.is_not(None) == ended_outside,
-                None if open is None else TicketRow.concluded_at.is_(None) == open,
+                None
+                if open is None
+                else TicketRow.concluded_at.is_(None)
+                if open
+                else TicketRow.concluded_at.is_not(None),
             )
             if c is not None
         )
     )
     # A count stops at TOTAL_CAP (bench B5: counting a big unit's history cost more than its page).
     total = await count_rows(session, query.limit(TOTAL_CAP + 1))
-    rows = await session.scalars(
-        query.order_by(TicketRow.registered_at.desc(), TicketRow.ticket_no).limit(limit).offset(offset)
-    )
+    rows = await session.scalars(query.order_by(*newest).limit(limit).offset(offset))
     return TicketPage(
         total=min(total, TOTAL_CAP),
         total_capped=total > TOTAL_CAP,
@@ -214,19 +216,30 @@ async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -
 # -- queue helpers ----------------------------------------------------------------------------------------
 def _involving(
     query: Select[Any], units: frozenset[str], role: Literal["lead", "co"] | None, open: bool | None
-) -> Select[Any]:
-    """A6: the tickets these units lead, were forwarded or assist, through `ticket_units` and its index
-    (a JSON list of co-units could only be scanned)."""
+) -> tuple[Select[Any], tuple[Any, ...]]:
+    """A6: the tickets these units lead, were forwarded or assist, through `ticket_units` (a JSON list of
+    co-units could only be scanned), and the order of a page, newest first, read from its index.
+
+    One unit's rows are at most one per ticket, so its page is read off the index (unit, registered_at)
+    in order and stops at the page's end; a tree's are made distinct first."""
     if not units:
-        return query.where(false())
+        return query.where(false()), (TicketRow.registered_at.desc(), TicketRow.ticket_no)
     roles = {"lead": ("lead", "forwarded"), "co": ("co",), None: ("lead", "forwarded", "co")}[role]
-    involved = select(TicketUnitRow.ticket_no).where(
-        TicketUnitRow.unit.in_(sorted(units)),
-        TicketUnitRow.role.in_(roles),
-        # The open rows have a partial index of their own (a unit's working queue).
-        *([] if open is None else [TicketUnitRow.is_open.is_(true() if open else false())]),
-    )
-    return query.where(TicketRow.ticket_no.in_(involved))
+    tu = TicketUnitRow
+    # The open rows have a partial index of their own (a unit's working queue).
+    conditions = [
+        tu.unit.in_(sorted(units)),
+        tu.role.in_(roles),
+        *([] if open is None else [tu.is_open if open else not_(tu.is_open)]),
+    ]
+    if len(units) == 1:
+        keys: Any = tu
+        query = query.join(tu, tu.ticket_no == TicketRow.ticket_no).where(*conditions)
+    else:
+        keys = select(tu.ticket_no, tu.registered_at).where(*conditions).distinct().subquery()
+        query = query.join(keys, keys.c.ticket_no == TicketRow.ticket_no)
+    columns = keys if len(units) == 1 else keys.c
+    return query, (columns.registered_at.desc(), columns.ticket_no)
 
 
 def _summary(row: TicketRow) -> TicketSummary:

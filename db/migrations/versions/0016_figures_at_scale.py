@@ -41,7 +41,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_tickets_open_card",
-            ["card", "answer_due_at"],
+            ["card", "registered_at"],
             unique=False,
             postgresql_where=_OPEN_TICKET,
             sqlite_where=_OPEN_TICKET,
@@ -59,13 +59,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["ticket_no"], ["tickets.ticket_no"], name=op.f("fk_ticket_units_ticket_no_tickets")
         ),
-        sa.PrimaryKeyConstraint("ticket_no", "unit", "role", name=op.f("pk_ticket_units")),
+        sa.PrimaryKeyConstraint("ticket_no", "unit", name=op.f("pk_ticket_units")),
     )
     with op.batch_alter_table("ticket_units", schema=None) as batch_op:
-        batch_op.create_index("ix_ticket_units_unit_registered_at", ["unit", "registered_at"], unique=False)
+        batch_op.create_index(
+            "ix_ticket_units_unit_registered_at", ["unit", "registered_at", "ticket_no"], unique=False
+        )
         batch_op.create_index(
             "ix_ticket_units_open",
-            ["unit", "registered_at"],
+            ["unit", "registered_at", "ticket_no"],
             unique=False,
             postgresql_where=sa.text("is_open"),
             sqlite_where=sa.text("is_open"),
@@ -94,7 +96,9 @@ def _backfill() -> None:
         "WHERE d.ticket_no = timeline_events.ticket_no AND d.kind = 'dispatched' "
         "AND d.seq < timeline_events.seq ORDER BY d.seq DESC LIMIT 1)"
     )
+    # One row per ticket and unit, its strongest role first: lead, forwarded, co.
     insert = "INSERT INTO ticket_units (ticket_no, unit, role, registered_at, is_open) "
+    absent = " AND NOT EXISTS (SELECT 1 FROM ticket_units u WHERE u.ticket_no = {no} AND u.unit = {unit})"
     op.execute(
         insert + "SELECT ticket_no, lead_unit, 'lead', registered_at, concluded_at IS NULL FROM tickets "
         "WHERE lead_unit IS NOT NULL"
@@ -102,11 +106,14 @@ def _backfill() -> None:
     op.execute(
         insert + "SELECT ticket_no, forwarded_to, 'forwarded', registered_at, concluded_at IS NULL "
         "FROM tickets WHERE forwarded_to IS NOT NULL"
+        + absent.format(no="tickets.ticket_no", unit="tickets.forwarded_to")
     )
     op.execute(
         insert
         + "SELECT DISTINCT t.ticket_no, j.value, 'co', t.registered_at, t.concluded_at IS NULL "
         + co_units
+        + " WHERE 1 = 1"
+        + absent.format(no="t.ticket_no", unit="j.value")
     )
 
 
