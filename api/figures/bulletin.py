@@ -6,18 +6,25 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.figures.common import Event, Period, charged_events, of_unit, ratings
-from api.figures.rates import AcceptanceFigures, acceptance_figures, rate_counts
+from api.figures.common import Event, Period, charged_events, of_unit
+from api.figures.rates import (
+    AcceptanceFigures,
+    RatingLine,
+    acceptance_figures,
+    rate_counts,
+    rating_lines,
+    receipts,
+)
 from api.unit_tree import MEMBER_TIER
 from api.views import View
 from db.api_models import UnitRow
 from db.models import TicketRow
 from domain.clocks import STATUTORY_CARDED
 from domain.rates import RateCounts, Rates
-from domain.timeline import CardChanged, Dispatched, EventKind
+from domain.timeline import CardChanged, EventKind
 from domain.vocabulary import Card, Category, Channel, RatingOption
 
 # timeline kind -> the bulletin figure it counts (A14–A17, A24).
@@ -106,7 +113,7 @@ class Bulletin(View):
 
 
 async def bulletin(session: AsyncSession, period: Period, unit: str | None = None) -> Bulletin:
-    figures = await unit_figures(session, period, unit)
+    figures, lines = await unit_figures(session, period, unit)
     # A26 reports on each unit: one with no tickets in the period is listed too, at zero, not left out.
     registered = await session.execute(
         select(UnitRow.id, UnitRow.name, UnitRow.tier).where(
@@ -126,13 +133,15 @@ async def bulletin(session: AsyncSession, period: Period, unit: str | None = Non
         unit=unit,
         volumes=await _volumes(session, period, unit),
         rates=city.rates(),
-        acceptance=await acceptance_figures(session, period, unit),
+        acceptance=acceptance_figures(lines),
         units=units,
     )
 
 
-async def unit_figures(session: AsyncSession, period: Period, unit: str | None) -> dict[str, UnitPerformance]:
-    """The units with any figure in the period, and their figures."""
+async def unit_figures(
+    session: AsyncSession, period: Period, unit: str | None
+) -> tuple[dict[str, UnitPerformance], list[RatingLine]]:
+    """The units with any figure in the period, and their figures; and the period's ratings."""
     figures: dict[str, UnitPerformance] = {}
 
     def of(unit_id: str) -> UnitPerformance:
@@ -141,21 +150,24 @@ async def unit_figures(session: AsyncSession, period: Period, unit: str | None) 
     for unit_id, counts in await _ticket_figures(session, period, unit):
         for name, n in counts.items():
             setattr(of(unit_id), name, n)
-    for unit_id, received in await _received(session, period, unit):
-        of(unit_id).received = received
+    received = [(u, t, r, s) for u, t, r, s in await session.execute(receipts(period, unit))]
+    for unit_id, tickets, _, _ in received:
+        of(unit_id).received = tickets
     for unit_id, kind, n in await _event_counts(session, period, unit, EVENT_FIGURES):
         setattr(of(unit_id), EVENT_FIGURES[kind], n)
-    for unit_id, option, n in await _rating_counts(session, period, unit):
-        of(unit_id).satisfaction[option] += n
+    lines = await rating_lines(session, period, unit)
+    for line in lines:
+        if line.unit is not None:
+            of(line.unit).satisfaction[line.handling] += line.n
     for unit_id, card, statutory, n in await _card_counts(session, period, unit):
         line = of(unit_id)
         setattr(line, f"{card}_cards", getattr(line, f"{card}_cards") + n)
         basis = "statutory" if statutory else "office_set"
         setattr(line, f"{basis}_{card}_cards", n)
-    for unit_id, counts in (await rate_counts(session, period, unit)).items():
+    for unit_id, counts in rate_counts(received, lines).items():
         of(unit_id).rate_counts = counts
         of(unit_id).rates = counts.rates()
-    return figures
+    return figures, lines
 
 
 async def _volumes(session: AsyncSession, period: Period, unit: str | None) -> Volumes:
@@ -200,22 +212,6 @@ async def _ticket_figures(
     return [(str(unit_id), dict(zip(conditions, counts, strict=True))) for unit_id, *counts in rows]
 
 
-async def _received(session: AsyncSession, period: Period, unit: str | None) -> Iterable[tuple[str, int]]:
-    lead = Event.data[Dispatched.key("lead_unit")].as_string()
-    query = (
-        select(lead, func.count(Event.ticket_no.distinct()))
-        .where(
-            Event.kind == EventKind.DISPATCHED,
-            period.holds(Event.at),
-            # A24: a redo goes back to the same unit; it is not a new receipt.
-            Event.data[Dispatched.key("redo")].as_boolean().is_not(true()),
-            *of_unit(lead, unit),
-        )
-        .group_by(lead)
-    )
-    return [(u, n) for u, n in await session.execute(query)]
-
-
 async def _event_counts(
     session: AsyncSession, period: Period, unit: str | None, kinds: Iterable[str]
 ) -> Iterable[tuple[str, str, int]]:
@@ -247,12 +243,6 @@ async def _card_counts(
         .group_by(changes.c.unit, changes.c.card, changes.c.statutory)
     )
     return [(u, c, bool(s), n) for u, c, s, n in await session.execute(query)]
-
-
-async def _rating_counts(
-    session: AsyncSession, period: Period, unit: str | None
-) -> Iterable[tuple[str, str, int]]:
-    return await _per_holder(session, ratings(period), "option", unit)
 
 
 async def _per_holder(
