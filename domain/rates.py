@@ -1,6 +1,8 @@
-"""The three rates of national 12345 practice (国务院办公厅《关于进一步优化地方政务服务便民热线的指导意见》,
-国办发〔2020〕53号, and the 12345 热线 assessments built on it): the response rate (响应率), the resolution rate
-(解决率) and the satisfaction rate (满意率), as arithmetic on counts; api/figures/rates.py counts them.
+"""The three rates of national 12345 practice (the "三率" of the 接诉即办 assessments, since 国务院办公厅
+《关于进一步优化地方政务服务便民热线的指导意见》, 国办发〔2020〕53号): the response rate (响应率), the resolution
+rate (解决率) and the satisfaction rate (满意率), as arithmetic on counts; api/figures/rates.py counts them.
+The city's regulation names none of them (A26, A27 ask for bulletins and an assessment): what each counts
+is this service's reading, written out in docs/reports.md.
 
 Each rate is numerator ÷ denominator over the bulletin's half-open period `[from, to)`, shown to 4 places;
 with a zero denominator it is null (nothing to measure), never 0 or 1. docs/reports.md writes out what each
