@@ -146,6 +146,7 @@ def unit_rows(state: TicketState) -> list[dict[str, Any]]:
             "role": r,
             "registered_at": registered_at,
             "is_open": is_open,
+            "confidential": state.registration.requester.confidential,
         }
         for u, r in roles.items()
     ]

@@ -285,7 +285,7 @@ TICKET_COLUMNS = [
     "updated_at",
 ]
 EVENT_COLUMNS = ("id", "ticket_no", "seq", "at", "kind", "actor", "rule", "data", "unit")
-UNIT_COLUMNS = ("ticket_no", "unit", "role", "registered_at", "is_open")
+UNIT_COLUMNS = ("ticket_no", "unit", "role", "registered_at", "is_open", "confidential")
 _TIMES = ("sign_for_due_at", "answer_due_at", "registered_at", "concluded_at", "answer_met_at")
 
 
@@ -361,4 +361,4 @@ def _ticket(batch: Batch, i: int, registered: datetime, life: Life, p: Province,
     roles = (
         [("lead", lead)] + ([("forwarded", forwarded)] if forwarded else []) + [("co", u) for u in co_units]
     )
-    batch.units += [(no, u, r, registered, life.is_open) for r, u in roles]
+    batch.units += [(no, u, r, registered, life.is_open, row["requester_confidential"]) for r, u in roles]

@@ -219,7 +219,7 @@ def _goal(name: str) -> float | None:
     return next((g for k, g in GOALS.items() if name.startswith(k)), None)
 
 
-async def measure(url: str, quick: bool) -> list[tuple[str, str]]:
+async def measure(url: str, quick: bool, only: str = "") -> list[tuple[str, str]]:
     engine = make_engine(url)
     sessions = make_session_maker(engine)
     async with sessions() as session:
@@ -240,6 +240,8 @@ async def measure(url: str, quick: bool) -> list[tuple[str, str]]:
     print(f"  big unit {big}, small unit {small}, ticket {ticket}", flush=True)
     rows = []
     for name, run in queries(sessions, probe).items():
+        if not name.startswith(only):
+            continue
         slow = name.split(":")[0] in ("bulletin", "assessment")
         times = []
         for i in range((3 if quick else 5) if slow else (10 if quick else 40)):
@@ -265,6 +267,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="time an already loaded database")
     parser.add_argument("--quick", action="store_true", help="fewer runs per query")
+    parser.add_argument("--only", default="", help="time only the queries whose name starts so")
     args = parser.parse_args()
     url = os.environ.get(
         "HOTLINE_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/hotline_b5"
@@ -277,7 +280,7 @@ def main() -> None:
         asyncio.run(load(url, args.tickets))
         print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
     print("B5: timing", flush=True)
-    timings = asyncio.run(measure(url, args.quick))
+    timings = asyncio.run(measure(url, args.quick, args.only))
     table = asyncio.run(sizes(url))
     print("\nB5 results")
     for name, value in [*timings, *table]:

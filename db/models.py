@@ -153,12 +153,13 @@ class TicketUnitRow(Base):
 
     __tablename__ = "ticket_units"
     __table_args__ = (
-        Index("ix_ticket_units_unit_registered_at", "unit", "registered_at", "ticket_no"),
+        Index("ix_ticket_units_unit_registered_at", "unit", "registered_at", "ticket_no", "confidential"),
         Index(
             "ix_ticket_units_open",
             "unit",
             "registered_at",
             "ticket_no",
+            "confidential",
             postgresql_where=text("is_open"),
             sqlite_where=text("is_open"),
         ),
@@ -170,6 +171,9 @@ class TicketUnitRow(Base):
     # The ticket's own, copied so a queue's page is read in the index's order.
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     is_open: Mapped[bool] = mapped_column(Boolean)
+    # A32: the requester asked for confidentiality (tickets.requester_confidential), so a queue of staff
+    # without clearance is read, and counted, from this table's index alone.
+    confidential: Mapped[bool] = mapped_column(Boolean)
 
 
 class TimelineEventRow(Base):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator
-from sqlalchemy import Select, false, not_, select
+from sqlalchemy import ColumnElement, select
 
 from api.auth import Role
 from api.bodies import body_model
@@ -24,19 +24,17 @@ from api.edge import REGISTRATION_LIMIT_BYTES, instant_text
 from api.errors import ApiError, responses
 from api.outside_ends import as_ended_outside
 from api.privacy import requester_view
+from api.queues import TOTAL_CAP, QueueFilter, queue_page
 from api.registration import register
 from api.schemas import RegistrationCreated, TicketPage, TicketSummary, TicketView, row_provisional
 from api.ticket_access import ticket_view, visible_ticket
 from api.unit_tree import unit_scope
-from db.models import TicketRow, TicketUnitRow
+from db.models import TicketRow
 from db.session import count_rows
 from domain.commands import Instant, Registration, Requester
 from domain.vocabulary import Card, Category, Stage
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
-
-# A page's `total` counts up to this many tickets; past it, `total_capped` says so.
-TOTAL_CAP = 1_000
 
 
 # pydantic would read "0.5" as a Unix time; the schema promises a date-time such as 2026-12-01T00:00+08:00.
@@ -150,41 +148,44 @@ async def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
-    query, newest = select(TicketRow), (TicketRow.registered_at.desc(), TicketRow.ticket_no)
-    if not caller.confidential_clearance:
-        query = query.where(TicketRow.requester_confidential.is_(False))
+    filters: list[ColumnElement[bool]] = []
+    units: frozenset[str] | None = None
     if caller.role == Role.INTEGRATOR:
-        query = query.where(TicketRow.registered_by == caller.actor.id)
+        filters.append(TicketRow.registered_by == caller.actor.id)
     elif caller.role == Role.UNIT_STAFF:
         assert caller.unit_id is not None
         scope = await unit_scope(session, caller.unit_id)
         if unit is not None and unit not in scope:
             raise ApiError(403, "NOT_YOUR_UNIT", f"{unit} is not your unit or below it", "A6")
-        query, newest = _involving(query, frozenset({unit}) if unit else scope, role, open)
+        units = frozenset({unit}) if unit else scope
     elif unit is not None:
-        query, newest = _involving(query, frozenset({unit}), role, open)
-    query = query.where(
-        *(
-            c
-            for c in (
-                TicketRow.stage == stage.value if stage else None,
-                TicketRow.card == card.value if card else None,
-                TicketRow.category == category.value if category else None,
-                TicketRow.answer_due_at < due_before if due_before else None,
-                TicketRow.updated_at >= updated_since if updated_since else None,
-                None if ended_outside is None else TicketRow.ended_outside.is_not(None) == ended_outside,
-                None
-                if open is None
-                else TicketRow.concluded_at.is_(None)
-                if open
-                else TicketRow.concluded_at.is_not(None),
-            )
-            if c is not None
+        units = frozenset({unit})
+    filters += [
+        c
+        for c in (
+            TicketRow.stage == stage.value if stage else None,
+            TicketRow.card == card.value if card else None,
+            TicketRow.category == category.value if category else None,
+            TicketRow.answer_due_at < due_before if due_before else None,
+            TicketRow.updated_at >= updated_since if updated_since else None,
+            None if ended_outside is None else TicketRow.ended_outside.is_not(None) == ended_outside,
         )
-    )
-    # A count stops at TOTAL_CAP (bench B5: counting a big unit's history cost more than its page).
-    total = await count_rows(session, query.limit(TOTAL_CAP + 1))
-    rows = await session.scalars(query.order_by(*newest).limit(limit).offset(offset))
+        if c is not None
+    ]
+    if units is not None:
+        # A6: through ticket_units, whose rows say whether the ticket is open (api/queues.py).
+        narrowed = QueueFilter(caller.confidential_clearance, role, open, filters)
+        total, rows = await queue_page(session, units, narrowed, limit, offset)
+    else:
+        if not caller.confidential_clearance:
+            filters.append(TicketRow.requester_confidential.is_(False))
+        if open is not None:
+            filters.append(TicketRow.concluded_at.is_(None) if open else TicketRow.concluded_at.is_not(None))
+        query = select(TicketRow).where(*filters)
+        # A count stops at TOTAL_CAP (bench B5: counting the whole history cost more than the page).
+        total = await count_rows(session, query.limit(TOTAL_CAP + 1))
+        newest = query.order_by(TicketRow.registered_at.desc(), TicketRow.ticket_no)
+        rows = list(await session.scalars(newest.limit(limit).offset(offset)))
     return TicketPage(
         total=min(total, TOTAL_CAP),
         total_capped=total > TOTAL_CAP,
@@ -214,34 +215,6 @@ async def read_ticket(no: TicketNoDep, caller: CallerDep, runtime: RuntimeDep) -
 
 
 # -- queue helpers ----------------------------------------------------------------------------------------
-def _involving(
-    query: Select[Any], units: frozenset[str], role: Literal["lead", "co"] | None, open: bool | None
-) -> tuple[Select[Any], tuple[Any, ...]]:
-    """A6: the tickets these units lead, were forwarded or assist, through `ticket_units` (a JSON list of
-    co-units could only be scanned), and the order of a page, newest first, read from its index.
-
-    One unit's rows are at most one per ticket, so its page is read off the index (unit, registered_at)
-    in order and stops at the page's end; a tree's are made distinct first."""
-    if not units:
-        return query.where(false()), (TicketRow.registered_at.desc(), TicketRow.ticket_no)
-    roles = {"lead": ("lead", "forwarded"), "co": ("co",), None: ("lead", "forwarded", "co")}[role]
-    tu = TicketUnitRow
-    # The open rows have a partial index of their own (a unit's working queue).
-    conditions = [
-        tu.unit.in_(sorted(units)),
-        tu.role.in_(roles),
-        *([] if open is None else [tu.is_open if open else not_(tu.is_open)]),
-    ]
-    if len(units) == 1:
-        keys: Any = tu
-        query = query.join(tu, tu.ticket_no == TicketRow.ticket_no).where(*conditions)
-    else:
-        keys = select(tu.ticket_no, tu.registered_at).where(*conditions).distinct().subquery()
-        query = query.join(keys, keys.c.ticket_no == TicketRow.ticket_no)
-    columns = keys if len(units) == 1 else keys.c
-    return query, (columns.registered_at.desc(), columns.ticket_no)
-
-
 def _summary(row: TicketRow) -> TicketSummary:
     requester = Requester(
         name=row.requester_name, phone=row.requester_phone, confidential=row.requester_confidential

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("registered_at", _DATETIME, nullable=False),
         sa.Column("is_open", sa.Boolean(), nullable=False),
+        sa.Column("confidential", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_no"], ["tickets.ticket_no"], name=op.f("fk_ticket_units_ticket_no_tickets")
         ),
@@ -63,11 +64,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ticket_units", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_ticket_units_unit_registered_at", ["unit", "registered_at", "ticket_no"], unique=False
+            "ix_ticket_units_unit_registered_at",
+            ["unit", "registered_at", "ticket_no", "confidential"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_ticket_units_open",
-            ["unit", "registered_at", "ticket_no"],
+            ["unit", "registered_at", "ticket_no", "confidential"],
             unique=False,
             postgresql_where=sa.text("is_open"),
             sqlite_where=sa.text("is_open"),
@@ -97,20 +100,22 @@ def _backfill() -> None:
         "AND d.seq < timeline_events.seq ORDER BY d.seq DESC LIMIT 1)"
     )
     # One row per ticket and unit, its strongest role first: lead, forwarded, co.
-    insert = "INSERT INTO ticket_units (ticket_no, unit, role, registered_at, is_open) "
+    insert = "INSERT INTO ticket_units (ticket_no, unit, role, registered_at, is_open, confidential) "
     absent = " AND NOT EXISTS (SELECT 1 FROM ticket_units u WHERE u.ticket_no = {no} AND u.unit = {unit})"
     op.execute(
-        insert + "SELECT ticket_no, lead_unit, 'lead', registered_at, concluded_at IS NULL FROM tickets "
+        insert + "SELECT ticket_no, lead_unit, 'lead', registered_at, concluded_at IS NULL, "
+        "requester_confidential FROM tickets "
         "WHERE lead_unit IS NOT NULL"
     )
     op.execute(
-        insert + "SELECT ticket_no, forwarded_to, 'forwarded', registered_at, concluded_at IS NULL "
+        insert + "SELECT ticket_no, forwarded_to, 'forwarded', registered_at, concluded_at IS NULL, "
+        "requester_confidential "
         "FROM tickets WHERE forwarded_to IS NOT NULL"
         + absent.format(no="tickets.ticket_no", unit="tickets.forwarded_to")
     )
     op.execute(
-        insert
-        + "SELECT DISTINCT t.ticket_no, j.value, 'co', t.registered_at, t.concluded_at IS NULL "
+        insert + "SELECT DISTINCT t.ticket_no, j.value, 'co', t.registered_at, t.concluded_at IS NULL, "
+        "t.requester_confidential "
         + co_units
         + " WHERE 1 = 1"
         + absent.format(no="t.ticket_no", unit="j.value")
