@@ -29,7 +29,7 @@ class Assessment(View):
 
 
 async def assessment(session: AsyncSession, period: Period, weights: AssessmentWeights) -> Assessment:
-    figures, _ = await unit_figures(session, period, None)
+    figures, _ = await unit_figures(session, period, None, rates=False)
     satisfaction = await _final_ratings(session, period)
     normalised = weights.normalised()
     units = sorted(set(figures) | set(satisfaction))
