@@ -15,19 +15,21 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Delete, Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TimelineEventRow
+from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TicketUnitRow, TimelineEventRow
 from db.session import dialect_insert
 from domain.matters import notice_prior_ticket_no
-from domain.ticket import SIGN_FOR, TicketState
+from domain.ticket import ANSWER, SIGN_FOR, TicketState
+from domain.timeline import Dispatched, EventKind
 
 _TICKETS = cast(Table, TicketRow.__table__)
 _EVENTS = cast(Table, TimelineEventRow.__table__)
 _NOTICES = cast(Table, NoticeRow.__table__)
 _TERMINATED = cast(Table, TerminatedMatterRow.__table__)
+_UNITS = cast(Table, TicketUnitRow.__table__)
 _Insert = postgresql.Insert | sqlite.Insert
 
 
@@ -37,6 +39,8 @@ class _Statements:
     insert_events: _Insert
     insert_notices: _Insert
     file_termination: _Insert
+    clear_units: Delete
+    insert_units: _Insert
 
 
 @cache
@@ -58,6 +62,8 @@ def _statements(dialect: str) -> _Statements:
             # filed_at stays as first recorded.
             set_={k: termination.excluded[k] for k in ("prior_ticket_no", "notice_ref", "served_at")},
         ),
+        clear_units=delete(_UNITS).where(_UNITS.c.ticket_no == bindparam("ticket_no")),
+        insert_units=dialect_insert(dialect, _UNITS),
     )
 
 
@@ -75,13 +81,18 @@ async def write_projection(conn: AsyncConnection, state: TicketState) -> None:
         await conn.execute(statements.insert_events, events)
     if notices := notice_rows(state):
         await conn.execute(statements.insert_notices, notices)
+    if written:
+        # The units the ticket involves now, replaced whole: a re-dispatch or a designation changes them.
+        await conn.execute(statements.clear_units, {"ticket_no": state.ticket_no})
+        if units := unit_rows(state):
+            await conn.execute(statements.insert_units, units)
     if written and state.termination is not None:
         await conn.execute(statements.file_termination, termination_values(state))
 
 
 def ticket_values(state: TicketState) -> dict[str, Any]:
     reg = state.registration
-    sign_for = state.clocks.get(SIGN_FOR)
+    sign_for, answer = state.clocks.get(SIGN_FOR), state.clocks.get(ANSWER)
     return {
         "ticket_no": state.ticket_no,
         "category": reg.category.value,
@@ -108,6 +119,8 @@ def ticket_values(state: TicketState) -> dict[str, Any]:
         "registered_by": reg.registered_by.id,
         "concluded_at": state.concluded_at,
         "joined_to": state.joined_to,
+        "answer_met_at": answer.met_at if answer else None,
+        "answer_card": answer.card.value if answer else None,
         "revision": state.revision,
         # The timeline lives in timeline_events; the workflow sends only events not yet projected.
         "state": state.model_dump(mode="json", exclude={"timeline"}),
@@ -115,7 +128,34 @@ def ticket_values(state: TicketState) -> dict[str, Any]:
     }
 
 
+def unit_rows(state: TicketState) -> list[dict[str, Any]]:
+    """A6: the units the ticket involves now: its lead, the sub-unit it was forwarded to, its co-units."""
+    assignment = state.assignment
+    if assignment is None:
+        return []
+    # One row per unit, its strongest role: a unit's queue then lists a ticket once.
+    roles = {assignment.lead_unit: "lead"}
+    if assignment.forwarded_to:
+        roles.setdefault(assignment.forwarded_to, "forwarded")
+    for u in assignment.co_units:
+        roles.setdefault(u, "co")
+    is_open = state.concluded_at is None
+    registered_at = state.registration.received_at
+    return [
+        {
+            "ticket_no": state.ticket_no,
+            "unit": u,
+            "role": r,
+            "registered_at": registered_at,
+            "is_open": is_open,
+            "confidential": state.registration.requester.confidential,
+        }
+        for u, r in roles.items()
+    ]
+
+
 def event_rows(state: TicketState) -> list[dict[str, Any]]:
+    holders = event_holders(state)
     return [
         {
             "id": e.id,
@@ -127,9 +167,25 @@ def event_rows(state: TicketState) -> list[dict[str, Any]]:
             "rule": e.rule,
             # JSON mode: a datetime or enum inside `data` becomes its JSON form on every backend.
             "data": e.model_dump(mode="json", include={"data"})["data"],
+            "unit": holder,
         }
-        for e in state.timeline
+        for e, holder in zip(state.timeline, holders, strict=True)
     ]
+
+
+def event_holders(state: TicketState) -> list[str | None]:
+    """The unit holding the ticket at each event to project (A6, A25): the lead of the latest dispatch
+    before it. The events sent are the timeline's newest; every dispatch appended one assignment, so the
+    holder before the first of them is the assignment that many places back (none for a whole timeline)."""
+    dispatches = sum(1 for e in state.timeline if e.kind == EventKind.DISPATCHED)
+    before = len(state.assignments) - dispatches - 1
+    holder = state.assignments[before].lead_unit if before >= 0 else None
+    holders = []
+    for e in state.timeline:
+        holders.append(holder)
+        if e.kind == EventKind.DISPATCHED:
+            holder = e.data.get(Dispatched.key("lead_unit"), holder)
+    return holders
 
 
 def notice_rows(state: TicketState) -> list[dict[str, Any]]:

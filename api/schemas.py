@@ -12,6 +12,7 @@ from pydantic import Field
 from api.privacy import Relation, RequesterView, requester_view
 from api.repeats import RepeatCandidate
 from api.views import View, label_of
+from domain.clocks import LimitBasis, basis_of
 from domain.commands import ApplyClosure, DispatchAdvice, FileTerminationNotice, KnowledgePoint, PointAnswer
 from domain.joining import JoinedResult
 from domain.labels import event_label, rule_citation
@@ -119,6 +120,11 @@ class TicketView(EndedOutside):
     clocks: dict[str, Clock] = Field(
         description="Each time limit with its due and red instants and card (A22)."
     )
+    limit_basis: dict[str, LimitBasis] = Field(
+        description="Who set each limit in `clocks`: `statutory`, the regulation itself (A14, A17), or "
+        "`office_set`, the hotline office where the regulation fixes none (the sign-for limit); the bulletin "
+        "counts their cards apart (A26)."
+    )
     assignments: list[Assignment]
     returns: list[ReturnRecord]
     extensions: list[ExtensionRecord]
@@ -214,6 +220,7 @@ class TicketView(EndedOutside):
             sign_for_due_at=sign_for.due_at if sign_for else None,
             answer_due_at=state.answer_due_at(),
             provisional=state_provisional(state),
+            limit_basis={name: basis_of(name) for name in state.clocks},
         )
 
 
@@ -250,7 +257,8 @@ class TicketSummary(EndedOutside):
 
 
 class TicketPage(View):
-    total: int = Field(description="How many tickets match, over all pages.")
+    total: int = Field(description="How many tickets match, over all pages, counted up to 1,000.")
+    total_capped: bool = Field(False, description="More than 1,000 match: `total` stopped counting there.")
     limit: int
     offset: int
     items: list[TicketSummary]

@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -76,12 +77,34 @@ SHORT = String(200)
 CODE = String(64)
 
 
+# A ticket is open until it concludes (or is not accepted): the queues and the dashboard read open tickets
+# only, through partial indexes that hold them alone (bench B5: a unit's whole history is 20× its queue).
+OPEN_TICKET = "concluded_at IS NULL"
+
+
 class TicketRow(Base):
     """One row per ticket: the list columns, and the whole TicketState for detail views."""
 
     __tablename__ = "tickets"
-    # A10.6: the same requester's tickets, newest first, while the caller is on the line (api/repeats.py).
-    __table_args__ = (Index("ix_tickets_requester_phone_registered_at", "requester_phone", "registered_at"),)
+    __table_args__ = (
+        # A10.6: the same requester's tickets, newest first, while the caller is on the line (api/repeats.py).
+        Index("ix_tickets_requester_phone_registered_at", "requester_phone", "registered_at"),
+        Index("ix_tickets_registered_at", "registered_at"),
+        Index("ix_tickets_concluded_at", "concluded_at"),
+        Index(
+            "ix_tickets_open_registered_at",
+            "registered_at",
+            postgresql_where=text(OPEN_TICKET),
+            sqlite_where=text(OPEN_TICKET),
+        ),
+        Index(
+            "ix_tickets_open_card",
+            "card",
+            "registered_at",
+            postgresql_where=text(OPEN_TICKET),
+            sqlite_where=text(OPEN_TICKET),
+        ),
+    )
 
     ticket_no: Mapped[str] = mapped_column(TICKET_NO, primary_key=True)
     category: Mapped[str] = mapped_column(CODE)
@@ -113,6 +136,10 @@ class TicketRow(Base):
     # and follows the tickets it registered (A23 linkage systems, the provincial platform).
     registered_by: Mapped[str | None] = mapped_column(SHORT, index=True)
     concluded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The answer limit's figures (A17, A22) the reports count, in columns so a bulletin does not re-read the
+    # JSON state of every ticket in its period (bench B5): when it was met, and its card.
+    answer_met_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer_card: Mapped[str | None] = mapped_column(String(16))
     # The workflow was ended outside the service (terminated, failed, timed_out, canceled: from Temporal UI
     # or the CLI), found by activities/reconcile.py, which also sets the stage to archived. A projection
     # (the workflow running again after a reset) clears it: it writes no value here.
@@ -127,9 +154,39 @@ class TicketRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+class TicketUnitRow(Base):
+    """A6: each unit a ticket involves now, once, in its strongest role: `lead`, `forwarded` (the tier-3
+    sub-unit it was forwarded to) or `co` (a co-unit). Rewritten with the ticket row by every projection; a unit's queue
+    reads it through an index, where a JSON list column could only be scanned (bench B5)."""
+
+    __tablename__ = "ticket_units"
+    __table_args__ = (
+        Index("ix_ticket_units_unit_registered_at", "unit", "registered_at", "ticket_no", "confidential"),
+        Index(
+            "ix_ticket_units_open",
+            "unit",
+            "registered_at",
+            "ticket_no",
+            "confidential",
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open"),
+        ),
+    )
+
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, ForeignKey("tickets.ticket_no"), primary_key=True)
+    unit: Mapped[str] = mapped_column(CODE, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # The ticket's own, copied so a queue's page is read in the index's order.
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    # A32: the requester asked for confidentiality (tickets.requester_confidential), so a queue of staff
+    # without clearance is read, and counted, from this table's index alone.
+    confidential: Mapped[bool] = mapped_column(Boolean)
+
+
 class TimelineEventRow(Base):
     __tablename__ = "timeline_events"
-    __table_args__ = (UniqueConstraint("ticket_no", "seq"),)
+    __table_args__ = (UniqueConstraint("ticket_no", "seq"), Index("ix_timeline_events_kind_at", "kind", "at"))
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)  # TimelineEvent.id
     # Indexed by the unique (ticket_no, seq) constraint, which leads with ticket_no.
@@ -140,6 +197,9 @@ class TimelineEventRow(Base):
     actor: Mapped[str] = mapped_column(SHORT)
     rule: Mapped[str | None] = mapped_column(CODE)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The unit holding the ticket when it happened (A6, A25: the lead of the latest dispatch before it),
+    # written by the projection; the reports charge the event to it.
+    unit: Mapped[str | None] = mapped_column(CODE)
 
 
 class NoticeRow(Base):

@@ -36,6 +36,15 @@ class ChargedTo(StrEnum):
     HOTLINE = "hotline"
 
 
+class LimitBasis(StrEnum):
+    """Who set a limit (A22 cards both, A26 reports them apart): the regulation itself (A14, A17 and its
+    emergency limit A17.3), or the hotline office, where the regulation fixes none (the sign-for limit, the
+    rule set's own values). A unit sees which of its cards the regulation imposed."""
+
+    STATUTORY = "statutory"  # 法定时限
+    OFFICE_SET = "office_set"  # 热线自定时限
+
+
 @dataclass(frozen=True)
 class ClockSpec:
     name: str
@@ -52,6 +61,8 @@ class ClockSpec:
     met_by: frozenset[EventKind] = frozenset()
     reopened_by: frozenset[EventKind] = frozenset()
     charged_to: ChargedTo = ChargedTo.LEAD_UNIT
+    # Office-set unless the regulation names the limit: a card is called statutory only where a rule says so.
+    basis: LimitBasis = LimitBasis.OFFICE_SET
 
 
 CLOCKS: tuple[ClockSpec, ...] = (
@@ -61,6 +72,7 @@ CLOCKS: tuple[ClockSpec, ...] = (
         "A17",
         lambda rs, reg: rs.sign_for_limit(reg.emergency),
         met_by=frozenset({EventKind.SIGNED_FOR}),
+        basis=LimitBasis.OFFICE_SET,
     ),
     # A17.3: an emergency is handled within 2 hours.
     ClockSpec(
@@ -68,6 +80,7 @@ CLOCKS: tuple[ClockSpec, ...] = (
         "A17.3",
         lambda rs, reg: rs.emergency_handle if reg.emergency else None,
         met_by=frozenset({EventKind.EMERGENCY_HANDLED}),
+        basis=LimitBasis.STATUTORY,
     ),
     # A17.1–A17.3: handled and answered. A24: a redo has the same limit again; A20: a closure sent back
     # reopens it, still counting from the first receipt.
@@ -85,9 +98,17 @@ CLOCKS: tuple[ClockSpec, ...] = (
             }
         ),
         reopened_by=frozenset({EventKind.CLOSURE_SENT_BACK, EventKind.TERMINATION_REFUSED}),
+        basis=LimitBasis.STATUTORY,
     ),
     # A14.1: a return is applied for within 1 WD of receipt.
-    ClockSpec(RETURN_WINDOW, "A14.1", lambda rs, reg: rs.return_window, carded=False, restarts_on_redo=True),
+    ClockSpec(
+        RETURN_WINDOW,
+        "A14.1",
+        lambda rs, reg: rs.return_window,
+        carded=False,
+        restarts_on_redo=True,
+        basis=LimitBasis.STATUTORY,
+    ),
     # A14.3: a site survey starts within 1 WD of receipt.
     ClockSpec(
         SURVEY_START_WINDOW,
@@ -95,10 +116,13 @@ CLOCKS: tuple[ClockSpec, ...] = (
         lambda rs, reg: rs.survey_start_window,
         carded=False,
         restarts_on_redo=True,
+        basis=LimitBasis.STATUTORY,
     ),
 )
 SPECS: Mapping[str, ClockSpec] = {spec.name: spec for spec in CLOCKS}
 CARDED = tuple(spec.name for spec in CLOCKS if spec.carded)
+# A26: the carded limits the regulation imposes; the reports count their cards apart from the office's.
+STATUTORY_CARDED = tuple(spec.name for spec in CLOCKS if spec.carded and spec.basis == LimitBasis.STATUTORY)
 # A22: a concluded ticket's limits stop; their cards freeze as they stand.
 STOPS_EVERY_CLOCK = frozenset({EventKind.CONCLUDED, EventKind.NOT_ACCEPTED, EventKind.JOINED_TO})
 
@@ -236,6 +260,11 @@ FAMILIES: Mapping[str, ClockSpec] = {
 def spec_of(name: str) -> ClockSpec:
     """The table's entry for a clock, a family member (`linkage_ack:110`) included."""
     return _spec(name)
+
+
+def basis_of(name: str) -> LimitBasis:
+    """Who set the limit a clock of this name keeps (LimitBasis)."""
+    return _spec(name).basis
 
 
 def _spec(name: str) -> ClockSpec:

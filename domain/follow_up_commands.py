@@ -19,6 +19,11 @@ class Rate(Command):
 
     acceptance: list[ShortText] = Field(default_factory=list, max_length=10)
     handling: list[ShortText] = Field(default_factory=list, max_length=10)
+    # A24 是否解决: whether the matter was resolved, as the requester sees it; optional, so an older client
+    # (and a history recorded before the question) rates without it.
+    resolved: bool | None = Field(
+        None, description="是否解决: the requester says the matter was resolved (true) or not (false)."
+    )
     via: ShortText = "link"
 
 

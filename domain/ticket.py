@@ -165,6 +165,7 @@ class RatingRound(BaseModel):
     expires_at: datetime
     acceptance: StageRating | None = None
     handling: StageRating | None = None
+    resolved: bool | None = None  # A24 是否解决, when the requester answered it
     rated_at: datetime | None = None
     final: bool = False
     # A24 (verdicts 3): sent by message, the window runs from its receipt; until then it does not run.

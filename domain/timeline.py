@@ -169,6 +169,9 @@ class Rated(Payload):
     round: int
     acceptance: StageRatingPayload
     handling: StageRatingPayload
+    # A24 是否解决: whether the requester says the matter was resolved; None when not asked (older clients,
+    # ratings recorded before the question).
+    resolved: bool | None = None
 
 
 class SupervisionOrdered(Payload):

@@ -12,7 +12,10 @@ are two kinds:
 - *Event figures* (received, cards shown, returns, extensions, redos, callbacks, ratings) count timeline
   events in the period, each charged to the unit that held the ticket when it happened: the lead of the
   latest `dispatched` event before it (A6: a sub-unit acts for its lead, which stays responsible; a return
-  approved and re-dispatched stays charged to the unit that returned it).
+  approved and re-dispatched stays charged to the unit that returned it), stored on the event's row by the
+  projection (`timeline_events.unit`, migration 0016).
+- *Rates* (api/figures/rates.py, domain/rates.py): 响应率, 解决率 and 满意率, and the acceptance stage's
+  ratings; docs/reports.md writes out what each counts.
 
 A period is half-open, `[start, end)`.
 """

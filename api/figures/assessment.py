@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.bulletin import UnitPerformance, unit_figures
-from api.figures.common import Event, Period, ratings
+from api.figures.common import Period, final_ratings
 from api.views import View
 from db.models import TicketRow
 from domain.assessment import (
@@ -32,7 +32,7 @@ async def assessment(
     session: AsyncSession, period: Period, weights: AssessmentWeights, within: frozenset[str] | None = None
 ) -> Assessment:
     """Every unit with figures in the period; `within`: only these (A4, a county office's county)."""
-    figures = await unit_figures(session, period, None)
+    figures, _ = await unit_figures(session, period, None, rates=False)
     satisfaction = await _final_ratings(session, period)
     normalised = weights.normalised()
     units = sorted(u for u in set(figures) | set(satisfaction) if within is None or u in within)
@@ -51,12 +51,11 @@ async def assessment(
 
 async def _final_ratings(session: AsyncSession, period: Period) -> dict[str, SatisfactionTally]:
     """Each ticket's last handling rating in the period (A24: the second rating is final)."""
-    latest = func.row_number().over(partition_by=Event.ticket_no, order_by=Event.seq.desc())
-    given = ratings(period).add_columns(latest.label("latest")).subquery()
+    given = final_ratings(period).subquery()
     query = (
         select(given.c.unit, given.c.option, TicketRow.domain, func.count())
         .join(TicketRow, TicketRow.ticket_no == given.c.ticket_no)
-        .where(given.c.latest == 1, given.c.unit.is_not(None))
+        .where(given.c.unit.is_not(None))
         .group_by(given.c.unit, given.c.option, TicketRow.domain)
     )
     out: dict[str, SatisfactionTally] = defaultdict(SatisfactionTally)

@@ -6,12 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, case, or_, select
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from db.models import TicketRow, TimelineEventRow
-from domain.timeline import RATING_SETTLED, Dispatched, EventKind, Rated, StageRatingPayload
+from domain.timeline import RATING_SETTLED, EventKind, Rated, StageRatingPayload
 from domain.vocabulary import DEFAULTED_RATING
 
 Event = TimelineEventRow
@@ -40,38 +38,34 @@ def in_tree(scope: frozenset[str] | None) -> list[ColumnElement[bool]]:
     return [or_(TicketRow.lead_unit.in_(members), TicketRow.forwarded_to.in_(members))]
 
 
-def _holder(event: Any) -> ScalarSelect[str]:
-    """The unit holding the ticket when `event` happened: the lead of the latest dispatch before it."""
-    dispatch = aliased(TimelineEventRow)
-    return (
-        select(dispatch.data[Dispatched.key("lead_unit")].as_string())
-        .where(
-            dispatch.ticket_no == event.ticket_no,
-            dispatch.kind == EventKind.DISPATCHED,
-            dispatch.seq < event.seq,
-        )
-        .order_by(dispatch.seq.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def charged_events(condition: ColumnElement[bool], *columns: Any) -> Select[Any]:
-    return select(Event.ticket_no, Event.seq, Event.kind, _holder(Event).label("unit"), *columns).where(
-        condition
-    )
+    """Events with the unit holding the ticket when each happened (A6), as the projection stored it."""
+    return select(Event.ticket_no, Event.seq, Event.kind, Event.unit.label("unit"), *columns).where(condition)
 
 
-def _handling_option() -> ColumnElement[str]:
+def _option(stage: str) -> ColumnElement[str]:
     # A24: a defaulted rating counts as DEFAULTED_RATING (`rating_defaulted` carries no option).
     return case(
         (Event.kind == EventKind.RATING_DEFAULTED, DEFAULTED_RATING.value),
-        else_=Event.data[(Rated.key("handling"), StageRatingPayload.key("option"))].as_string(),
+        else_=Event.data[(Rated.key(stage), StageRatingPayload.key("option"))].as_string(),
     )
 
 
 def ratings(period: Period) -> Select[Any]:
-    """Handling ratings given in the period (A24), each with its option, charged to the unit then."""
+    """Ratings given in the period (A24), each with both stages' options — `option` the handling stage
+    (办理环节, the unit's), `acceptance` the hotline's intake (受理环节) — and whether the requester said
+    the matter was resolved (是否解决; null when not asked: a defaulted rating, an older client),
+    charged to the unit holding the ticket then."""
     return charged_events(
-        and_(Event.kind.in_(RATING_KINDS), period.holds(Event.at)), _handling_option().label("option")
+        and_(Event.kind.in_(RATING_KINDS), period.holds(Event.at)),
+        _option("handling").label("option"),
+        _option("acceptance").label("acceptance"),
+        Event.data[Rated.key("resolved")].as_boolean().label("resolved"),
     )
+
+
+def final_ratings(period: Period) -> Select[Any]:
+    """Each ticket's last rating in the period (A24: the second rating is final), as `ratings` gives it."""
+    latest = func.row_number().over(partition_by=Event.ticket_no, order_by=Event.seq.desc())
+    given = ratings(period).add_columns(latest.label("latest")).subquery()
+    return select(given).where(given.c.latest == 1)

@@ -98,6 +98,10 @@ RATING_STAGES: dict[str, str] = {
     "acceptance": "受理环节（12345热线受理您的诉求）",
     "handling": "办理环节（承办单位办理您的诉求）",
 }
+# A24 是否解决: the form's answers to "was the matter resolved", as the Rate command's `resolved`.
+RESOLVED_QUESTION = "您反映的问题是否已解决？"
+RESOLVED_ANSWERS: dict[str, bool] = {"yes": True, "no": False}
+RESOLVED_LABELS = {"yes": "已解决", "no": "未解决"}
 
 
 def event(kind: str) -> str:

@@ -56,7 +56,12 @@ log = logging.getLogger("hotline.api.pages")
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 templates = Jinja2Templates(directory=PAGES / "templates")
 templates.env.filters |= {"shanghai": labels.shanghai, "deadline": labels.deadline}
-templates.env.globals |= {"RATING_OPTIONS": labels.RATING_OPTIONS, "RATING_STAGES": labels.RATING_STAGES}
+templates.env.globals |= {
+    "RATING_OPTIONS": labels.RATING_OPTIONS,
+    "RATING_STAGES": labels.RATING_STAGES,
+    "RESOLVED_QUESTION": labels.RESOLVED_QUESTION,
+    "RESOLVED_LABELS": labels.RESOLVED_LABELS,
+}
 
 router = APIRouter(prefix="/t", tags=["requester pages"], include_in_schema=False)
 
@@ -244,7 +249,13 @@ async def rate(token: str, request: Request, runtime: RuntimeDep) -> Response:
         return await _render(request, runtime, link, token, 422, missing=True)
     try:
         command = Rate.model_validate(
-            {"acceptance": acceptance[:10], "handling": handling[:10], "via": "link"}
+            {
+                "acceptance": acceptance[:10],
+                "handling": handling[:10],
+                # A24 是否解决: optional on the page too; anything but the two answers is no answer.
+                "resolved": labels.RESOLVED_ANSWERS.get((form.get("resolved") or [""])[0]),
+                "via": "link",
+            }
         )
     except ValidationError:  # not what the form sends (an overlong value): ask again
         return await _render(request, runtime, link, token, 422, missing=True)

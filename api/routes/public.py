@@ -43,8 +43,8 @@ RatingBody = body_model(Rate, "RatingBody", drop=("via",))
 RATING_KEY_SCOPE = "rate:requester"
 RATING_EXAMPLES = {
     "satisfied": {
-        "summary": "One option per stage",
-        "value": {"acceptance": ["satisfied"], "handling": ["satisfied"]},
+        "summary": "One option per stage, and 是否解决 answered",
+        "value": {"acceptance": ["satisfied"], "handling": ["satisfied"], "resolved": True},
     },
     "dissatisfied": {
         "summary": "Dissatisfied with the handling: the hotline calls back (A24)",

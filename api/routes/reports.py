@@ -72,7 +72,9 @@ UnitQuery = Annotated[str | None, Query(max_length=64, description="One unit onl
         "A26: ticket volumes by category and channel, and the handling performance of each member unit "
         "(by id and name; one with nothing in the period is listed at zero): tickets "
         "received and concluded; on time, yellow and red (A17, A22); returns applied, approved, refused and "
-        "overdue (A14–A16); extensions (A17); redos, callbacks and handling ratings per option (A24). "
+        "overdue (A14–A16); extensions (A17); redos, callbacks and handling ratings per option (A24); cards on "
+        "statutory and office-set limits apart; the three rates 响应率, 解决率, 满意率 per unit and for all, and "
+        "the acceptance stage's ratings (formulas: /reference/reports.md). "
         "Unit staff get their own unit's bulletin only (`unit` is forced to theirs; another unit is 403); a "
         "county's office (A4) a unit of its county (its county's by default; another is 403). "
         "With `unit`, volumes count the tickets that unit leads. " + PERIOD

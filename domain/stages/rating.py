@@ -90,6 +90,7 @@ def rate(state: TicketState, cmd: Rate, step: Step, calls_back_final: CallsBackF
     rating = state.current_rating()
     assert rating is not None
     rating.acceptance, rating.handling = read_rating(cmd.acceptance), read_rating(cmd.handling)
+    rating.resolved = cmd.resolved
     rating.rated_at = step.now
     happen(
         state,
@@ -101,6 +102,7 @@ def rate(state: TicketState, cmd: Rate, step: Step, calls_back_final: CallsBackF
         round=rating.round,
         acceptance=rating.acceptance.model_dump(),
         handling=rating.handling.model_dump(),
+        resolved=cmd.resolved,
         via=cmd.via,
     )
     _after_rating(state, step, rating, calls_back_final)

@@ -28,6 +28,7 @@ from api.figures.bulletin import UnitPerformance
 from db.models import TicketRow
 from domain.assessment import AssessmentWeights, SatisfactionTally, assess
 from domain.calendar import SHANGHAI
+from domain.rates import RateCounts
 from tests.api.support import POINTS, UNITS, Api, Ticket, closure_body, rate, serving
 from tests.driver import own_time_skipping_server
 
@@ -134,6 +135,8 @@ async def world(module_session_maker: async_sessionmaker[AsyncSession]) -> Async
 
 
 def performance(unit: str, **figures: Any) -> dict[str, Any]:
+    counts = RateCounts(**figures.pop("rate_counts", {}))
+    figures |= {"rate_counts": counts, "rates": counts.rates()}
     satisfaction = {
         "very_satisfied": 0,
         "satisfied": 0,
@@ -158,6 +161,8 @@ URBAN_WEEK = performance(
     extensions_applied=1,
     extensions_approved=1,
     satisfaction={"satisfied": 1},
+    # T1 and T2 signed for at once; T1's final rating satisfied, 是否解决 not asked (an older client).
+    rate_counts={"received": 2, "responded": 2, "rated": 1, "satisfied": 1},
 )
 POWER_WEEK = performance(
     POWER,
@@ -168,6 +173,8 @@ POWER_WEEK = performance(
     red=1,
     yellow_cards=1,  # T3's answer limit: yellow after D2, red after D4 (A22)
     red_cards=1,
+    statutory_yellow_cards=1,  # the answer limit is the regulation's (A17), not the office's
+    statutory_red_cards=1,
     judged=2,
     returns_applied=1,
     returns_refused=1,
@@ -175,6 +182,8 @@ POWER_WEEK = performance(
     redos=1,
     callbacks=2,  # after each dissatisfied rating of T4 (A24)
     satisfaction={"dissatisfied": 2},  # both rounds of T4
+    # T3 and T4 signed for at once (T4's redo is no receipt); T4's final rating dissatisfied.
+    rate_counts={"received": 2, "responded": 2, "rated": 1, "satisfied": 0},
 )
 HOUSING_WEEK = performance(HOUSING)  # every figure zero
 NO_CATEGORY = {"consultation": 0, "help": 0, "complaint": 0, "report": 0, "suggestion": 0}
@@ -230,8 +239,12 @@ async def test_a26_the_bulletin_names_every_member_unit_and_lists_the_idle_ones_
         HOUSING: "浈江区住房和城乡建设局",
     }
     [housing] = [u for u in bulletin["units"] if u["unit"] == HOUSING]
-    figures = {k: v for k, v in housing.items() if k not in {"unit", "name", "satisfaction"}}
+    figures = {
+        k: v for k, v in housing.items() if k not in {"unit", "name", "satisfaction", "rate_counts", "rates"}
+    }
     assert figures and set(figures.values()) == {0}
+    assert set(housing["rate_counts"].values()) == {0}
+    assert [r["value"] for r in housing["rates"].values()] == [None, None, None]  # nothing to measure
     assert set(housing["satisfaction"].values()) == {0}
 
     # Asked for by name, or by its own staff, the idle unit gets its zeros too.

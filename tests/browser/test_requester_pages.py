@@ -99,10 +99,17 @@ async def test_the_progress_page_renders_in_chinese_on_a_phone(
         assert blocked == []
 
 
-async def rate_on(page: Page, acceptance: str, handling: str) -> None:
-    """Pick one option per stage by its label, in its group (fieldset and legend), and submit."""
+async def rate_on(page: Page, acceptance: str, handling: str, resolved: str | None = None) -> None:
+    """Pick one option per stage by its label, in its group (fieldset and legend), and submit; A24
+    是否解决 is answered when `resolved` names an answer (the question is optional)."""
     await page.get_by_role("group", name=re.compile("^受理环节")).get_by_label(acceptance, exact=True).check()
     await page.get_by_role("group", name=re.compile("^办理环节")).get_by_label(handling, exact=True).check()
+    if resolved is not None:
+        await (
+            page.get_by_role("group", name="您反映的问题是否已解决？")
+            .get_by_label(resolved, exact=True)
+            .check()
+        )
     await page.get_by_role("button", name="提交评价").click()
     await page.wait_for_load_state()
 
@@ -133,7 +140,7 @@ async def test_a_rating_from_the_page_lands_once(served: tuple[Api, str], tmp_pa
         )
         await screenshot(page, tmp_path, "rating-form")
 
-        await rate_on(page, "满意", "非常满意")
+        await rate_on(page, "满意", "非常满意", resolved="已解决")
         await page.wait_for_url(re.compile(r"/t/[A-Za-z0-9_-]{32}$"))
         assert page.url != base + link  # POST-redirect-GET, to a page of its own
         await screenshot(page, tmp_path, "rated")
@@ -156,7 +163,8 @@ async def test_a_rating_from_the_page_lands_once(served: tuple[Api, str], tmp_pa
         assert [(g["acceptance"]["option"], g["handling"]["option"]) for g in given] == [
             ("satisfied", "very_satisfied")
         ]
-        assert (await api.ticket(t.no))["ratings"][-1]["handling"]["option"] == "very_satisfied"
+        last = (await api.ticket(t.no))["ratings"][-1]
+        assert last["handling"]["option"] == "very_satisfied" and last["resolved"] is True  # A24 是否解决
         assert blocked == []
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
-from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TimelineEventRow
+from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TicketUnitRow, TimelineEventRow
 from domain.commands import FileTerminationNotice, Registration, Requester
 from domain.rulesets import CITY, RuleSet
 from domain.ticket import TicketState, TimelineEvent
@@ -93,6 +93,7 @@ async def rows(sessions: Sessions, model: type[Any], *skip: str) -> list[dict[st
 async def snapshot(sessions: Sessions) -> dict[str, list[dict[str, Any]]]:
     return {
         "tickets": await rows(sessions, TicketRow, "updated_at"),
+        "units": await rows(sessions, TicketUnitRow),
         "events": await rows(sessions, TimelineEventRow),
         "notices": await rows(sessions, NoticeRow),
         "terminated": await rows(sessions, TerminatedMatterRow),

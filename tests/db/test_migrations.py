@@ -239,3 +239,56 @@ async def test_0011_adds_the_requester_links_and_its_downgrade_removes_them(data
         }
     await alembic(database, command.downgrade, "0010")
     assert await tables_and_revision(database) == (before, "0010")
+
+
+async def test_0016_fills_in_the_queues_units_the_holders_and_the_answer_figures(database: Database) -> None:
+    """0016 (bench B5): rows projected before it get what the projection now writes: one ticket_units row
+    per unit (its strongest role), the unit holding the ticket at each event (the lead of the latest
+    dispatch before it, A6), and the answer limit's met instant and card from the stored state."""
+    from sqlalchemy import text
+
+    await alembic(database, command.upgrade, "0012")
+    no = "GD12345-20261127-0000AAAA"
+    state = (
+        '{"clocks": {"answer": {"met_at": "2026-11-28T02:30:00.250000Z", "card": "yellow"}, '
+        '"sign_for": {"met_at": null, "card": "green"}}}'
+    )
+    events = [
+        (1, "registered", "{}"),
+        (2, "dispatched", '{"lead_unit": "WJ", "co_units": [], "designated": false, "redo": false}'),
+        (3, "return_approved", "{}"),
+        (4, "dispatched", '{"lead_unit": "SG-POWER", "co_units": [], "designated": false, "redo": false}'),
+        (5, "closure_applied", "{}"),
+    ]
+    async with database.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tickets (ticket_no, category, channel, emergency, stage, lead_unit, co_units,"
+                " forwarded_to, card, provisional, rule_set_key, requester_name, requester_phone,"
+                " requester_confidential, content, location, domain, registered_at, revision, state, updated_at)"
+                " VALUES (:no, 'help', 'app', false, 'closure_review', 'SG-POWER', :co, 'SG-POWER-1', 'yellow',"
+                " false, 'city@1', '', '', false, 'c', '', '', CURRENT_TIMESTAMP, 1, :state, CURRENT_TIMESTAMP)"
+            ),
+            # A co-unit that is also the forwarded-to sub-unit keeps one row, as forwarded.
+            {"no": no, "co": '["WJ", "SG-POWER-1"]', "state": state},
+        )
+        for seq, kind, data in events:
+            await conn.execute(
+                text(
+                    "INSERT INTO timeline_events (id, ticket_no, seq, at, kind, actor, data)"
+                    " VALUES (:id, :no, :seq, CURRENT_TIMESTAMP, :kind, 'a', :data)"
+                ),
+                {"id": f"e{seq}", "no": no, "seq": seq, "kind": kind, "data": data},
+            )
+    await alembic(database, command.upgrade, "head")
+    async with database.engine.connect() as conn:
+        units = (await conn.execute(text("SELECT unit, role, is_open FROM ticket_units ORDER BY unit"))).all()
+        holders = (await conn.execute(text("SELECT unit FROM timeline_events ORDER BY seq"))).scalars().all()
+        met, card = (await conn.execute(text("SELECT answer_met_at, answer_card FROM tickets"))).one()
+    assert [tuple(u) for u in units] == [
+        ("SG-POWER", "lead", True),
+        ("SG-POWER-1", "forwarded", True),
+        ("WJ", "co", True),
+    ]
+    assert holders == [None, None, "WJ", "WJ", "SG-POWER"]
+    assert card == "yellow" and str(met).startswith("2026-11-28")

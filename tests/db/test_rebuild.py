@@ -6,7 +6,7 @@ stages — one registered only, one dispatched to a lead and a co-unit, one wait
 one not accepted (its workflow has closed), one concluded and rated, one concluded by a termination
 notice (A18) — are projected by the workflows; their rows are kept, deleted, rebuilt and compared.
 
-Compared: every column of tickets, timeline_events, notices and terminated_matters, except
+Compared: every column of tickets, ticket_units, timeline_events, notices and terminated_matters, except
 `tickets.updated_at` (the wall-clock time of the write).
 """
 
@@ -23,7 +23,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from config import get_settings
-from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TimelineEventRow
+from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TicketUnitRow, TimelineEventRow
 from db.seed import seed_reference_data
 from domain.commands import ApplyExtension, FileTerminationNotice, NotAccept, Rate, Review, SignFor
 from domain.ticket import TicketState
@@ -38,7 +38,13 @@ from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.devserver
 
-READ_MODEL = (NoticeRow, TimelineEventRow, TerminatedMatterRow, TicketRow)  # children first (foreign keys)
+READ_MODEL = (
+    NoticeRow,
+    TimelineEventRow,
+    TerminatedMatterRow,
+    TicketUnitRow,
+    TicketRow,
+)  # children first (FKs)
 SECONDS = 20.0
 
 
@@ -135,7 +141,13 @@ async def test_the_rebuild_restores_a_deleted_read_model_exactly(
         assert len(before["terminated"]) == 1 and before["notices"], "the world lacks rows to rebuild"
 
         await delete_read_model(sessions)
-        assert await snapshot(sessions) == {"tickets": [], "events": [], "notices": [], "terminated": []}
+        assert await snapshot(sessions) == {
+            "tickets": [],
+            "units": [],
+            "events": [],
+            "notices": [],
+            "terminated": [],
+        }
         assert await rebuild_read_model(dev_env.client, sessions, query=query) == len(handles)
         assert await snapshot(sessions) == before
 
