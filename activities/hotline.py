@@ -159,16 +159,26 @@ class HotlineActivities:
         return plan(await self._working_calendar(), request)
 
     async def _working_calendar(self) -> WorkingCalendar:
-        """The calendar from `calendar_years`, rebuilt only when a year was added or reloaded."""
-        async with database_answers(), self._session_maker() as session:
-            count, latest = (
-                await session.execute(select(func.count(), func.max(CalendarYearRow.loaded_at)))
-            ).one()
-            version = (count, latest)
-            if self._calendar is not None and self._calendar[0] == version:
+        """The calendar from `calendar_years`, rebuilt only when a year was added or reloaded.
+
+        While the database is away the calendar already read is used: planning a limit (a review's, an
+        order's, F3) must not wait for the database, and a year loaded meanwhile reaches every open ticket
+        as a `calendar_changed` signal, which replans what has not passed."""
+        try:
+            async with database_answers(), self._session_maker() as session:
+                version = (
+                    await session.execute(select(func.count(), func.max(CalendarYearRow.loaded_at)))
+                ).one()
+        except Exception:  # the database away, however its driver says so (asyncpg, SQLAlchemy, OS)
+            if self._calendar is not None:
+                activity.logger.warning("the calendar as last read: the database does not answer")
                 return self._calendar[1]
+            raise
+        if self._calendar is not None and self._calendar[0] == tuple(version):
+            return self._calendar[1]
+        async with database_answers(), self._session_maker() as session:
             calendar = await read_working_calendar(session)
-        self._calendar = (version, calendar)
+        self._calendar = (tuple(version), calendar)
         return calendar
 
     # -- project_ticket -------------------------------------------------------------------------------

@@ -42,10 +42,12 @@ from api.auth import Caller, Role
 from api.figures.assessment import assessment
 from api.figures.bulletin import bulletin
 from api.figures.common import Period
+from api.figures.dashboard import dashboard
 from api.figures.supervision import supervision
 from api.routes.tickets import list_tickets
 from api.runtime import Runtime
 from api.schemas import PublicTicketView
+from api.unit_tree import unit_scope
 from bench.b5_data import EVENT_COLUMNS, NOW, TICKET_COLUMNS, UNIT_COLUMNS, Province, batches
 from bench.common import percentile
 from db.models import Base, TicketRow, TimelineEventRow
@@ -188,6 +190,10 @@ def queries(
         assert state is not None
         return PublicTicketView.of(state)
 
+    async def big_tree_dashboard(session: AsyncSession) -> Any:
+        scope = await unit_scope(session, probe["big"])
+        return await dashboard(session, NOW, unit=probe["big"], scope=scope, cleared=False)
+
     big, small, office = unit_caller(probe["big"]), unit_caller(probe["small"]), OFFICE
     return {
         "queue: a big unit alone": listing(big, unit=probe["big"], open=True),
@@ -197,6 +203,9 @@ def queries(
         "queue: the office's first page": listing(office),
         "queue: the office's open tickets": listing(office, open=True),
         "dashboard: open and red": listing(office, card=Card.RED, open=True),
+        # GET /reports/dashboard: the cards of open tickets per unit and tier, and what falls due.
+        "dashboard: the office": figures(lambda s: dashboard(s, NOW, unit=None, scope=None, cleared=True)),
+        "dashboard: a big unit's tree": figures(big_tree_dashboard),
         "bulletin: a month, all units": figures(lambda s: bulletin(s, SHANGHAI_MONTH)),
         "assessment: a quarter": figures(lambda s: assessment(s, SHANGHAI_QUARTER, AssessmentWeights())),
         "supervision: a month, first page": figures(

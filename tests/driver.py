@@ -29,6 +29,8 @@ from workflows.ticket import TicketWorkflow, ticket_workflow_id
 
 BIN = Path(sys.prefix) / "bin"
 TEST_SERVER = BIN / "temporal-test-server"
+# The SDK waits 5 s for a server to listen; a busy 2-core machine (CI, a full suite) sometimes needs more.
+SERVER_STARTUP = timedelta(seconds=60)
 DEV_SERVER = BIN / "temporal"
 
 OPERATOR = Actor(kind=ActorKind.OPERATOR, id="op-1", name="Operator One")
@@ -44,7 +46,9 @@ async def own_time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     does not release it), and every later `env.sleep` would run in real time. So no test shares one.
     """
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=demo_data_converter()
+        test_server_existing_path=str(TEST_SERVER),
+        data_converter=demo_data_converter(),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     try:
         await sa.ensure_registered(env.client)
@@ -60,6 +64,7 @@ async def own_dev_server() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(DEV_SERVER),
         data_converter=demo_data_converter(),
         search_attributes=sa.ALL,
+        dev_server_startup_timeout=SERVER_STARTUP,
     )
     try:
         # What every worker does at start-up; idempotent on a server that already has them (STYLE pitfalls).

@@ -27,7 +27,7 @@ from activities.hotline import HotlineActivities
 from domain.commands import Registration
 from domain.ticket import ActivityNames, OpeningFacts
 from tests.api.support import Api, registration_body, serving
-from tests.driver import DEV_SERVER
+from tests.driver import DEV_SERVER, SERVER_STARTUP
 from tests.support import SQLITE, read_model
 from workflows import search_attributes as sa
 from workflows.converter import demo_data_converter
@@ -55,7 +55,10 @@ class HeldOpening(HotlineActivities):
 @pytest.fixture
 async def held(tmp_path: Path) -> AsyncIterator[tuple[Api, HeldOpening]]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(DEV_SERVER), data_converter=demo_data_converter(), ui=False
+        dev_server_existing_path=str(DEV_SERVER),
+        dev_server_startup_timeout=SERVER_STARTUP,
+        data_converter=demo_data_converter(),
+        ui=False,
     )
     try:
         await sa.ensure_registered(env.client)

@@ -147,7 +147,8 @@ async def test_a_rating_link_rates_both_stages_once_and_is_spent(api: Api) -> No
     assert "受理环节" in text and "办理环节" in text
     for option in ("非常满意", "满意", "基本满意", "不满意", "非常不满意"):
         assert f">{option}</label>" in text
-    assert text.count('type="radio"') == 10
+    # Five options for each stage, and 是否解决 (A24, optional): resolved or not.
+    assert text.count('type="radio"') == 12 and 'name="resolved"' in text
     assert len(re.findall(r'<label for="(acceptance|handling)-', text)) == 10
 
     # One stage left out: the form again, nothing rated, the link not spent.

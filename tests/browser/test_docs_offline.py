@@ -22,7 +22,7 @@ async def test_swagger_ui_lists_the_operations_offline() -> None:
         await page.goto(f"{base}/docs")
         await page.wait_for_selector(".opblock-summary", timeout=SECONDS)
         assert await page.locator(".opblock").count() == operations
-        assert await page.get_by_text("Register a ticket (operator, integrator)").count() == 1
+        assert await page.get_by_text("Register a ticket (operator, county office, integrator)").count() == 1
         # The description's links to the rules reference are drawn, and lead to pages the app serves.
         link = page.locator('a[href="/reference/errors.md"]').first
         assert await link.count() == 1
@@ -37,7 +37,7 @@ async def test_redoc_renders_the_operations_offline() -> None:
         page = offline.page
         await page.goto(f"{base}/redoc")
         await page.wait_for_selector(
-            "h2:has-text('Register a ticket (operator, integrator)')", timeout=SECONDS
+            "h2:has-text('Register a ticket (operator, county office, integrator)')", timeout=SECONDS
         )
         assert await page.get_by_text("12345 hotline tickets", exact=False).count() >= 1
         assert await page.locator(f'img[src="{REDOC_LOGO}"]').count() == 0

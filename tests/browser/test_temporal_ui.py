@@ -20,7 +20,7 @@ from domain.commands import Requester
 from domain.vocabulary import Category
 from operations.credentials import create_unit
 from tests.browser.support import offline_page, require_chromium
-from tests.driver import DEV_SERVER, Hotline
+from tests.driver import DEV_SERVER, SERVER_STARTUP, Hotline
 from tests.support import SQLITE, read_model
 from worker import build_worker
 from workflows import search_attributes as sa
@@ -61,6 +61,7 @@ async def test_the_workflow_page_shows_the_summary_and_no_identity(tmp_path: Pat
     ui_port = _free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(DEV_SERVER),
+        dev_server_startup_timeout=SERVER_STARTUP,
         data_converter=demo_data_converter(),
         search_attributes=sa.ALL,
         ui=True,

@@ -26,6 +26,7 @@ from domain.commands import (
     ApplyExtension,
     ApplyReturn,
     Designation,
+    FiledSignatory,
     RaiseDispute,
     Requester,
     Review,
@@ -55,7 +56,10 @@ UNITS = [  # (id, name, tier, kind, parent): a district with its bureau, and a u
     ("U2", "武江区城市管理和综合执法局", 3, "department", "U1"),
     ("U3", "广东电网有限责任公司韶关供电局", 2, "utility", None),
 ]
-SIGN_OFF = SignOff(name="王伟", title="分管副局长")
+# A15 (verdicts 4): a leader the unit filed with the office.
+SIGN_OFF = SignOff(
+    name="王伟", title="分管副局长", filed=FiledSignatory(person_id=1, role="leader_in_charge")
+)
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ from domain.vocabulary import (
     Stage,
     SupervisionKind,
 )
-from tests.driver import OPERATOR, TEST_SERVER, Hotline, unit
+from tests.driver import OPERATOR, SERVER_STARTUP, TEST_SERVER, Hotline, unit
 from worker import build_worker
 from workflows.converter import demo_data_converter
 from workflows.coordination import CoordinationWorkflow, coordination_workflow_id
@@ -341,6 +341,7 @@ async def fresh_hotline() -> AsyncIterator[Hotline]:
     """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER),
+        test_server_startup_timeout=SERVER_STARTUP,
         data_converter=demo_data_converter(),
         identity="tests.replay.record",  # not the recording machine's pid@host, in committed files
     )

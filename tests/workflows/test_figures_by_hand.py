@@ -37,7 +37,16 @@ from api.figures.bulletin import bulletin
 from api.figures.common import Period
 from db.models import TicketRow
 from domain.assessment import AssessmentWeights
-from domain.commands import ApplyReturn, Rate, RecordCallback, Review, ReviewReturn, SignFor, SignOff
+from domain.commands import (
+    ApplyReturn,
+    FiledSignatory,
+    Rate,
+    RecordCallback,
+    Review,
+    ReviewReturn,
+    SignFor,
+    SignOff,
+)
 from domain.vocabulary import Category, ContactChannel, RefusalGround, ReturnKind
 from tests.driver import OPERATOR, Hotline, unit
 from tests.workflows.support import MONDAY, at_local, load_test_calendar, next_weekday
@@ -93,7 +102,9 @@ async def life(hotline: Hotline, group: str, h: Handle) -> None:
             reason="不属本单位职责",
             basis="三定方案",
             suggested_unit="U1",
-            signed_off_by=SignOff(name="王强", title="副局长"),
+            signed_off_by=SignOff(
+                name="王强", title="副局长", filed=FiledSignatory(person_id=1, role="leader_in_charge")
+            ),
         )
         await hotline.act(h, TicketWorkflow.apply_return, application)
         refusal = ReviewReturn(

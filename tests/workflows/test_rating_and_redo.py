@@ -17,6 +17,7 @@ from domain.commands import (
     ContactAttempt,
     DecideRedo,
     Designation,
+    FiledSignatory,
     RaiseDispute,
     Rate,
     RecordCallback,
@@ -231,7 +232,11 @@ async def test_a24_one_redo_with_the_same_limit_no_extension_and_a_final_rating(
             reason="Power company's lamp",
             basis="Lighting rules",
             suggested_unit="U2",
-            signed_off_by=SignOff(name="Wang", title="Deputy director"),
+            signed_off_by=SignOff(
+                name="Wang",
+                title="Deputy director",
+                filed=FiledSignatory(person_id=1, role="leader_in_charge"),
+            ),
         ),
     )
     assert s.stage == Stage.RETURN_REVIEW and s.returns[-1].rule == "A14.1"
