@@ -17,7 +17,8 @@ run: $(STAMP)
 	$(BIN)/python -m run_local
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	# Two workers, a file each at a time (module fixtures stay together): most tests wait on Temporal.
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

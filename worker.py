@@ -45,11 +45,18 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     )
 
 
-def telemetry(address: str) -> Runtime:
+def telemetry(address: str) -> Runtime | None:
     """A Temporal runtime whose core serves Prometheus at `address`/metrics: the SDK's own metrics (workflow
     and activity task latencies, slots, polls, sticky cache, requests to the server) and what the worker
-    adds through its meter (`publish_read_model_gauges`). One runtime per process, passed to the client."""
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    adds through its meter (`publish_read_model_gauges`). One runtime per process, passed to the client.
+
+    An address already taken (a second worker on the host with the same setting) costs that worker its
+    metrics, never its tickets: it logs and runs without the exporter."""
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    except ValueError as err:
+        log.warning("worker metrics off: %s (set HOTLINE_WORKER_METRICS_ADDRESS per worker)", err)
+        return None
 
 
 class ReadModelGauges:
