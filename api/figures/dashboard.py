@@ -136,7 +136,14 @@ async def dashboard(
 
 
 def _open_cards(scope: frozenset[str] | None) -> list[Any]:
-    return [TicketRow.stage.in_(OPEN), TicketRow.card.in_(CARDS_SHOWN), *in_tree(scope)]
+    # `concluded_at IS NULL` as the partial indexes say it (db/models.py OPEN_TICKET), so PostgreSQL reads the
+    # open tickets off ix_tickets_open_card instead of scanning every ticket for its stage (bench B5).
+    return [
+        TicketRow.concluded_at.is_(None),
+        TicketRow.stage.in_(OPEN),
+        TicketRow.card.in_(CARDS_SHOWN),
+        *in_tree(scope),
+    ]
 
 
 async def _card_counts(session: AsyncSession, scope: frozenset[str] | None) -> dict[str, dict[str, int]]:
@@ -209,7 +216,7 @@ async def _due(
     )
     visible = [] if cleared else [t.requester_confidential.is_(False)]
     query = select(t.ticket_no, _holder().label("holder"), t.stage, t.state["clocks"].label("clocks")).where(
-        t.stage.in_(OPEN), candidates, *in_tree(scope), *visible
+        t.concluded_at.is_(None), t.stage.in_(OPEN), candidates, *in_tree(scope), *visible
     )
     days: tuple[list[DueClock], list[DueClock]] = ([], [])
     for row in await session.execute(query):
