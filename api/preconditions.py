@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -24,7 +25,7 @@ from api.ticket_access import Actionable
 from api.unit_tree import MEMBER_TIER, unit_scope
 from db.api_models import CredentialRow, KnowledgePointRow, KnowledgePointVersionRow, UnitRow
 from db.filing_models import LEADER_ROLES, FiledPersonRow
-from db.models import TicketRow
+from db.models import RestrictedCallerRow, TicketRow
 from db.rule_sets import county_rule_set
 from domain.commands import FiledSignatory, KnowledgePoint, Registration
 from domain.matters import CONCLUDED_MATTER, prior_ticket_no
@@ -292,3 +293,12 @@ async def county_rules(acting: Acting, data: dict[str, Any]) -> None:
     async with acting.runtime.session_maker() as session:
         found = await county_rule_set(session, data.get("lead_unit"))
     data["county_rule_set"] = found
+
+
+async def active_restriction(session: AsyncSession, phone: str, at: datetime) -> RestrictedCallerRow | None:
+    """A11: the number's restriction in force at `at` (the number in its one spelling), shown to the operator
+    taking the call. Here, not beside the restriction routes: registration imports it, and the routes
+    package imports registration."""
+    return await session.scalar(
+        select(RestrictedCallerRow).where(RestrictedCallerRow.phone == phone, RestrictedCallerRow.until > at)
+    )

@@ -40,9 +40,8 @@ from api.errors import ApiError, invalid
 from api.idempotency import claim_key
 from api.linkage_list import listed_matters
 from api.pages.links import PROGRESS_LINK_LIFETIME, Purpose, page_path, store_link
-from api.preconditions import require_sub_centre, require_units
+from api.preconditions import active_restriction, require_sub_centre, require_units
 from api.repeats import Asked, refuse_terminated_matter, repeat_candidates
-from api.routes.restrictions import active_restriction
 from api.runtime import Runtime
 from api.schemas import RegistrationCreated
 from api.ticket_access import relation_in, ticket_view

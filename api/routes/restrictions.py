@@ -92,13 +92,6 @@ def restriction_out(row: RestrictedCallerRow, now: datetime) -> RestrictionOut:
     )
 
 
-async def active_restriction(session: AsyncSession, phone: str, at: datetime) -> RestrictedCallerRow | None:
-    """A11: the number's restriction in force at `at` (the number in its one spelling)."""
-    return await session.scalar(
-        select(RestrictedCallerRow).where(RestrictedCallerRow.phone == phone, RestrictedCallerRow.until > at)
-    )
-
-
 @router.post(
     "",
     status_code=201,
