@@ -1,21 +1,27 @@
-"""The actions on a ticket as data: per action, the workflow update it runs, the command it builds, who may
+"""The actions on a ticket as data (api/action_base.py `Action`; the follow-up ones in
+api/follow_up_actions.py): per action, the workflow update it runs, the command it builds, who may
 call it, its example and the records it checks first (api/preconditions.py). api/routes/actions.py turns
 each into its route and runs them all through one `perform`.
 
 No `from __future__ import annotations` here: the body types are built at import and FastAPI reads them.
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from pydantic import Field
 
-from pydantic import BaseModel, Field
-
-from api.auth import Role
+from api.action_base import (
+    CITED_VERSION,
+    CLOSURE_EXAMPLE,
+    OFFICES,
+    OPERATOR,
+    SIGN_OFF,
+    UNIT,
+    Action,
+    ReviewBody,
+    SignOffBody,
+)
 from api.bodies import body_model
-from api.joining import joinable
+from api.follow_up_actions import FOLLOW_UP_ACTIONS
 from api.preconditions import (
-    Prepare,
     answering_point,
     contact_time,
     county_rules,
@@ -25,70 +31,9 @@ from api.preconditions import (
     subunit,
 )
 from domain import commands as c
-from domain.joining import JoinTicket
 from workflows.ticket import TicketWorkflow
 
-OPERATOR = frozenset({Role.OPERATOR})
-# A4 「接收、转交办、督办、考核、回访、归档」: a county's office also receives, dispatches, calls back and files
-# the closure of its own county's tickets (the API keeps it to them, api/county.py). Returns, extensions
-# and supplements stay with the 12345 management body (A14.1 「经12345热线管理机构审核」, A17, A21).
-OFFICES = OPERATOR | {Role.COUNTY_OFFICE}
-UNIT = frozenset({Role.UNIT_STAFF})
-
-
-@dataclass(frozen=True)
-class Action:
-    update: str  # the TicketWorkflow update
-    path: str
-    command: type[c.Command]
-    body: type[BaseModel]
-    roles: frozenset[Role]
-    summary: str
-    description: str
-    example: dict[str, Any]
-    # A path parameter that fills a command field ("return_id", "supplement_id").
-    item: str | None = None
-    # The unit ids the command names: each must be a registered unit.
-    units: Callable[[dict[str, Any]], Iterable[str | None]] = lambda _: ()
-    # The unit the hotline sends the ticket to, to lead it: a member unit (A6).
-    lead: Callable[[dict[str, Any]], str | None] = lambda _: None
-    # The action hands the ticket to that unit now, so a confidential one needs cleared staff there (A32);
-    # a return only suggests it, and the review that follows checks it (review_of_return).
-    hands_over: bool = True
-    prepare: Prepare | None = None
-    # Former paths, still served for one release and marked deprecated in OpenAPI.
-    deprecated_paths: tuple[str, ...] = ()
-    # A21: an archived ticket still takes it (its workflow is started again from its state).
-    reopens_archive: bool = False
-
-
-# -- bodies ---------------------------------------------------------------------------------------------
-# A29: the version of the knowledge point an answer (A12) or a refusal (A16.6) relied on.
-CITED_VERSION = (
-    int | None,
-    Field(
-        None,
-        ge=1,
-        le=1_000_000,
-        description="A29: the version of the knowledge point's text relied on "
-        "(`/knowledge-points/{id}/versions`); the current one if omitted. Recorded on the ticket.",
-    ),
-)
-ReviewBody = body_model(c.Review, "ReviewBody")
-SupplementReviewBody = body_model(c.ReviewSupplement, "SupplementReviewBody", drop=("supplement_id",))
-# A15: the signer by name and title; the API finds them on the unit's register (A5), never the unit.
-SignOffBody = body_model(c.SignOff, "SignOffBody", drop=("filed",))
-SIGN_OFF = {"name": "王强", "title": "副局长"}
-CLOSURE_EXAMPLE = {
-    "answers": [
-        {"point": "修复新华南路路灯", "answer": "已于 11 月 27 日更换灯具，恢复照明。"},
-        {"point": "说明维修时限", "answer": "今后同类故障 48 小时内修复。"},
-    ],
-    "handled_at": "2026-11-27T16:00:00+08:00",
-    "process": "11 月 27 日派维修班组到场，更换损坏灯具及线路。",
-    "result": "路灯已恢复照明，已电话告知诉求人。",
-    "basis": "《城市道路照明设施管理规定》第十条",
-}
+__all__ = ["ACTIONS", "UNIT", "Action"]
 
 ACTIONS: tuple[Action, ...] = (
     Action(
@@ -362,139 +307,6 @@ ACTIONS: tuple[Action, ...] = (
         },
         prepare=prior_matter,
     ),
-    Action(
-        "join",
-        "/join",
-        JoinTicket,
-        body_model(JoinTicket, "JoinBody"),
-        OPERATOR,
-        "Join to an earlier ticket on the same matter (operator)",
-        "并案 (A10.6): this new ticket (registered, dispatched or being handled) joins an open ticket on the "
-        "same matter, `into`: this one ends as joined (its limits stop), its requester is told the earlier "
-        "number, and when the earlier ticket concludes its result is passed on and told to this ticket's "
-        "requester (A20), on their page too. Refused: joining to itself (422 `JOIN_TO_ITSELF`), to a ticket "
-        "that is concluded or ended (409 `JOIN_TARGET_CONCLUDED`, `JOIN_TARGET_ENDED`) or itself joined "
-        "(409 `JOIN_TARGET_JOINED`), across categories, emergency or confidentiality (409 "
-        "`JOIN_INCOMPATIBLE_MATTER`), twice (409 `ALREADY_JOINED`), or a ticket others are joined to (409 "
-        "`HAS_JOINED_TICKETS`). Candidates: `POST /registrations/repeat-candidates`.",
-        {"into": "GD12345-20260910-0A1B2C3D", "reason": "同一路段路灯故障，已有工单在办"},
-        prepare=joinable,
-    ),
-    Action(
-        "record_callback",
-        "/callbacks",
-        c.RecordCallback,
-        body_model(c.RecordCallback, "CallbackBody"),
-        OFFICES,
-        "Record a callback (operator)",
-        "A24: the hotline calls a dissatisfied requester back; `wants_redo` asks for a redo decision.",
-        {"channel": "phone", "reached": True, "wants_redo": True, "note": "诉求人要求重办"},
-    ),
-    Action(
-        "record_consultation",
-        "/consultations",
-        c.RecordConsultation,
-        body_model(c.RecordConsultation, "ConsultationBody"),
-        OPERATOR,
-        "Record a consultation meeting's decision (operator)",
-        "A9: periodic consultation meetings decide major and difficult matters; the decision joins the "
-        "ticket's timeline and its units are told.",
-        {
-            "meeting": "2026年第12次热线会商会议纪要",
-            "held_on": "2026-11-20",
-            "decision": "由武江区人民政府牵头，12月底前完成整改",
-        },
-    ),
-    Action(
-        "decide_redo",
-        "/redo",
-        c.DecideRedo,
-        body_model(c.DecideRedo, "DecideRedoBody"),
-        OFFICES,
-        "Decide on a redo (operator)",
-        "A24: once only, same limit as the original, no extension; the next rating is final. The redo goes "
-        "back to the lead unit; a consultation the hotline answered on the spot (A12) names `lead_unit`.",
-        {"approve": True, "reason": "答复未解决问题"},
-        lead=lambda d: d.get("lead_unit"),
-    ),
-    Action(
-        "issue_supervision_order",
-        "/supervision-orders",
-        c.IssueSupervisionOrder,
-        body_model(c.IssueSupervisionOrder, "SupervisionOrderBody"),
-        OPERATOR,
-        "Issue a supervision order (operator)",
-        "A4, A6, A25: the hotline orders the unit holding the ticket to act (`supervise` 督办, `urge` 催办) "
-        'and to answer within `respond_within`, which the order sets: `{"hours": n}` (natural hours from '
-        'now) or `{"working_days": n}` (the day of issue not counted, to 24:00 of the last working day). '
-        "Its limit is carded like the unit's own (A22) and counted against that unit; several orders may run "
-        "at once. A ticket no unit holds (registered, in coordination, rating, callback, concluded) is 409 "
-        "`STAGE_FORBIDS_ACTION`. The orders: `GET /tickets/{no}/supervision-orders`.",
-        {
-            "kind": "urge",
-            "reason": "诉求人再次来电反映路灯仍未修复，请尽快处置",
-            "respond_within": {"hours": 4},
-        },
-    ),
-    Action(
-        "answer_supervision_order",
-        "/supervision-orders/{order_id}/answer",
-        c.AnswerSupervisionOrder,
-        body_model(c.AnswerSupervisionOrder, "SupervisionAnswerBody", drop=("order_id",)),
-        UNIT,
-        "Answer a supervision order (lead unit)",
-        "A25: the lead unit (or the sub-unit it forwarded the ticket to) answers the order, within its time "
-        "or late (recorded as `late`; the card stays as it turned). An order answered already is 409 "
-        "`SUPERVISION_ORDER_ALREADY_ANSWERED`; one that lapsed when the ticket left the unit, 409 "
-        "`SUPERVISION_ORDER_LAPSED`.",
-        {"answer": "已派维修班组到场，今日 18 时前修复"},
-        item="order_id",
-    ),
-    Action(
-        "apply_supplement",
-        "/supplements",
-        c.ApplySupplement,
-        body_model(c.ApplySupplement, "ApplySupplementBody"),
-        UNIT,
-        "Apply for a supplementary answer (lead unit)",
-        "A21 「已办结的事项有新进展情况的，可申请补充答复」: new progress after closure, with no time limit: "
-        "an archived ticket is reopened for it (concluded again, outcome unchanged) and archives again once "
-        "the supplementary answer is published or refused.",
-        {"reason": "新华南路路灯改造工程已立项"},
-        reopens_archive=True,
-    ),
-    Action(
-        "review_supplement_permission",
-        "/supplements/{supplement_id}/permission",
-        c.ReviewSupplement,
-        SupplementReviewBody,
-        OPERATOR,
-        "Permit a supplementary answer (operator)",
-        "A21: the hotline permits the unit to write it.",
-        {"approve": True},
-        item="supplement_id",
-    ),
-    Action(
-        "submit_supplement",
-        "/supplements/{supplement_id}/content",
-        c.SubmitSupplement,
-        body_model(c.SubmitSupplement, "SubmitSupplementBody", drop=("supplement_id",)),
-        UNIT,
-        "Write the supplementary answer (lead unit)",
-        "A21: reviewed by the hotline before it is published.",
-        {"content": "新华南路路灯改造工程将于 12 月完工。"},
-        item="supplement_id",
-    ),
-    Action(
-        "review_supplement_content",
-        "/supplements/{supplement_id}/review",
-        c.ReviewSupplement,
-        SupplementReviewBody,
-        OPERATOR,
-        "Review the supplementary answer (operator)",
-        "A21: approved, it is published to the requester.",
-        {"approve": True},
-        item="supplement_id",
-    ),
+    *FOLLOW_UP_ACTIONS,
 )
 assert all(hasattr(TicketWorkflow, a.update) for a in ACTIONS)

@@ -44,9 +44,9 @@ from api.figures.bulletin import bulletin
 from api.figures.common import Period
 from api.figures.dashboard import dashboard
 from api.figures.supervision import supervision
+from api.public_schemas import PublicTicketView
 from api.routes.tickets import list_tickets
 from api.runtime import Runtime
-from api.schemas import PublicTicketView
 from api.unit_tree import unit_scope
 from bench.b5_data import EVENT_COLUMNS, NOW, TICKET_COLUMNS, UNIT_COLUMNS, Province, batches
 from bench.common import percentile

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.pages import labels
 from api.pages.links import Link, Purpose
-from api.schemas import PublicTicketView
+from api.public_schemas import PublicTicketView
 from db.api_models import UnitRow
 from domain.ticket import StageRating, TicketState
 from domain.vocabulary import Outcome, Stage

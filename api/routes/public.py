@@ -11,8 +11,8 @@ from api.bodies import body_model
 from api.deps import IdempotencyKey, RuntimeDep, TicketNoDep, update_id
 from api.errors import invalid, not_found, responses
 from api.idempotency import claim_action_key
+from api.public_schemas import PublicTicketView
 from api.runtime import Runtime
-from api.schemas import PublicTicketView
 from db.api_models import RequesterAccessRow, UnitRow
 from domain.commands import Rate
 from domain.ticket import TicketState
