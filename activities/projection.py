@@ -19,7 +19,14 @@ from sqlalchemy import Delete, Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TicketUnitRow, TimelineEventRow
+from db.models import (
+    NoticeRow,
+    RunningLimitRow,
+    TerminatedMatterRow,
+    TicketRow,
+    TicketUnitRow,
+    TimelineEventRow,
+)
 from db.session import dialect_insert
 from domain.matters import notice_prior_ticket_no
 from domain.ticket import ANSWER, SIGN_FOR, TicketState
@@ -30,6 +37,7 @@ _EVENTS = cast(Table, TimelineEventRow.__table__)
 _NOTICES = cast(Table, NoticeRow.__table__)
 _TERMINATED = cast(Table, TerminatedMatterRow.__table__)
 _UNITS = cast(Table, TicketUnitRow.__table__)
+_LIMITS = cast(Table, RunningLimitRow.__table__)
 _Insert = postgresql.Insert | sqlite.Insert
 
 
@@ -41,6 +49,8 @@ class _Statements:
     file_termination: _Insert
     clear_units: Delete
     insert_units: _Insert
+    clear_limits: Delete
+    insert_limits: _Insert
 
 
 @cache
@@ -64,6 +74,8 @@ def _statements(dialect: str) -> _Statements:
         ),
         clear_units=delete(_UNITS).where(_UNITS.c.ticket_no == bindparam("ticket_no")),
         insert_units=dialect_insert(dialect, _UNITS),
+        clear_limits=delete(_LIMITS).where(_LIMITS.c.ticket_no == bindparam("ticket_no")),
+        insert_limits=dialect_insert(dialect, _LIMITS),
     )
 
 
@@ -86,6 +98,10 @@ async def write_projection(conn: AsyncConnection, state: TicketState) -> None:
         await conn.execute(statements.clear_units, {"ticket_no": state.ticket_no})
         if units := unit_rows(state):
             await conn.execute(statements.insert_units, units)
+        # Its running limits, replaced whole too: a limit met, extended or re-planned changes them.
+        await conn.execute(statements.clear_limits, {"ticket_no": state.ticket_no})
+        if limits := limit_rows(state):
+            await conn.execute(statements.insert_limits, limits)
     if written and state.termination is not None:
         await conn.execute(statements.file_termination, termination_values(state))
 
@@ -151,6 +167,29 @@ def unit_rows(state: TicketState) -> list[dict[str, Any]]:
             "confidential": state.registration.requester.confidential,
         }
         for u, r in roles.items()
+    ]
+
+
+def limit_rows(state: TicketState) -> list[dict[str, Any]]:
+    """A17, A22: the limits still running — not met, on a ticket still open — with what the dashboard lists
+    beside each (its holder, A6; its confidentiality, A32)."""
+    if state.concluded_at is not None:
+        return []
+    assignment = state.assignment
+    return [
+        {
+            "ticket_no": state.ticket_no,
+            "clock": clock.name,
+            "due_at": clock.due_at,
+            "red_at": clock.red_at,
+            "charged_to": clock.charged_to,
+            "stage": state.stage.value,
+            "lead_unit": state.lead_unit,
+            "forwarded_to": assignment.forwarded_to if assignment else None,
+            "confidential": state.registration.requester.confidential,
+        }
+        for clock in state.clocks.values()
+        if clock.met_at is None
     ]
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from activities.projection import event_rows, ticket_values, unit_rows
+from activities.projection import event_rows, limit_rows, ticket_values, unit_rows
 from domain.calendar import WorkingCalendar, load_seed
 from domain.changes import VERDICTS_LATEST
 from domain.clocks import refresh_cards
@@ -213,6 +213,8 @@ class Life:
     state_json: str
     events: list[tuple[int, timedelta, str, str, str | None, str, str | None]]
     is_open: bool
+    # Its running limits (A17): clock, due and red offsets from RECEIVED, whose, stage.
+    limits: list[tuple[str, timedelta, timedelta, str, str]]
 
 
 def lives() -> dict[str, Life]:
@@ -225,7 +227,12 @@ def lives() -> dict[str, Life]:
             for e in event_rows(state)
         ]
         assert unit_rows(state)[0]["unit"] == LEAD
-        out[kind] = Life(kind, ticket, json.dumps(ticket.pop("state")), events, state.concluded_at is None)
+        limits = [
+            (r["clock"], r["due_at"] - RECEIVED, r["red_at"] - RECEIVED, r["charged_to"], r["stage"])
+            for r in limit_rows(state)
+        ]
+        state_json = json.dumps(ticket.pop("state"))
+        out[kind] = Life(kind, ticket, state_json, events, state.concluded_at is None, limits)
     return out
 
 
@@ -286,6 +293,17 @@ TICKET_COLUMNS = [
 ]
 EVENT_COLUMNS = ("id", "ticket_no", "seq", "at", "kind", "actor", "rule", "data", "unit")
 UNIT_COLUMNS = ("ticket_no", "unit", "role", "registered_at", "is_open", "confidential")
+LIMIT_COLUMNS = (
+    "ticket_no",
+    "clock",
+    "due_at",
+    "red_at",
+    "charged_to",
+    "stage",
+    "lead_unit",
+    "forwarded_to",
+    "confidential",
+)
 _TIMES = ("sign_for_due_at", "answer_due_at", "registered_at", "concluded_at", "answer_met_at")
 
 
@@ -294,6 +312,7 @@ class Batch:
     tickets: list[tuple[Any, ...]]
     events: list[tuple[Any, ...]]
     units: list[tuple[Any, ...]]
+    limits: list[tuple[Any, ...]]
 
 
 def batches(n: int, size: int, seed: int = 12345) -> Iterator[Batch]:
@@ -306,7 +325,7 @@ def batches(n: int, size: int, seed: int = 12345) -> Iterator[Batch]:
     # on disk, as they do in service (randomly ordered rows would make every period scan the whole table).
     instants = sorted(NOW - timedelta(seconds=rnd.random() * year) for _ in range(n))
     for start in range(0, n, size):
-        batch = Batch([], [], [])
+        batch = Batch([], [], [], [])
         for i in range(start, min(n, start + size)):
             registered = instants[i]
             if registered >= open_since:
@@ -365,3 +384,8 @@ def _ticket(batch: Batch, i: int, registered: datetime, life: Life, p: Province,
         [("lead", lead)] + ([("forwarded", forwarded)] if forwarded else []) + [("co", u) for u in co_units]
     )
     batch.units += [(no, u, r, registered, life.is_open, row["requester_confidential"]) for r, u in roles]
+    confidential = row["requester_confidential"]
+    batch.limits += [
+        (no, clock, registered + due, registered + red, whose, stage, lead, forwarded, confidential)
+        for clock, due, red, whose, stage in life.limits
+    ]

@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +155,24 @@ class TicketRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+# A22: the cards showing now — open tickets with a yellow or red card. The dashboard counts them per holding
+# unit (A6: the sub-unit it was forwarded to, else its lead) and lists each holder's first ones, red before
+# yellow, by answer limit; both read this index alone, in its order (bench B5: the tickets' own pages, spread
+# over a year of registrations, took ~200 ms to read at 1,000,000 tickets).
+OPEN_CARDED = "concluded_at IS NULL AND card IN ('yellow', 'red')"
+HOLDER = func.coalesce(TicketRow.forwarded_to, TicketRow.lead_unit)
+Index(
+    "ix_tickets_open_cards_by_holder",
+    HOLDER,
+    TicketRow.card,
+    TicketRow.answer_due_at,
+    TicketRow.ticket_no,
+    postgresql_include=["stage", "lead_unit", "forwarded_to", "requester_confidential"],
+    postgresql_where=text(OPEN_CARDED),
+    sqlite_where=text(OPEN_CARDED),
+)
+
+
 class TicketUnitRow(Base):
     """A6: each unit a ticket involves now, once, in its strongest role: `lead`, `forwarded` (the tier-3
     sub-unit it was forwarded to) or `co` (a co-unit). Rewritten with the ticket row by every projection; a unit's queue
@@ -181,6 +200,28 @@ class TicketUnitRow(Base):
     is_open: Mapped[bool] = mapped_column(Boolean)
     # A32: the requester asked for confidentiality (tickets.requester_confidential), so a queue of staff
     # without clearance is read, and counted, from this table's index alone.
+    confidential: Mapped[bool] = mapped_column(Boolean)
+
+
+class RunningLimitRow(Base):
+    """A17, A22: each limit of an open ticket not yet met — one row per ticket and clock, rewritten with the
+    ticket row by every projection (activities/projection.py `limit_rows`). The dashboard's "falls due
+    today and on the next working day" is a range of `due_at` on this table's index, not a read of every
+    candidate ticket's JSON clocks (bench B5: 228 ms at 1,000,000 tickets)."""
+
+    __tablename__ = "running_limits"
+    __table_args__ = (Index("ix_running_limits_due_at", "due_at"),)
+
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, ForeignKey("tickets.ticket_no"), primary_key=True)
+    clock: Mapped[str] = mapped_column(CODE, primary_key=True)  # domain/clocks.py: sign_for, answer, …
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    red_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Whose limit it is (domain/clocks.py ChargedTo): the lead unit's, or the hotline's own.
+    charged_to: Mapped[str] = mapped_column(CODE)
+    # The ticket's own, copied so the list is read from this table alone (A6 holder, A32 confidentiality).
+    stage: Mapped[str] = mapped_column(CODE)
+    lead_unit: Mapped[str | None] = mapped_column(CODE)
+    forwarded_to: Mapped[str | None] = mapped_column(CODE)
     confidential: Mapped[bool] = mapped_column(Boolean)
 
 

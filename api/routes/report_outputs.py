@@ -125,7 +125,15 @@ async def get_dashboard(
     session: SessionDep,
     now: NowDep,
     unit: UnitParam = None,
-    per_unit: Annotated[int, Query(ge=0, le=200, description="Tickets listed per unit.")] = 20,
+    per_unit: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=200,
+            description="Tickets listed per unit; by default 20 on a unit's board, 3 on the whole city's "
+            "(the counts are always whole, `unlisted` says how many more).",
+        ),
+    ] = None,
 ) -> Dashboard:
     unit, scope = await report_scope(caller, session, unit)
     return await dashboard(

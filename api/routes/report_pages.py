@@ -171,7 +171,7 @@ async def dashboard_page(
     try:
         if isinstance(caller, ApiError):
             raise caller
-        board = await report_outputs.get_dashboard(caller, session, now, unit, per_unit=50)
+        board = await report_outputs.get_dashboard(caller, session, now, unit, per_unit=None)
     except ApiError as err:
         return refusal_page(request, err)
     ranked = sorted(board.units, key=lambda u: (-u.red, -u.yellow, u.unit))[:15]

@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
-from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TicketUnitRow, TimelineEventRow
+from db.models import (
+    NoticeRow,
+    RunningLimitRow,
+    TerminatedMatterRow,
+    TicketRow,
+    TicketUnitRow,
+    TimelineEventRow,
+)
 from domain.commands import FileTerminationNotice, Registration, Requester
 from domain.rulesets import CITY, RuleSet
 from domain.ticket import TicketState, TimelineEvent
@@ -94,6 +101,7 @@ async def snapshot(sessions: Sessions) -> dict[str, list[dict[str, Any]]]:
     return {
         "tickets": await rows(sessions, TicketRow, "updated_at"),
         "units": await rows(sessions, TicketUnitRow),
+        "limits": await rows(sessions, RunningLimitRow),
         "events": await rows(sessions, TimelineEventRow),
         "notices": await rows(sessions, NoticeRow),
         "terminated": await rows(sessions, TerminatedMatterRow),

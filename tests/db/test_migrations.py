@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,62 @@ async def test_0016_fills_in_the_queues_units_the_holders_and_the_answer_figures
     ]
     assert holders == [None, None, "WJ", "WJ", "SG-POWER"]
     assert card == "yellow" and str(met).startswith("2026-11-28")
+
+
+async def test_0023_lists_the_open_tickets_running_limits(database: Database) -> None:
+    """0023 (bench B5, the dashboard): each open ticket's limits not yet met become running_limits rows, with
+    the ticket's holder, stage and confidentiality (A6, A32); a met limit and a concluded ticket give none."""
+    from sqlalchemy import text
+
+    await alembic(database, command.upgrade, "0020")
+    clocks = (
+        '{"clocks": {"sign_for": {"name": "sign_for", "met_at": "2026-11-27T03:00:00Z", '
+        '"due_at": "2026-11-27T10:00:00Z", "red_at": "2026-11-30T16:00:00Z", "card": "green"}, '
+        '"answer": {"name": "answer", "met_at": null, "due_at": "2026-12-10T16:00:00Z", '
+        '"red_at": "2026-12-13T16:00:00Z", "card": "green", "charged_to": "lead_unit"}}}'
+    )
+    insert = text(
+        "INSERT INTO tickets (ticket_no, category, channel, emergency, stage, lead_unit, co_units,"
+        " forwarded_to, card, provisional, rule_set_key, requester_name, requester_phone,"
+        " requester_confidential, content, location, domain, registered_at, concluded_at, revision, state,"
+        " updated_at) VALUES (:no, 'help', 'app', false, :stage, 'WJ', '[]', :forwarded, 'green', false,"
+        " 'city@1', '', '', :secret, 'c', '', '', CURRENT_TIMESTAMP, :concluded, 1, :state, CURRENT_TIMESTAMP)"
+    )
+    async with database.engine.begin() as conn:
+        for no, stage, forwarded, secret, concluded in (
+            ("GD12345-20261127-0000AAAA", "handling", "WJ-URBAN", True, None),
+            ("GD12345-20261127-0000BBBB", "concluded", None, False, datetime(2026, 11, 28, 1, tzinfo=UTC)),
+        ):
+            await conn.execute(
+                insert,
+                {
+                    "no": no,
+                    "stage": stage,
+                    "forwarded": forwarded,
+                    "secret": secret,
+                    "concluded": concluded,
+                    "state": clocks,
+                },
+            )
+    await alembic(database, command.upgrade, "head")
+    async with database.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT ticket_no, clock, due_at, charged_to, stage, lead_unit, forwarded_to, confidential "
+                    "FROM running_limits"
+                )
+            )
+        ).all()
+    assert len(rows) == 1
+    no, clock, due_at, charged_to, stage, lead, forwarded, secret = rows[0]
+    assert (no, clock, charged_to, stage, lead, forwarded, bool(secret)) == (
+        "GD12345-20261127-0000AAAA",
+        "answer",
+        "lead_unit",
+        "handling",
+        "WJ",
+        "WJ-URBAN",
+        True,
+    )
+    assert str(due_at).startswith("2026-12-10 16:00:00")

@@ -6,7 +6,8 @@ stages — one registered only, one dispatched to a lead and a co-unit, one wait
 one not accepted (its workflow has closed), one concluded and rated, one concluded by a termination
 notice (A18) — are projected by the workflows; their rows are kept, deleted, rebuilt and compared.
 
-Compared: every column of tickets, ticket_units, timeline_events, notices and terminated_matters, except
+Compared: every column of tickets, ticket_units, running_limits, timeline_events, notices and
+terminated_matters, except
 `tickets.updated_at` (the wall-clock time of the write).
 """
 
@@ -23,7 +24,14 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from config import get_settings
-from db.models import NoticeRow, TerminatedMatterRow, TicketRow, TicketUnitRow, TimelineEventRow
+from db.models import (
+    NoticeRow,
+    RunningLimitRow,
+    TerminatedMatterRow,
+    TicketRow,
+    TicketUnitRow,
+    TimelineEventRow,
+)
 from db.seed import seed_reference_data
 from domain.commands import ApplyExtension, FileTerminationNotice, NotAccept, Rate, Review, SignFor
 from domain.ticket import TicketState
@@ -43,6 +51,7 @@ READ_MODEL = (
     TimelineEventRow,
     TerminatedMatterRow,
     TicketUnitRow,
+    RunningLimitRow,
     TicketRow,
 )  # children first (FKs)
 SECONDS = 20.0
@@ -139,11 +148,13 @@ async def test_the_rebuild_restores_a_deleted_read_model_exactly(
         await eventually(lambda: _count(dev_env, query, len(handles)), "visibility never listed every ticket")
         before = await snapshot(sessions)
         assert len(before["terminated"]) == 1 and before["notices"], "the world lacks rows to rebuild"
+        assert before["limits"], "no open ticket has a running limit to rebuild"
 
         await delete_read_model(sessions)
         assert await snapshot(sessions) == {
             "tickets": [],
             "units": [],
+            "limits": [],
             "events": [],
             "notices": [],
             "terminated": [],

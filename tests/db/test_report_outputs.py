@@ -228,3 +228,30 @@ async def test_the_dashboard_shows_open_cards_per_unit_and_tier_and_what_falls_d
     assert county.due_today.items == [] and [d.ticket_no for d in county.due_next_working_day.items] == [
         due_monday.ticket_no
     ]
+
+
+async def test_the_citys_board_lists_each_units_worst_three_and_a_units_board_twenty(
+    sessions: Sessions,
+) -> None:
+    """A22 at a province's scale (bench B5): the city's board counts every card but lists each unit's three
+    worst (red first, then the earliest answer limit), saying how many more; a unit's own board lists up to
+    twenty, and `per_unit` asks for any number."""
+    await seed_reference_data(sessions)
+    now = local("2026-11-27", 15)
+    reds = [
+        ticket(now - timedelta(days=9), clocks={ANSWER: clock(ANSWER, now - timedelta(days=5 - i), Card.RED)})
+        for i in range(4)
+    ]
+    yellow = ticket(
+        now - timedelta(days=5), clocks={ANSWER: clock(ANSWER, now - timedelta(hours=5), Card.YELLOW)}
+    )
+    await project(sessions, [yellow, *reds])
+    async with sessions() as session:
+        city = await dashboard(session, now, unit=None, scope=None, cleared=True)
+        own = await dashboard(session, now, unit="WJ", scope=frozenset({"WJ", "WJ-URBAN"}), cleared=True)
+        asked = await dashboard(session, now, unit=None, scope=None, cleared=True, per_unit=1)
+    (line,) = city.units
+    assert (line.yellow, line.red, line.unlisted) == (1, 4, 2)
+    assert [t.ticket_no for t in line.tickets] == [r.ticket_no for r in reds[:3]]
+    assert [t.ticket_no for t in own.units[0].tickets] == [*(r.ticket_no for r in reds), yellow.ticket_no]
+    assert (len(asked.units[0].tickets), asked.units[0].unlisted) == (1, 4)

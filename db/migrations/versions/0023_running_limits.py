@@ -1,0 +1,112 @@
+"""running limits: each open ticket's limits not yet met, one row per ticket and clock (A17, A22; bench B5);
+the open cards by holding unit, an index the dashboard reads alone
+
+Revision ID: 0023
+Revises: 0020
+Create Date: 2026-12-02 05:00:00+00:00
+"""
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import context, op
+
+# revision identifiers, used by Alembic.
+revision: str = "0023"
+down_revision: str | Sequence[str] | None = "0020"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_DATETIME = sa.DateTime(timezone=True)
+_OPEN_CARDED = "concluded_at IS NULL AND card IN ('yellow', 'red')"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "running_limits",
+        sa.Column("ticket_no", sa.String(length=40), nullable=False),
+        sa.Column("clock", sa.String(length=64), nullable=False),
+        sa.Column("due_at", _DATETIME, nullable=False),
+        sa.Column("red_at", _DATETIME, nullable=False),
+        sa.Column("charged_to", sa.String(length=64), nullable=False),
+        sa.Column("stage", sa.String(length=64), nullable=False),
+        sa.Column("lead_unit", sa.String(length=64), nullable=True),
+        sa.Column("forwarded_to", sa.String(length=64), nullable=True),
+        sa.Column("confidential", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_no"], ["tickets.ticket_no"], name=op.f("fk_running_limits_ticket_no_tickets")
+        ),
+        sa.PrimaryKeyConstraint("ticket_no", "clock", name=op.f("pk_running_limits")),
+    )
+    with op.batch_alter_table("running_limits", schema=None) as batch_op:
+        batch_op.create_index("ix_running_limits_due_at", ["due_at"], unique=False)
+    op.create_index(
+        "ix_tickets_open_cards_by_holder",
+        "tickets",
+        [sa.text("coalesce(forwarded_to, lead_unit)"), "card", "answer_due_at", "ticket_no"],
+        postgresql_include=["stage", "lead_unit", "forwarded_to", "requester_confidential"],
+        postgresql_where=sa.text(_OPEN_CARDED),
+        sqlite_where=sa.text(_OPEN_CARDED),
+    )
+    if not context.is_offline_mode():  # an offline script has no rows to read
+        _backfill()
+
+
+def _instant(text: str, naive: bool) -> datetime:
+    at = datetime.fromisoformat(text).astimezone(UTC)
+    # SQLite keeps instants as naive UTC text (db/models.py UtcDateTime); PostgreSQL as timestamptz.
+    return at.replace(tzinfo=None) if naive else at
+
+
+def _backfill() -> None:
+    """What the projection writes from now on (activities/projection.py `limit_rows`), read from the open
+    tickets' projected state: the clocks not met."""
+    bind = op.get_bind()
+    naive = bind.dialect.name != "postgresql"
+    table = sa.table(
+        "running_limits",
+        *(sa.column(c) for c in ("ticket_no", "clock", "charged_to", "stage", "lead_unit", "forwarded_to")),
+        sa.column("due_at", sa.DateTime(timezone=not naive)),
+        sa.column("red_at", sa.DateTime(timezone=not naive)),
+        sa.column("confidential", sa.Boolean()),
+    )
+    open_tickets = bind.execute(
+        sa.text(
+            "SELECT ticket_no, stage, lead_unit, forwarded_to, requester_confidential, state "
+            "FROM tickets WHERE concluded_at IS NULL"
+        )
+    )
+    rows: list[dict[str, Any]] = []
+    for no, stage, lead, forwarded, confidential, state in open_tickets:
+        clocks = (json.loads(state) if isinstance(state, str) else state).get("clocks") or {}
+        for name, clock in clocks.items():
+            if clock.get("met_at") is not None or not (clock.get("due_at") and clock.get("red_at")):
+                continue
+            rows.append(
+                {
+                    "ticket_no": no,
+                    "clock": clock.get("name", name),
+                    "due_at": _instant(clock["due_at"], naive),
+                    "red_at": _instant(clock["red_at"], naive),
+                    "charged_to": clock.get("charged_to", "lead_unit"),
+                    "stage": stage,
+                    "lead_unit": lead,
+                    "forwarded_to": forwarded,
+                    "confidential": bool(confidential),
+                }
+            )
+        if len(rows) >= 5_000:
+            op.bulk_insert(table, rows)
+            rows = []
+    if rows:
+        op.bulk_insert(table, rows)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_tickets_open_cards_by_holder", table_name="tickets")
+    with op.batch_alter_table("running_limits", schema=None) as batch_op:
+        batch_op.drop_index("ix_running_limits_due_at")
+    op.drop_table("running_limits")
