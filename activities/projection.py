@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Delete, Table, bindparam, delete
+from sqlalchemy import Delete, Table, Update, bindparam, delete, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import (
+    FigureEventRow,
     NoticeRow,
     RunningLimitRow,
     TerminatedMatterRow,
@@ -28,6 +29,7 @@ from db.models import (
     TimelineEventRow,
 )
 from db.session import dialect_insert
+from domain.figure_events import RATING_KINDS, RESPONDED, SUPERSEDED_AT, ProjectedEvent, Settle, figure_rows
 from domain.matters import notice_prior_ticket_no
 from domain.ticket import ANSWER, SIGN_FOR, TicketState
 from domain.timeline import Dispatched, EventKind
@@ -38,6 +40,7 @@ _NOTICES = cast(Table, NoticeRow.__table__)
 _TERMINATED = cast(Table, TerminatedMatterRow.__table__)
 _UNITS = cast(Table, TicketUnitRow.__table__)
 _LIMITS = cast(Table, RunningLimitRow.__table__)
+_FIGURES = cast(Table, FigureEventRow.__table__)
 _Insert = postgresql.Insert | sqlite.Insert
 
 
@@ -51,6 +54,8 @@ class _Statements:
     insert_units: _Insert
     clear_limits: Delete
     insert_limits: _Insert
+    insert_figures: _Insert
+    settle: dict[str, Update]
 
 
 @cache
@@ -76,6 +81,19 @@ def _statements(dialect: str) -> _Statements:
         insert_units=dialect_insert(dialect, _UNITS),
         clear_limits=delete(_LIMITS).where(_LIMITS.c.ticket_no == bindparam("ticket_no")),
         insert_limits=dialect_insert(dialect, _LIMITS),
+        insert_figures=dialect_insert(dialect, _FIGURES).on_conflict_do_nothing(),
+        settle={
+            column: update(_FIGURES)
+            .where(
+                _FIGURES.c.ticket_no == bindparam("t_no"),
+                _FIGURES.c.seq < bindparam("before"),
+                # Literal kinds: an expanding IN cannot go in an executemany.
+                text("kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")"),
+                _FIGURES.c[column].is_(None),
+            )
+            .values({column: bindparam("value")})
+            for column, kinds in ((RESPONDED, ["dispatched"]), (SUPERSEDED_AT, list(RATING_KINDS)))
+        },
     )
 
 
@@ -91,6 +109,18 @@ async def write_projection(conn: AsyncConnection, state: TicketState) -> None:
     # a duplicate.
     if events := event_rows(state):
         await conn.execute(statements.insert_events, events)
+        # The events the reports count, narrow (A26, A27), and what each settles of earlier ones.
+        figures, settles = figure_facts(state.ticket_no, state.registration.domain, events)
+        if figures:
+            await conn.execute(statements.insert_figures, figures)
+        for column in (RESPONDED, SUPERSEDED_AT):
+            params = [
+                {"t_no": state.ticket_no, "before": s.seq, "value": s.value}
+                for s in settles
+                if s.column == column
+            ]
+            if params:
+                await conn.execute(statements.settle[column], params)
     if notices := notice_rows(state):
         await conn.execute(statements.insert_notices, notices)
     if written:
@@ -168,6 +198,14 @@ def unit_rows(state: TicketState) -> list[dict[str, Any]]:
         }
         for u, r in roles.items()
     ]
+
+
+def figure_facts(
+    ticket_no: str, domain: str, events: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Settle]]:
+    """domain/figure_events.py over the event rows being written (their holders already resolved)."""
+    projected = (ProjectedEvent(e["seq"], e["at"], e["kind"], e["data"], e["unit"]) for e in events)
+    return figure_rows(ticket_no, domain, projected)
 
 
 def limit_rows(state: TicketState) -> list[dict[str, Any]]:

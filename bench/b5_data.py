@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from activities.projection import event_rows, limit_rows, ticket_values, unit_rows
+from activities.projection import event_rows, figure_facts, limit_rows, ticket_values, unit_rows
 from domain.calendar import WorkingCalendar, load_seed
 from domain.changes import VERDICTS_LATEST
 from domain.clocks import refresh_cards
@@ -44,6 +44,7 @@ from domain.commands import (
     SignOff,
 )
 from domain.deadlines import PlanItem, PlannedDeadline, PlanRequest, plan
+from domain.figure_events import settled
 from domain.rulesets import CITY
 from domain.stages import closure, dispatch, intake, rating, returns
 from domain.ticket import ANSWER, OpeningFacts, TicketState
@@ -215,6 +216,8 @@ class Life:
     is_open: bool
     # Its running limits (A17): clock, due and red offsets from RECEIVED, whose, stage.
     limits: list[tuple[str, timedelta, timedelta, str, str]]
+    # Its figure events (A26, A27), settled as the projection leaves them; instants as offsets from RECEIVED.
+    figures: list[dict[str, Any]]
 
 
 def lives() -> dict[str, Life]:
@@ -231,8 +234,12 @@ def lives() -> dict[str, Life]:
             (r["clock"], r["due_at"] - RECEIVED, r["red_at"] - RECEIVED, r["charged_to"], r["stage"])
             for r in limit_rows(state)
         ]
+        figures = settled(*figure_facts(state.ticket_no, state.registration.domain, event_rows(state)))
+        for f in figures:
+            f["at"] -= RECEIVED
+            f["superseded_at"] = f["superseded_at"] - RECEIVED if f["superseded_at"] else None
         state_json = json.dumps(ticket.pop("state"))
-        out[kind] = Life(kind, ticket, state_json, events, state.concluded_at is None, limits)
+        out[kind] = Life(kind, ticket, state_json, events, state.concluded_at is None, limits, figures)
     return out
 
 
@@ -293,6 +300,23 @@ TICKET_COLUMNS = [
 ]
 EVENT_COLUMNS = ("id", "ticket_no", "seq", "at", "kind", "actor", "rule", "data", "unit")
 UNIT_COLUMNS = ("ticket_no", "unit", "role", "registered_at", "is_open", "confidential")
+FIGURE_COLUMNS = (
+    "ticket_no",
+    "seq",
+    "at",
+    "kind",
+    "unit",
+    "card",
+    "statutory",
+    "charged_to",
+    "redo",
+    "responded",
+    "option",
+    "acceptance",
+    "resolved",
+    "domain",
+    "superseded_at",
+)
 LIMIT_COLUMNS = (
     "ticket_no",
     "clock",
@@ -313,6 +337,7 @@ class Batch:
     events: list[tuple[Any, ...]]
     units: list[tuple[Any, ...]]
     limits: list[tuple[Any, ...]]
+    figures: list[tuple[Any, ...]]
 
 
 def batches(n: int, size: int, seed: int = 12345) -> Iterator[Batch]:
@@ -325,7 +350,7 @@ def batches(n: int, size: int, seed: int = 12345) -> Iterator[Batch]:
     # on disk, as they do in service (randomly ordered rows would make every period scan the whole table).
     instants = sorted(NOW - timedelta(seconds=rnd.random() * year) for _ in range(n))
     for start in range(0, n, size):
-        batch = Batch([], [], [], [])
+        batch = Batch([], [], [], [], [])
         for i in range(start, min(n, start + size)):
             registered = instants[i]
             if registered >= open_since:
@@ -389,3 +414,11 @@ def _ticket(batch: Batch, i: int, registered: datetime, life: Life, p: Province,
         (no, clock, registered + due, registered + red, whose, stage, lead, forwarded, confidential)
         for clock, due, red, whose, stage in life.limits
     ]
+    for f in life.figures:
+        moved = f | {
+            "ticket_no": no,
+            "at": registered + f["at"],
+            "unit": lead if f["unit"] == LEAD else f["unit"],
+            "superseded_at": registered + f["superseded_at"] if f["superseded_at"] is not None else None,
+        }
+        batch.figures.append(tuple(moved[c] for c in FIGURE_COLUMNS))

@@ -50,6 +50,7 @@ from api.runtime import Runtime
 from api.unit_tree import unit_scope
 from bench.b5_data import (
     EVENT_COLUMNS,
+    FIGURE_COLUMNS,
     LIMIT_COLUMNS,
     NOW,
     TICKET_COLUMNS,
@@ -63,7 +64,7 @@ from db.session import make_engine, make_session_maker
 from domain.assessment import AssessmentWeights
 from domain.vocabulary import Card
 
-READ_MODEL = ("tickets", "timeline_events", "ticket_units", "running_limits")
+READ_MODEL = ("tickets", "timeline_events", "ticket_units", "running_limits", "figure_events")
 SHANGHAI_MONTH = Period(start=NOW - timedelta(days=30), end=NOW)  # November 2026 in Shanghai
 SHANGHAI_QUARTER = Period(start=NOW - timedelta(days=91), end=NOW)  # September–November
 GOALS = {"queue": 0.050, "dashboard": 0.050, "bulletin": 2.0, "assessment": 5.0}
@@ -111,6 +112,7 @@ async def load(url: str, n: int) -> None:
             await pg.copy_records_to_table("timeline_events", records=batch.events, columns=EVENT_COLUMNS)
             await pg.copy_records_to_table("ticket_units", records=batch.units, columns=UNIT_COLUMNS)
             await pg.copy_records_to_table("running_limits", records=batch.limits, columns=LIMIT_COLUMNS)
+            await pg.copy_records_to_table("figure_events", records=batch.figures, columns=FIGURE_COLUMNS)
             done += len(batch.tickets)
             if done % 100_000 == 0 or done == n:
                 print(f"  loaded {done:,} tickets in {time.perf_counter() - started:.0f} s", flush=True)

@@ -243,6 +243,37 @@ class TimelineEventRow(Base):
     unit: Mapped[str | None] = mapped_column(CODE)
 
 
+class FigureEventRow(Base):
+    """A26, A27: each event the bulletin and the assessment count — receipts, sign-for cards settled into
+    them, cards, returns, extensions, redos, callbacks, ratings — as one narrow row with what it is counted
+    by (domain/figure_events.py), written with its timeline event by the projection. A period's figures are
+    read from this table's (kind, at) index, not from the JSON of every event in the period (bench B5)."""
+
+    __tablename__ = "figure_events"
+    __table_args__ = (Index("ix_figure_events_kind_at", "kind", "at"),)
+
+    ticket_no: Mapped[str] = mapped_column(TICKET_NO, ForeignKey("tickets.ticket_no"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(CODE)
+    # The unit charged: the holder then (A6, A25); for a receipt, the unit it went to.
+    unit: Mapped[str | None] = mapped_column(CODE)
+    # A22 card changes: the card reached, whether the regulation imposes the limit, whose card it is.
+    card: Mapped[str | None] = mapped_column(String(16))
+    statutory: Mapped[bool | None] = mapped_column(Boolean)
+    charged_to: Mapped[str | None] = mapped_column(CODE)
+    # Receipts (响应率): a redo's is not counted; responded is settled by the ticket's next step.
+    redo: Mapped[bool | None] = mapped_column(Boolean)
+    responded: Mapped[bool | None] = mapped_column(Boolean)
+    # A24 ratings: both stages' options, 是否解决, the ticket's domain (A27 exemptions), and when the
+    # ticket's next rating superseded this one.
+    option: Mapped[str | None] = mapped_column(CODE)
+    acceptance: Mapped[str | None] = mapped_column(CODE)
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    domain: Mapped[str | None] = mapped_column(SHORT)
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class NoticeRow(Base):
     """Outbox: one row per (event, recipient) to tell a unit, the requester, the hotline or a linkage
     line (A23: 110/119/120/122). The dispatcher (delivery/) marks `delivered_at`; the projection never

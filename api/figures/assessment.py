@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.bulletin import UnitPerformance, unit_figures
-from api.figures.common import Period, final_ratings
+from api.figures.common import Period
+from api.figures.rates import final_in
 from api.views import View
-from db.models import TicketRow
+from db.models import FigureEventRow as FigureEvent
 from domain.assessment import (
     SATISFACTION_EXEMPT_DOMAINS,
     AssessmentWeights,
@@ -19,6 +20,7 @@ from domain.assessment import (
     UnitAssessment,
     assess,
 )
+from domain.figure_events import RATING_KINDS
 
 
 class Assessment(View):
@@ -50,13 +52,13 @@ async def assessment(
 
 
 async def _final_ratings(session: AsyncSession, period: Period) -> dict[str, SatisfactionTally]:
-    """Each ticket's last handling rating in the period (A24: the second rating is final)."""
-    given = final_ratings(period).subquery()
+    """Each ticket's last handling rating in the period (A24: the second rating is final), with the ticket's
+    domain (A27 exemptions) as its figure row carries it."""
+    f = FigureEvent
     query = (
-        select(given.c.unit, given.c.option, TicketRow.domain, func.count())
-        .join(TicketRow, TicketRow.ticket_no == given.c.ticket_no)
-        .where(given.c.unit.is_not(None))
-        .group_by(given.c.unit, given.c.option, TicketRow.domain)
+        select(f.unit, f.option, f.domain, func.count())
+        .where(f.kind.in_(RATING_KINDS), period.holds(f.at), final_in(period), f.unit.is_not(None))
+        .group_by(f.unit, f.option, f.domain)
     )
     out: dict[str, SatisfactionTally] = defaultdict(SatisfactionTally)
     for unit, option, domain, n in await session.execute(query):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, case, func, or_, select, text
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.figures.common import Event, Period, charged_events, of_unit
+from api.figures.common import Period, of_unit
 from api.figures.rates import (
     AcceptanceFigures,
     RatingLine,
@@ -21,23 +20,12 @@ from api.figures.rates import (
 from api.unit_tree import MEMBER_TIER
 from api.views import View
 from db.api_models import UnitRow
+from db.models import FigureEventRow as FigureEvent
 from db.models import TicketRow
-from domain.clocks import STATUTORY_CARDED
+from domain.figure_events import CARDS_COUNTED, EVENT_FIGURES
 from domain.rates import RateCounts, Rates
-from domain.timeline import CardChanged, EventKind
+from domain.timeline import EventKind
 from domain.vocabulary import Card, Category, Channel, RatingOption
-
-# timeline kind -> the bulletin figure it counts (A14–A17, A24).
-EVENT_FIGURES = {
-    EventKind.RETURN_APPLIED.value: "returns_applied",
-    EventKind.RETURN_APPROVED.value: "returns_approved",
-    EventKind.RETURN_REFUSED.value: "returns_refused",
-    EventKind.OVERDUE_RETURN.value: "overdue_returns",
-    EventKind.EXTENSION_APPLIED.value: "extensions_applied",
-    EventKind.EXTENSION_APPROVED.value: "extensions_approved",
-    EventKind.REDO_ORDERED.value: "redos",
-    EventKind.CALLBACK_RECORDED.value: "callbacks",
-}
 
 
 class Volumes(BaseModel):
@@ -222,8 +210,14 @@ async def _ticket_figures(
 async def _event_counts(
     session: AsyncSession, period: Period, unit: str | None, kinds: Iterable[str]
 ) -> Iterable[tuple[str, str, int]]:
-    events = charged_events(and_(Event.kind.in_(list(kinds)), period.holds(Event.at)))
-    return await _per_holder(session, events, "kind", unit)
+    """Counted events per unit charged and kind (A14–A17, A24), from the narrow figure rows."""
+    f = FigureEvent
+    query = (
+        select(f.unit, f.kind, func.count())
+        .where(f.kind.in_(list(kinds)), period.holds(f.at), f.unit.is_not(None), *of_unit(f.unit, unit))
+        .group_by(f.unit, f.kind)
+    )
+    return [(u, k, n) for u, k, n in await session.execute(query)]
 
 
 async def _card_counts(
@@ -231,36 +225,18 @@ async def _card_counts(
 ) -> Iterable[tuple[str, str, bool, int]]:
     """A22 card changes to yellow or red, stamped with the boundary crossed, charged to the holder then,
     and whether the limit is one the regulation imposes (A26 reports those apart)."""
-    after = Event.data[CardChanged.key("after")].as_string()
-    statutory = Event.data[CardChanged.key("clock")].as_string().in_(STATUTORY_CARDED)
-    changes = charged_events(
-        and_(
-            Event.kind == EventKind.CARD_CHANGED,
-            after.in_([Card.YELLOW.value, Card.RED.value]),
-            period.holds(Event.at),
-            # A unit is charged with its own limits only, not the hotline's (A23 a line's acknowledgement).
-            Event.data[CardChanged.key("charged_to")].as_string().is_(None),
-        ),
-        after.label("card"),
-        case((statutory, True), else_=False).label("statutory"),
-    ).subquery()
+    f = FigureEvent
     query = (
-        select(changes.c.unit, changes.c.card, changes.c.statutory, func.count())
-        .where(changes.c.unit.is_not(None), *of_unit(changes.c.unit, unit))
-        .group_by(changes.c.unit, changes.c.card, changes.c.statutory)
+        select(f.unit, f.card, f.statutory, func.count())
+        .where(
+            f.kind == EventKind.CARD_CHANGED,
+            period.holds(f.at),
+            f.card.in_(CARDS_COUNTED),
+            # A unit is charged with its own limits only, not the hotline's (A23 a line's acknowledgement).
+            f.charged_to.is_(None),
+            f.unit.is_not(None),
+            *of_unit(f.unit, unit),
+        )
+        .group_by(f.unit, f.card, f.statutory)
     )
     return [(u, c, bool(s), n) for u, c, s, n in await session.execute(query)]
-
-
-async def _per_holder(
-    session: AsyncSession, events: Select[Any], by: str, unit: str | None
-) -> list[tuple[str, str, int]]:
-    """Charged events counted per holding unit (A6) and per their column `by`; one unit only if asked."""
-    charged = events.subquery()
-    holder, key = charged.c.unit, charged.c[by]
-    query = (
-        select(holder, key, func.count())
-        .where(holder.is_not(None), *of_unit(holder, unit))
-        .group_by(holder, key)
-    )
-    return [(u, k, n) for u, k, n in await session.execute(query)]

@@ -1,25 +1,23 @@
 """The three rates per unit (domain/rates.py: 响应率, 解决率, 满意率) and the acceptance stage's ratings, from
-the timeline (api/figures/). Each reads the period's events once, through the index on (kind, at)."""
+the narrow figure rows the projection writes (domain/figure_events.py), through their index on (kind, at)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.figures.common import Event, Period, of_unit, ratings
+from api.figures.common import Period, of_unit
+from db.models import FigureEventRow as FigureEvent
+from domain.figure_events import RATING_KINDS
 from domain.rates import SATISFIED_OPTIONS, Rate, RateCounts, rate
-from domain.ticket import SIGN_FOR
-from domain.timeline import CardChanged, Dispatched, EventKind
+from domain.timeline import EventKind
 from domain.vocabulary import RatingOption
 
 _SATISFIED = frozenset(o.value for o in SATISFIED_OPTIONS)
-# How long after its receipt a sign-for is looked for: far longer than any sign-for limit (1 WD).
-SIGN_FOR_HORIZON = timedelta(days=31)
 
 
 class AcceptanceFigures(BaseModel):
@@ -51,13 +49,24 @@ class RatingLine:
 
 
 async def rating_lines(session: AsyncSession, period: Period, unit: str | None) -> list[RatingLine]:
-    """The period's ratings, read once for every figure made of them."""
-    latest = func.row_number().over(partition_by=Event.ticket_no, order_by=Event.seq.desc())
-    given = ratings(period).add_columns(latest.label("latest")).subquery()
-    final = given.c.latest == 1
-    keys = (given.c.unit, given.c.option, given.c.acceptance, given.c.resolved, final)
-    query = select(*keys, func.count()).where(*of_unit(given.c.unit, unit)).group_by(*keys)
-    return [RatingLine(u, h, a, r, bool(f), n) for u, h, a, r, f, n in await session.execute(query)]
+    """The period's ratings, read once for every figure made of them: a rating is its ticket's final one in
+    the period when no later rating superseded it before the period's end (A24)."""
+    f = FigureEvent
+    final = final_in(period)
+    keys = (f.unit, f.option, f.acceptance, f.resolved, final)
+    query = (
+        select(*keys, func.count())
+        .where(f.kind.in_(RATING_KINDS), period.holds(f.at), *of_unit(f.unit, unit))
+        .group_by(*keys)
+    )
+    return [RatingLine(u, h, a, r, bool(fi), n) for u, h, a, r, fi, n in await session.execute(query)]
+
+
+def final_in(period: Period) -> ColumnElement[bool]:
+    """A24: the second rating is final — a rating given in `period` is final there unless its ticket was
+    rated again before the period ended."""
+    f = FigureEvent
+    return or_(f.superseded_at.is_(None), f.superseded_at >= period.end)
 
 
 def acceptance_figures(lines: list[RatingLine]) -> AcceptanceFigures:
@@ -88,46 +97,23 @@ def rate_counts(receipts: list[tuple[str, int, int, int]], lines: list[RatingLin
 
 def receipts(period: Period, unit: str | None) -> Select[tuple[str, int, int, int]]:
     """Per unit: the tickets it received in the period, its receipts (a ticket may come back) and those
-    signed for before the sign-for card turned (响应率).
-
-    One pass over the receipts, sign-fors and sign-for cards from the period's start to a month past its
-    end: a receipt was signed for in time when the next of those events on its ticket is a sign-for by
-    the unit it went to (not its sign-for card turning, not another receipt)."""
-    lead = Event.data[Dispatched.key("lead_unit")].as_string()
-    clock = Event.data[CardChanged.key("clock")].as_string()
-    order = {"partition_by": Event.ticket_no, "order_by": Event.seq}
-    steps = (
-        select(
-            Event.ticket_no,
-            Event.kind,
-            Event.at,
-            lead.label("lead"),
-            Event.data[Dispatched.key("redo")].as_boolean().label("redo"),
-            func.lead(Event.kind).over(**order).label("next_kind"),
-            func.lead(Event.unit).over(**order).label("next_unit"),
-        )
-        .where(
-            Event.kind.in_([EventKind.DISPATCHED, EventKind.SIGNED_FOR, EventKind.CARD_CHANGED]),
-            Event.at >= period.start,
-            Event.at < period.end + SIGN_FOR_HORIZON,
-            or_(Event.kind != EventKind.CARD_CHANGED, clock == SIGN_FOR),
-        )
-        .subquery()
-    )
-    in_time = and_(steps.c.next_kind == EventKind.SIGNED_FOR, steps.c.next_unit == steps.c.lead)
+    signed for before the sign-for card turned (响应率): the receipts' rows settle whether they were
+    (domain/figure_events.py), when the ticket's next step is projected."""
+    f = FigureEvent
     return (
         select(
-            steps.c.lead,
-            func.count(steps.c.ticket_no.distinct()),
+            f.unit,
+            func.count(f.ticket_no.distinct()),
             func.count(),
-            func.count(case((in_time, 1))),
+            func.count(case((f.responded.is_(True), 1))),
         )
         .where(
-            steps.c.kind == EventKind.DISPATCHED,
-            period.holds(steps.c.at),
+            f.kind == EventKind.DISPATCHED,
+            period.holds(f.at),
             # A24: a redo goes back to the same unit, signed for at once; it is not a new receipt.
-            steps.c.redo.is_not(true()),
-            *of_unit(steps.c.lead, unit),
+            f.redo.is_not(True),
+            f.unit.is_not(None),
+            *of_unit(f.unit, unit),
         )
-        .group_by(steps.c.lead)
+        .group_by(f.unit)
     )

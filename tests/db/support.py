@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from db.models import (
+    FigureEventRow,
     NoticeRow,
     RunningLimitRow,
     TerminatedMatterRow,
@@ -102,6 +103,7 @@ async def snapshot(sessions: Sessions) -> dict[str, list[dict[str, Any]]]:
         "tickets": await rows(sessions, TicketRow, "updated_at"),
         "units": await rows(sessions, TicketUnitRow),
         "limits": await rows(sessions, RunningLimitRow),
+        "figures": await rows(sessions, FigureEventRow),
         "events": await rows(sessions, TimelineEventRow),
         "notices": await rows(sessions, NoticeRow),
         "terminated": await rows(sessions, TerminatedMatterRow),

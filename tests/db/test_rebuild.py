@@ -6,8 +6,8 @@ stages — one registered only, one dispatched to a lead and a co-unit, one wait
 one not accepted (its workflow has closed), one concluded and rated, one concluded by a termination
 notice (A18) — are projected by the workflows; their rows are kept, deleted, rebuilt and compared.
 
-Compared: every column of tickets, ticket_units, running_limits, timeline_events, notices and
-terminated_matters, except
+Compared: every column of tickets, ticket_units, running_limits, timeline_events, figure_events,
+notices and terminated_matters, except
 `tickets.updated_at` (the wall-clock time of the write).
 """
 
@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from config import get_settings
 from db.models import (
+    FigureEventRow,
     NoticeRow,
     RunningLimitRow,
     TerminatedMatterRow,
@@ -52,6 +53,7 @@ READ_MODEL = (
     TerminatedMatterRow,
     TicketUnitRow,
     RunningLimitRow,
+    FigureEventRow,
     TicketRow,
 )  # children first (FKs)
 SECONDS = 20.0
@@ -149,12 +151,14 @@ async def test_the_rebuild_restores_a_deleted_read_model_exactly(
         before = await snapshot(sessions)
         assert len(before["terminated"]) == 1 and before["notices"], "the world lacks rows to rebuild"
         assert before["limits"], "no open ticket has a running limit to rebuild"
+        assert any(f["kind"] == "rated" for f in before["figures"]), "no rating among the figure events"
 
         await delete_read_model(sessions)
         assert await snapshot(sessions) == {
             "tickets": [],
             "units": [],
             "limits": [],
+            "figures": [],
             "events": [],
             "notices": [],
             "terminated": [],

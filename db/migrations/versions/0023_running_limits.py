@@ -1,5 +1,6 @@
-"""running limits: each open ticket's limits not yet met, one row per ticket and clock (A17, A22; bench B5);
-the open cards by holding unit, an index the dashboard reads alone
+"""figures at a province's scale (bench B5): running limits — each open ticket's limits not yet met, one row
+per ticket and clock (A17, A22); the open cards by holding unit, an index the dashboard reads alone; figure
+events — each counted event as a narrow row (A26, A27)
 
 Revision ID: 0023
 Revises: 0020
@@ -51,8 +52,33 @@ def upgrade() -> None:
         postgresql_where=sa.text(_OPEN_CARDED),
         sqlite_where=sa.text(_OPEN_CARDED),
     )
+    op.create_table(
+        "figure_events",
+        sa.Column("ticket_no", sa.String(length=40), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("at", _DATETIME, nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("unit", sa.String(length=64), nullable=True),
+        sa.Column("card", sa.String(length=16), nullable=True),
+        sa.Column("statutory", sa.Boolean(), nullable=True),
+        sa.Column("charged_to", sa.String(length=64), nullable=True),
+        sa.Column("redo", sa.Boolean(), nullable=True),
+        sa.Column("responded", sa.Boolean(), nullable=True),
+        sa.Column("option", sa.String(length=64), nullable=True),
+        sa.Column("acceptance", sa.String(length=64), nullable=True),
+        sa.Column("resolved", sa.Boolean(), nullable=True),
+        sa.Column("domain", sa.String(length=200), nullable=True),
+        sa.Column("superseded_at", _DATETIME, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["ticket_no"], ["tickets.ticket_no"], name=op.f("fk_figure_events_ticket_no_tickets")
+        ),
+        sa.PrimaryKeyConstraint("ticket_no", "seq", name=op.f("pk_figure_events")),
+    )
+    with op.batch_alter_table("figure_events", schema=None) as batch_op:
+        batch_op.create_index("ix_figure_events_kind_at", ["kind", "at"], unique=False)
     if not context.is_offline_mode():  # an offline script has no rows to read
         _backfill()
+        _backfill_figures()
 
 
 def _instant(text: str, naive: bool) -> datetime:
@@ -105,7 +131,57 @@ def _backfill() -> None:
         op.bulk_insert(table, rows)
 
 
+def _backfill_figures() -> None:
+    """The counted events already projected, through the projection's own builder (domain/figure_events.py),
+    one ticket at a time in timeline order, each ticket's later events settling its earlier rows."""
+    from domain.figure_events import EVENT_FIGURES, RATING_KINDS, ProjectedEvent, figure_rows, settled
+
+    bind = op.get_bind()
+    naive = bind.dialect.name != "postgresql"
+    instant = sa.DateTime(timezone=not naive)
+    columns = ("ticket_no", "seq", "kind", "unit", "card", "statutory", "charged_to", "redo", "responded")
+    table = sa.table(
+        "figure_events",
+        *(sa.column(c) for c in (*columns, "option", "acceptance", "resolved", "domain")),
+        sa.column("at", instant),
+        sa.column("superseded_at", instant),
+    )
+    kinds = sorted({*EVENT_FIGURES, *RATING_KINDS, "card_changed", "dispatched", "signed_for"})
+    events = bind.execution_options(yield_per=10_000).execute(
+        sa.text(
+            "SELECT e.ticket_no, e.seq, e.at, e.kind, e.data, e.unit, t.domain FROM timeline_events e "
+            "JOIN tickets t ON t.ticket_no = e.ticket_no WHERE e.kind IN :kinds ORDER BY e.ticket_no, e.seq"
+        ).bindparams(sa.bindparam("kinds", expanding=True)),
+        {"kinds": kinds},
+    )
+    batch: list[dict[str, Any]] = []
+    ticket: list[ProjectedEvent] = []
+    current: tuple[str, str] | None = None
+
+    def flush() -> None:
+        if current is not None and ticket:
+            batch.extend(settled(*figure_rows(current[0], current[1], ticket)))
+
+    for no, seq, at, kind, data, unit, domain in events:
+        if current is None or current[0] != no:
+            flush()
+            ticket, current = [], (no, domain)
+            if len(batch) >= 5_000:
+                op.bulk_insert(table, batch)
+                batch.clear()
+        at = datetime.fromisoformat(at) if isinstance(at, str) else at
+        ticket.append(
+            ProjectedEvent(seq, at, kind, json.loads(data) if isinstance(data, str) else data, unit)
+        )
+    flush()
+    if batch:
+        op.bulk_insert(table, batch)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("figure_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_figure_events_kind_at")
+    op.drop_table("figure_events")
     op.drop_index("ix_tickets_open_cards_by_holder", table_name="tickets")
     with op.batch_alter_table("running_limits", schema=None) as batch_op:
         batch_op.drop_index("ix_running_limits_due_at")
