@@ -330,6 +330,39 @@ async def test_0023_lists_the_open_tickets_running_limits(database: Database) ->
                     "state": clocks,
                 },
             )
+        # Events projected before 0023: the reports' figure rows are built from them, settled in order.
+        events = [
+            (
+                1,
+                "dispatched",
+                '{"lead_unit": "WJ", "co_units": [], "designated": false, "redo": false}',
+                None,
+            ),
+            (2, "signed_for", "{}", "WJ"),
+            (
+                3,
+                "rated",
+                '{"round": 1, "acceptance": {"option": "satisfied"}, '
+                '"handling": {"option": "dissatisfied"}, "resolved": false}',
+                "WJ",
+            ),
+            (4, "rating_defaulted", '{"round": 2}', "WJ"),
+        ]
+        for seq, kind, data, unit in events:
+            await conn.execute(
+                text(
+                    "INSERT INTO timeline_events (id, ticket_no, seq, at, kind, actor, data, unit)"
+                    " VALUES (:id, 'GD12345-20261127-0000AAAA', :seq, :at, :kind, 'a', :data, :unit)"
+                ),
+                {
+                    "id": f"e{seq}",
+                    "seq": seq,
+                    "at": datetime(2026, 11, 27, seq, tzinfo=UTC),
+                    "kind": kind,
+                    "data": data,
+                    "unit": unit,
+                },
+            )
     await alembic(database, command.upgrade, "head")
     async with database.engine.connect() as conn:
         rows = (
@@ -340,6 +373,20 @@ async def test_0023_lists_the_open_tickets_running_limits(database: Database) ->
                 )
             )
         ).all()
+        figures = (
+            await conn.execute(
+                text(
+                    "SELECT seq, kind, unit, responded, option, acceptance, resolved, domain, superseded_at "
+                    "FROM figure_events ORDER BY seq"
+                )
+            )
+        ).all()
+    assert [tuple(f)[:8] for f in figures] == [
+        (1, "dispatched", "WJ", True, None, None, None, None),
+        (3, "rated", "WJ", None, "dissatisfied", "satisfied", False, ""),
+        (4, "rating_defaulted", "WJ", None, "basically_satisfied", "basically_satisfied", None, ""),
+    ]
+    assert str(figures[1][8]).startswith("2026-11-27 04:00:00") and figures[2][8] is None
     assert len(rows) == 1
     no, clock, due_at, charged_to, stage, lead, forwarded, secret = rows[0]
     assert (no, clock, charged_to, stage, lead, forwarded, bool(secret)) == (

@@ -147,11 +147,14 @@ def _backfill_figures() -> None:
         sa.column("superseded_at", instant),
     )
     kinds = sorted({*EVENT_FIGURES, *RATING_KINDS, "card_changed", "dispatched", "signed_for"})
-    events = bind.execution_options(yield_per=10_000).execute(
+    events = bind.execute(
         sa.text(
             "SELECT e.ticket_no, e.seq, e.at, e.kind, e.data, e.unit, t.domain FROM timeline_events e "
             "JOIN tickets t ON t.ticket_no = e.ticket_no WHERE e.kind IN :kinds ORDER BY e.ticket_no, e.seq"
-        ).bindparams(sa.bindparam("kinds", expanding=True)),
+        )
+        .bindparams(sa.bindparam("kinds", expanding=True))
+        # Streamed (this statement only: on the connection it would outlive the backfill).
+        .execution_options(yield_per=10_000),
         {"kinds": kinds},
     )
     batch: list[dict[str, Any]] = []
