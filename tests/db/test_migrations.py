@@ -342,8 +342,10 @@ async def test_0023_lists_the_open_tickets_running_limits(database: Database) ->
             (
                 3,
                 "rated",
-                '{"round": 1, "acceptance": {"option": "satisfied"}, '
-                '"handling": {"option": "dissatisfied"}, "resolved": false}',
+                (
+                    '{"round": 1, "acceptance": {"option": "satisfied"}, '
+                    '"handling": {"option": "dissatisfied"}, "resolved": false}'
+                ),
                 "WJ",
             ),
             (4, "rating_defaulted", '{"round": 2}', "WJ"),
