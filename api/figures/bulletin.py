@@ -194,17 +194,24 @@ async def _ticket_figures(
         "red": t.card == Card.RED.value,
         "judged": or_(answer_met, t.card != Card.GREEN.value),
     }
-    query = (
-        select(t.lead_unit, *(func.count(case((c, 1))) for c in conditions.values()))
-        .where(
-            t.lead_unit.is_not(None),
-            or_(period.holds(t.concluded_at), and_(t.concluded_at.is_(None), t.registered_at < period.end)),
-            *of_unit(t.lead_unit, unit),
-        )
-        .group_by(t.lead_unit)
+    counted = select(t.lead_unit, *(func.count(case((c, 1))) for c in conditions.values())).group_by(
+        t.lead_unit
     )
-    rows = await session.execute(query)
-    return [(str(unit_id), dict(zip(conditions, counts, strict=True))) for unit_id, *counts in rows]
+    out: dict[str, dict[str, int]] = {}
+    # Concluded in the period, and still open having been registered before its end: two queries, each read
+    # from its own index alone (db/models.py FIGURE_COLUMNS), where their OR would read the ticket rows.
+    for which in (
+        [period.holds(t.concluded_at)],
+        [t.concluded_at.is_(None), t.registered_at < period.end],
+    ):
+        rows = await session.execute(
+            counted.where(t.lead_unit.is_not(None), *which, *of_unit(t.lead_unit, unit))
+        )
+        for unit_id, *counts in rows:
+            line = out.setdefault(str(unit_id), dict.fromkeys(conditions, 0))
+            for name, n in zip(conditions, counts, strict=True):
+                line[name] += n
+    return list(out.items())
 
 
 async def _event_counts(
