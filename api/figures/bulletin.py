@@ -152,7 +152,7 @@ async def unit_figures(
         setattr(line, f"{basis}_{card}_cards", n)
     if not rates:
         return figures, []
-    received = [(u, t, r, s) for u, t, r, s in await session.execute(receipts(period, unit))]
+    received = [(u, int(t), int(r), int(s)) for u, t, r, s in await session.execute(receipts(period, unit))]
     for unit_id, tickets, _, _ in received:
         of(unit_id).received = tickets
     lines = await rating_lines(session, period, unit)
