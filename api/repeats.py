@@ -192,7 +192,8 @@ async def refuse_terminated_matter(session: AsyncSession, asked: Asked, settings
             .limit(_POOL)
         )
     ).all()
-    words, new = repeat_words(), Matter(asked.content, asked.location)
+    # Loaded off the event loop the first time (jieba's dictionary, about a second).
+    words, new = await asyncio.to_thread(repeat_words), Matter(asked.content, asked.location)
     for notice, content, location in filed:
         earlier = [Matter(content, location)]
         if notice.prior_ticket_no:

@@ -4,8 +4,8 @@ The operator has the caller on the line for a few minutes; the API (api/repeats.
 SQL — the same requester's tickets, and tickets at the same place open or concluded lately — and this module
 says how alike each one's matter is, and whether it is the same place.
 
-How the content is compared: **segmented TF-IDF**: the words of the content (jieba, with the folded
-matter words below kept whole), each weighted by its inverse document frequency in a large general corpus
+How the content is compared: **segmented TF-IDF**: the words of the content (jieba's dictionary with the
+hotline's words, the one the knowledge-base search uses), each weighted by its inverse document frequency in a large general corpus
 (jieba's own table, loaded outside the domain: api/repeat_words.py), cosine similarity. Measured against
 the alternatives on the labelled pairs (tests/labelled/repeat_pairs.jsonl, README): character uni- and
 bigrams without IDF gave precision 0.88 at recall 0.88 at their best threshold; long calls share many
@@ -167,11 +167,6 @@ class Words:
     cut: Callable[[str], list[str]]
     idf: Mapping[str, float]
     unknown_idf: float
-
-
-def matter_words() -> list[str]:
-    """The folded spellings: the segmenter keeps each one whole."""
-    return list(_SYNONYMS)
 
 
 def matter_vector(content: str, words: Words, places: tuple[str, ...] = ()) -> Counter[str]:

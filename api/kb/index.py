@@ -16,7 +16,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.kb.analyzer import ANALYZER_VERSION, BODY, GRAMS, TITLE, index_text, loaded
+from api.chinese import loaded
+from api.kb.analyzer import ANALYZER_VERSION, BODY, GRAMS, TITLE, index_text
 from api.kb.question import SynonymMatcher, concepts_of
 from api.kb.ranking import Collection, Concept, query_terms, rank
 from db.api_models import KnowledgePointRow, KnowledgeSynonymGroupRow, KnowledgeTermRow
