@@ -20,7 +20,7 @@ from api.chinese import dictionary, simplified, word_list
 
 # Bumped when the index would come out different (a new word list, a new rule): the points indexed by an
 # older version are re-indexed by the next search (api/kb/index.py).
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 
 TITLE, BODY, GRAMS = "t", "b", "g"
 GRAM_MARK = "~"  # a bigram term, never confused with a two-character word
