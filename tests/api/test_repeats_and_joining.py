@@ -20,8 +20,8 @@ import asyncio
 from typing import Any
 
 from db.models import TerminatedMatterRow
+from tests.api.journeys import drain
 from tests.api.support import Api, closure_body, error, rate, registration_body, ticket_in
-from tests.api.test_notifications import drain
 from tests.delivery.support import HttpGateway, serving
 from tests.support import on_each_database
 
