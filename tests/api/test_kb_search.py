@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 
+from db.api_models import KnowledgeSynonymGroupRow
 from db.seed import seed_reference_data
 from domain.calendar import WorkingCalendar
+from domain.knowledge_words import SEED_SYNONYM_GROUPS
 from tests.api.support import RETURN, Api, at
 
 
@@ -147,6 +149,15 @@ async def test_a12_synonyms_withdrawal_and_expiry_apply_to_the_next_search(api: 
     assert "seed-noise" not in [g["id"] for g in listed_groups] and "seed-gas" in [
         g["id"] for g in listed_groups
     ]
+    # A seeded group still in use, seeded by an older release, takes this release's terms.
+    async with api.session_maker.begin() as session:
+        older = await session.get(KnowledgeSynonymGroupRow, "seed-dark")
+        assert older is not None
+        older.terms = ["不亮", "没亮"]
+    await seed_reference_data(api.session_maker)
+    listed_groups = (await api.get("/knowledge-synonyms")).json()["items"]
+    dark = next(g for g in listed_groups if g["id"] == "seed-dark")
+    assert dark["terms"] == list(SEED_SYNONYM_GROUPS["seed-dark"]) and "黑乎乎" in dark["terms"]
 
     assert cover["id"] in await found(api, "井盖不见了")
     withdrawn = await api.post(
