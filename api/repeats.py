@@ -30,7 +30,7 @@ from db.models import TerminatedMatterRow, TicketRow
 from domain.calendar import SHANGHAI
 from domain.commands import Requester
 from domain.phones import phone_key
-from domain.repeats import Matter, RepeatReason, likeness, place_terms
+from domain.repeats import Matter, RepeatReason, Words, likeness, place_terms
 from domain.vocabulary import OPEN_STAGES, Outcome, Stage
 
 # Each query reads at most this many rows, newest first: a place or a number with more is a hot spot, and
@@ -133,12 +133,15 @@ async def repeat_candidates(
     """A10.6: the likely repeats first, then by score; the same requester's tickets are shown even when
     unlike (the operator asks the caller), other tickets only where the matter is alike at all."""
     rows, mine = await _pool(session, caller, asked, settings, now)
+    words = await repeat_words(session)  # the office's synonym groups as they stand now (A12)
     # Scoring a pool is tens of milliseconds of Python: off the event loop, which serves the other calls.
-    return await asyncio.to_thread(_ranked, rows, mine, asked, settings)
+    return await asyncio.to_thread(_ranked, rows, mine, asked, settings, words)
 
 
-def _ranked(rows: dict[str, Any], mine: set[str], asked: Asked, settings: Settings) -> list[RepeatCandidate]:
-    words, new = repeat_words(), Matter(asked.content, asked.location)
+def _ranked(
+    rows: dict[str, Any], mine: set[str], asked: Asked, settings: Settings, words: Words
+) -> list[RepeatCandidate]:
+    new = Matter(asked.content, asked.location)
     found: list[RepeatCandidate] = []
     for row in rows.values():
         like = likeness(new, Matter(row.content, row.location), words)
@@ -192,7 +195,7 @@ async def refuse_terminated_matter(session: AsyncSession, asked: Asked, settings
             .limit(_POOL)
         )
     ).all()
-    words, new = repeat_words(), Matter(asked.content, asked.location)
+    words, new = await repeat_words(session), Matter(asked.content, asked.location)
     for notice, content, location in filed:
         earlier = [Matter(content, location)]
         if notice.prior_ticket_no:

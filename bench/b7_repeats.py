@@ -28,6 +28,7 @@ from api.repeat_words import repeat_words
 from api.repeats import Asked, _pool, repeat_candidates
 from config import Settings
 from db.models import TicketRow
+from db.seed import seed_reference_data
 from db.session import create_schema, make_engine, make_session_maker
 
 ROADS = (
@@ -154,7 +155,9 @@ async def main() -> None:
         caller = Caller(
             credential_id=0, role=Role.OPERATOR, name="bench", unit_id=None, confidential_clearance=False
         )
-        repeat_words()  # loaded once per process, as in the API
+        await seed_reference_data(sessions)  # the seeded synonym groups the check reads (A12)
+        async with sessions() as session:
+            await repeat_words(session)  # loaded once per process, as in the API
         took, pooled, likely = [], [], 0
         for _ in range(args.queries):
             road, number = rng.choice(ROADS), rng.randint(1, 10)

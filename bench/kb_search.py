@@ -28,8 +28,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import db.api_models  # noqa: F401 - the API's tables are on the same Base
+from api.chinese import dictionary
 from api.kb import index as kb_index
-from api.kb.analyzer import ANALYZER_VERSION, index_text, tokenizer
+from api.kb.analyzer import ANALYZER_VERSION, index_text
 from api.kb.index import search
 from api.kb.question import concepts_of
 from bench.common import percentile, progress, report
@@ -152,7 +153,7 @@ async def run(args: argparse.Namespace) -> None:
     engine = make_engine(args.url, connect_args={"server_settings": {"search_path": schema}})
     try:
         progress("loading the dictionary")
-        tokenizer()
+        dictionary()
         started = time.perf_counter()
         if args.reuse:
             async with engine.connect() as conn:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.api_models import KnowledgeSynonymGroupRow
@@ -26,7 +26,8 @@ _SETTLED_STAGES = sorted(frozenset(Stage) - OPEN_STAGES)
 
 async def seed_reference_data(session_maker: async_sessionmaker[AsyncSession]) -> None:
     """Insert the packaged 2004–2026 notices, the default rule sets and the knowledge base's default
-    synonym groups where absent; safe to repeat.
+    synonym groups where absent (a seeded group the office has not removed takes the code's terms); safe to
+    repeat.
 
     A year or rule-set version already in the table is left as it is: the office may have corrected it.
     """
@@ -42,6 +43,14 @@ async def seed_reference_data(session_maker: async_sessionmaker[AsyncSession]) -
         await session.execute(
             insert_for(session, KnowledgeSynonymGroupRow).values(groups).on_conflict_do_nothing()
         )
+        # A seeded group still in use takes the code's terms: the office adds and removes groups but never
+        # edits one, so its terms are an older seed's (repeats, A10.6, fold by them too).
+        for group_id, terms in SEED_SYNONYM_GROUPS.items():
+            await session.execute(
+                update(KnowledgeSynonymGroupRow)
+                .where(KnowledgeSynonymGroupRow.id == group_id, KnowledgeSynonymGroupRow.removed_at.is_(None))
+                .values(terms=list(terms))
+            )
     for rule_set in DEFAULT_RULE_SETS:
         try:
             await load_rule_set(session_maker, rule_set)

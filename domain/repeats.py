@@ -4,8 +4,8 @@ The operator has the caller on the line for a few minutes; the API (api/repeats.
 SQL — the same requester's tickets, and tickets at the same place open or concluded lately — and this module
 says how alike each one's matter is, and whether it is the same place.
 
-How the content is compared: **segmented TF-IDF**: the words of the content (jieba, with the folded
-matter words below kept whole), each weighted by its inverse document frequency in a large general corpus
+How the content is compared: **segmented TF-IDF**: the words of the content (jieba's dictionary with the
+hotline's words, the one the knowledge-base search uses), each weighted by its inverse document frequency in a large general corpus
 (jieba's own table, loaded outside the domain: api/repeat_words.py), cosine similarity. Measured against
 the alternatives on the labelled pairs (tests/labelled/repeat_pairs.jsonl, README): character uni- and
 bigrams without IDF gave precision 0.88 at recall 0.88 at their best threshold; long calls share many
@@ -22,8 +22,9 @@ generic characters (老人, 好几天), and only a corpus-wide IDF weighs those 
   which need no dictionary of 韶关's road and village names).
 - MinHash estimates Jaccard over shingles, which these short texts compute exactly in microseconds; it pays
   off for near-duplicate search over millions of documents, and Jaccard has no notion of a word's weight.
-Words callers use for one thing (路灯/照明, 停水/没水, 噪音/吵) are folded to one before segmenting, and what
-every call says (「你好」「反映」「尽快处理」) is taken out.
+Words callers use for one thing (路灯/照明, 停水/没水, 噪音/吵) count as one: the office's synonym groups, the
+ones the knowledge-base search uses (A12, `Vocabulary`), so that one edit serves both; what every call says
+(「你好」「反映」「尽快处理」) is taken out.
 """
 
 from __future__ import annotations
@@ -32,41 +33,11 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from domain.vocabulary import Labelled
-
-# Variants callers use for one matter, folded to one spelling (longest first, so 「没有水」 goes before 「水」).
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "路灯": ("照明设施", "照明", "街灯", "灯杆", "路灯灯"),
-    "不亮": ("熄灭", "不着", "黑灯瞎火", "黑乎乎", "黑漆漆", "坏了不亮", "灭了", "不会亮", "没亮", "不亮了"),
-    "停电": ("断电", "没有电", "没电", "跳闸", "停了电"),
-    "停水": ("断水", "没有水", "没水", "不来水", "水停了", "停了水", "无水"),
-    "噪音": ("噪声", "很吵", "太吵", "好吵", "吵死", "吵得", "扰民", "吵闹", "轰隆隆"),
-    "燃气": ("煤气", "天然气", "液化气"),
-    "井盖": ("窨井盖", "下水道盖", "沙井盖", "污水井盖"),
-    "积水": ("水浸", "水淹", "内涝", "淹水", "浸水"),
-    "漏水": ("渗水", "滴水", "爆管", "水管爆", "水管破"),
-    "欠薪": ("拖欠工资", "不发工资", "没发工资", "工资不发", "欠工资", "拿不到工资", "工钱", "欠我工资"),
-    "垃圾": ("废弃物", "垃圾堆", "垃圾桶满"),
-    "油烟": ("烟味", "油烟味"),
-    "臭味": ("臭气", "很臭", "好臭", "发臭", "异味", "臭死"),
-    "违建": ("违章建筑", "违法建设", "乱搭建", "私搭乱建", "加建", "搭建"),
-    "占道": ("占用人行道", "占人行道", "乱摆摊", "摆摊", "占用道路"),
-    "停车": ("乱停", "乱停车", "乱停放", "违停"),
-    "坑洼": ("坑坑洼洼", "烂路", "路面破损", "大坑", "塌陷", "路烂"),
-    "红绿灯": ("信号灯", "交通灯"),
-    "电梯": ("升降梯", "直梯"),
-    "公交": ("公交车", "巴士", "班车"),
-    "物业": ("物管", "管理处"),
-    "装修": ("装修声", "电钻", "敲墙"),
-    "施工": ("工地", "打桩", "夜间施工"),
-    "流浪狗": ("野狗", "流浪犬"),
-    "树": ("树木", "大树", "树枝"),
-}
-_FOLD = sorted(((v, k) for k, vs in _SYNONYMS.items() for v in vs), key=lambda p: -len(p[0]))
 
 # What every call says, whatever the matter: greetings, the act of calling, the hope it is sorted out.
 _FILLER_WORDS = (
@@ -120,11 +91,12 @@ def normalised(text: str) -> str:
 
 
 @lru_cache(maxsize=65_536)  # a lookup re-reads the same tickets at a place: each folded once
-def folded(text: str) -> str:
-    """The matter's words in one spelling, what every call says taken out."""
+def folded(text: str, vocabulary: Vocabulary) -> str:
+    """The matter's words in one spelling (each spelling of two or more characters of a group replaced by
+    its mark, longest first), what every call says taken out."""
     text = normalised(text)
-    for variant, canonical in _FOLD:
-        text = text.replace(variant, f"|{canonical}|")
+    for mark, spelling in vocabulary.spellings:
+        text = text.replace(spelling, f"|{mark}|")
     for filler in _FILLER:
         text = text.replace(filler, "|")
     return text
@@ -159,32 +131,98 @@ def same_place(a: str, b: str) -> bool | None:
     return not (numbers_a and numbers_b and not numbers_a & numbers_b)
 
 
+_FIRST_MARK = 0xF0000  # supplementary private use: never in a normalised text, nor in a filler word
+
+
+@dataclass(frozen=True, eq=False)  # one per set of groups, compared by identity: `folded` caches on it
+class Vocabulary:
+    """The office's synonym groups (A12: the groups the knowledge-base search uses, kept through
+    `/knowledge-synonyms`), as repeat detection folds them: every spelling of a group counts as the group.
+    A spelling of two or more characters is found anywhere in the text (拿不到工资 inside a sentence); a
+    one-character spelling (吵, 臭) only as a word of its own, where the segmenter cut it so (太|吵), never
+    inside another word (交 in 交通). A word in several groups counts for each."""
+
+    spellings: tuple[tuple[str, str], ...]  # (mark, spelling), longest spelling first
+    groups_of: Mapping[str, tuple[int, ...]]  # a mark or a one-character spelling: the groups it spells
+    spelled: tuple[tuple[str, ...], ...]  # each group's spellings of two or more characters
+
+    @classmethod
+    def of(cls, groups: Iterable[Sequence[str]]) -> Vocabulary:
+        members: dict[str, set[int]] = {}
+        for index, group in enumerate(groups):
+            for term in group:
+                if spelling := normalised(term):
+                    members.setdefault(spelling, set()).add(index)
+        longest_first = sorted((s for s in members if len(s) > 1), key=lambda s: (-len(s), s))
+        marks = {spelling: chr(_FIRST_MARK + i) for i, spelling in enumerate(longest_first)}
+        groups_of = {marks.get(s, s): tuple(sorted(g)) for s, g in members.items()}
+        spelled: list[list[str]] = [
+            [] for _ in range(1 + max((i for g in members.values() for i in g), default=-1))
+        ]
+        for spelling in longest_first:
+            for index in members[spelling]:
+                spelled[index].append(spelling)
+        return cls(
+            spellings=tuple((marks[s], s) for s in longest_first),
+            groups_of=groups_of,
+            spelled=tuple(tuple(s) for s in spelled),
+        )
+
+
 @dataclass(frozen=True)
 class Words:
     """How content is cut into words and what each word weighs: a segmenter and a general corpus's IDF
-    (api/repeat_words.py loads jieba's); words the table lacks weigh `unknown_idf`."""
+    (api/repeat_words.py loads jieba's); words the table lacks weigh `unknown_idf`. A group of the
+    vocabulary weighs the mean of its spellings' weights, whichever spelling was said."""
 
     cut: Callable[[str], list[str]]
     idf: Mapping[str, float]
     unknown_idf: float
+    vocabulary: Vocabulary
+    group_weights: tuple[float, ...]
 
+    @classmethod
+    def of(
+        cls,
+        cut: Callable[[str], list[str]],
+        idf: Mapping[str, float],
+        unknown_idf: float,
+        groups: Iterable[Sequence[str]],
+    ) -> Words:
+        groups = [tuple(normalised(t) for t in g) for g in groups]
+        weights = tuple(
+            sum(idf.get(t, unknown_idf) for t in g) / len(g) if g else unknown_idf for g in groups
+        )
+        return cls(cut, idf, unknown_idf, Vocabulary.of(groups), weights)
 
-def matter_words() -> list[str]:
-    """The folded spellings: the segmenter keeps each one whole."""
-    return list(_SYNONYMS)
+    def _groups(self, groups: tuple[int, ...], places: tuple[str, ...]) -> Iterator[tuple[str, float]]:
+        for g in groups:
+            # The place's own word, however it was spelled (公交车 at 18路公交线), is not the matter.
+            if not any(s in place for s in self.vocabulary.spelled[g] for place in places):
+                yield f"#{g}", self.group_weights[g]
+
+    def terms(self, piece: str, places: tuple[str, ...]) -> Iterator[tuple[str, float]]:
+        """The weighed terms of a piece of folded content: a word, or a group (`#` and its index)."""
+        groups_of = self.vocabulary.groups_of
+        if len(piece) == 1 and piece in groups_of and ord(piece) >= _FIRST_MARK:
+            yield from self._groups(groups_of[piece], places)
+            return
+        for word in self.cut(piece):
+            if len(word) == 1 and word in groups_of:  # 吵 in 太|吵
+                yield from self._groups(groups_of[word], places)
+            elif word.isdigit() or (len(word) == 1 and word in _STOP_CHARS):
+                continue
+            elif not (len(word) > 1 and any(word in place for place in places)):
+                yield word, self.idf.get(word, self.unknown_idf)
 
 
 def matter_vector(content: str, words: Words, places: tuple[str, ...] = ()) -> Counter[str]:
     """TF-IDF of the folded content's words; `places`: the written places (without province, city and
     district), whose words are taken out, however the segmenter cut them (「天桥」 in 「人行天桥」)."""
     vector: Counter[str] = Counter()
-    for piece in folded(content).split("|"):
-        for word in words.cut(piece):
-            if word.isdigit() or (len(word) == 1 and word in _STOP_CHARS):
-                continue
-            if len(word) > 1 and any(word in place for place in places):
-                continue
-            vector[word] += words.idf.get(word, words.unknown_idf)  # type: ignore[assignment]
+    for piece in folded(content, words.vocabulary).split("|"):
+        for term, weight in words.terms(piece, places):
+            vector[term] += weight  # type: ignore[assignment]
     return vector
 
 

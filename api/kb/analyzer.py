@@ -1,6 +1,7 @@
 """How the knowledge base reads Chinese (A12): Traditional folded to Simplified (OpenCC t2s), full-width
-folded by NFKC, words cut by jieba with the hotline's own words added, filler callers use dropped, and
-character bigrams kept for what the dictionary does not know.
+folded by NFKC, words cut by jieba with the hotline's own words added (both set up once per process, shared
+with repeat detection: api/chinese.py), filler callers use dropped, and character bigrams kept for what the
+dictionary does not know.
 
 jieba runs with its HMM off, on the points and on the questions alike: the HMM guesses new words, and a
 guess made one way in a point's text and another in a question would never meet. What the dictionary does
@@ -9,83 +10,33 @@ not know comes out as single characters; a run of them is matched by its charact
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba
-import opencc
-
-from domain.knowledge_words import SEED_SYNONYM_GROUPS
+from api.chinese import dictionary, simplified, word_list
 
 # Bumped when the index would come out different (a new word list, a new rule): the points indexed by an
 # older version are re-indexed by the next search (api/kb/index.py).
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 
 TITLE, BODY, GRAMS = "t", "b", "g"
 GRAM_MARK = "~"  # a bigram term, never confused with a two-character word
 MAX_TERM = 64  # knowledge_terms.term
 
-WORDS_FILE = Path(__file__).with_name("hotline_words.txt")
-
-
-def _word_list(path: Path) -> list[str]:
-    """One word a line; `#` starts a comment line."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [w.strip() for w in lines if w.strip() and not w.lstrip().startswith("#")]
-
-
-HOTLINE_WORD_FREQUENCY = 5_000
-# Dictionary entries that glue a thing to its state, so the thing is never found on its own.
-GLUED_WORDS = ("灯不亮",)
-
 # What callers wrap a question in (我想问一下……找谁, 请问……怎么办), and words every point shares.
-STOP_WORDS = frozenset(_word_list(Path(__file__).with_name("stop_words.txt")))
+STOP_WORDS = frozenset(word_list(Path(__file__).with_name("stop_words.txt")))
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _MEANINGFUL = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
-_lock = threading.Lock()
-_tokenizer: jieba.Tokenizer | None = None
-_folding = opencc.OpenCC("t2s")
-
-
-def tokenizer() -> jieba.Tokenizer:
-    """jieba's dictionary with the hotline's words, loaded once per process (about a second)."""
-    global _tokenizer
-    with _lock:
-        if _tokenizer is None:
-            jieba.setLogLevel(logging.WARNING)
-            loaded = jieba.Tokenizer()
-            loaded.initialize()
-            words = _word_list(WORDS_FILE)
-            for group in SEED_SYNONYM_GROUPS.values():
-                words.extend(group)
-            for word in words:
-                # A hotline word wins over the dictionary's rarer readings around it: 路灯|不亮, not the
-                # dictionary's 路|灯不亮.
-                loaded.add_word(word, max(HOTLINE_WORD_FREQUENCY, loaded.FREQ.get(word) or 0))
-            for word in GLUED_WORDS:
-                loaded.del_word(word)
-            _tokenizer = loaded
-        return _tokenizer
-
-
-async def loaded() -> None:
-    """Load the dictionary off the event loop, so the first search or upload does not stall the API."""
-    if _tokenizer is None:
-        await asyncio.to_thread(tokenizer)
-
 
 def normalise(text: str) -> str:
     """Full-width to half-width (NFKC), Traditional to Simplified, lower case."""
-    return str(_folding.convert(unicodedata.normalize("NFKC", text))).lower()
+    return simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
 def meaningful(token: str) -> bool:
@@ -98,12 +49,12 @@ def is_cjk_char(token: str) -> bool:
 
 def cut(text: str) -> list[str]:
     """Words of normalised text, precise mode, spaces and punctuation dropped (stop words kept)."""
-    return [t for t in tokenizer().cut(text, HMM=False) if _MEANINGFUL.search(t)]
+    return [t for t in dictionary().cut(text, HMM=False) if _MEANINGFUL.search(t)]
 
 
 def cut_for_search(text: str) -> list[str]:
     """Search mode: each long word and the shorter dictionary words inside it."""
-    return [t for t in tokenizer().cut_for_search(text, HMM=False) if meaningful(t)]
+    return [t for t in dictionary().cut_for_search(text, HMM=False) if meaningful(t)]
 
 
 def bigrams(text: str) -> list[str]:

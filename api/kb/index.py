@@ -16,7 +16,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.kb.analyzer import ANALYZER_VERSION, BODY, GRAMS, TITLE, index_text, loaded
+from api.chinese import loaded
+from api.kb.analyzer import ANALYZER_VERSION, BODY, GRAMS, TITLE, index_text
 from api.kb.question import SynonymMatcher, concepts_of
 from api.kb.ranking import Collection, Concept, query_terms, rank
 from db.api_models import KnowledgePointRow, KnowledgeSynonymGroupRow, KnowledgeTermRow
@@ -76,19 +77,25 @@ def live(today: date) -> ColumnElement[bool]:
     return and_(point.withdrawn_at.is_(None), or_(point.expires_on.is_(None), point.expires_on >= today))
 
 
-_cache: tuple[tuple[tuple[str, tuple[str, ...]], ...], SynonymMatcher] | None = None
+OfficeGroups = tuple[tuple[str, tuple[str, ...]], ...]  # (group id, terms), by id
+_cache: tuple[OfficeGroups, SynonymMatcher] | None = None
 
 
-async def synonyms(session: AsyncSession) -> SynonymMatcher:
-    """The office's groups as they stand now: read on every search (a change applies to the next one),
-    compiled again only when they changed."""
-    global _cache
+async def office_groups(session: AsyncSession) -> OfficeGroups:
+    """The office's synonym groups as they stand now (A12), which the search and repeat detection (A10.6,
+    api/repeat_words.py) both read at every use: a change applies to the next one."""
     rows = await session.execute(
         select(KnowledgeSynonymGroupRow.id, KnowledgeSynonymGroupRow.terms)
         .where(KnowledgeSynonymGroupRow.removed_at.is_(None))
         .order_by(KnowledgeSynonymGroupRow.id)
     )
-    key = tuple((group_id, tuple(terms)) for group_id, terms in rows)
+    return tuple((group_id, tuple(terms)) for group_id, terms in rows)
+
+
+async def synonyms(session: AsyncSession) -> SynonymMatcher:
+    """The office's groups for the search, compiled again only when they changed."""
+    global _cache
+    key = await office_groups(session)
     if _cache is None or _cache[0] != key:
         _cache = (key, SynonymMatcher.of(terms for _, terms in key))
     return _cache[1]

@@ -8,7 +8,8 @@ specific area; the first entry found decides. Every change writes a numbered aud
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -147,25 +148,66 @@ async def _audit(session: AsyncSession, caller: OperatorDep, now: datetime, subj
     )
 
 
-async def _store(session: AsyncSession, model: type[Any], key: Any, values: dict[str, Any], shown: Callable[[Any], BaseModel]) -> BaseModel | None:  # fmt: skip
-    """Insert or update one catalogue row; the item as it was (None: it is new), for the audit."""
-    row = await session.get(model, key)
-    if row is None:
-        session.add(model(**values))
-        return None
-    before = shown(row)
-    for name, value in values.items():
-        setattr(row, name, value)
-    return before
+@dataclass(frozen=True)
+class _Part:
+    """One kind of catalogue row as it is put and taken out: its audit subject, its table, how a row reads as
+    the item, and what still needs one (409 `in_use` while any of `uses(key)` finds a row)."""
+
+    subject: str
+    model: type[Any]
+    shown: Callable[[Any], BaseModel]
+    in_use: str = ""
+    uses: Callable[[Any], list[Select[Any]]] = lambda key: []
+    busy: str = ""  # the 409's message, `{}` the item's key
 
 
-async def _take_out(
-    session: AsyncSession, row: Any, uses: list[Select[Any]], code: str, message: str
-) -> None:
-    """Delete a row nothing else needs: 409 `code` while any of `uses` finds a row."""
-    if await session.scalar(select(or_(*(exists(use) for use in uses)))):
-        raise conflict(code, message, "A14")
-    await session.delete(row)
+_MATTER_TYPES = _Part(
+    "matter_type", MatterTypeRow, matter_of, "MATTER_TYPE_IN_USE",
+    lambda code: [
+        select(MatterTypeRow.code).where(MatterTypeRow.code.like(f"{code}__")),
+        select(DispatchEntryRow.matter_code).where(DispatchEntryRow.matter_code == code),
+    ],
+    "{} has sub-types or entries: remove them first",
+)  # fmt: skip
+_AREAS = _Part(
+    "area", AreaRow, area_of, "AREA_IN_USE",
+    lambda area_id: [
+        select(AreaRow.id).where(AreaRow.parent_id == area_id),
+        select(DispatchEntryRow.area_id).where(DispatchEntryRow.area_id == area_id),
+    ],
+    "{} has areas under it or entries: remove them first",
+)  # fmt: skip
+_ENTRIES = _Part("entry", DispatchEntryRow, entry_of)
+
+
+async def _put(runtime: RuntimeDep, caller: OperatorDep, now: datetime, part: _Part, key: Any, named: str, item: BaseModel, check: Callable[[AsyncSession], Awaitable[None]]) -> None:  # fmt: skip
+    """Insert or update one item, `check` first (its 422s), and audit it under the key `named` with the item
+    as it was (none: it is new)."""
+    async with runtime.session_maker.begin() as session:
+        await check(session)
+        values = item.model_dump() | {"updated_at": now}
+        row = await session.get(part.model, key)
+        before = None if row is None else part.shown(row)
+        if row is None:
+            session.add(part.model(**values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        await _audit(session, caller, now, part.subject, named, before, item)
+
+
+async def _take_out(runtime: RuntimeDep, caller: OperatorDep, now: datetime, part: _Part, key: Any, named: str) -> None:  # fmt: skip
+    """Delete a row nothing else needs, and audit it; one not there is taken out all the same, unaudited."""
+    async with runtime.session_maker.begin() as session:
+        row = await session.get(part.model, key)
+        if row is None:
+            return
+        uses = part.uses(key)
+        if uses and await session.scalar(select(or_(*(exists(use) for use in uses)))):
+            raise conflict(part.in_use, part.busy.format(named), "A14")
+        before = part.shown(row)
+        await session.delete(row)
+        await _audit(session, caller, now, part.subject, named, before, None)
 
 
 @router.get(
@@ -196,13 +238,13 @@ async def read(caller: OperatorDep, session: SessionDep) -> CatalogueOut:
 )
 async def put_matter_type(code: Code, body: MatterTypeIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep) -> MatterTypeOut:  # fmt: skip
     matter = MatterType(code=code, **body.model_dump())
-    async with runtime.session_maker.begin() as session:
+
+    async def parent_first(session: AsyncSession) -> None:
         parent = parent_code(code)
         if parent is not None and await session.get(MatterTypeRow, parent) is None:
             raise invalid("PARENT_MATTER_TYPE_MISSING", f"put matter type {parent} first", "A14")
-        values = matter.model_dump() | {"updated_at": now}
-        before = await _store(session, MatterTypeRow, code, values, matter_of)
-        await _audit(session, caller, now, "matter_type", code, before, matter)
+
+    await _put(runtime, caller, now, _MATTER_TYPES, code, code, matter, parent_first)
     return _matter_out(matter)
 
 
@@ -215,15 +257,7 @@ async def put_matter_type(code: Code, body: MatterTypeIn, caller: OperatorDep, r
     "out all the same (nothing is audited).",
 )
 async def delete_matter_type(code: Code, caller: OperatorDep, runtime: RuntimeDep, now: NowDep) -> None:
-    async with runtime.session_maker.begin() as session:
-        row = await session.get(MatterTypeRow, code)
-        if row is None:
-            return
-        children = select(MatterTypeRow.code).where(MatterTypeRow.code.like(f"{code}__"))
-        entries = select(DispatchEntryRow.matter_code).where(DispatchEntryRow.matter_code == code)
-        message = f"{code} has sub-types or entries: remove them first"
-        await _take_out(session, row, [children, entries], "MATTER_TYPE_IN_USE", message)
-        await _audit(session, caller, now, "matter_type", code, matter_of(row), None)
+    await _take_out(runtime, caller, now, _MATTER_TYPES, code, code)
 
 
 @router.put(
@@ -236,12 +270,13 @@ async def delete_matter_type(code: Code, caller: OperatorDep, runtime: RuntimeDe
 )
 async def put_area(area_id: AreaIdPath, body: AreaIn, caller: OperatorDep, runtime: RuntimeDep, now: NowDep) -> Area:  # fmt: skip
     area = Area(id=area_id, **body.model_dump())
-    async with runtime.session_maker.begin() as session:
+
+    async def in_its_place(session: AsyncSession) -> None:
         problem = area_problem(await read_catalogue(session), area)
         if problem is not None:
             raise invalid("AREA_MISPLACED", problem, "A14")
-        before = await _store(session, AreaRow, area_id, area.model_dump() | {"updated_at": now}, area_of)
-        await _audit(session, caller, now, "area", area_id, before, area)
+
+    await _put(runtime, caller, now, _AREAS, area_id, area_id, area, in_its_place)
     return area
 
 
@@ -254,15 +289,7 @@ async def put_area(area_id: AreaIdPath, body: AreaIn, caller: OperatorDep, runti
     "all the same (nothing is audited).",
 )
 async def delete_area(area_id: AreaIdPath, caller: OperatorDep, runtime: RuntimeDep, now: NowDep) -> None:
-    async with runtime.session_maker.begin() as session:
-        row = await session.get(AreaRow, area_id)
-        if row is None:
-            return
-        children = select(AreaRow.id).where(AreaRow.parent_id == area_id)
-        entries = select(DispatchEntryRow.area_id).where(DispatchEntryRow.area_id == area_id)
-        message = f"{area_id} has areas under it or entries: remove them first"
-        await _take_out(session, row, [children, entries], "AREA_IN_USE", message)
-        await _audit(session, caller, now, "area", area_id, area_of(row), None)
+    await _take_out(runtime, caller, now, _AREAS, area_id, area_id)
 
 
 @router.put(
@@ -280,15 +307,15 @@ async def put_entry(code: Code, area_id: AreaIdPath, body: EntryIn, caller: Oper
     entry = entry.model_copy(update={"co_units": list(dict.fromkeys(entry.co_units))})
     if entry.lead_unit in entry.co_units:
         raise invalid("LEAD_AMONG_CO_UNITS", "the lead is not its own co-unit", "A14")
-    async with runtime.session_maker.begin() as session:
+
+    async def known(session: AsyncSession) -> None:
         if await session.get(MatterTypeRow, code) is None:
             raise invalid("UNKNOWN_MATTER_TYPE", f"the dispatch catalogue has no matter type {code}", "A14")
         if await session.get(AreaRow, area_id) is None:
             raise invalid("UNKNOWN_AREA", f"the dispatch catalogue has no area {area_id}", "A14")
         await require_units(session, entry.co_units, lead=entry.lead_unit)
-        values = entry.model_dump() | {"updated_at": now}
-        before = await _store(session, DispatchEntryRow, (code, area_id), values, entry_of)
-        await _audit(session, caller, now, "entry", f"{code}@{area_id}", before, entry)
+
+    await _put(runtime, caller, now, _ENTRIES, (code, area_id), f"{code}@{area_id}", entry, known)
     return entry
 
 
@@ -300,12 +327,7 @@ async def put_entry(code: Code, area_id: AreaIdPath, body: EntryIn, caller: Oper
     description="The matter type in that area falls to the next entry by precedence. Idempotent.",
 )
 async def delete_entry(code: Code, area_id: AreaIdPath, caller: OperatorDep, runtime: RuntimeDep, now: NowDep) -> None:  # fmt: skip
-    async with runtime.session_maker.begin() as session:
-        row = await session.get(DispatchEntryRow, (code, area_id))
-        if row is None:
-            return
-        await session.delete(row)
-        await _audit(session, caller, now, "entry", f"{code}@{area_id}", entry_of(row), None)
+    await _take_out(runtime, caller, now, _ENTRIES, (code, area_id), f"{code}@{area_id}")
 
 
 @router.get(

@@ -5,29 +5,9 @@ settled by designation (A14.5)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from tests.api.support import RETURN, Api, at, closure_body
-
-
-async def concluded_ticket(api: Api, **registration: Any) -> dict[str, Any]:
-    """A complaint handled, approved and rated satisfied by its requester (A20, A24)."""
-    created = await api.register(dispatch_to="WJ-URBAN", **registration)
-    no = created["ticket_no"]
-    await api.act(no, "sign-for", as_="urban")
-    await api.act(no, "contacts", {"purpose": "result", "reached": True}, as_="urban")
-    t = await api.act(
-        no, "closure", closure_body(["修复解放路路灯", "说明维修时限"], await api.now()), as_="urban"
-    )
-    await api.act(no, "closure/review", {"approve": True})
-    rated = await api.post(
-        f"/public/tickets/{no}/rating",
-        {"acceptance": ["satisfied"], "handling": ["very_satisfied"]},
-        as_=None,
-        headers={"X-Rating-Code": created["rating_code"]},
-    )
-    assert rated.json()["stage"] == "concluded", t
-    return created
+from tests.api.journeys import concluded_ticket
+from tests.api.support import RETURN, Api, at
 
 
 async def test_a13_not_accepted_the_requester_is_told_why(api: Api) -> None:

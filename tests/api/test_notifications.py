@@ -17,11 +17,11 @@ import httpx
 
 from bench.common import until
 from domain.delivery import MESSAGE_KINDS, DeliveryStatus
+from tests.api.journeys import drain
 from tests.api.support import POINTS, Api, closure_body
 from tests.delivery.support import (
     HttpGateway,
     Receiver,
-    all_settled,
     deliveries,
     dispatching,
     fast_settings,
@@ -35,11 +35,6 @@ async def put(api: Api, path: str, body: Any, as_: str = "operator") -> httpx.Re
 
 async def delete(api: Api, path: str) -> httpx.Response:
     return await api.http.delete(path, headers=api.auth("operator"))
-
-
-async def drain(api: Api, **settings: Any) -> None:
-    async with dispatching(fast_settings(**settings), api.session_maker, api.env.client):
-        await all_settled(api.session_maker, client=api.env.client)
 
 
 async def read_feed(api: Api, caller: str, limit: int) -> list[dict[str, Any]]:

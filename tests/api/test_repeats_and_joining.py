@@ -5,6 +5,9 @@
   place is not a likely repeat; an operator without clearance never sees a confidential requester's ticket.
 - A18 without `repeat_of`: the same requester raising a matter closed by a termination notice is refused,
   the notice cited (409 MATTER_TERMINATED); with new facts it is registered.
+- A10.6 with A12: the office's synonym groups (`/knowledge-synonyms`, the search's) are the repeats'
+  vocabulary: a group the office adds makes the next check count its words as one, and removing it undoes
+  that.
 - 并案: a new ticket joined to an open one ends as joined, its requester is told the earlier number; when
   the earlier one concludes, the joined ticket's requester gets the result by SMS (a real HTTP gateway on
   127.0.0.1, the dispatcher draining the outbox) and on their progress view. Joining is refused to itself,
@@ -17,8 +20,8 @@ import asyncio
 from typing import Any
 
 from db.models import TerminatedMatterRow
+from tests.api.journeys import drain
 from tests.api.support import Api, closure_body, error, rate, registration_body, ticket_in
-from tests.api.test_notifications import drain
 from tests.delivery.support import HttpGateway, serving
 from tests.support import on_each_database
 
@@ -116,6 +119,28 @@ async def test_a10_6_repeats_are_offered_and_a18_refuses_a_terminated_matter_wit
     assert (await api.post("/tickets", registration_body(content="楼下烧烤店油烟太大"))).status_code == 201
     with_facts = await api.post("/tickets", body | {"new_facts": "路灯修好后又坏，且灯杆倾斜"})
     assert with_facts.status_code == 201, with_facts.text
+
+
+@on_each_database  # the groups are read from the database at every check
+async def test_a10_6_an_office_synonym_group_counts_at_the_next_repeat_check(api: Api) -> None:
+    hydrant = await api.register(content="新华南路88号门口的消防栓一直在往外喷水", location=PLACE)
+    await projected(api, hydrant["ticket_no"], "dispatched")
+    asked = {"content": "楼下消火栓被车撞歪了", "location": PLACE}
+
+    async def offered() -> dict[str, Any] | None:
+        found = await candidates(api, asked)
+        return next((c for c in found if c["ticket_no"] == hydrant["ticket_no"]), None)
+
+    # 消防栓 and 消火栓 are one thing, but no seeded group says so: nothing alike but the place.
+    assert await offered() is None
+    added = await api.post("/knowledge-synonyms", {"terms": ["消防栓", "消火栓"]})
+    assert added.status_code == 201, added.text
+    same = await offered()
+    assert same is not None and same["likely_repeat"] and same["score"] >= 0.09, same
+    assert same["reasons"] == ["same_place"]
+
+    assert (await api.delete(f"/knowledge-synonyms/{added.json()['id']}")).status_code == 204
+    assert await offered() is None
 
 
 async def until_filed(api: Api, ticket_no: str) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from db.models import NoticeRow
+from tests.api.journeys import concluded_ticket
 from tests.api.support import Api
-from tests.api.test_actions import concluded_ticket
 from tests.support import Backend
 
 URGE = {"kind": "urge", "reason": "诉求人再次来电，请尽快处置", "respond_within": {"hours": 2}}

@@ -23,7 +23,7 @@ from domain.stages.returns import check_return
 from domain.ticket import OpeningFacts, TicketState
 from domain.timeline import Step
 from domain.vocabulary import ActorKind, ReturnKind, Stage
-from tests.unit.test_verdict_versions import RECEIVED, U1, state
+from tests.unit.stages_support import RECEIVED, U1, handled_under
 
 U2 = U1.model_copy(update={"id": "cred-2", "unit_id": "U2"})
 
@@ -45,17 +45,17 @@ def test_a15_a_sign_off_by_no_one_on_file_is_refused_from_verdicts_4() -> None:
     signer is a filed leader or a signatory a filed leader authorised; a ticket opened before keeps any
     name, as its history recorded it."""
     assert A15_SIGN_OFF_FILED.version == VERDICTS_V4
-    check_return(state(VERDICTS_V3), a_return(None))  # opened before: as recorded
+    check_return(handled_under(VERDICTS_V3), a_return(None))  # opened before: as recorded
     with pytest.raises(RuleViolation) as refused:
-        check_return(state(VERDICTS_V4), a_return(None))
+        check_return(handled_under(VERDICTS_V4), a_return(None))
     assert (refused.value.code, refused.value.rule) == ("SIGN_OFF_NOT_FILED", "A15")
     authorised = FiledSignatory(person_id=7, role="authorised_signatory", authorised_by="王强")
-    check_return(state(VERDICTS_V4), a_return(authorised))
+    check_return(handled_under(VERDICTS_V4), a_return(authorised))
 
 
 # ============================================================================================= A14
 def with_co_unit(stage: Stage = Stage.HANDLING) -> TicketState:
-    s = state(VERDICTS_V4)
+    s = handled_under(VERDICTS_V4)
     s.assignments[0].co_units = ["U2"]
     s.stage = stage
     return s
@@ -78,7 +78,7 @@ def test_a14_only_a_co_unit_records_its_assistance_while_the_ticket_is_handled()
 
 # ============================================================================================== A8
 def opened(**registration: object) -> list[str]:
-    s = state(VERDICTS_V4)
+    s = handled_under(VERDICTS_V4)
     s.registration = s.registration.model_copy(update=registration)
     s.assignments, s.stage = [], Stage.REGISTERED
     ids = itertools.count()

@@ -11,7 +11,7 @@ from domain.commands import ReviewReturn
 from domain.rates import RateCounts, rate
 from domain.stages import returns
 from domain.ticket import ANSWER, HANDLE, SIGN_FOR
-from tests.unit.test_stages import OPERATOR, RECEIVED, handling, planned, return_of, step
+from tests.unit.stages_support import OPERATOR, RECEIVED, handling, planned, return_of, step
 
 
 def test_a_rate_is_its_counts_to_four_places_and_null_with_nothing_to_measure() -> None:

@@ -31,7 +31,7 @@ from domain.stages import closure, dispatch, ending, extension, intake, rating, 
 from domain.ticket import ANSWER, OpeningFacts, TicketState
 from domain.timeline import EventKind
 from domain.vocabulary import Category, Channel, ContactChannel, ContactPurpose, Outcome, Stage
-from tests.unit.test_stages import (
+from tests.unit.stages_support import (
     OPERATOR,
     RECEIVED,
     U1,
@@ -42,11 +42,11 @@ from tests.unit.test_stages import (
     return_of,
     step,
 )
-from tests.unit.test_stages import handling as stages_handling
+from tests.unit.stages_support import handling as stages_handling
 
 
 def handling() -> TicketState:
-    """A ticket being handled whose requester left a number (tests.unit.test_stages's left none)."""
+    """A ticket being handled whose requester left a number (tests/unit/stages_support.py's left none)."""
     state = stages_handling()
     requester = Requester(name="李华", phone="13800000000")
     state.registration = state.registration.model_copy(update={"requester": requester})

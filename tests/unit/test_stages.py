@@ -4,105 +4,54 @@ tiers (tests/workflows/) show the same transitions inside a running ticket."""
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from domain import clocks
-from domain.calendar import WorkingCalendar, load_seed
-from domain.changes import CHANGES, VERDICTS_LATEST, VERDICTS_V2
+from domain.changes import CHANGES, VERDICTS_V2
 from domain.clocks import ClockSpec
 from domain.commands import (
-    Actor,
-    ApplyClosure,
     ApplyExtension,
-    ApplyReturn,
-    ContactAttempt,
     DecideRedo,
     Dispatch,
     FileTerminationNotice,
-    PointAnswer,
     Rate,
     RecordCallback,
-    Registration,
     Review,
     ReviewReturn,
-    SignFor,
-    SignOff,
 )
-from domain.deadlines import PlanItem, PlannedDeadline, PlanRequest, plan
 from domain.delivery import DeliveryReport, DeliveryStatus
 from domain.errors import RuleViolation
 from domain.rulesets import CITY, Period
 from domain.stages import closure, dispatch, ending, extension, intake, rating, returns
 from domain.ticket import ANSWER, HANDLE, SIGN_FOR, Clock, OpeningFacts, TicketState
-from domain.timeline import PAYLOADS, EventKind, Step, record
+from domain.timeline import PAYLOADS, EventKind, record
 from domain.vocabulary import (
-    ActorKind,
     Card,
-    Category,
-    Channel,
     ContactChannel,
-    ContactPurpose,
     Decision,
     NotAcceptedReason,
     Outcome,
     ReturnKind,
     Stage,
 )
-
-RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 Asia/Shanghai
-OPERATOR = Actor(kind=ActorKind.OPERATOR, id="op-1")
-U1 = Actor(kind=ActorKind.UNIT, id="cred-1", unit_id="U1")
-CALENDAR = WorkingCalendar(load_seed())
-
-
-def step(at: datetime = RECEIVED) -> Step:
-    ids = itertools.count(1)
-    return Step(now=at, new_id=lambda: f"e{next(ids)}")
-
-
-def planned(state: TicketState, items: list[PlanItem]) -> dict[str, PlannedDeadline]:
-    """What the plan_deadlines activity answers, from the seeded calendar."""
-    return plan(
-        CALENDAR, PlanRequest(items=items, red_after_working_days=state.rule_set.red_after_working_days)
-    )
+from tests.unit.stages_support import (
+    OPERATOR,
+    RECEIVED,
+    U1,
+    dispatched,
+    handling,
+    kinds,
+    opened,
+    planned,
+    rated,
+    return_of,
+    step,
+    told_and_closed,
+)
 
 
-def opened(*, emergency: bool = False, category: Category = Category.COMPLAINT) -> TicketState:
-    reg = Registration(
-        ticket_no="GD12345-20261123-0000AAAA",
-        channel=Channel.PHONE,
-        category=category,
-        emergency=emergency,
-        content="路灯不亮",
-        received_at=RECEIVED,
-        registered_by=OPERATOR,
-    )
-    state = TicketState(ticket_no=reg.ticket_no, registration=reg, rule_set=CITY, verdicts=VERDICTS_LATEST)
-    intake.open_ticket(state, OpeningFacts(rule_set=CITY), step())
-    return state
-
-
-def dispatched(**kw: object) -> TicketState:
-    state = opened(**kw)  # type: ignore[arg-type]
-    cmd = Dispatch(actor=OPERATOR, lead_unit="U1")
-    dispatch.dispatch(state, cmd, step(), planned(state, dispatch.dispatch_plan(state, cmd, RECEIVED)))
-    return state
-
-
-def handling() -> TicketState:
-    state = dispatched()
-    dispatch.sign_for(state, SignFor(actor=U1), step(RECEIVED + timedelta(hours=1)))
-    return state
-
-
-def kinds(events: list) -> list[str]:  # type: ignore[type-arg]
-    return [e.kind for e in events]
-
-
-# -- intake and dispatch (A2, A13, A14, A17) ---------------------------------------------------------------
 def test_a13_a_refusal_at_opening_stops_everything_and_tells_the_requester() -> None:
     state = opened()
     events = intake.open_ticket(
@@ -139,16 +88,6 @@ def test_the_clock_table_meets_a_limit_from_the_events_that_answer_it() -> None:
 
 
 # -- returns (A14.1, A16) ---------------------------------------------------------------------------------
-def return_of(kind: ReturnKind = ReturnKind.NOT_OUR_DUTY, **kw: object) -> ApplyReturn:
-    fields: dict[str, object] = {
-        "reason": "不属本单位职责",
-        "basis": "三定方案",
-        "suggested_unit": "U2",
-        "signed_off_by": SignOff(name="王强", title="副局长"),
-    }
-    return ApplyReturn.model_validate({"actor": U1, "kind": kind, **fields, **kw})
-
-
 def test_a14_1_an_approved_return_is_a_new_receipt_for_the_suggested_unit() -> None:
     state = handling()
     later = RECEIVED + timedelta(hours=2)
@@ -189,23 +128,6 @@ def test_a17_an_approved_extension_moves_the_answer_limit_after_the_original_one
     assert "requester" in events[0].notify
 
 
-def told_and_closed(state: TicketState) -> None:
-    at = RECEIVED + timedelta(days=1)
-    closure.record_contact(
-        state, ContactAttempt(actor=U1, at=at, reached=True, purpose=ContactPurpose.RESULT), step(at)
-    )
-    answer = ApplyClosure(
-        actor=U1,
-        answers=[PointAnswer(point="路灯不亮", answer="已修复")],
-        handled_at=at,
-        process="p",
-        result="r",
-        basis="b",
-    )
-    closure.check_closure(state, answer, at)
-    closure.apply_closure(state, answer, step(at))
-
-
 def test_a20_a_closure_sent_back_reopens_the_answer_limit() -> None:
     state = handling()
     told_and_closed(state)
@@ -224,14 +146,6 @@ def test_a20_a24_an_approved_closure_asks_for_the_rating() -> None:
 
 
 # -- rating and redo (A24) ----------------------------------------------------------------------------------
-def rated(options: list[str], *, calls_back_final: bool = True) -> TicketState:
-    state = handling()
-    told_and_closed(state)
-    closure.review_closure(state, Review(actor=OPERATOR, approve=True), step())
-    rating.rate(state, Rate(acceptance=options, handling=options), step(), lambda: calls_back_final)
-    return state
-
-
 def test_a24_a_satisfied_rating_concludes_and_stops_every_limit() -> None:
     state = rated(["satisfied"])
     assert state.stage == Stage.CONCLUDED and state.timeline[-1].kind == EventKind.CONCLUDED

@@ -1,5 +1,5 @@
 """Supervision orders (A4, A6, A25) and the hotline office's own limits (A14.1, A14.5, A17, A20, A24) as pure
-transitions, without Temporal: the helpers of tests/unit/test_stages.py build the ticket (Monday 2026-11-23
+transitions, without Temporal: the helpers of tests/unit/stages_support.py build the ticket (Monday 2026-11-23
 10:00 Asia/Shanghai, the seeded calendar). tests/workflows/test_supervision.py shows the same in a running
 ticket."""
 
@@ -28,7 +28,7 @@ from domain.stages import closure, extension, office, rating, returns, supervisi
 from domain.ticket import TicketState, TimelineEvent
 from domain.timeline import EventKind, SupervisionAnswered, SupervisionOrdered
 from domain.vocabulary import Card, DisputeKind, RefusalGround, Stage
-from tests.unit.test_stages import (
+from tests.unit.stages_support import (
     OPERATOR,
     RECEIVED,
     U1,

@@ -6,63 +6,27 @@ on the same state and command, refuses at 2 and lets pass at 1.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from domain.changes import VERDICTS_LATEST
 from domain.commands import (
-    Actor,
     ApplyClosure,
     ApplyReturn,
     ContactAttempt,
     PointAnswer,
     RaiseDispute,
     RecordConsultation,
-    Registration,
     SignOff,
 )
 from domain.errors import RuleViolation
-from domain.rulesets import CITY
 from domain.stages.closure import check_closure, check_contact, requester_deemed_answered
 from domain.stages.dispatch import check_consultation
 from domain.stages.returns import check_dispute, check_return
-from domain.ticket import Assignment, Contact, TicketState
-from domain.vocabulary import ActorKind, Category, Channel, ContactChannel, DisputeKind, ReturnKind, Stage
-
-RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 Asia/Shanghai
-NOW = RECEIVED + timedelta(days=2)
-OPERATOR = Actor(kind=ActorKind.OPERATOR, id="op-1")
-U1 = Actor(kind=ActorKind.UNIT, id="cred-1", unit_id="U1")
-
-
-def state(verdicts: int, *, designated: bool = False) -> TicketState:
-    registration = Registration(
-        ticket_no="GD12345-20261123-0000AAAA",
-        channel=Channel.PHONE,
-        category=Category.COMPLAINT,
-        content="路灯不亮",
-        received_at=RECEIVED,
-        registered_by=OPERATOR,
-    )
-    assignment = Assignment(
-        lead_unit="U1",
-        received_at=RECEIVED,
-        signed_for_at=RECEIVED,
-        return_by=NOW,
-        survey_start_by=NOW,
-        designated=designated,
-    )
-    return TicketState(
-        ticket_no=registration.ticket_no,
-        registration=registration,
-        rule_set=CITY,
-        verdicts=verdicts,
-        stage=Stage.HANDLING,
-        assignments=[assignment],
-        requester_informed_at=RECEIVED,
-    )
-
+from domain.ticket import Contact
+from domain.vocabulary import ContactChannel, DisputeKind, ReturnKind
+from tests.unit.stages_support import NOW, OPERATOR, RECEIVED, U1, handled_under
 
 CLOSURE = ApplyClosure(
     actor=U1,
@@ -99,9 +63,9 @@ STRICTER = {
 
 @pytest.mark.parametrize("rule", list(STRICTER))
 def test_a_stricter_rule_binds_tickets_opened_after_it(rule: str) -> None:
-    STRICTER[rule](state(1))  # the ticket opened under version 1: as recorded
+    STRICTER[rule](handled_under(1))  # the ticket opened under version 1: as recorded
     with pytest.raises(RuleViolation):
-        STRICTER[rule](state(VERDICTS_LATEST))
+        STRICTER[rule](handled_under(VERDICTS_LATEST))
 
 
 def test_a20_sms_failures_counted_under_version_1_only() -> None:
