@@ -187,30 +187,30 @@ async def _ticket_figures(
     answer_met = t.answer_met_at.is_not(None)
     answer_green = t.answer_card == Card.GREEN.value
     conditions = {
-        "concluded": t.concluded_at.is_not(None),
-        "open": t.concluded_at.is_(None),
         "on_time": and_(answer_met, answer_green),
         "yellow": t.card == Card.YELLOW.value,
         "red": t.card == Card.RED.value,
         "judged": or_(answer_met, t.card != Card.GREEN.value),
     }
-    counted = select(t.lead_unit, *(func.count(case((c, 1))) for c in conditions.values())).group_by(
-        t.lead_unit
-    )
+    counted = select(
+        t.lead_unit, func.count(), *(func.count(case((c, 1))) for c in conditions.values())
+    ).group_by(t.lead_unit)
     out: dict[str, dict[str, int]] = {}
     # Concluded in the period, and still open having been registered before its end: two queries, each read
-    # from its own index alone (db/models.py FIGURE_COLUMNS), where their OR would read the ticket rows.
-    for which in (
-        [period.holds(t.concluded_at)],
-        [t.concluded_at.is_(None), t.registered_at < period.end],
+    # from its own index alone (db/models.py FIGURE_COLUMNS), where their OR would read the ticket rows. So
+    # neither names `concluded_at` beyond its condition: a partial index's predicate column is not in it.
+    for name, which in (
+        ("concluded", [period.holds(t.concluded_at)]),
+        ("open", [t.concluded_at.is_(None), t.registered_at < period.end]),
     ):
         rows = await session.execute(
             counted.where(t.lead_unit.is_not(None), *which, *of_unit(t.lead_unit, unit))
         )
-        for unit_id, *counts in rows:
-            line = out.setdefault(str(unit_id), dict.fromkeys(conditions, 0))
-            for name, n in zip(conditions, counts, strict=True):
-                line[name] += n
+        for unit_id, tickets, *counts in rows:
+            line = out.setdefault(str(unit_id), dict.fromkeys(("concluded", "open", *conditions), 0))
+            line[name] += tickets
+            for figure, n in zip(conditions, counts, strict=True):
+                line[figure] += n
     return list(out.items())
 
 

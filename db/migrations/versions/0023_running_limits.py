@@ -24,6 +24,20 @@ depends_on: str | Sequence[str] | None = None
 _DATETIME = sa.DateTime(timezone=True)
 _OPEN_CARDED = "concluded_at IS NULL AND card IN ('yellow', 'red')"
 _FIGURES = ("lead_unit", "card", "answer_met_at", "answer_card")
+_FIGURE_EVENT_COLUMNS = (
+    "ticket_no",
+    "unit",
+    "card",
+    "statutory",
+    "charged_to",
+    "redo",
+    "responded",
+    "option",
+    "acceptance",
+    "resolved",
+    "domain",
+    "superseded_at",
+)
 _COVERING = (
     ("ix_tickets_registered_at", "registered_at", ("category", "channel", "lead_unit"), None),
     ("ix_tickets_concluded_at", "concluded_at", _FIGURES, None),
@@ -81,7 +95,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ticket_no", "seq", name=op.f("pk_figure_events")),
     )
     with op.batch_alter_table("figure_events", schema=None) as batch_op:
-        batch_op.create_index("ix_figure_events_kind_at", ["kind", "at"], unique=False)
+        batch_op.create_index(
+            "ix_figure_events_kind_at",
+            ["kind", "at"],
+            unique=False,
+            postgresql_include=list(_FIGURE_EVENT_COLUMNS),
+        )
     # The bulletin's ticket counts and volumes from the indexes alone (PostgreSQL's INCLUDE; SQLite's unchanged).
     if op.get_bind().dialect.name == "postgresql":
         for name, column, include, where in _COVERING:
