@@ -106,9 +106,9 @@ async def dashboard(
         per_unit = CITY_PER_UNIT if scope is None else TREE_PER_UNIT
     listed = await _card_tickets(session, scope, cleared, per_unit) if per_unit else {}
     connection = await session.connection()
-    named = select(UnitRow.id, UnitRow.name, UnitRow.tier, UnitRow.parent_id).where(
-        UnitRow.id.in_(list(counts))
-    )
+    # Every unit (~1,000 rows): a list of the holders as bound values would be a new statement to prepare
+    # each time the number of holders changes.
+    named = select(UnitRow.id, UnitRow.name, UnitRow.tier, UnitRow.parent_id)
     units = {u.id: u for u in await connection.execute(named)}
     lines = []
     for holder in sorted(counts):
@@ -158,7 +158,7 @@ async def _card_counts(session: AsyncSession, scope: frozenset[str] | None) -> d
         .group_by(holder, TicketRow.card)
     )
     out: dict[str, dict[str, int]] = {}
-    for unit_id, card, n in await session.execute(query):
+    for unit_id, card, n in await (await session.connection()).execute(query):
         if unit_id is not None:
             out.setdefault(unit_id, {})[card] = int(n)
     return out
@@ -228,7 +228,7 @@ async def _due(
         .order_by(r.due_at, r.ticket_no, r.clock)
     )
     days: tuple[list[DueClock], list[DueClock]] = ([], [])
-    for row in await session.execute(query):
+    for row in await (await session.connection()).execute(query):
         days[0 if row.due_at <= end_today else 1].append(
             DueClock(
                 ticket_no=row.ticket_no,
