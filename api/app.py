@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from temporalio.client import Client
 
 from api import docs_pages, errors, request_guard
 from api.deps import refuse_unknown_query_parameters
+from api.auth import CredentialCache
 from api.errors import ApiError
 from api.metrics import ApiMetrics, LatencyMiddleware
 from api.metrics import router as metrics_router
@@ -66,7 +68,10 @@ def create_app(
     client: Client | None = None,
     session_maker: async_sessionmaker[AsyncSession] | None = None,
     clock: Clock | None = None,
+    credential_clock: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
+    """`clock`: the API's "now" (api/runtime.py); `credential_clock`: the monotonic seconds the credential
+    cache ages its entries by (tests turn it by hand to show a revocation's bound)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -83,7 +88,11 @@ def create_app(
             # Serve anyway: requests needing Temporal answer 503 and reconnect on their own.
             log.warning("starting without Temporal at %s", settings.temporal_address)
         runtime = Runtime(
-            settings=settings, temporal=temporal, session_maker=sessions, clock=clock or wall_clock
+            settings=settings,
+            temporal=temporal,
+            session_maker=sessions,
+            clock=clock or wall_clock,
+            callers=CredentialCache(settings.credential_cache_seconds, clock=credential_clock),
         )
         app.state.runtime = runtime
         retention = timedelta(hours=settings.idempotency_retention_hours)
