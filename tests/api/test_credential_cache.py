@@ -33,7 +33,9 @@ class HandTurnedClock:
 
 
 @asynccontextmanager
-async def app_with_clock(api: Api, clock: HandTurnedClock, seconds: float) -> AsyncIterator[httpx.AsyncClient]:
+async def app_with_clock(
+    api: Api, clock: HandTurnedClock, seconds: float
+) -> AsyncIterator[httpx.AsyncClient]:
     """A second API process on the same database and Temporal, its credential cache on `clock`."""
     app = create_app(
         api_settings("credential-cache", credential_cache_seconds=seconds),
