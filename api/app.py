@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import docs_pages, errors, request_guard
-from api.deps import refuse_unknown_query_parameters
 from api.auth import CredentialCache
+from api.deps import refuse_unknown_query_parameters
 from api.errors import ApiError
 from api.metrics import ApiMetrics, LatencyMiddleware
 from api.metrics import router as metrics_router
