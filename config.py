@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # The worker imports the workflow modules once (worker.py workflow_runner); true: afresh for every
     # workflow, as the SDK does by default and the test tier always does. Slower, for diagnosis.
     worker_strict_sandbox: bool = False
+    # How long the API trusts what a bearer token resolved to before looking it up again (api/auth.py): a
+    # credential revoked outside this API process (the CLI, another worker) is refused within this bound;
+    # revoked through it (a unit's deactivation), at once. 0: every request looks its token up.
+    credential_cache_seconds: float = Field(5.0, ge=0, le=60)
     # How long a POST's Idempotency-Key is honoured; older keys are purged (operations/idempotency.py).
     idempotency_retention_hours: float = Field(168.0, gt=0)
     # Workflow payloads are encrypted (workflows/converter.py): key id -> base64 AES key (16, 24 or 32

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Sequence
@@ -171,6 +172,11 @@ async def main() -> None:
         if settings.delivery_in_worker
         else None
     )
+    # What start-up made (the workflow modules, SQLAlchemy, pydantic's models) is moved out of the cyclic
+    # collector's reach: a full collection otherwise walks it all, ~100-200 ms with the GIL held, during
+    # which no workflow task runs (B2, issue 17; api/app.py `_freeze_heap` does the same for the API).
+    gc.collect()
+    gc.freeze()
     async with worker:
         # Tickets terminated from Temporal UI or the CLI: marked in the read model (activities/reconcile.py).
         reconciler = asyncio.create_task(

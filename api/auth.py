@@ -2,10 +2,19 @@
 
 The Actor a workflow sees is built here from the credential, never from a request body, so nobody can act
 as another unit by naming it.
+
+Every request asks who is calling, and most of them in a burst of one clerk's work: `CredentialCache`
+keeps what a token resolved to for `HOTLINE_CREDENTIAL_CACHE_SECONDS` (5), so a revocation made anywhere
+(the CLI, another API process) is honoured within that many seconds, and one made through this process's
+API (a unit's deactivation) at once. Unknown and revoked tokens are never kept: a new credential works at
+once, and a flood of wrong tokens cannot fill the cache.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -93,9 +102,14 @@ def unauthenticated(message: str) -> ApiError:
 
 
 async def caller_for_token(session_maker: async_sessionmaker[AsyncSession], token: str) -> Caller:
+    """The caller a token stands for, read now (uncached: the pages' sign-in and the codec server)."""
+    return await _caller_for_digest(session_maker, digest(token))
+
+
+async def _caller_for_digest(session_maker: async_sessionmaker[AsyncSession], token_hash: str) -> Caller:
     async with session_maker() as session:
         # Columns, not the mapped row: every request passes here, and an ORM entity costs more to load.
-        row = (await session.execute(_CALLER_BY_DIGEST, {"token_hash": digest(token)})).one_or_none()
+        row = (await session.execute(_CALLER_BY_DIGEST, {"token_hash": token_hash})).one_or_none()
     if row is None:
         raise unauthenticated("unknown or revoked token")
     return Caller(
@@ -106,3 +120,49 @@ async def caller_for_token(session_maker: async_sessionmaker[AsyncSession], toke
         confidential_clearance=row.confidential_clearance,
         line=row.line,
     )
+
+
+class CredentialCache:
+    """Token digest -> the Caller it resolved to and when (the `clock`'s seconds), for `seconds` at most.
+
+    An entry is trusted only while younger than `seconds`, counted from the lookup that filled it, so a
+    credential revoked at t is refused from t + `seconds` on, whoever revoked it. `seconds` 0 looks every
+    token up. At most `max_entries` are kept, the least recently used dropped first."""
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
+
+    async def caller(self, session_maker: async_sessionmaker[AsyncSession], token: str) -> Caller:
+        token_hash = digest(token)
+        if self.seconds <= 0:
+            return await _caller_for_digest(session_maker, token_hash)
+        entry = self._entries.get(token_hash)
+        if entry is not None and self._clock() - entry[1] < self.seconds:
+            self._entries.move_to_end(token_hash)
+            return entry[0]
+        # Stamped before the lookup: a revocation committed while it runs is still honoured in time.
+        looked_up_at = self._clock()
+        try:
+            caller = await _caller_for_digest(session_maker, token_hash)
+        except ApiError:
+            self._entries.pop(token_hash, None)  # revoked meanwhile: refused from now on
+            raise
+        self._entries[token_hash] = (caller, looked_up_at)
+        self._entries.move_to_end(token_hash)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+        return caller
+
+    def forget_unit(self, unit_id: str) -> None:
+        """A unit deactivated through this API: its staff's credentials are refused at once here."""
+        for token_hash in [h for h, (c, _) in self._entries.items() if c.unit_id == unit_id]:
+            del self._entries[token_hash]

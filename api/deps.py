@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Caller, Role, bearer_scheme, caller_for_token, unauthenticated
+from api.auth import Caller, Role, bearer_scheme, unauthenticated
 from api.errors import forbidden, invalid
 from api.runtime import Runtime
 from api.temporal import TemporalGateway
@@ -60,7 +60,7 @@ async def get_caller(
 ) -> Caller:
     if credentials is None or not credentials.credentials:
         raise unauthenticated("send `Authorization: Bearer <token>`")
-    return await caller_for_token(runtime.session_maker, credentials.credentials)
+    return await runtime.callers.caller(runtime.session_maker, credentials.credentials)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import cast
@@ -143,7 +145,57 @@ async def record_identity_read(
     purpose: str,
 ) -> None:
     """A32 audit: who saw which requester's identity, when and why. Written before the response leaves."""
-    row = {"credential_id": caller.credential_id, "ticket_no": ticket_no, "at": at, "purpose": purpose[:100]}
-    # A Core INSERT, not session.add: a unit-of-work flush costs more than the write, on every action.
     async with session_maker.begin() as session:
-        await session.execute(_RECORD_READ, row)
+        await write_identity_read(session, caller.credential_id, ticket_no, at, purpose)
+
+
+async def write_identity_read(
+    session: AsyncSession, credential_id: int, ticket_no: str, at: datetime, purpose: str
+) -> None:
+    """The audit row, in the caller's transaction."""
+    row = {"credential_id": credential_id, "ticket_no": ticket_no, "at": at, "purpose": purpose[:100]}
+    # A Core INSERT, not session.add: a unit-of-work flush costs more than the write, on every action.
+    await session.execute(_RECORD_READ, row)
+
+
+# -- an action's read, written with its Idempotency-Key claim -------------------------------------------
+# An action answers with the ticket, unmasked for the office and the handler: one audit row per action.
+# Written after the update it is a second write transaction per action beside the key's claim (B2, issue 17:
+# on SQLite each waits for the one write lock the worker's projections also take). So when the read model
+# already shows, before the update, that the answer will reveal an identity, the row is written in the
+# claim's transaction (api/idempotency.py claim_action_key), and the view does not write it again. Should the
+# action then be refused (the workflow's verdict, Temporal away), the row stays: the audit errs towards a
+# read that was attempted, never misses one that was shown. Without a key, or when the answer's relation
+# was not foreseen, the view writes the row itself (api/ticket_access.py ticket_view).
+@dataclass
+class ActionRead:
+    credential_id: int
+    ticket_no: str
+    recorded_as: str | None = None  # the purpose the claim's transaction recorded it under
+
+
+# Per request: set by the action's first check (api/ticket_access.py actionable_ticket), which every action
+# makes before its claim and its view, so a value left from an earlier request in the same task (a test's
+# client calls the app in its own task) is always replaced first.
+_ACTION_READ: ContextVar[ActionRead | None] = ContextVar("hotline_action_read", default=None)
+
+
+def foresee_action_read(caller: Caller, ticket_no: str, reveals: bool) -> None:
+    _ACTION_READ.set(ActionRead(caller.credential_id, ticket_no) if reveals else None)
+
+
+def pending_action_read(credential_id: int, ticket_no: str) -> ActionRead | None:
+    """The read this request's action foresaw on this ticket for this credential, not yet recorded."""
+    read = _ACTION_READ.get()
+    if read is None or read.recorded_as is not None:
+        return None
+    return read if (read.credential_id, read.ticket_no) == (credential_id, ticket_no) else None
+
+
+def recorded_with_claim(caller: Caller, ticket_no: str, purpose: str) -> bool:
+    """Whether this response's audit row was written with the action's claim (then it is not written again)."""
+    read = _ACTION_READ.get()
+    if read is None or read.recorded_as != purpose[:100]:
+        return False
+    _ACTION_READ.set(None)  # one response, one row
+    return (read.credential_id, read.ticket_no) == (caller.credential_id, ticket_no)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth import CredentialCache
 from api.temporal import TemporalGateway
 from config import Settings
 from db.models import TicketRow, TimelineEventRow
@@ -29,6 +30,9 @@ class Runtime:
     temporal: TemporalGateway
     session_maker: async_sessionmaker[AsyncSession]
     clock: Clock = wall_clock
+    # Who a bearer token stands for, kept for HOTLINE_CREDENTIAL_CACHE_SECONDS (api/auth.py); the app's
+    # lifespan sizes it from the settings, a Runtime built elsewhere looks every token up.
+    callers: CredentialCache = field(default_factory=lambda: CredentialCache(0))
 
     async def ticket_state(self, ticket_no: str) -> TicketState | None:
         """The workflow's own state (authoritative); for a ticket whose history Temporal no longer keeps

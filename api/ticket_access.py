@@ -11,7 +11,9 @@ from api.errors import conflict, not_found, ticket_opening
 from api.privacy import (
     UNMASKED,
     Relation,
+    foresee_action_read,
     record_identity_read,
+    recorded_with_claim,
     relation_of,
     relation_to,
     reveals_identity,
@@ -94,6 +96,7 @@ async def actionable_ticket(
     and then the update's own verdict refuses the action as not the caller's (403 NOT_YOUR_ACTION,
     api/errors.py verdict_error). Whatever the row does not show (no row yet, no relation, a unit above the
     lead) is decided from the workflow's state, which is authoritative."""
+    foresee_action_read(caller, ticket_no, False)  # nothing foreseen until this action's ticket is read
     async with runtime.session_maker() as session:
         row = (
             await session.execute(
@@ -103,6 +106,8 @@ async def actionable_ticket(
                     TicketRow.forwarded_to,
                     TicketRow.co_units,
                     TicketRow.requester_confidential,
+                    TicketRow.requester_name,
+                    TicketRow.requester_phone,
                     TicketRow.registered_by,
                 ).where(TicketRow.ticket_no == ticket_no)
             )
@@ -119,9 +124,14 @@ async def actionable_ticket(
             # An ended ticket reopens only for a supplementary answer (A21), which the workflow starts again
             # for: for anything else the row cannot lag here.
             _refuse_if_ended(Stage(row.stage), reopens_archive)
+            # A32: the answer will show the requester (the row keeps the name and phone, not the
+            # organisation: an organisation alone is left to the view to record).
+            identified = bool(row.requester_name or row.requester_phone)
+            foresee_action_read(caller, ticket_no, relation in UNMASKED and identified)
             return Actionable(relation, row.requester_confidential, Stage(row.stage))
     state, relation = await visible_ticket(runtime, caller, ticket_no)
     _refuse_if_ended(state.stage, reopens_archive)
+    foresee_action_read(caller, ticket_no, reveals_identity(relation, state.registration.requester))
     return Actionable(relation, state.registration.requester.confidential, state.stage)
 
 
@@ -140,9 +150,10 @@ def _refuse_if_ended(stage: Stage, reopens_archive: bool = False) -> None:
 async def ticket_view(
     runtime: Runtime, caller: Caller, state: TicketState, relation: Relation, purpose: str
 ) -> TicketView:
-    """The view for this caller; an unmasked requester is written to the A32 audit log first."""
+    """The view for this caller; an unmasked requester is written to the A32 audit log first (for an action
+    with an Idempotency-Key, usually already with its claim: api/privacy.py `ActionRead`)."""
     unmasked = reveals_identity(relation, state.registration.requester)
-    if unmasked:
+    if unmasked and not recorded_with_claim(caller, state.ticket_no, purpose):
         await record_identity_read(
             runtime.session_maker, caller, state.ticket_no, await runtime.clock(), purpose
         )

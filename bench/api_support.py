@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import shutil
 import signal
@@ -113,6 +114,8 @@ async def _bare_worker(address: str, task_queue: str) -> None:
     # billing the baseline for code that is not its workflow: it passes through instead, as a module of
     # the workflow alone would cost ~1 ms. Otherwise the ticket worker's defaults.
     restrictions = SandboxRestrictions.default.with_passthrough_modules("bench.api_support")
+    gc.collect()
+    gc.freeze()  # as the ticket worker does once started (worker.py): the same treatment
     async with Worker(
         client,
         task_queue=task_queue,

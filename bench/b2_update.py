@@ -16,8 +16,9 @@ one client process, one call per workflow:
   (TemporalGateway.ticket_state, which an action makes only when the read model's row does not show the
   caller's relation) and the sign-for update alone (update_ticket).
 
-The phases alternate in `--rounds` slices (the machine may be shared). Goal (issue 4): api p99 <= 1.3 x
-bare p99. The profile reports CPU time per call of each process and splits median latencies by the
+The phases alternate in `--rounds` slices (the machine may be shared). Goal (issue 17): api p99 and p50 each
+<= 1.3 x the floor's, and in a closed loop api throughput >= 0.7 x the floor's (issue 4's api/bare is still
+printed). The profile reports CPU time per call of each process and splits median latencies by the
 server's history (call sent -> update accepted -> completed -> answer received), and splits the `--slowest`
 calls of each kind the same way: where the tail that the p99 reads is spent.
 """
@@ -25,9 +26,11 @@ calls of each kind the same way: where the tail that the p99 reads is spent.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -58,6 +61,7 @@ from bench.api_support import (
 from bench.common import progress
 
 GOAL = 1.3
+FLOOR_THROUGHPUT = 0.7  # issue 17: at saturation, the API's throughput against the floor's
 
 
 async def register_tickets(svc: Service, count: int, concurrency: int) -> list[str]:
@@ -71,8 +75,11 @@ async def register_tickets(svc: Service, count: int, concurrency: int) -> list[s
             if (error := http_error(response, 201)) is not None:
                 return error
             created = response.json()
-            if (created.get("ticket") or {}).get("stage") != "dispatched":
-                return f"not dispatched: {created.get('ticket')}"
+            ticket = created.get("ticket")
+            if ticket is None:  # not opened within the API's timeout on a busy machine: read it until it is
+                ticket = await opened_ticket(http, created["ticket_no"], svc.auth("operator"))
+            if (ticket or {}).get("stage") != "dispatched":
+                return f"not dispatched: {ticket}"
             numbers.append(created["ticket_no"])
             return None
 
@@ -80,6 +87,17 @@ async def register_tickets(svc: Service, count: int, concurrency: int) -> list[s
     if run.errors:
         raise RuntimeError(f"{len(run.errors)} registrations failed, e.g. {run.errors[0].error}")
     return numbers
+
+
+async def opened_ticket(
+    http: httpx.AsyncClient, ticket_no: str, headers: dict[str, str]
+) -> dict[str, Any] | None:
+    for _ in range(300):
+        response = await http.get(f"/tickets/{ticket_no}", headers=headers)
+        if response.status_code == 200 and response.json().get("revision", 0) > 0:
+            return dict(response.json())
+        await asyncio.sleep(0.2)
+    return None
 
 
 async def split(
@@ -155,10 +173,15 @@ async def run(args: argparse.Namespace) -> None:
         svc = bench.svc
         extra = args.profile_requests if args.profile else 0
         progress(f"set-up: {n + extra + warm} tickets through the API, {n + warm} bare workflows")
-        tickets = await register_tickets(svc, n + extra + warm, c)
+        # Set-up at most 16 at once: at --concurrency 64 a registration outlasts its opening timeout on a
+        # busy machine and answers without the ticket (null `ticket`), which is not what is measured here.
+        setup = min(c, 16)
+        tickets = await register_tickets(svc, n + extra + warm, setup)
         bare_ids = [f"b-{uuid.uuid4().hex[:6]}-{i}" for i in range(n + warm)]
         floor_ids = [f"f-{uuid.uuid4().hex[:6]}-{i}" for i in range(n + warm)]
-        await drive("set-up", bare_ids + floor_ids, lambda wid: bare_opened(svc, bench.bare_queue, wid), c)
+        await drive(
+            "set-up", bare_ids + floor_ids, lambda wid: bare_opened(svc, bench.bare_queue, wid), setup
+        )
         ids: dict[str, tuple[str, str]] = {}
         floor = ApiProcess(
             env={"BARE_TEMPORAL_ADDRESS": svc.server.address} | svc.python_env,
@@ -238,6 +261,9 @@ async def run(args: argparse.Namespace) -> None:
                 f"{api_run.ms(99) / floor_run.ms(99):.2f}x, {api_run.ms(50) / floor_run.ms(50):.2f}x",
             )
         )
+        rows.append(
+            ("goal (issue 17), against the floor", floor_verdict(api_run, floor_run, args.rate is None))
+        )
         if args.profile:
             rows += cpu_rows(results)
             for label in ("bare", "floor", "api", "update alone"):
@@ -250,6 +276,18 @@ async def run(args: argparse.Namespace) -> None:
                 )
                 rows += await slowest(svc, results[label].run, ids, args.slowest)
         report(f"B2 update ({datetime.now(UTC):%Y-%m-%d} {stamp()} UTC)", rows)
+
+
+def floor_verdict(api_run: Run, floor_run: Run, closed_loop: bool) -> str:
+    """Issue 17: p99 and p50 each <= 1.3x the floor's; at saturation (closed loop) throughput >= 0.7x."""
+    checks = [
+        ("p99", api_run.ms(99) / floor_run.ms(99) <= GOAL),
+        ("p50", api_run.ms(50) / floor_run.ms(50) <= GOAL),
+    ]
+    if closed_loop:
+        checks.append(("throughput", api_run.rate >= FLOOR_THROUGHPUT * floor_run.rate))
+    missed = [name for name, ok in checks if not ok]
+    return "met" if not missed else f"MISSED ({', '.join(missed)})"
 
 
 async def bare_opened(svc: Service, bare_queue: str, workflow_id: str) -> str | None:

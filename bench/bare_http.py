@@ -11,6 +11,7 @@ design that answers a clerk over HTTP.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,8 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.client = await connect(address)
+        gc.collect()
+        gc.freeze()  # as the ticket API does once started (api/app.py `_freeze_heap`): the same treatment
         yield
 
     app = FastAPI(lifespan=lifespan)

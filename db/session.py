@@ -34,6 +34,13 @@ def make_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
     in_memory = database in ("", ":memory:") or "mode=memory" in database
     if not in_memory:
         Path(database.removeprefix("file:").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+    if not in_memory:
+        # Enough pooled connections for the API's bursts (B2: 64 requests in flight, each reading and
+        # writing): past the pool's 5, every overflow checkout opened a new SQLite connection, with its own
+        # aiosqlite thread and pragmas, and closed it again on return. A connection is a file handle and an
+        # idle thread; SQLite still admits one writer at a time (busy_timeout below).
+        engine_kwargs.setdefault("pool_size", 20)
+        engine_kwargs.setdefault("max_overflow", 20)
     engine = create_async_engine(parsed, **engine_kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -95,6 +95,7 @@ async def deactivate(
         row, revoked = await deactivate_unit(runtime.session_maker, unit_id, now)
     except UnitError as err:
         raise ApiError(404, err.code, err.message) from None
+    runtime.callers.forget_unit(unit_id)  # its staff are refused at once here, not a cache lifetime later
     return DeactivatedUnit.model_validate(_out(row).model_dump() | {"revoked_credentials": revoked})
 
 
