@@ -19,10 +19,9 @@ from sqlalchemy import Delete, Table, Update, bindparam, delete, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.figure_models import FigureEventRow, RunningLimitRow
 from db.models import (
-    FigureEventRow,
     NoticeRow,
-    RunningLimitRow,
     TerminatedMatterRow,
     TicketRow,
     TicketUnitRow,

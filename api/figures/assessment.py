@@ -12,7 +12,7 @@ from api.figures.bulletin import UnitPerformance, unit_figures
 from api.figures.common import Period
 from api.figures.rates import final_in
 from api.views import View
-from db.models import FigureEventRow as FigureEvent
+from db.figure_models import FigureEventRow as FigureEvent
 from domain.assessment import (
     SATISFACTION_EXEMPT_DOMAINS,
     AssessmentWeights,

@@ -20,7 +20,7 @@ from api.figures.rates import (
 from api.unit_tree import MEMBER_TIER
 from api.views import View
 from db.api_models import UnitRow
-from db.models import FigureEventRow as FigureEvent
+from db.figure_models import FigureEventRow as FigureEvent
 from db.models import TicketRow
 from domain.figure_events import CARDS_COUNTED, EVENT_FIGURES
 from domain.rates import RateCounts, Rates

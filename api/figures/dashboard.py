@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.figures.common import in_tree
 from api.views import View
 from db.api_models import UnitRow
-from db.models import HOLDER, OPEN_CARDED, RunningLimitRow, TicketRow
+from db.figure_models import RunningLimitRow
+from db.models import HOLDER, OPEN_CARDED, TicketRow
 from db.seed import read_working_calendar
 from domain.calendar import WorkingCalendar
 from domain.vocabulary import OPEN_STAGES, Card

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.common import Period, of_unit
-from db.models import FigureEventRow as FigureEvent
+from db.figure_models import FigureEventRow as FigureEvent
 from domain.figure_events import RATING_KINDS
 from domain.rates import SATISFIED_OPTIONS, Rate, RateCounts, rate
 from domain.timeline import EventKind

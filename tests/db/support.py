@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
+from db.figure_models import FigureEventRow, RunningLimitRow
 from db.models import (
-    FigureEventRow,
     NoticeRow,
-    RunningLimitRow,
     TerminatedMatterRow,
     TicketRow,
     TicketUnitRow,

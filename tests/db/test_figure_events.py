@@ -22,7 +22,7 @@ from activities.projection import write_projection
 from api.figures.assessment import _final_ratings
 from api.figures.common import Period
 from api.figures.rates import rating_lines, receipts
-from db.models import FigureEventRow
+from db.figure_models import FigureEventRow
 from domain.rulesets import CITY
 from domain.ticket import SIGN_FOR, Assignment, TicketState, TimelineEvent
 from domain.timeline import EventKind

@@ -24,10 +24,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from config import get_settings
+from db.figure_models import FigureEventRow, RunningLimitRow
 from db.models import (
-    FigureEventRow,
     NoticeRow,
-    RunningLimitRow,
     TerminatedMatterRow,
     TicketRow,
     TicketUnitRow,
