@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ticket import ActivityNames, TicketState
     from domain.ticket_summary import PublicText, UnitDescription
     from workflows import search_attributes as sa
-    from workflows.patches import LOCAL_ACTIVITIES, UI_LEGIBLE
+    from workflows.patches import LOCAL_ACTIVITIES, SLIM_RESULT, UI_LEGIBLE
 
 # Database outages must not fail a ticket: activities retry until the database answers.
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -106,6 +106,7 @@ class Publisher:
         self.units: dict[str, UnitDescription] = {}
         self._memo_for: tuple[str | None, tuple[str, ...]] | None = None
         self._attributes_changed = False
+        self._seeded = False
 
     def legible(self) -> bool:
         if self._legible is None:
@@ -131,7 +132,17 @@ class Publisher:
     def names(self) -> dict[str, str]:
         return {unit_id: unit.name for unit_id, unit in self.units.items() if unit.name}
 
+    def _seed_attributes(self) -> None:
+        """SLIM_RESULT: the attributes the ticket already holds (set at its start, or carried over by a
+        continue-as-new) are known, so only what differs is upserted; one never set is known as unset."""
+        self._seeded = True
+        if workflow.patched(SLIM_RESULT):
+            held = workflow.info().typed_search_attributes
+            self._attributes = {key.name: held.get(key) for key in sa.ALL}
+
     def _attribute_updates(self, s: TicketState) -> list[SearchAttributeUpdate[Any]]:
+        if not self._seeded:
+            self._seed_attributes()
         values: dict[str, Any] = {
             sa.STAGE.name: s.stage.value,
             sa.CARD.name: s.card().value,
