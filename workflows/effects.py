@@ -216,13 +216,17 @@ class Publisher:
         projected_seq = 0
         while True:
             await workflow.wait_condition(lambda: self.projected_revision < state().revision)
-            s = state()
-            revision, timeline = s.revision, s.timeline
-            # Only events not yet projected travel: history stays linear in the number of events.
-            delta = s.model_copy(update={"timeline": [e for e in timeline if e.seq > projected_seq]})
-            await project(delta)
-            self.projected_revision = revision
-            projected_seq = max((e.seq for e in delta.timeline), default=projected_seq)
+            projected_seq = await self._project_revision(state(), projected_seq)
             # After the projection, which the API's answer waits for: naming units never delays an action.
             if self.legible():
                 await self.describe_units(state())
+
+    async def _project_revision(self, s: TicketState, projected_seq: int) -> int:
+        """Project the state's revision; return the last event seq projected. A method of its own, so the
+        copy sent does not stay referenced while the projector waits (memory per cached ticket, B3)."""
+        revision = s.revision
+        # Only events not yet projected travel: history stays linear in the number of events.
+        delta = s.model_copy(update={"timeline": [e for e in s.timeline if e.seq > projected_seq]})
+        await project(delta)
+        self.projected_revision = revision
+        return max((e.seq for e in delta.timeline), default=projected_seq)

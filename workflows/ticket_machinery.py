@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import conflict
     from domain.joining import JoinedResult, JoinedTicket, JoinTicket
     from domain.linkage import LinkageReport
-    from domain.rulesets import CITY
+    from domain.rulesets import CITY, shared
     from domain.stages import dispatch, ending, intake, joining, linkage, office, rating, returns
     from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
     from domain.ticket_summary import PublicText, boundary_summary
@@ -323,7 +323,9 @@ class TicketMachinery:
         return await effects.plan(items, self._s.rule_set.red_after_working_days)
 
     def _publish(self) -> None:
-        """Turn the cards that are due (A22), then publish what changed."""
+        """Turn the cards that are due (A22), then publish what changed. The rule set becomes the one every
+        ticket under it shares (memory per cached ticket, B3); no command depends on it."""
+        self._s.rule_set = shared(self._s.rule_set)
         clocks.refresh_cards(self._s, self._step())
         self._publisher.publish(self._s)
 
