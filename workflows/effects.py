@@ -107,6 +107,7 @@ class Publisher:
         self._memo_for: tuple[str | None, tuple[str, ...]] | None = None
         self._attributes_changed = False
         self._seeded = False
+        self._slim = False
 
     def legible(self) -> bool:
         if self._legible is None:
@@ -122,12 +123,22 @@ class Publisher:
             s.revision += 1
 
     def _upsert_attributes(self, s: TicketState) -> None:
-        updates = self._attribute_updates(s)
-        self._attributes_changed = bool(updates)
-        if updates:
-            workflow.upsert_search_attributes(updates)
+        if not self._seeded:
+            self._seed_attributes()
+        # SLIM_RESULT: while the units handling it are not named yet (after the projection, in the same
+        # workflow task: its local activities keep it open) the attributes wait, so that task upserts once,
+        # the district with the rest: at the opening, on a re-dispatch, on a designation.
+        if not (self._slim and self.legible() and self._handling(s) != self._memo_for):
+            updates = self._attribute_updates(s)
+            self._attributes_changed = bool(updates)
+            if updates:
+                workflow.upsert_search_attributes(updates)
         if self.legible():  # not a command: the UI reads it through the workflow-metadata query
             workflow.set_current_details(summary.current_details(s, self.names()))
+
+    @staticmethod
+    def _handling(s: TicketState) -> tuple[str | None, tuple[str, ...]]:
+        return s.lead_unit, tuple(s.co_units)
 
     def names(self) -> dict[str, str]:
         return {unit_id: unit.name for unit_id, unit in self.units.items() if unit.name}
@@ -136,13 +147,12 @@ class Publisher:
         """SLIM_RESULT: the attributes the ticket already holds (set at its start, or carried over by a
         continue-as-new) are known, so only what differs is upserted; one never set is known as unset."""
         self._seeded = True
-        if workflow.patched(SLIM_RESULT):
+        self._slim = workflow.patched(SLIM_RESULT)
+        if self._slim:
             held = workflow.info().typed_search_attributes
             self._attributes = {key.name: held.get(key) for key in sa.ALL}
 
     def _attribute_updates(self, s: TicketState) -> list[SearchAttributeUpdate[Any]]:
-        if not self._seeded:
-            self._seed_attributes()
         values: dict[str, Any] = {
             sa.STAGE.name: s.stage.value,
             sa.CARD.name: s.card().value,
@@ -192,7 +202,7 @@ class Publisher:
                 described = {}
             # An id the directory does not know is remembered as such: it is not asked for again.
             self.units |= {u: described.get(u, UnitDescription(name="", county="")) for u in wanted}
-        handling = (s.lead_unit, tuple(s.co_units))
+        handling = self._handling(s)
         if handling != self._memo_for:
             self._memo_for = handling
             names = self.names()
