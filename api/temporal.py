@@ -29,6 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.errors import temporal_unavailable
 from api.temporal_breaker import TemporalBreaker
 from config import Settings
+from domain.action_result import Answer
 from domain.commands import Command, Designation, Registration
 from domain.ticket import TicketInput, TicketState
 from domain.ticket_summary import static_details, static_summary
@@ -147,10 +148,10 @@ class TemporalGateway:
         handle = (await self.connect()).get_workflow_handle(ticket_workflow_id(ticket_no))
         try:
             async with self._in_time():
-                state: TicketState = await handle.execute_update(
-                    TicketWorkflow.opened, id="opened", rpc_timeout=self.rpc_timeout
+                answer: Answer = await handle.execute_update(
+                    "opened", id="opened", result_type=Answer, rpc_timeout=self.rpc_timeout
                 )
-            return state
+            return await self.state_after(ticket_no, answer)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:  # ended already, e.g. a restricted caller's (A11)
                 return await self.ticket_state(ticket_no)
@@ -159,21 +160,35 @@ class TemporalGateway:
             log.warning("ticket %s not opened within %s: %r", ticket_no, self.rpc_timeout, err)
         return None
 
-    async def update_ticket(
-        self, ticket_no: str, update: str, command: Command, update_id: str
-    ) -> TicketState:
+    async def update_ticket(self, ticket_no: str, update: str, command: Command, update_id: str) -> Answer:
         """Run an update and wait for its result. `update_id` makes a retried POST one effect: Temporal
-        answers a second update with the same id with the first one's outcome."""
+        answers a second update with the same id with the first one's outcome. The answer is the small
+        ActionResult (a ticket opened since SLIM_RESULT) or the whole state (one opened before):
+        `state_after` makes either the ticket as it stands after the action."""
         handle = (await self.connect()).get_workflow_handle(ticket_workflow_id(ticket_no))
         async with self._in_time():
-            state: TicketState = await handle.execute_update(
-                update, command, id=update_id, result_type=TicketState, rpc_timeout=self.rpc_timeout
+            answer: Answer = await handle.execute_update(
+                update, command, id=update_id, result_type=Answer, rpc_timeout=self.rpc_timeout
             )
+        return answer
+
+    async def state_after(self, ticket_no: str, answer: Answer) -> TicketState:
+        """The ticket after an action, for the view the API answers with. An old ticket's answer is that
+        state already. A small result is followed by the workflow's `state` query: the authoritative state,
+        which holds the action's effect whatever path the projection took (a projection handed to an
+        ordinary activity answers the action before the read model has it), and the timeline's recipients
+        (`notify`), which the read model does not keep. A retried update (the same id) answers its first
+        outcome; the query then shows the ticket as it stands, the action's effect included."""
+        if isinstance(answer, TicketState):
+            return answer
+        state = await self.ticket_state(ticket_no)
+        if state is None or state.revision < answer.revision:  # never expected: the workflow answered it
+            raise temporal_unavailable("the ticket's state after the action is not readable; retry")
         return state
 
     async def update_reopening(
         self, state: TicketState, update: str, command: Command, update_id: str
-    ) -> TicketState:
+    ) -> Answer:
         """A21: an update that an archived ticket still takes (a supplementary answer). One update-with-start:
         a running ticket takes it as any update; a closed one (archived, its workflow completed) is started
         again from `state`, reopened for the supplement, and the update runs in that run's first task, so
@@ -189,12 +204,12 @@ class TemporalGateway:
             static_summary=f"A21 补充答复: {state.ticket_no}",
         )
         async with self._in_time():
-            result: TicketState = await client.execute_update_with_start_workflow(
+            result: Answer = await client.execute_update_with_start_workflow(
                 update,
                 command,
                 start_workflow_operation=start,
                 id=update_id,
-                result_type=TicketState,
+                result_type=Answer,
                 rpc_timeout=self.rpc_timeout,
             )
         return result

@@ -185,3 +185,21 @@ def county_rule_set(county_code: str, title: str, **overrides: object) -> RuleSe
         | overrides
     )
     return RuleSet.model_validate(data)
+
+
+# One instance per rule set version in a process (issue 17, B3): every ticket holds the rule set it was
+# registered under (A35), a worker caches a thousand tickets, and a RuleSet is ~12 KiB of objects. Frozen, so
+# equal ones may be one object; bounded, so one-off rule sets (bench B4) do not grow it without end.
+_SHARED: dict[tuple[str, int], RuleSet] = {}
+_SHARED_MAX = 256
+
+
+def shared(rule_set: RuleSet) -> RuleSet:
+    """The process's instance equal to `rule_set` (the first one seen), or `rule_set` itself."""
+    key = (rule_set.id, rule_set.version)
+    held = _SHARED.get(key)
+    if held is rule_set or (held is not None and held == rule_set):
+        return held
+    if held is None and len(_SHARED) < _SHARED_MAX:
+        _SHARED[key] = rule_set
+    return rule_set

@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from domain.action_result import ActionResult
 from domain.calendar import SHANGHAI
 from domain.commands import Actor, ApplyClosure, ContactAttempt, PointAnswer, Registration, Requester
 from domain.ticket import TicketInput, TicketState
@@ -165,7 +166,23 @@ class Hotline:
         raise AssertionError("condition never held")
 
     async def act(self, handle: WorkflowHandle[Any, Any], update: Any, cmd: Any) -> TicketState:
-        return await handle.execute_update(update, cmd)
+        """The ticket after the update. A ticket opened since SLIM_RESULT answers an ActionResult; the state
+        is then the query's, read after the answer as the API does (api/temporal.py state_after)."""
+        return await self.after(handle, await handle.execute_update(update, cmd))
+
+    async def after(self, handle: WorkflowHandle[Any, Any], answer: Any) -> TicketState:
+        if isinstance(answer, TicketState):
+            return answer
+        assert isinstance(answer, ActionResult), answer
+        state = await self.state(handle)
+        # The result says what the action did; the state read after it holds that.
+        assert state.revision >= answer.revision and state.ticket_no == answer.ticket_no
+        assert {e.id for e in state.timeline} >= set(answer.new_events)
+        return state
+
+    async def final(self, handle: WorkflowHandle[Any, Any]) -> TicketState:
+        """The ticket once its workflow has returned (archived, joined, refused at opening)."""
+        return await self.after(handle, await handle.result())
 
     async def refused(self, handle: WorkflowHandle[Any, Any], update: Any, cmd: Any) -> ApplicationError:
         """Run an update that must be rejected; return the ApplicationError (its .type is the code)."""

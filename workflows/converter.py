@@ -25,15 +25,21 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
+from temporalio.contrib.pydantic import (
+    PydanticJSONPlainPayloadConverter,
+    PydanticPayloadConverter,
+    pydantic_data_converter,
+)
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from config import DEMO_PAYLOAD_KEY, DEMO_PAYLOAD_KEY_ID, Settings, payload_key_bytes
@@ -110,8 +116,20 @@ def demo_data_converter() -> DataConverter:
     return _with_codec(EncryptionCodec({DEMO_PAYLOAD_KEY_ID: demo_key}, DEMO_PAYLOAD_KEY_ID))
 
 
+# The SDK makes a payload converter for every workflow it creates; each made its own cache of pydantic
+# TypeAdapters, so every cached ticket held a TypeAdapter per type it decoded (~4 KiB, B3). One cache for the
+# process instead: a TypeAdapter holds no state of a workflow, and `lru_cache` is thread-safe.
+_SHARED_TYPE_ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
 class HotlinePayloadConverter(PydanticPayloadConverter):
     """Pydantic payloads; a value the UI shows in clear is marked so the codec leaves it readable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for converter in self.converters.values():
+            if isinstance(converter, PydanticJSONPlainPayloadConverter):
+                converter._type_adapter = _SHARED_TYPE_ADAPTERS
 
     def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
         payloads = super().to_payloads(values)

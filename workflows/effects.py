@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ticket import ActivityNames, TicketState
     from domain.ticket_summary import PublicText, UnitDescription
     from workflows import search_attributes as sa
-    from workflows.patches import LOCAL_ACTIVITIES, UI_LEGIBLE
+    from workflows.patches import LOCAL_ACTIVITIES, SLIM_RESULT, UI_LEGIBLE
 
 # Database outages must not fail a ticket: activities retry until the database answers.
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -106,6 +106,8 @@ class Publisher:
         self.units: dict[str, UnitDescription] = {}
         self._memo_for: tuple[str | None, tuple[str, ...]] | None = None
         self._attributes_changed = False
+        self._seeded = False
+        self._slim = False
 
     def legible(self) -> bool:
         if self._legible is None:
@@ -121,15 +123,34 @@ class Publisher:
             s.revision += 1
 
     def _upsert_attributes(self, s: TicketState) -> None:
-        updates = self._attribute_updates(s)
-        self._attributes_changed = bool(updates)
-        if updates:
-            workflow.upsert_search_attributes(updates)
+        if not self._seeded:
+            self._seed_attributes()
+        # SLIM_RESULT: while the units handling it are not named yet (after the projection, in the same
+        # workflow task: its local activities keep it open) the attributes wait, so that task upserts once,
+        # the district with the rest: at the opening, on a re-dispatch, on a designation.
+        if not (self._slim and self.legible() and self._handling(s) != self._memo_for):
+            updates = self._attribute_updates(s)
+            self._attributes_changed = bool(updates)
+            if updates:
+                workflow.upsert_search_attributes(updates)
         if self.legible():  # not a command: the UI reads it through the workflow-metadata query
             workflow.set_current_details(summary.current_details(s, self.names()))
 
+    @staticmethod
+    def _handling(s: TicketState) -> tuple[str | None, tuple[str, ...]]:
+        return s.lead_unit, tuple(s.co_units)
+
     def names(self) -> dict[str, str]:
         return {unit_id: unit.name for unit_id, unit in self.units.items() if unit.name}
+
+    def _seed_attributes(self) -> None:
+        """SLIM_RESULT: the attributes the ticket already holds (set at its start, or carried over by a
+        continue-as-new) are known, so only what differs is upserted; one never set is known as unset."""
+        self._seeded = True
+        self._slim = workflow.patched(SLIM_RESULT)
+        if self._slim:
+            held = workflow.info().typed_search_attributes
+            self._attributes = {key.name: held.get(key) for key in sa.ALL}
 
     def _attribute_updates(self, s: TicketState) -> list[SearchAttributeUpdate[Any]]:
         values: dict[str, Any] = {
@@ -181,7 +202,7 @@ class Publisher:
                 described = {}
             # An id the directory does not know is remembered as such: it is not asked for again.
             self.units |= {u: described.get(u, UnitDescription(name="", county="")) for u in wanted}
-        handling = (s.lead_unit, tuple(s.co_units))
+        handling = self._handling(s)
         if handling != self._memo_for:
             self._memo_for = handling
             names = self.names()
@@ -205,13 +226,17 @@ class Publisher:
         projected_seq = 0
         while True:
             await workflow.wait_condition(lambda: self.projected_revision < state().revision)
-            s = state()
-            revision, timeline = s.revision, s.timeline
-            # Only events not yet projected travel: history stays linear in the number of events.
-            delta = s.model_copy(update={"timeline": [e for e in timeline if e.seq > projected_seq]})
-            await project(delta)
-            self.projected_revision = revision
-            projected_seq = max((e.seq for e in delta.timeline), default=projected_seq)
+            projected_seq = await self._project_revision(state(), projected_seq)
             # After the projection, which the API's answer waits for: naming units never delays an action.
             if self.legible():
                 await self.describe_units(state())
+
+    async def _project_revision(self, s: TicketState, projected_seq: int) -> int:
+        """Project the state's revision; return the last event seq projected. A method of its own, so the
+        copy sent does not stay referenced while the projector waits (memory per cached ticket, B3)."""
+        revision = s.revision
+        # Only events not yet projected travel: history stays linear in the number of events.
+        delta = s.model_copy(update={"timeline": [e for e in s.timeline if e.seq > projected_seq]})
+        await project(delta)
+        self.projected_revision = revision
+        return max((e.seq for e in delta.timeline), default=projected_seq)

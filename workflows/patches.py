@@ -49,6 +49,14 @@ UI_LEGIBLE = "ui-legible"
 # never joined a ticket. Never removable while a ticket that was joined, or has tickets joined, may replay.
 JOINED_TICKETS = "joined-tickets"
 
+# Issue 17: an update answers a small result (domain/action_result.py: revision, stage, outcome, the new event
+# ids), not the whole TicketState, which the history recorded once per action (quadratic growth); the API reads
+# the ticket after the action (api/action_view.py). The same marker starts the search attributes from those
+# the ticket was started with, so their first upsert leaves out the values already set (workflows/effects.py).
+# Histories recorded before answer the whole state and replay on that branch; the API takes both answers.
+# Removable once no ticket opened before 2026-12-03 is running (and the API reads either answer until then).
+SLIM_RESULT = "slim-result"
+
 # domain/changes.py: a ticket opened from now on is judged by the latest verdicts; one opened before (its
 # history holds none of the later markers) keeps the version it opened with. One patch per version, each
 # setting its own number, so a ticket opened under version 2 replays as 2 once a 3 exists.

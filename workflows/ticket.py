@@ -13,6 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import commands as c
+    from domain.action_result import Answer
     from domain.delivery import DeliveryReport
     from domain.joining import JoinedResult, JoinedTicket, JoinTicket
     from domain.linkage import LinkageOrder, LinkageReport, new_lines
@@ -35,7 +36,7 @@ class TicketWorkflow(TicketMachinery):
 
     # ---------------------------------------------------------------------------------------- run
     @workflow.run
-    async def run(self, inp: TicketInput) -> TicketState:
+    async def run(self, inp: TicketInput) -> Answer:
         if not self._opened:
             await self._open(inp)
         projector = asyncio.create_task(self._publisher.project_forever(lambda: self._s))
@@ -60,7 +61,7 @@ class TicketWorkflow(TicketMachinery):
         await self._tell_joined_when_concluded()
         await self._drain()
         projector.cancel()
-        return self._s
+        return self._answer(len(self._s.timeline))  # the archived state is the `state` query's
 
     # -------------------------------------------------------------------------------- queries, signals
     @workflow.query
@@ -75,7 +76,7 @@ class TicketWorkflow(TicketMachinery):
     @workflow.update
     async def opened(self) -> TicketState:
         """Returns once the ticket has opened (rule set captured, screened, dispatched if asked): the API
-        registers with this, so the operator's response already shows the unit and the deadlines."""
+        registers with this, so the response shows the unit and deadlines: the whole state, once (B1)."""
         await workflow.wait_condition(lambda: self._opened)
         return self._s
 
@@ -92,13 +93,13 @@ class TicketWorkflow(TicketMachinery):
         self._wake = True
 
     @workflow.update
-    async def link_emergency(self, order: LinkageOrder) -> TicketState:
+    async def link_emergency(self, order: LinkageOrder) -> Answer:
         """A23: the operator or an integrator links an open ticket to more lines."""
-        async with self._acting(linkage.check_link, order):
+        async with self._acting(linkage.check_link, order) as before:
             await self._link(
                 new_lines(linkage.linked_lines(self._s), order.lines), order.actor, at_registration=False
             )
-        return self._s
+        return self._answer(before)
 
     @link_emergency.validator
     def _v_link_emergency(self, order: LinkageOrder) -> None:
@@ -111,7 +112,7 @@ class TicketWorkflow(TicketMachinery):
 
     # ---------------------------------------------------------------- hotline at registration (A12, A13)
     @workflow.update
-    async def not_accept(self, cmd: c.NotAccept) -> TicketState:
+    async def not_accept(self, cmd: c.NotAccept) -> Answer:
         return await self._act(intake.check_not_accept, cmd, intake.not_accept)
 
     @not_accept.validator
@@ -119,7 +120,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(intake.check_not_accept, cmd)
 
     @workflow.update
-    async def answer_at_once(self, cmd: c.AnswerAtOnce) -> TicketState:
+    async def answer_at_once(self, cmd: c.AnswerAtOnce) -> Answer:
         return await self._act(intake.check_answer_at_once, cmd, intake.answer_at_once)
 
     @answer_at_once.validator
@@ -127,7 +128,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(intake.check_answer_at_once, cmd)
 
     @workflow.update
-    async def dispatch(self, cmd: c.Dispatch) -> TicketState:
+    async def dispatch(self, cmd: c.Dispatch) -> Answer:
         return await self._act_planned(
             dispatch.check_dispatch, cmd, dispatch.dispatch_plan, dispatch.dispatch
         )
@@ -138,7 +139,7 @@ class TicketWorkflow(TicketMachinery):
 
     # ----------------------------------------------------------------- the unit's first steps (A6, A17.3)
     @workflow.update
-    async def sign_for(self, cmd: c.SignFor) -> TicketState:
+    async def sign_for(self, cmd: c.SignFor) -> Answer:
         return await self._act(dispatch.check_sign_for, cmd, dispatch.sign_for)
 
     @sign_for.validator
@@ -146,7 +147,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(dispatch.check_sign_for, cmd)
 
     @workflow.update
-    async def forward_to_subunit(self, cmd: c.ForwardToSubunit) -> TicketState:
+    async def forward_to_subunit(self, cmd: c.ForwardToSubunit) -> Answer:
         return await self._act(dispatch.check_forward, cmd, dispatch.forward_to_subunit)
 
     @forward_to_subunit.validator
@@ -154,7 +155,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(dispatch.check_forward, cmd)
 
     @workflow.update
-    async def report_emergency_response(self, cmd: c.EmergencyResponse) -> TicketState:
+    async def report_emergency_response(self, cmd: c.EmergencyResponse) -> Answer:
         return await self._act(dispatch.check_emergency_response, cmd, dispatch.report_emergency_response)
 
     @report_emergency_response.validator
@@ -162,7 +163,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(dispatch.check_emergency_response, cmd)
 
     @workflow.update
-    async def record_consultation(self, cmd: c.RecordConsultation) -> TicketState:
+    async def record_consultation(self, cmd: c.RecordConsultation) -> Answer:
         return await self._act(self._timed(dispatch.check_consultation), cmd, dispatch.record_consultation)
 
     @record_consultation.validator
@@ -172,7 +173,7 @@ class TicketWorkflow(TicketMachinery):
     # A14/A14.5: a co-unit's assistance. A new update, not a changed branch: no history holds it, so every
     # history replays as recorded; it only records an event, and refuses whoever is not a co-unit.
     @workflow.update
-    async def record_assistance(self, cmd: c.RecordAssistance) -> TicketState:
+    async def record_assistance(self, cmd: c.RecordAssistance) -> Answer:
         return await self._act(dispatch.check_assistance, cmd, dispatch.record_assistance)
 
     @record_assistance.validator
@@ -181,7 +182,7 @@ class TicketWorkflow(TicketMachinery):
 
     # ---------------------------------------------------------------- returns and surveys (A14.1–A14.3)
     @workflow.update
-    async def start_survey(self, cmd: c.SurveyStart) -> TicketState:
+    async def start_survey(self, cmd: c.SurveyStart) -> Answer:
         return await self._act_planned(
             returns.check_survey_start, cmd, returns.survey_plan, returns.start_survey
         )
@@ -191,7 +192,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(returns.check_survey_start, cmd)
 
     @workflow.update
-    async def apply_return(self, cmd: c.ApplyReturn) -> TicketState:
+    async def apply_return(self, cmd: c.ApplyReturn) -> Answer:
         return await self._act(returns.check_return, cmd, returns.apply_return)
 
     @apply_return.validator
@@ -199,7 +200,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(returns.check_return, cmd)
 
     @workflow.update
-    async def review_return(self, cmd: c.ReviewReturn) -> TicketState:
+    async def review_return(self, cmd: c.ReviewReturn) -> Answer:
         return await self._act_planned(
             returns.check_review_return, cmd, returns.review_return_plan, returns.review_return
         )
@@ -210,8 +211,8 @@ class TicketWorkflow(TicketMachinery):
 
     # ----------------------------------------------------------------------------- disputes (A14.5)
     @workflow.update
-    async def raise_dispute(self, cmd: c.RaiseDispute) -> TicketState:
-        async with self._acting(returns.check_dispute, cmd):
+    async def raise_dispute(self, cmd: c.RaiseDispute) -> Answer:
+        async with self._acting(returns.check_dispute, cmd) as before:
             s = self._s
             child_id = coordination_workflow_id(workflow.info().workflow_id, len(s.coordinations) + 1)
             returns.raise_dispute(s, cmd, self._step(), child_id)
@@ -225,7 +226,7 @@ class TicketWorkflow(TicketMachinery):
             task = asyncio.create_task(self._await_designation(handle))
             self._designations.add(task)
             task.add_done_callback(self._designations.discard)
-        return self._s
+        return self._answer(before)
 
     @raise_dispute.validator
     def _v_raise_dispute(self, cmd: c.RaiseDispute) -> None:
@@ -233,7 +234,7 @@ class TicketWorkflow(TicketMachinery):
 
     # ----------------------------------------------------------------------------- extension (A17)
     @workflow.update
-    async def apply_extension(self, cmd: c.ApplyExtension) -> TicketState:
+    async def apply_extension(self, cmd: c.ApplyExtension) -> Answer:
         return await self._act(self._timed(extension.check_extension), cmd, extension.apply_extension)
 
     @apply_extension.validator
@@ -241,7 +242,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(self._timed(extension.check_extension), cmd)
 
     @workflow.update
-    async def review_extension(self, cmd: c.Review) -> TicketState:
+    async def review_extension(self, cmd: c.Review) -> Answer:
         return await self._act_planned(
             extension.check_review_extension, cmd, extension.review_extension_plan, extension.review_extension
         )
@@ -252,7 +253,7 @@ class TicketWorkflow(TicketMachinery):
 
     # ------------------------------------------------------------- contact and closure (A14.4, A18, A20)
     @workflow.update
-    async def record_contact(self, cmd: c.ContactAttempt) -> TicketState:
+    async def record_contact(self, cmd: c.ContactAttempt) -> Answer:
         return await self._act(self._timed(closure.check_contact), cmd, closure.record_contact)
 
     @record_contact.validator
@@ -260,7 +261,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(self._timed(closure.check_contact), cmd)
 
     @workflow.update
-    async def apply_closure(self, cmd: c.ApplyClosure) -> TicketState:
+    async def apply_closure(self, cmd: c.ApplyClosure) -> Answer:
         return await self._act(self._timed(closure.check_closure), cmd, closure.apply_closure)
 
     @apply_closure.validator
@@ -268,7 +269,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(self._timed(closure.check_closure), cmd)
 
     @workflow.update
-    async def find_not_acceptable(self, cmd: c.FindNotAcceptable) -> TicketState:
+    async def find_not_acceptable(self, cmd: c.FindNotAcceptable) -> Answer:
         return await self._act(closure.check_not_acceptable, cmd, closure.find_not_acceptable)
 
     @find_not_acceptable.validator
@@ -276,7 +277,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(closure.check_not_acceptable, cmd)
 
     @workflow.update
-    async def review_closure(self, cmd: c.Review) -> TicketState:
+    async def review_closure(self, cmd: c.Review) -> Answer:
         return await self._act(closure.check_review_closure, cmd, closure.review_closure)
 
     @review_closure.validator
@@ -284,7 +285,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(closure.check_review_closure, cmd)
 
     @workflow.update
-    async def file_termination_notice(self, cmd: c.FileTerminationNotice) -> TicketState:
+    async def file_termination_notice(self, cmd: c.FileTerminationNotice) -> Answer:
         return await self._act(ending.check_termination, cmd, ending.file_termination_notice)
 
     @file_termination_notice.validator
@@ -293,7 +294,7 @@ class TicketWorkflow(TicketMachinery):
 
     # --------------------------------------------------------------- rating, callback, redo (A24)
     @workflow.update
-    async def rate(self, cmd: c.Rate) -> TicketState:
+    async def rate(self, cmd: c.Rate) -> Answer:
         return await self._act(
             self._timed(rating.check_rate),
             cmd,
@@ -305,7 +306,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(self._timed(rating.check_rate), cmd)
 
     @workflow.update
-    async def record_callback(self, cmd: c.RecordCallback) -> TicketState:
+    async def record_callback(self, cmd: c.RecordCallback) -> Answer:
         return await self._act(rating.check_callback, cmd, rating.record_callback)
 
     @record_callback.validator
@@ -313,7 +314,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(rating.check_callback, cmd)
 
     @workflow.update
-    async def decide_redo(self, cmd: c.DecideRedo) -> TicketState:
+    async def decide_redo(self, cmd: c.DecideRedo) -> Answer:
         return await self._act_planned(rating.check_redo, cmd, rating.redo_plan, rating.decide_redo)
 
     @decide_redo.validator
@@ -322,7 +323,7 @@ class TicketWorkflow(TicketMachinery):
 
     # -------------------------------------------------------------- supplementary answers (A21)
     @workflow.update
-    async def apply_supplement(self, cmd: c.ApplySupplement) -> TicketState:
+    async def apply_supplement(self, cmd: c.ApplySupplement) -> Answer:
         return await self._act(ending.check_apply_supplement, cmd, ending.apply_supplement)
 
     @apply_supplement.validator
@@ -330,7 +331,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(ending.check_apply_supplement, cmd)
 
     @workflow.update
-    async def review_supplement_permission(self, cmd: c.ReviewSupplement) -> TicketState:
+    async def review_supplement_permission(self, cmd: c.ReviewSupplement) -> Answer:
         return await self._act(
             ending.check_review_supplement_permission, cmd, ending.review_supplement_permission
         )
@@ -340,7 +341,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(ending.check_review_supplement_permission, cmd)
 
     @workflow.update
-    async def submit_supplement(self, cmd: c.SubmitSupplement) -> TicketState:
+    async def submit_supplement(self, cmd: c.SubmitSupplement) -> Answer:
         return await self._act(ending.check_submit_supplement, cmd, ending.submit_supplement)
 
     @submit_supplement.validator
@@ -348,7 +349,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(ending.check_submit_supplement, cmd)
 
     @workflow.update
-    async def review_supplement_content(self, cmd: c.ReviewSupplement) -> TicketState:
+    async def review_supplement_content(self, cmd: c.ReviewSupplement) -> Answer:
         return await self._act(ending.check_review_supplement_content, cmd, ending.review_supplement_content)
 
     @review_supplement_content.validator
@@ -357,7 +358,7 @@ class TicketWorkflow(TicketMachinery):
 
     # ------------------------------------------------------------- supervision orders (A4, A6, A25)
     @workflow.update
-    async def issue_supervision_order(self, cmd: c.IssueSupervisionOrder) -> TicketState:
+    async def issue_supervision_order(self, cmd: c.IssueSupervisionOrder) -> Answer:
         return await self._act_planned(
             supervision_orders.check_issue, cmd, supervision_orders.order_plan, supervision_orders.issue
         )
@@ -367,7 +368,7 @@ class TicketWorkflow(TicketMachinery):
         self._validate(supervision_orders.check_issue, cmd)
 
     @workflow.update
-    async def answer_supervision_order(self, cmd: c.AnswerSupervisionOrder) -> TicketState:
+    async def answer_supervision_order(self, cmd: c.AnswerSupervisionOrder) -> Answer:
         return await self._act(supervision_orders.check_answer, cmd, supervision_orders.answer)
 
     @answer_supervision_order.validator
@@ -376,13 +377,13 @@ class TicketWorkflow(TicketMachinery):
 
     # ------------------------------------------------------------------------------- 并案 (A10.6)
     @workflow.update
-    async def join(self, cmd: JoinTicket) -> TicketState:
+    async def join(self, cmd: JoinTicket) -> Answer:
         """The hotline joins this ticket to an open one on the same matter: the earlier ticket learns of
         it, then this one ends as joined and waits, without a timer, for the earlier one's result."""
-        async with self._acting(joining.check_join, cmd):
+        async with self._acting(joining.check_join, cmd) as before:
             await self._tell_earlier(cmd)
             joining.join(self._s, cmd, self._step())
-        return self._s
+        return self._answer(before)
 
     @join.validator
     def _v_join(self, cmd: JoinTicket) -> None:

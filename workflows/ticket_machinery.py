@@ -19,13 +19,14 @@ from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import clocks
+    from domain.action_result import ActionResult, Answer
     from domain.commands import Designation
     from domain.deadlines import PlanItem, PlannedDeadline
     from domain.delivery import DeliveryReport, record_report
     from domain.errors import conflict
     from domain.joining import JoinedResult, JoinedTicket, JoinTicket
     from domain.linkage import LinkageReport
-    from domain.rulesets import CITY
+    from domain.rulesets import CITY, shared
     from domain.stages import dispatch, ending, intake, joining, linkage, office, rating, returns
     from domain.ticket import ActivityNames, OpeningFacts, TicketInput, TicketState
     from domain.ticket_summary import PublicText, boundary_summary
@@ -39,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         HOTLINE_OWN_CLOCKS,
         JOINED_TICKETS,
         LINKAGE_CHILDREN,
+        SLIM_RESULT,
         VERDICT_PATCHES,
     )
     from workflows.verdicts import raise_verdict
@@ -84,6 +86,7 @@ class TicketMachinery:
         for version, patch in VERDICT_PATCHES.items():
             if workflow.patched(patch):
                 self._s.verdicts = version
+        self._slim()  # asked at the opening: a ticket opened from now on answers small results
         facts = await effects.run_activity(ActivityNames.OPEN_TICKET, inp.registration, OpeningFacts)
         async with self._lock:
             intake.open_ticket(self._s, facts, self._step())
@@ -255,30 +258,42 @@ class TicketMachinery:
 
     # ----------------------------------------------------------------------------------- acting
     @asynccontextmanager
-    async def _acting(self, check: Check[C], cmd: C) -> AsyncIterator[None]:
-        """Wait until the ticket is open, take the lock, re-check the verdict, then act and publish."""
+    async def _acting(self, check: Check[C], cmd: C) -> AsyncIterator[int]:
+        """Wait until the ticket is open, take the lock, re-check the verdict, then act and publish. Yields
+        how many events the timeline held before the action (what `_answer` reports is the rest)."""
         await workflow.wait_condition(lambda: self._opened)
         async with self._lock:
             raise_verdict(lambda: check(self._s, cmd))
-            yield
+            yield len(self._s.timeline)
             await self._start_office_clocks()
             self._publish()
             self._wake = True  # the main loop re-reads the boundaries this action may have moved
 
-    async def _act(self, check: Check[C], cmd: C, change: Change[C]) -> TicketState:
-        async with self._acting(check, cmd):
+    async def _act(self, check: Check[C], cmd: C, change: Change[C]) -> Answer:
+        async with self._acting(check, cmd) as before:
             change(self._s, cmd, self._step())
-        return self._s
+        return self._answer(before)
 
-    async def _act_planned(
-        self, check: Check[C], cmd: C, plan: Plan[C], change: PlannedChange[C]
-    ) -> TicketState:
+    async def _act_planned(self, check: Check[C], cmd: C, plan: Plan[C], change: PlannedChange[C]) -> Answer:
         """An action that starts limits: they are planned (an activity) before the transition records it."""
-        async with self._acting(check, cmd):
+        async with self._acting(check, cmd) as before:
             step = self._step()
             items = plan(self._s, cmd, step.now)
             change(self._s, cmd, step, await self._plan(items) if items else {})
+        return self._answer(before)
+
+    def _answer(self, events_before: int) -> Answer:
+        """What an update answers once it has published: the small result (SLIM_RESULT) with the events
+        recorded since `events_before`, the cards turned and office clocks started with them included; the
+        whole state on a history recorded before it. Called right after the lock is let go, with no await
+        in between, so no other action's events slip in."""
+        if self._slim():
+            return ActionResult.of(self._s, events_before)
         return self._s
+
+    @staticmethod
+    def _slim() -> bool:
+        return workflow.patched(SLIM_RESULT)
 
     def _validate(self, check: Check[C], cmd: C) -> None:
         if self._opened:
@@ -308,7 +323,9 @@ class TicketMachinery:
         return await effects.plan(items, self._s.rule_set.red_after_working_days)
 
     def _publish(self) -> None:
-        """Turn the cards that are due (A22), then publish what changed."""
+        """Turn the cards that are due (A22), then publish what changed. The rule set becomes the one every
+        ticket under it shares (memory per cached ticket, B3); no command depends on it."""
+        self._s.rule_set = shared(self._s.rule_set)
         clocks.refresh_cards(self._s, self._step())
         self._publisher.publish(self._s)
 

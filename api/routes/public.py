@@ -127,7 +127,7 @@ async def rate(
         # Bound to its first request, as a staff action's key is (api/idempotency.py): the same key with
         # another rating, or for another ticket, is 422 IDEMPOTENCY_KEY_REUSED, not silently dropped.
         await claim_action_key(runtime, RATING_KEY_SCOPE, idempotency_key, no, body)
-    state = await runtime.temporal.update_ticket(
+    answer = await runtime.temporal.update_ticket(
         no, "rate", command, update_id("rate", "requester", idempotency_key)
     )
-    return PublicTicketView.of(state)
+    return PublicTicketView.of(await runtime.temporal.state_after(no, answer))

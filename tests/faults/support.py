@@ -130,8 +130,10 @@ class Tickets:
         return bool(predicate(await self.state(ticket_no)))
 
     async def act(self, ticket_no: str, update: Any, cmd: Any) -> TicketState:
-        state: TicketState = await self.handles[ticket_no].execute_update(update, cmd)
-        return state
+        answer = await self.handles[ticket_no].execute_update(update, cmd)
+        if isinstance(answer, TicketState):
+            return answer
+        return await self.state(ticket_no)  # a small ActionResult (SLIM_RESULT): the state read after it
 
     async def sign_for(self, ticket_no: str) -> TicketState:
         return await self.act(ticket_no, TicketWorkflow.sign_for, SignFor(actor=unit_actor(UNIT)))

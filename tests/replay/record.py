@@ -280,7 +280,7 @@ async def archived_then_supplemented(hotline: Hotline, h: Handle) -> list[Handle
     await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
     await close_and_rate(hotline, h, "U1")
     await hotline.env.sleep(PAST_SUPPLEMENT_WINDOW)
-    archived: TicketState = await h.result()
+    archived = await hotline.final(h)
     assert archived.stage == Stage.ARCHIVED, archived.stage
     start = WithStartWorkflowOperation(
         TicketWorkflow.run,
@@ -290,11 +290,12 @@ async def archived_then_supplemented(hotline: Hotline, h: Handle) -> list[Handle
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     apply = ApplySupplement(actor=unit("U1"), reason="The lamp's new pole is ordered")
-    s = await hotline.client.execute_update_with_start_workflow(
+    answer = await hotline.client.execute_update_with_start_workflow(
         TicketWorkflow.apply_supplement, apply, start_workflow_operation=start
     )
-    assert s.stage == Stage.CONCLUDED and s.supplements[-1].id == "S1", s.stage
     reopened = hotline.client.get_workflow_handle(h.id)  # the new run
+    s = await hotline.after(reopened, answer)
+    assert s.stage == Stage.CONCLUDED and s.supplements[-1].id == "S1", s.stage
     permit = ReviewSupplement(actor=OPERATOR, supplement_id="S1", approve=True)
     await hotline.act(reopened, TicketWorkflow.review_supplement_permission, permit)
     content = SubmitSupplement(actor=unit("U1"), supplement_id="S1", content="New pole in by Friday")
@@ -312,7 +313,7 @@ async def joined(hotline: Hotline, h: Handle) -> list[Handle]:
     await hotline.act(h, TicketWorkflow.sign_for, SignFor(actor=unit("U1")))
     s = await close_and_rate(hotline, h, "U1")
     assert s.stage == Stage.CONCLUDED and s.joined == ["REPLAY-JOINED-NEW"], s.stage
-    told = await new.result()
+    told = await hotline.final(new)
     assert told.joined_result is not None and told.joined_result.ticket_no == "REPLAY-JOINED"
     return [new]
 

@@ -19,8 +19,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from domain.action_result import ActionResult, Answer
 from domain.changes import VERDICTS_V2, VERDICTS_V3
-from domain.ticket import TicketInput
+from domain.ticket import TicketInput, TicketState
 from domain.vocabulary import Stage
 from tests.replay.unpatched_ticket import TicketWorkflowWithAnUnpatchedStep
 from worker import WORKFLOWS
@@ -30,6 +31,7 @@ from workflows.patches import (
     DESIGNATION_KEEPS_RECEIPT,
     HOTLINE_OWN_CLOCKS,
     JOINED_TICKETS,
+    SLIM_RESULT,
     UI_LEGIBLE,
     VERDICT_PATCHES,
 )
@@ -37,9 +39,11 @@ from workflows.patches import (
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 # Today's histories at the top; each older generation in its own folder (v1: before the activities became
 # local, workflows/patches.py LOCAL_ACTIVITIES; v2: recorded with the code of 5337688, before
-# DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING and VERDICT_PATCHES). Every generation must keep replaying.
+# DESIGNATION_KEEPS_RECEIPT, CALLBACK_AFTER_FINAL_RATING and VERDICT_PATCHES; v3: recorded before SLIM_RESULT,
+# each update answering the whole state). Every generation must keep replaying.
 HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
 CURRENT_FILES = sorted(HISTORIES.glob("*.json"))
+OLDER_FILES = sorted(set(HISTORY_FILES) - set(CURRENT_FILES))
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -199,12 +203,14 @@ def test_a_history_supervises_and_starts_the_hotlines_own_clocks() -> None:
     """A25: a ticket with two supervision orders (one answered late) and the office's own limits (a return
     reviewed late, a callback) holds the HOTLINE_OWN_CLOCKS marker; the histories recorded before it hold none
     and replay on the branch that planned nothing (test_history_replays_on_todays_code)."""
-    [supervised] = [h for h in ticket_histories() if HOTLINE_OWN_CLOCKS in patches(h)]
+    [supervised] = [h for h in ticket_histories() if "issue_supervision_order" in updates(h)]
+    assert HOTLINE_OWN_CLOCKS in patches(supervised)
     seen = updates(supervised)
     assert seen.count("issue_supervision_order") == 2 and seen.count("answer_supervision_order") == 2
     assert {"apply_return", "review_return", "record_callback"} <= set(seen)
-    before = [load(p) for p in HISTORY_FILES if p.stem != supervised.workflow_id]
-    assert not any(HOTLINE_OWN_CLOCKS in patches(h) for h in before)
+    # The older generations were recorded before it, but for the supervised ticket's own (v3) recording.
+    before = [load(p) for p in OLDER_FILES if p.stem != supervised.workflow_id]
+    assert before and not any(HOTLINE_OWN_CLOCKS in patches(h) for h in before)
 
 
 def test_a_history_recorded_legible_holds_its_marker_and_the_older_ones_none() -> None:
@@ -214,8 +220,10 @@ def test_a_history_recorded_legible_holds_its_marker_and_the_older_ones_none() -
     legible = [h for h in ticket_histories() if UI_LEGIBLE in patches(h)]
     assert "ticket-REPLAY-UI-LEGIBLE" in [h.workflow_id for h in legible]
     older = ("ticket-REPLAY-RETURN", "ticket-REPLAY-EXTENSION-REDO", "ticket-REPLAY-COORDINATION")
-    assert not any(UI_LEGIBLE in patches(h) for h in ticket_histories() if h.workflow_id in older)
-    assert {"raise_dispute", "sign_for"} <= set(updates(legible[0]))
+    recorded_before = [load(HISTORIES / "v3" / f"{no}.json") for no in older]
+    assert not any(UI_LEGIBLE in patches(h) for h in recorded_before)
+    [coordinated] = [h for h in legible if h.workflow_id == "ticket-REPLAY-UI-LEGIBLE"]
+    assert {"raise_dispute", "sign_for"} <= set(updates(coordinated))
 
 
 async def test_a_history_reopens_an_archived_ticket_for_a_supplement() -> None:
@@ -232,3 +240,54 @@ async def test_a_history_reopens_an_archived_ticket_for_a_supplement() -> None:
     started = reopened.events[0].workflow_execution_started_event_attributes
     [inp] = await demo_data_converter().decode(started.input.payloads, [TicketInput])
     assert inp.reopened_for_supplement and inp.carried is not None and inp.carried.stage == Stage.ARCHIVED
+
+
+async def answers(history: WorkflowHistory) -> list[tuple[str, object]]:
+    """Each update the workflow completed, by name, with its decoded answer (ActionResult or TicketState)."""
+    names = {
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id: (
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        )
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    }
+    found = []
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            completed = e.workflow_execution_update_completed_event_attributes
+            payloads = completed.outcome.success.payloads
+            [answer] = await demo_data_converter().decode(payloads, [Answer])
+            found.append((names[completed.meta.update_id], answer))
+    return found
+
+
+async def test_histories_since_the_slim_result_record_small_answers_and_the_older_ones_the_state() -> None:
+    """Issue 17 (SLIM_RESULT): a ticket opened since answers each action with an ActionResult (the `opened`
+    update alone still answers the state); the v3 histories, recorded before, answer the whole state and
+    replay on that branch (test_history_replays_on_todays_code)."""
+    current = ticket_histories()
+    assert all(SLIM_RESULT in patches(h) for h in current)
+    for history in current:
+        for name, answer in await answers(history):
+            assert isinstance(answer, TicketState if name == "opened" else ActionResult), (name, answer)
+    older = [
+        h
+        for h in map(load, sorted((HISTORIES / "v3").glob("*.json")))
+        if workflow_type(h) == "TicketWorkflow"
+    ]
+    assert older and not any(SLIM_RESULT in patches(h) for h in older)
+    for history in older:
+        assert {type(answer) for _, answer in await answers(history)} == {TicketState}
+
+
+def history_bytes(history: WorkflowHistory) -> int:
+    """What Temporal stores and counts for a history (its events as protobuf; historySizeBytes)."""
+    return sum(e.ByteSize() for e in history.events)
+
+
+def test_the_extension_and_redo_life_is_small_and_grew_from_the_state_in_every_answer() -> None:
+    """Issue 17: the extension-and-redo life (14 actions) within 60 KB; recorded before, about three times
+    as much, each answer repeating the whole state (its timeline so far)."""
+    now = history_bytes(load(HISTORIES / "ticket-REPLAY-EXTENSION-REDO.json"))
+    before = history_bytes(load(HISTORIES / "v3" / "ticket-REPLAY-EXTENSION-REDO.json"))
+    assert now <= 60_000 < before

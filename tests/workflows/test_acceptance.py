@@ -111,7 +111,7 @@ async def test_a13_the_hotline_refuses_acceptance_for_each_a10_reason(
     assert (event.rule, event.notify, event.actor) == (reason.value, ["requester"], "operator:op-1")
     assert event.data == {"reason": reason.value, "basis": basis, "automatic": False}
     assert s.concluded_at == event.at
-    final: TicketState = await h.result()
+    final: TicketState = await hotline.final(h)
     assert (final.stage, final.not_accepted_reason, final.not_accepted_basis) == (
         Stage.NOT_ACCEPTED,
         reason,
@@ -284,7 +284,7 @@ async def test_a18_a_matter_terminated_by_notice_is_not_accepted_again(hotline: 
         "12345热线不再受理；您如有异议，可向承办单位申请行政复议或提出诉讼。"
     )
     screened_out(s, NotAcceptedReason.TERMINATED_MATTER, basis)
-    final: TicketState = await h.result()
+    final: TicketState = await hotline.final(h)
     assert final.stage == Stage.NOT_ACCEPTED
     # A different matter from the same requester is accepted as usual.
     other = await register(hotline, repeat_of="P0000-another")
@@ -329,7 +329,7 @@ async def test_a11_a_restricted_caller_is_not_accepted(hotline: Hotline) -> None
         f"本号码被限制占用12345电话资源至{local}（北京时间）（threatened an operator）；"
         "您可通过网站、APP或小程序反映诉求。",
     )
-    assert (await h.result()).stage == Stage.NOT_ACCEPTED
+    assert (await hotline.final(h)).stage == Stage.NOT_ACCEPTED
 
 
 @pytest.mark.parametrize("ended", [timedelta(minutes=1), timedelta(0)], ids=["a minute ago", "at receipt"])

@@ -229,7 +229,7 @@ async def test_a21_concluded_ticket_is_archived_after_the_supplement_window(hotl
     await hotline.sleep_until(archive_at - timedelta(minutes=1))
     assert (await hotline.state(h)).stage == Stage.CONCLUDED
     await hotline.sleep_until(archive_at + timedelta(minutes=1))
-    final = await h.result()
+    final = await hotline.final(h)
     assert final.stage == Stage.ARCHIVED
     archived = events(final, "archived")
     assert len(archived) == 1 and archived[0].rule == "A21"
@@ -267,5 +267,5 @@ async def test_a21_no_archive_while_a_supplement_is_under_way(hotline: Hotline) 
     )
     published_at = s.supplements[0].published_at
     assert published_at is not None
-    final = await h.result()
+    final = await hotline.final(h)
     assert final.stage == Stage.ARCHIVED and events(final, "archived")[0].at >= published_at
