@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select, text
+from pydantic import BaseModel, Field, TypeAdapter
+from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.common import in_tree
@@ -32,7 +32,6 @@ from domain.calendar import WorkingCalendar
 from domain.vocabulary import OPEN_STAGES, Card
 
 OPEN = sorted(s.value for s in OPEN_STAGES)
-_CARDS = {c.value: c for c in Card}
 # Tickets listed per unit unless asked: a tree's board shows a unit's twenty worst; the city's, every unit's
 # three (bench B5: ~900 units hold cards at 1,000,000 tickets; twenty each would be 6,500 lines). The
 # counts are always whole; `unlisted` says how many more, and a unit's own board (`unit=`) lists twenty.
@@ -49,6 +48,9 @@ class CardTicket(BaseModel):
     url: str = Field(description="The ticket in this API.")
 
 
+_CARD_TICKETS = TypeAdapter(list[CardTicket])
+
+
 class UnitCards(BaseModel):
     unit: str
     name: str | None
@@ -58,6 +60,9 @@ class UnitCards(BaseModel):
     red: int
     tickets: list[CardTicket] = Field(description="Red first, then by answer limit; at most `per_unit`.")
     unlisted: int = Field(description="Tickets counted here but not listed: past `per_unit`, or A32.")
+
+
+_UNIT_CARDS = TypeAdapter(list[UnitCards])
 
 
 class TierCards(BaseModel):
@@ -73,6 +78,9 @@ class DueClock(BaseModel):
     due_at: datetime
     stage: str
     url: str
+
+
+_DUE_CLOCKS = TypeAdapter(list[DueClock])
 
 
 class DueDay(BaseModel):
@@ -106,28 +114,21 @@ async def dashboard(
     if per_unit is None:
         per_unit = CITY_PER_UNIT if scope is None else TREE_PER_UNIT
     listed = await _card_tickets(session, scope, cleared, per_unit) if per_unit else {}
-    connection = await session.connection()
-    # Every unit (~1,000 rows): a list of the holders as bound values would be a new statement to prepare
-    # each time the number of holders changes.
-    named = select(UnitRow.id, UnitRow.name, UnitRow.tier, UnitRow.parent_id)
-    units = {u.id: u for u in await connection.execute(named)}
-    lines = []
-    for holder in sorted(counts):
-        u = units.get(holder)
-        tickets = listed.get(holder, [])
-        yellow, red = counts[holder].get(Card.YELLOW.value, 0), counts[holder].get(Card.RED.value, 0)
-        lines.append(
-            UnitCards(
-                unit=holder,
-                name=u.name if u else None,
-                tier=u.tier if u else None,
-                parent=u.parent_id if u else None,
-                yellow=yellow,
-                red=red,
-                tickets=tickets,
-                unlisted=yellow + red - len(tickets),
-            )
-        )
+    lines = _UNIT_CARDS.validate_python(
+        [
+            {
+                "unit": holder,
+                "name": name,
+                "tier": tier,
+                "parent": parent,
+                "yellow": yellow,
+                "red": red,
+                "tickets": listed.get(holder, []),
+                "unlisted": yellow + red - len(listed.get(holder, [])),
+            }
+            for holder, yellow, red, name, tier, parent in counts
+        ]
+    )
     tiers: dict[int | None, TierCards] = {}
     for line in lines:
         tier = tiers.setdefault(line.tier, TierCards(tier=line.tier, yellow=0, red=0))
@@ -151,18 +152,26 @@ def _open_cards(scope: frozenset[str] | None) -> list[Any]:
     return [text(OPEN_CARDED), TicketRow.stage.in_(OPEN), *in_tree(scope)]
 
 
-async def _card_counts(session: AsyncSession, scope: frozenset[str] | None) -> dict[str, dict[str, int]]:
+async def _card_counts(session: AsyncSession, scope: frozenset[str] | None) -> list[tuple[Any, ...]]:
+    """Per holding unit, by unit id: its open yellow and red tickets, with its name, tier and parent."""
     holder = _holder().label("holder")
-    query = (
-        select(holder, TicketRow.card, func.count())
-        .where(*_open_cards(scope))
-        .group_by(holder, TicketRow.card)
+    t = TicketRow
+    per_holder = (
+        select(
+            holder,
+            func.count(case((t.card == Card.YELLOW.value, 1))).label("yellow"),
+            func.count(case((t.card == Card.RED.value, 1))).label("red"),
+        )
+        .where(*_open_cards(scope), holder.is_not(None))
+        .group_by(holder)
+        .subquery()
     )
-    out: dict[str, dict[str, int]] = {}
-    for unit_id, card, n in await (await session.connection()).execute(query):
-        if unit_id is not None:
-            out.setdefault(unit_id, {})[card] = int(n)
-    return out
+    query = (
+        select(per_holder, UnitRow.name, UnitRow.tier, UnitRow.parent_id)
+        .outerjoin(UnitRow, UnitRow.id == per_holder.c.holder)
+        .order_by(per_holder.c.holder)
+    )
+    return [tuple(row) for row in await (await session.connection()).execute(query)]
 
 
 async def _card_tickets(
@@ -185,22 +194,31 @@ async def _card_tickets(
         .where(*_open_cards(scope), *visible)
         .subquery()
     )
-    query = select(ranked).where(ranked.c.rank <= per_unit).order_by(ranked.c.holder, ranked.c.rank)
+    c = ranked.c
+    query = (
+        select(c.holder, c.ticket_no, c.card, c.stage, c.lead_unit, c.answer_due_at)
+        .where(c.rank <= per_unit)
+        .order_by(c.holder, c.rank)
+    )
+    # The office's board lists thousands (bench B5: 2,314 at 1,000,000 tickets, three per unit): read
+    # through the connection, not the ORM, and validated as one list.
+    rows = (await (await session.connection()).execute(query)).all()
+    tickets = _CARD_TICKETS.validate_python(
+        [
+            {
+                "ticket_no": no,
+                "card": card,
+                "stage": stage,
+                "lead_unit": lead,
+                "answer_due_at": due,
+                "url": "/tickets/" + no,
+            }
+            for _, no, card, stage, lead, due in rows
+        ]
+    )
     out: dict[str, list[CardTicket]] = {}
-    # The office's board lists thousands (bench B5: 6,543 at 1,000,000 tickets): read through the
-    # connection, not the ORM.
-    connection = await session.connection()
-    for row in await connection.execute(query):
-        out.setdefault(row.holder, []).append(
-            CardTicket(
-                ticket_no=row.ticket_no,
-                card=_CARDS[row.card],
-                stage=row.stage,
-                lead_unit=row.lead_unit,
-                answer_due_at=row.answer_due_at,
-                url=f"/tickets/{row.ticket_no}",
-            )
-        )
+    for row, ticket in zip(rows, tickets, strict=True):
+        out.setdefault(row[0], []).append(ticket)
     return out
 
 
@@ -228,16 +246,21 @@ async def _due(
         .where(r.due_at > now, r.due_at <= end_next, r.stage.in_(OPEN), *in_scope, *visible)
         .order_by(r.due_at, r.ticket_no, r.clock)
     )
+    rows = (await (await session.connection()).execute(query)).all()
+    items = _DUE_CLOCKS.validate_python(
+        [
+            {
+                "ticket_no": no,
+                "unit": holder,
+                "clock": clock,
+                "due_at": due,
+                "stage": stage,
+                "url": "/tickets/" + no,
+            }
+            for no, holder, clock, due, stage in rows
+        ]
+    )
     days: tuple[list[DueClock], list[DueClock]] = ([], [])
-    for row in await (await session.connection()).execute(query):
-        days[0 if row.due_at <= end_today else 1].append(
-            DueClock(
-                ticket_no=row.ticket_no,
-                unit=row.holder,
-                clock=row.clock,
-                due_at=row.due_at,
-                stage=row.stage,
-                url=f"/tickets/{row.ticket_no}",
-            )
-        )
+    for item in items:
+        days[0 if item.due_at <= end_today else 1].append(item)
     return DueDay(day=today, items=days[0]), DueDay(day=next_day, items=days[1])
