@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from activities.projection import event_rows, figure_facts, limit_rows, ticket_values, unit_rows
+from db.figure_models import FigureEventRow, RunningLimitRow
 from domain.calendar import WorkingCalendar, load_seed
 from domain.changes import VERDICTS_LATEST
 from domain.clocks import refresh_cards
@@ -300,34 +301,9 @@ TICKET_COLUMNS = [
 ]
 EVENT_COLUMNS = ("id", "ticket_no", "seq", "at", "kind", "actor", "rule", "data", "unit")
 UNIT_COLUMNS = ("ticket_no", "unit", "role", "registered_at", "is_open", "confidential")
-FIGURE_COLUMNS = (
-    "ticket_no",
-    "seq",
-    "at",
-    "kind",
-    "unit",
-    "card",
-    "statutory",
-    "charged_to",
-    "redo",
-    "responded",
-    "option",
-    "acceptance",
-    "resolved",
-    "domain",
-    "superseded_at",
-)
-LIMIT_COLUMNS = (
-    "ticket_no",
-    "clock",
-    "due_at",
-    "red_at",
-    "charged_to",
-    "stage",
-    "lead_unit",
-    "forwarded_to",
-    "confidential",
-)
+# The reports' tables' columns in their own order (db/figure_models.py), as COPY takes them.
+FIGURE_COLUMNS = tuple(c.name for c in FigureEventRow.__table__.columns)
+LIMIT_COLUMNS = tuple(c.name for c in RunningLimitRow.__table__.columns)
 _TIMES = ("sign_for_due_at", "answer_due_at", "registered_at", "concluded_at", "answer_met_at")
 
 
