@@ -244,6 +244,7 @@ def event_rows(state: TicketState) -> list[dict[str, Any]]:
             # JSON mode: a datetime or enum inside `data` becomes its JSON form on every backend.
             "data": e.model_dump(mode="json", include={"data"})["data"],
             "unit": holder,
+            "notify": list(e.notify),
         }
         for e, holder in zip(state.timeline, holders, strict=True)
     ]

@@ -225,6 +225,9 @@ class TimelineEventRow(Base):
     # The unit holding the ticket when it happened (A6, A25: the lead of the latest dispatch before it),
     # written by the projection; the reports charge the event to it.
     unit: Mapped[str | None] = mapped_column(CODE)
+    # Who was told (TimelineEvent.notify), so the ticket a view shows can be read back from here whole
+    # (api/runtime.py `state_after`); null for events projected before migration 0023.
+    notify: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class NoticeRow(Base):

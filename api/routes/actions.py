@@ -69,7 +69,7 @@ async def perform(
             updated = await _reopening(runtime, ticket_no, action, command, the_id)
         else:
             answer = await runtime.temporal.update_ticket(ticket_no, action.update, command, the_id)
-            updated = await runtime.temporal.state_after(ticket_no, answer)
+            updated = await runtime.state_after(ticket_no, answer)
     except WorkflowUpdateFailedError as failed:
         raise verdict_error(failed, caller_sees_ticket=True) from None
     # Shown as the caller now stands to the ticket (the action may have changed it), as before if not at all.
@@ -90,7 +90,7 @@ async def _reopening(
         # Not archived (the workflow's own word): an ordinary update. A workflow ended outside the service
         # (terminated from Temporal UI) is never started again by this door: its update is refused.
         answer = await runtime.temporal.update_ticket(ticket_no, action.update, command, the_id)
-        return await runtime.temporal.state_after(ticket_no, answer)
+        return await runtime.state_after(ticket_no, answer)
     if not may_reopen(state):
         raise conflict("STAGE_FORBIDS_ACTION", "the ticket is archived; it takes no more actions", "A21")
     reopened = state.model_copy(deep=True)
@@ -100,7 +100,7 @@ async def _reopening(
     except RuleViolation as violation:
         raise rule_violation(violation) from None
     answer = await runtime.temporal.update_reopening(state, action.update, command, the_id)
-    return await runtime.temporal.state_after(ticket_no, answer)
+    return await runtime.state_after(ticket_no, answer)
 
 
 _ITEM_EXAMPLES = {"return_id": "R1", "supplement_id": "S1", "order_id": "S1"}

@@ -130,4 +130,4 @@ async def rate(
     answer = await runtime.temporal.update_ticket(
         no, "rate", command, update_id("rate", "requester", idempotency_key)
     )
-    return PublicTicketView.of(await runtime.temporal.state_after(no, answer))
+    return PublicTicketView.of(await runtime.state_after(no, answer))

@@ -222,3 +222,41 @@ async def test_a6_a14_1_a_return_suggests_a_member_unit(api: Api) -> None:
         "NOT_A_MEMBER_UNIT",
         "A6",
     )
+
+
+async def test_issue_17_an_action_is_answered_from_the_read_model_its_projection_wrote(api: Api) -> None:
+    """A ticket opened since the slim result answers an action with its revision; the API shows the ticket
+    from the read model the action's projection wrote in the same workflow task — one call to Temporal
+    (the update), not two — and with every event's recipients, as the workflow's own state has them."""
+    no = (await api.register(dispatch_to="WJ-POWER"))["ticket_no"]
+    gateway = api.app.state.runtime.temporal
+    sent = gateway.calls_sent
+    shown = await api.act(no, "sign-for", {}, as_="power")
+    assert gateway.calls_sent == sent + 1, "the action's answer asked Temporal again"
+    assert shown["stage"] == "handling" and shown["timeline"][-1]["kind"] == "signed_for"
+    # What the workflow's state says (the query an older API asked): the same timeline, recipients and all.
+    queried = await gateway.ticket_state(no)
+    assert queried is not None
+    assert [(e["id"], e["notify"]) for e in shown["timeline"]] == [(e.id, e.notify) for e in queried.timeline]
+    assert any(e["notify"] for e in shown["timeline"])
+
+
+async def test_issue_17_events_projected_without_their_recipients_are_answered_from_the_workflow(
+    api: Api,
+) -> None:
+    """Events projected before migration 0023 kept no recipients: the read model cannot show the ticket
+    whole, so the API asks the workflow, as before (api/runtime.py `state_after`)."""
+    from sqlalchemy import update
+
+    from db.models import TimelineEventRow
+
+    no = (await api.register(dispatch_to="WJ-POWER"))["ticket_no"]
+    async with api.session_maker.begin() as session:
+        await session.execute(
+            update(TimelineEventRow).where(TimelineEventRow.ticket_no == no).values(notify=None)
+        )
+    gateway = api.app.state.runtime.temporal
+    sent = gateway.calls_sent
+    shown = await api.act(no, "sign-for", {}, as_="power")
+    assert gateway.calls_sent == sent + 2  # the update, then the state query
+    assert shown["timeline"][0]["notify"] == (await gateway.ticket_state(no)).timeline[0].notify

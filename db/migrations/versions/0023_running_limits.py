@@ -108,6 +108,8 @@ def upgrade() -> None:
             op.create_index(
                 name, "tickets", [column], postgresql_include=list(include), postgresql_where=where
             )
+    with op.batch_alter_table("timeline_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("notify", sa.JSON(), nullable=True))
     if not context.is_offline_mode():  # an offline script has no rows to read
         _backfill()
         _backfill_figures()
@@ -214,6 +216,8 @@ def _backfill_figures() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("timeline_events", schema=None) as batch_op:
+        batch_op.drop_column("notify")
     if op.get_bind().dialect.name == "postgresql":
         for name, column, _, where in _COVERING:
             op.drop_index(name, table_name="tickets")
