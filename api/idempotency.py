@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import invalid
-from api.privacy import pending_action_read, write_identity_read
+from api.privacy import write_identity_read
 from api.runtime import Runtime
 from db.api_models import IdempotencyKeyRow
 from db.session import insert_for
@@ -59,25 +59,30 @@ async def claim_key(
 
 
 async def claim_action_key(
-    runtime: Runtime, scope: str, key: str, ticket_no: str, body: BaseModel, item: str | None = None
-) -> None:
+    runtime: Runtime,
+    scope: str,
+    key: str,
+    ticket_no: str,
+    body: BaseModel,
+    item: str | None = None,
+    *,
+    identity_read: tuple[int, str] | None = None,
+) -> bool:
     """Claim `key` for this request (the ticket, the item and the body as sent), or check that its first
     use asked for the same thing. Staff actions and the requester's rating alike.
 
     A staff action's scope is `<update>:cred-<id>`. When the action foresaw that its answer shows the
-    requester's identity (api/privacy.py `ActionRead`), the A32 audit row is written in the same
-    transaction: one write per action instead of two. A reused key rolls both back."""
+    requester's identity (`identity_read`: the credential and the purpose), the A32 audit row is written
+    in the same transaction: one write per action instead of two, and True says so. A reused key rolls
+    both back."""
     request_hash, now = request_digest(ticket_no, item, body), await runtime.clock()
-    update, _, credential = scope.partition(":cred-")
-    read = pending_action_read(int(credential), ticket_no) if credential.isdigit() else None
-    purpose = f"action:{update}"
     async with runtime.session_maker.begin() as session:
         earlier = await claim_key(
             session, key=key, scope=scope, request_hash=request_hash, ticket_no=ticket_no, payload={}, now=now
         )
         if earlier is not None and earlier.request_hash != request_hash:
             raise invalid("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for another request")
-        if read is not None:
-            await write_identity_read(session, read.credential_id, ticket_no, now, purpose)
-    if read is not None:
-        read.recorded_as = purpose[:100]
+        if identity_read is not None:
+            credential_id, purpose = identity_read
+            await write_identity_read(session, credential_id, ticket_no, now, purpose)
+    return identity_read is not None

@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import cast
@@ -166,36 +164,6 @@ async def write_identity_read(
 # claim's transaction (api/idempotency.py claim_action_key), and the view does not write it again. Should the
 # action then be refused (the workflow's verdict, Temporal away), the row stays: the audit errs towards a
 # read that was attempted, never misses one that was shown. Without a key, or when the answer's relation
-# was not foreseen, the view writes the row itself (api/ticket_access.py ticket_view).
-@dataclass
-class ActionRead:
-    credential_id: int
-    ticket_no: str
-    recorded_as: str | None = None  # the purpose the claim's transaction recorded it under
-
-
-# Per request: set by the action's first check (api/ticket_access.py actionable_ticket), which every action
-# makes before its claim and its view, so a value left from an earlier request in the same task (a test's
-# client calls the app in its own task) is always replaced first.
-_ACTION_READ: ContextVar[ActionRead | None] = ContextVar("hotline_action_read", default=None)
-
-
-def foresee_action_read(caller: Caller, ticket_no: str, reveals: bool) -> None:
-    _ACTION_READ.set(ActionRead(caller.credential_id, ticket_no) if reveals else None)
-
-
-def pending_action_read(credential_id: int, ticket_no: str) -> ActionRead | None:
-    """The read this request's action foresaw on this ticket for this credential, not yet recorded."""
-    read = _ACTION_READ.get()
-    if read is None or read.recorded_as is not None:
-        return None
-    return read if (read.credential_id, read.ticket_no) == (credential_id, ticket_no) else None
-
-
-def recorded_with_claim(caller: Caller, ticket_no: str, purpose: str) -> bool:
-    """Whether this response's audit row was written with the action's claim (then it is not written again)."""
-    read = _ACTION_READ.get()
-    if read is None or read.recorded_as != purpose[:100]:
-        return False
-    _ACTION_READ.set(None)  # one response, one row
-    return (read.credential_id, read.ticket_no) == (caller.credential_id, ticket_no)
+# was not foreseen, the view writes the row itself (api/ticket_access.py ticket_view). The foresight travels
+# as values through the action (api/ticket_access.py Actionable.reveals -> claim_action_key ->
+# ticket_view(recorded=...)), api/routes/actions.py perform.

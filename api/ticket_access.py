@@ -11,9 +11,7 @@ from api.errors import conflict, not_found, ticket_opening
 from api.privacy import (
     UNMASKED,
     Relation,
-    foresee_action_read,
     record_identity_read,
-    recorded_with_claim,
     relation_of,
     relation_to,
     reveals_identity,
@@ -83,6 +81,9 @@ class Actionable:
     confidential: bool
     # As the row (or the workflow) showed it: an action that reopens an archive (A21) reads it.
     stage: Stage | None = None
+    # A32: the answer will show the requester's identity, so its audit row can be written with the action's
+    # Idempotency-Key claim (api/idempotency.py claim_action_key) instead of after the update.
+    reveals: bool = False
 
 
 async def actionable_ticket(
@@ -96,7 +97,6 @@ async def actionable_ticket(
     and then the update's own verdict refuses the action as not the caller's (403 NOT_YOUR_ACTION,
     api/errors.py verdict_error). Whatever the row does not show (no row yet, no relation, a unit above the
     lead) is decided from the workflow's state, which is authoritative."""
-    foresee_action_read(caller, ticket_no, False)  # nothing foreseen until this action's ticket is read
     async with runtime.session_maker() as session:
         row = (
             await session.execute(
@@ -127,12 +127,12 @@ async def actionable_ticket(
             # A32: the answer will show the requester (the row keeps the name and phone, not the
             # organisation: an organisation alone is left to the view to record).
             identified = bool(row.requester_name or row.requester_phone)
-            foresee_action_read(caller, ticket_no, relation in UNMASKED and identified)
-            return Actionable(relation, row.requester_confidential, Stage(row.stage))
+            reveals = relation in UNMASKED and identified
+            return Actionable(relation, row.requester_confidential, Stage(row.stage), reveals)
     state, relation = await visible_ticket(runtime, caller, ticket_no)
     _refuse_if_ended(state.stage, reopens_archive)
-    foresee_action_read(caller, ticket_no, reveals_identity(relation, state.registration.requester))
-    return Actionable(relation, state.registration.requester.confidential, state.stage)
+    reveals = reveals_identity(relation, state.registration.requester)
+    return Actionable(relation, state.registration.requester.confidential, state.stage, reveals)
 
 
 def _refuse_if_ended(stage: Stage, reopens_archive: bool = False) -> None:
@@ -148,12 +148,18 @@ def _refuse_if_ended(stage: Stage, reopens_archive: bool = False) -> None:
 
 
 async def ticket_view(
-    runtime: Runtime, caller: Caller, state: TicketState, relation: Relation, purpose: str
+    runtime: Runtime,
+    caller: Caller,
+    state: TicketState,
+    relation: Relation,
+    purpose: str,
+    *,
+    recorded: bool = False,
 ) -> TicketView:
-    """The view for this caller; an unmasked requester is written to the A32 audit log first (for an action
-    with an Idempotency-Key, usually already with its claim: api/privacy.py `ActionRead`)."""
+    """The view for this caller; an unmasked requester is written to the A32 audit log first, unless the
+    action already `recorded` it with its Idempotency-Key's claim (api/idempotency.py claim_action_key)."""
     unmasked = reveals_identity(relation, state.registration.requester)
-    if unmasked and not recorded_with_claim(caller, state.ticket_no, purpose):
+    if unmasked and not recorded:
         await record_identity_read(
             runtime.session_maker, caller, state.ticket_no, await runtime.clock(), purpose
         )

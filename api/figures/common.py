@@ -26,12 +26,17 @@ def of_unit(column: Any, unit: str | None) -> list[ColumnElement[bool]]:
     return [column == unit] if unit is not None else []
 
 
-def in_tree(scope: frozenset[str] | None) -> list[ColumnElement[bool]]:
-    """Tickets a unit tree (A6) leads or was forwarded: the condition, or none for every ticket."""
+def in_tree(
+    scope: frozenset[str] | None,
+    lead_unit: Any = TicketRow.lead_unit,
+    forwarded_to: Any = TicketRow.forwarded_to,
+) -> list[ColumnElement[bool]]:
+    """Tickets a unit tree (A6) leads or was forwarded: the condition, or none for every ticket; on another
+    table's copy of the two columns if given (running_limits)."""
     if scope is None:
         return []
     members = sorted(scope)
-    return [or_(TicketRow.lead_unit.in_(members), TicketRow.forwarded_to.in_(members))]
+    return [or_(lead_unit.in_(members), forwarded_to.in_(members))]
 
 
 def charged_events(condition: ColumnElement[bool], *columns: Any) -> Select[Any]:

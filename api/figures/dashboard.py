@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter
-from sqlalchemy import case, func, or_, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.figures.common import in_tree
@@ -97,10 +97,6 @@ class Dashboard(View):
     due_next_working_day: DueDay
 
 
-def _holder() -> Any:
-    return HOLDER
-
-
 async def dashboard(
     session: AsyncSession,
     now: datetime,
@@ -145,16 +141,14 @@ async def dashboard(
 
 
 def _open_cards(scope: frozenset[str] | None) -> list[Any]:
-    # `concluded_at IS NULL` as the partial indexes say it (db/models.py OPEN_TICKET), so PostgreSQL reads the
-    # open tickets off ix_tickets_open_card instead of scanning every ticket for its stage (bench B5).
-    # The cards as literals, as the index's predicate says them (db/models.py OPEN_CARDED): a bound list
-    # would leave a cached generic plan unable to use the partial index.
+    # Open and carded as the partial index's predicate says it (db/models.py OPEN_CARDED), literals: a bound
+    # list would leave a cached generic plan unable to use ix_tickets_open_cards_by_holder (bench B5).
     return [text(OPEN_CARDED), TicketRow.stage.in_(OPEN), *in_tree(scope)]
 
 
 async def _card_counts(session: AsyncSession, scope: frozenset[str] | None) -> list[tuple[Any, ...]]:
     """Per holding unit, by unit id: its open yellow and red tickets, with its name, tier and parent."""
-    holder = _holder().label("holder")
+    holder = HOLDER.label("holder")
     t = TicketRow
     per_holder = (
         select(
@@ -179,11 +173,11 @@ async def _card_tickets(
 ) -> dict[str, list[CardTicket]]:
     t = TicketRow
     # Red before yellow is the cards' own order ('red' < 'yellow'), the index's: no sort.
-    rank = func.row_number().over(partition_by=_holder(), order_by=(t.card, t.answer_due_at, t.ticket_no))
+    rank = func.row_number().over(partition_by=HOLDER, order_by=(t.card, t.answer_due_at, t.ticket_no))
     visible = [] if cleared else [t.requester_confidential.is_(False)]
     ranked = (
         select(
-            _holder().label("holder"),
+            HOLDER.label("holder"),
             t.ticket_no,
             t.card,
             t.stage,
@@ -237,9 +231,7 @@ async def _due(
     # The limits not met of open tickets, one row each (the projection's `limit_rows`): a range of the
     # due_at index, not every candidate ticket's JSON clocks (bench B5).
     holder = func.coalesce(r.forwarded_to, r.lead_unit)
-    in_scope = (
-        [] if scope is None else [or_(r.lead_unit.in_(sorted(scope)), r.forwarded_to.in_(sorted(scope)))]
-    )
+    in_scope = in_tree(scope, r.lead_unit, r.forwarded_to)
     visible = [] if cleared else [r.confidential.is_(False)]
     query = (
         select(r.ticket_no, holder.label("holder"), r.clock, r.due_at, r.stage)

@@ -60,9 +60,14 @@ async def perform(
     if action.prepare is not None:
         await action.prepare(acting, data)
     command = action.command.model_validate(data)
+    purpose = f"action:{action.update}"
+    recorded = False  # A32: the answer's audit row written with the key's claim
     if idempotency_key is not None:
         scope = f"{action.update}:cred-{caller.credential_id}"
-        await claim_action_key(runtime, scope, idempotency_key, ticket_no, body, item)
+        read = (caller.credential_id, purpose) if actionable.reveals else None
+        recorded = await claim_action_key(
+            runtime, scope, idempotency_key, ticket_no, body, item, identity_read=read
+        )
     the_id = update_id(action.update, f"cred-{caller.credential_id}", idempotency_key)
     try:
         if action.reopens_archive:
@@ -74,7 +79,7 @@ async def perform(
         raise verdict_error(failed, caller_sees_ticket=True) from None
     # Shown as the caller now stands to the ticket (the action may have changed it), as before if not at all.
     relation = await relation_in(runtime, caller, updated) or acting.ticket.relation
-    return await ticket_view(runtime, caller, updated, relation, f"action:{action.update}")
+    return await ticket_view(runtime, caller, updated, relation, purpose, recorded=recorded)
 
 
 async def _reopening(
